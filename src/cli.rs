@@ -1,0 +1,311 @@
+//! The command line: `serve`, `migrate`, and the operator commands for issuers, keys and API keys.
+//! Every subcommand takes the same settings (see [`Settings`]).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::config::{Config, ConfigError, Settings};
+use crate::domain::api_key::{ApiKeyId, Role};
+use crate::domain::issuer::{DidMethod, IssuerInput, Slug};
+use crate::error::Error;
+use crate::server;
+
+/// microcred: issue, print and verify Open Badges 3.0 micro-credentials.
+#[derive(Debug, Parser)]
+#[command(name = "microcred", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML file with settings (same names as the flags, with underscores)
+    #[arg(long, env = "MICROCRED_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Settings shared by every subcommand.
+    #[command(flatten)]
+    pub settings: Settings,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (migrates the database and creates the default issuer on first start)
+    Serve,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Create, list and revoke API keys
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Create and list issuers (awarding bodies)
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+    /// List and rotate issuer signing keys
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `microcred api-key …`.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print only its token on standard output (it is shown once)
+    Create {
+        /// Slug of the issuer the key acts for
+        #[arg(long, value_name = "SLUG")]
+        issuer: Slug,
+        /// What the key may do
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A label for people, e.g. "LMS integration"
+        #[arg(long)]
+        name: String,
+    },
+    /// List API keys (never their tokens)
+    List,
+    /// Revoke an API key; it stops working at once
+    Revoke {
+        /// The key's id (from `api-key list`)
+        id: Uuid,
+    },
+}
+
+/// `microcred issuer …`.
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Create an issuer with a new signing key
+    Create {
+        /// Short URL-safe name, part of the issuer's DID (a-z, 0-9, -)
+        #[arg(long)]
+        slug: String,
+        /// Display name
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 country of the awarding body (e.g. BG)
+        #[arg(long)]
+        country: String,
+        /// Home page
+        #[arg(long)]
+        url: Option<String>,
+        /// Contact e-mail
+        #[arg(long)]
+        email: Option<String>,
+        /// Description
+        #[arg(long)]
+        description: Option<String>,
+        /// Logo image URL
+        #[arg(long)]
+        logo_url: Option<String>,
+        /// How the issuer's DID is formed: `web` (rotatable) or `key` (one key, never rotates)
+        #[arg(long, value_enum, default_value_t = DidMethod::Web)]
+        did_method: DidMethod,
+    },
+    /// List issuers
+    List,
+}
+
+/// `microcred keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List an issuer's keys, active and retired
+    List {
+        /// Issuer slug
+        #[arg(long, value_name = "SLUG")]
+        issuer: Slug,
+    },
+    /// Make a new active key; the old one is retired but stays published
+    Rotate {
+        /// Issuer slug
+        #[arg(long, value_name = "SLUG")]
+        issuer: Slug,
+    },
+}
+
+/// How a command failed, which decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A setting or argument is invalid: exit code 2, like clap's own usage errors.
+    #[error("{0}")]
+    Usage(String),
+    /// The command ran and failed: exit code 1.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Usage(_) => 2,
+            Self::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        Self::Usage(e.to_string())
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Validation(v) => Self::Usage(v.to_string()),
+            other => Self::Failed(anyhow::anyhow!(crate::http::problem::error_chain(&other))),
+        }
+    }
+}
+
+impl Cli {
+    /// Merges flags and environment (already in `settings`) over the config file, then defaults.
+    pub fn resolve_config(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        self.settings.clone().or(file).resolve()
+    }
+}
+
+/// Runs one command with a resolved configuration.
+pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
+    match command {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => {
+            server::open_store(&config).await?.close().await;
+            tracing::info!("migrations applied to {}", config.database_url);
+            Ok(())
+        }
+        Command::ApiKey(command) => api_key(command, &config).await,
+        Command::Issuer(command) => issuer(command, &config).await,
+        Command::Keys(command) => keys(command, &config).await,
+    }
+}
+
+async fn serve(config: &Config) -> Result<(), CliError> {
+    let started = Instant::now();
+    let app = server::prepare(config).await?;
+    let store = app.shared_store();
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let address = listener.local_addr().context("listener has no address")?;
+    tracing::info!(
+        database = %config.database_url,
+        public_url = %config.public_url,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "listening on http://{address}"
+    );
+    let router = server::router(app, config);
+    server::serve(listener, router, server::shutdown_signal(), config.shutdown_timeout)
+        .await
+        .context("server failed")?;
+    store.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn api_key(command: ApiKeyCommand, config: &Config) -> Result<(), CliError> {
+    let app = server::open_app(config).await?;
+    match command {
+        ApiKeyCommand::Create { issuer, role, name } => {
+            let (key, token) = app.create_api_key(&issuer, role, &name).await?;
+            tracing::info!("created API key {} ({}) for issuer {issuer}", key.id, key.role.as_str());
+            print(&format!("{}\n", token.reveal()))?;
+        }
+        ApiKeyCommand::List => {
+            let issuers = app.issuers().await?;
+            let mut out = String::from("ID\tISSUER\tROLE\tNAME\tCREATED\tREVOKED\n");
+            for key in app.api_keys().await? {
+                let slug = issuers.iter().find(|i| i.id == key.issuer_id).map_or("?", |i| i.slug.as_str());
+                out.push_str(&format!(
+                    "{}\t{slug}\t{}\t{}\t{}\t{}\n",
+                    key.id,
+                    key.role.as_str(),
+                    key.name,
+                    rfc3339(key.created_at),
+                    key.revoked_at.map_or_else(|| "-".to_owned(), rfc3339),
+                ));
+            }
+            print(&out)?;
+        }
+        ApiKeyCommand::Revoke { id } => {
+            app.revoke_api_key(ApiKeyId(id)).await?;
+            eprintln!("revoked API key {id}");
+        }
+    }
+    app.store().close().await;
+    Ok(())
+}
+
+async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError> {
+    let app = server::open_app(config).await?;
+    match command {
+        IssuerCommand::Create { slug, name, country, url, email, description, logo_url, did_method } => {
+            let new = IssuerInput {
+                slug: Some(slug),
+                name: Some(name),
+                url,
+                email,
+                country: Some(country),
+                description,
+                logo_url,
+                did_method: Some(did_method.as_str().to_owned()),
+            }
+            .validate()
+            .map_err(Error::from)?;
+            let (issuer, key) = app.create_issuer(new).await?;
+            print(&format!("{}\t{}\t{}\n", issuer.slug, issuer.did, key.key_id))?;
+        }
+        IssuerCommand::List => {
+            let mut out = String::from("SLUG\tDID\tCOUNTRY\tNAME\n");
+            for issuer in app.issuers().await? {
+                let country = issuer.country.as_ref().map_or("-", |c| c.as_str());
+                out.push_str(&format!("{}\t{}\t{country}\t{}\n", issuer.slug, issuer.did, issuer.name));
+            }
+            print(&out)?;
+        }
+    }
+    app.store().close().await;
+    Ok(())
+}
+
+async fn keys(command: KeysCommand, config: &Config) -> Result<(), CliError> {
+    let app = server::open_app(config).await?;
+    match command {
+        KeysCommand::List { issuer } => {
+            let (issuer, keys) = app.issuer_keys(&issuer).await?;
+            let mut out = String::from("KEY ID\tSTATUS\tCREATED\tRETIRED\n");
+            for key in keys {
+                let status = if key.retired_at.is_some() { "retired" } else { "active" };
+                out.push_str(&format!(
+                    "{}#{}\t{status}\t{}\t{}\n",
+                    issuer.did,
+                    key.key_id,
+                    rfc3339(key.created_at),
+                    key.retired_at.map_or_else(|| "-".to_owned(), rfc3339),
+                ));
+            }
+            print(&out)?;
+        }
+        KeysCommand::Rotate { issuer } => {
+            let key = app.rotate_key(&issuer).await?;
+            print(&format!("{}\n", key.key_id))?;
+        }
+    }
+    app.store().close().await;
+    Ok(())
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+fn print(text: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("cannot write to standard output")?;
+    Ok(())
+}

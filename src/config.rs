@@ -1,0 +1,310 @@
+//! Configuration: defaults in code, then an optional TOML file (`--config`), then `MICROCRED_*` environment
+//! variables, then command-line flags — each layer overriding the one before.
+//!
+//! [`Settings`] is what the layers carry (every field optional); [`Config`] is the validated result.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::domain::issuer::{CountryCode, Slug};
+
+/// A database URL. `Debug` and `Display` hide the password, so the URL can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The full URL, password included: only for opening the connection.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                f.write_str(url.as_str())
+            }
+            Ok(_) => f.write_str(&self.0),
+            // Not a URL we can take apart: show only the scheme rather than risk printing a secret.
+            Err(_) => write!(f, "{}:***", self.0.split(':').next().unwrap_or("?")),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// One layer of settings. Every field is optional so layers can be merged; see the README's table.
+#[derive(Debug, Clone, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://data/microcred.db]
+    #[arg(long, env = "MICROCRED_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<DatabaseUrl>,
+    /// Folder holding the issuers' private key files [default: keys]
+    #[arg(long, env = "MICROCRED_KEYS_DIR", global = true, value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
+    /// Public origin used in credential ids, QR codes and DIDs [default: http://localhost:8080]
+    #[arg(long, env = "MICROCRED_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<Url>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "MICROCRED_BIND", global = true, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Name of the issuer created on first start [default: "microcred issuer"]
+    #[arg(long, env = "MICROCRED_ISSUER_NAME", global = true, value_name = "NAME")]
+    pub issuer_name: Option<String>,
+    /// Slug of the issuer created on first start [default: default]
+    #[arg(long, env = "MICROCRED_ISSUER_SLUG", global = true, value_name = "SLUG")]
+    pub issuer_slug: Option<Slug>,
+    /// ISO 3166-1 country of the issuer created on first start (e.g. BG) [default: none]
+    #[arg(long, env = "MICROCRED_ISSUER_COUNTRY", global = true, value_name = "CC")]
+    pub issuer_country: Option<CountryCode>,
+    /// Largest accepted request body, in bytes [default: 1048576]
+    #[arg(long, env = "MICROCRED_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Longest time a request may take, in seconds [default: 30]
+    #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Longest time to drain requests on shutdown, in seconds [default: 10]
+    #[arg(long, env = "MICROCRED_SHUTDOWN_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    pub shutdown_timeout_secs: Option<u64>,
+    /// Most database connections per process [default: 10]
+    #[arg(long, env = "MICROCRED_DB_MAX_CONNECTIONS", global = true, value_name = "N")]
+    pub db_max_connections: Option<u32>,
+    /// Log format [default: text]
+    #[arg(long, env = "MICROCRED_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, in tracing's EnvFilter syntax [default: info]
+    #[arg(long, env = "MICROCRED_LOG_LEVEL", global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+/// The validated configuration every command runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// See [`Settings::database_url`].
+    pub database_url: DatabaseUrl,
+    /// See [`Settings::keys_dir`].
+    pub keys_dir: PathBuf,
+    /// See [`Settings::public_url`]; an origin without path.
+    pub public_url: Url,
+    /// See [`Settings::bind`].
+    pub bind: SocketAddr,
+    /// See [`Settings::issuer_name`].
+    pub issuer_name: String,
+    /// See [`Settings::issuer_slug`].
+    pub issuer_slug: Slug,
+    /// See [`Settings::issuer_country`].
+    pub issuer_country: Option<CountryCode>,
+    /// See [`Settings::max_body_bytes`].
+    pub max_body_bytes: usize,
+    /// See [`Settings::request_timeout_secs`].
+    pub request_timeout: Duration,
+    /// See [`Settings::shutdown_timeout_secs`].
+    pub shutdown_timeout: Duration,
+    /// See [`Settings::db_max_connections`].
+    pub db_max_connections: u32,
+    /// See [`Settings::log_format`].
+    pub log_format: LogFormat,
+    /// See [`Settings::log_level`].
+    pub log_level: String,
+}
+
+/// A setting that could not be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting `{setting}`: {message}")]
+pub struct ConfigError {
+    /// The setting's name as written in the TOML file (the flag is the same with dashes).
+    pub setting: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { setting: setting.into(), message: message.into() }
+    }
+}
+
+impl Settings {
+    /// Reads a TOML settings file (same names as the flags, with underscores).
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new("config", format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| {
+            let message = e.message().to_owned();
+            // toml names unknown fields and bad values in its message; keep it on one line.
+            ConfigError::new(format!("config ({})", path.display()), message.replace('\n', " "))
+        })
+    }
+
+    /// Fills every unset field of `self` from `lower`.
+    #[must_use]
+    pub fn or(self, lower: Settings) -> Settings {
+        Settings {
+            database_url: self.database_url.or(lower.database_url),
+            keys_dir: self.keys_dir.or(lower.keys_dir),
+            public_url: self.public_url.or(lower.public_url),
+            bind: self.bind.or(lower.bind),
+            issuer_name: self.issuer_name.or(lower.issuer_name),
+            issuer_slug: self.issuer_slug.or(lower.issuer_slug),
+            issuer_country: self.issuer_country.or(lower.issuer_country),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
+            shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
+            db_max_connections: self.db_max_connections.or(lower.db_max_connections),
+            log_format: self.log_format.or(lower.log_format),
+            log_level: self.log_level.or(lower.log_level),
+        }
+    }
+
+    /// Applies defaults and validates.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let public_url = match self.public_url {
+            Some(url) => url,
+            None => Url::parse("http://localhost:8080").map_err(|e| ConfigError::new("public_url", e.to_string()))?,
+        };
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host_str().is_none() {
+            return Err(ConfigError::new("public_url", "must be an http or https URL with a host"));
+        }
+        if public_url.path() != "/" || public_url.query().is_some() || public_url.fragment().is_some() {
+            return Err(ConfigError::new(
+                "public_url",
+                "must be an origin without path, such as https://certs.example.eu (serve microcred at the root of its host)",
+            ));
+        }
+        let positive = |name: &str, value: Option<u64>, default: u64| match value {
+            Some(0) => Err(ConfigError::new(name, "must be greater than zero")),
+            v => Ok(v.unwrap_or(default)),
+        };
+        let issuer_name = self.issuer_name.unwrap_or_else(|| "microcred issuer".to_owned());
+        if issuer_name.trim().is_empty() {
+            return Err(ConfigError::new("issuer_name", "must not be empty"));
+        }
+        let database_url = self.database_url.unwrap_or_else(|| DatabaseUrl("sqlite://data/microcred.db".into()));
+        let scheme = database_url.0.split_once(':').map_or("", |(s, _)| s);
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            return Err(ConfigError::new(
+                "database_url",
+                format!("unsupported scheme {scheme:?}: use sqlite://PATH or postgres://USER@HOST/DB"),
+            ));
+        }
+        Ok(Config {
+            database_url,
+            keys_dir: self.keys_dir.unwrap_or_else(|| PathBuf::from("keys")),
+            public_url,
+            bind: self.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            issuer_name,
+            issuer_slug: self.issuer_slug.unwrap_or_else(default_slug),
+            issuer_country: self.issuer_country,
+            max_body_bytes: positive("max_body_bytes", self.max_body_bytes.map(|v| v as u64), 1024 * 1024)? as usize,
+            request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
+            shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
+            db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,
+            log_format: self.log_format.unwrap_or_default(),
+            log_level: self.log_level.unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+}
+
+fn default_slug() -> Slug {
+    Slug::from_str("default").unwrap_or_else(|_| unreachable!("\"default\" is a valid slug"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_work_with_no_configuration() {
+        let config = Settings::default().resolve().unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url.expose(), "sqlite://data/microcred.db");
+        assert_eq!(config.public_url.as_str(), "http://localhost:8080/");
+        assert_eq!(config.keys_dir, PathBuf::from("keys"));
+        assert_eq!(config.issuer_slug.as_str(), "default");
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn flags_override_the_file_and_the_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("microcred.toml");
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nissuer_name = \"From file\"\n").unwrap();
+        let file = Settings::from_file(&path).unwrap();
+        let flags = Settings { bind: Some("127.0.0.1:7000".parse().unwrap()), ..Default::default() };
+        let config = flags.or(file).resolve().unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:7000");
+        assert_eq!(config.issuer_name, "From file");
+    }
+
+    #[test]
+    fn a_bad_file_names_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "bnd = \"x\"\n").unwrap();
+        let err = Settings::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("bnd"), "{err}");
+        std::fs::write(&path, "bind = \"not an address\"\n").unwrap();
+        let err = Settings::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("invalid socket address"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_a_configuration_error() {
+        let s = Settings { database_url: Some("mysql://root@localhost/x".parse().unwrap()), ..Default::default() };
+        let err = s.resolve().unwrap_err();
+        assert_eq!(err.setting, "database_url");
+        assert!(err.message.contains("mysql"), "{}", err.message);
+    }
+
+    #[test]
+    fn public_url_must_be_an_origin() {
+        let s = Settings { public_url: Some("https://x.eu/sub/".parse().unwrap()), ..Default::default() };
+        let err = s.resolve().unwrap_err();
+        assert_eq!(err.setting, "public_url");
+    }
+
+    #[test]
+    fn database_passwords_never_show_in_debug_or_display() {
+        let url: DatabaseUrl = "postgres://app:s3cret@db.internal/microcred".parse().unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db.internal/microcred");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(url.expose(), "postgres://app:s3cret@db.internal/microcred");
+    }
+}

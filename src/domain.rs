@@ -1,0 +1,9 @@
+//! Domain types: pure data and parsing, no I/O.
+//!
+//! Everything that comes from outside (HTTP bodies, command-line flags, database rows) is parsed into these
+//! types once, at the edge, so the rest of the code can trust them.
+
+pub mod api_key;
+pub mod did;
+pub mod issuer;
+pub mod validation;

@@ -1,0 +1,384 @@
+//! Issuers: the awarding bodies, published as Open Badges 3.0 `Profile`s.
+//!
+//! See <https://www.imsglobal.org/spec/ob/v3p0/#profile>.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use url::Url;
+use uuid::Uuid;
+
+use super::validation::ValidationErrors;
+
+/// Database identity of an issuer (never shown in credentials; those use the DID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IssuerId(pub Uuid);
+
+impl fmt::Display for IssuerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The short, URL-safe name of an issuer, part of its `did:web` and of its URLs; never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Slug(String);
+
+/// Why a slug was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit")]
+pub struct InvalidSlug;
+
+impl Slug {
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Slug {
+    type Err = InvalidSlug;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let ok = (1..=63).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidSlug) }
+    }
+}
+
+impl TryFrom<String> for Slug {
+    type Error = InvalidSlug;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Slug> for String {
+    fn from(s: Slug) -> Self {
+        s.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case (the EU micro-credential recommendation requires the
+/// awarding body's country).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CountryCode(String);
+
+/// Why a country code was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be an ISO 3166-1 alpha-2 code such as \"BG\", \"GR\" or \"ES\"")]
+pub struct InvalidCountry;
+
+impl CountryCode {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for CountryCode {
+    type Err = InvalidCountry;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Ok(Self(s.to_ascii_uppercase()))
+        } else {
+            Err(InvalidCountry)
+        }
+    }
+}
+
+impl TryFrom<String> for CountryCode {
+    type Error = InvalidCountry;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<CountryCode> for String {
+    fn from(c: CountryCode) -> Self {
+        c.0
+    }
+}
+
+/// An e-mail address, checked only for shape (delivery is not our concern).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+/// Why an e-mail address was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be an e-mail address such as name@example.org")]
+pub struct InvalidEmail;
+
+impl Email {
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Email {
+    type Err = InvalidEmail;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let Some((local, domain)) = s.rsplit_once('@') else { return Err(InvalidEmail) };
+        let ok = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && s.len() <= 254
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidEmail) }
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = InvalidEmail;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> Self {
+        e.0
+    }
+}
+
+/// How an issuer's DID is formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DidMethod {
+    /// `did:web:<host>:issuers:<slug>`, resolved from this service; keys can rotate.
+    #[default]
+    Web,
+    /// `did:key:z6Mk…` of the issuer's one key: needs no domain, but can never rotate.
+    Key,
+}
+
+impl DidMethod {
+    /// The stored name (`web` or `key`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Key => "key",
+        }
+    }
+}
+
+impl FromStr for DidMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "web" => Ok(Self::Web),
+            "key" => Ok(Self::Key),
+            other => Err(format!("unknown DID method {other:?} (expected \"web\" or \"key\")")),
+        }
+    }
+}
+
+/// An awarding body as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issuer {
+    /// Database identity.
+    pub id: IssuerId,
+    /// URL-safe short name, unique.
+    pub slug: Slug,
+    /// The issuer's DID, fixed when the issuer is created.
+    pub did: String,
+    /// How `did` was formed.
+    pub did_method: DidMethod,
+    /// Display name (any script).
+    pub name: String,
+    /// Home page of the awarding body.
+    pub url: Option<Url>,
+    /// Contact address.
+    pub email: Option<Email>,
+    /// Country of the awarding body.
+    pub country: Option<CountryCode>,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// Logo image URL.
+    pub logo_url: Option<Url>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What a client may send to create an issuer (the JSON body of `POST /api/v1/issuers`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerInput {
+    /// See [`Issuer::slug`].
+    pub slug: Option<String>,
+    /// See [`Issuer::name`].
+    pub name: Option<String>,
+    /// See [`Issuer::url`].
+    pub url: Option<String>,
+    /// See [`Issuer::email`].
+    pub email: Option<String>,
+    /// See [`Issuer::country`].
+    pub country: Option<String>,
+    /// See [`Issuer::description`].
+    pub description: Option<String>,
+    /// See [`Issuer::logo_url`].
+    pub logo_url: Option<String>,
+    /// `web` (default) or `key`.
+    pub did_method: Option<String>,
+}
+
+/// A validated request to create an issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIssuer {
+    /// See [`Issuer::slug`].
+    pub slug: Slug,
+    /// See [`Issuer::name`].
+    pub name: String,
+    /// See [`Issuer::url`].
+    pub url: Option<Url>,
+    /// See [`Issuer::email`].
+    pub email: Option<Email>,
+    /// See [`Issuer::country`].
+    pub country: Option<CountryCode>,
+    /// See [`Issuer::description`].
+    pub description: Option<String>,
+    /// See [`Issuer::logo_url`].
+    pub logo_url: Option<Url>,
+    /// See [`Issuer::did_method`].
+    pub did_method: DidMethod,
+}
+
+/// Longest display name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 500;
+
+impl IssuerInput {
+    /// Validates every field and reports all problems at once. `country` is required here because every
+    /// issuer created through the API may award EU micro-credentials.
+    pub fn validate(self) -> Result<NewIssuer, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let slug = match self.slug.as_deref() {
+            None => {
+                errors.add("slug", "is required");
+                None
+            }
+            Some(s) => errors.check("slug", s.parse::<Slug>()),
+        };
+        let name = match self.name.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.add("name", "is required");
+                None
+            }
+            Some(n) => errors.check("name", check_text(n, MAX_NAME_CHARS)),
+        };
+        let url = self.url.as_deref().and_then(|u| errors.check("url", parse_http_url(u)));
+        let email = self.email.as_deref().and_then(|e| errors.check("email", e.parse::<Email>()));
+        let country = match self.country.as_deref() {
+            None => {
+                errors.add(
+                    "country",
+                    "is required (the EU micro-credential recommendation requires the awarding body's country)",
+                );
+                None
+            }
+            Some(c) => errors.check("country", c.parse::<CountryCode>()),
+        };
+        let description =
+            self.description.as_deref().and_then(|d| errors.check("description", check_text(d.trim(), 10_000)));
+        let logo_url = self.logo_url.as_deref().and_then(|u| errors.check("logo_url", parse_http_url(u)));
+        let did_method = self
+            .did_method
+            .as_deref()
+            .map_or(Some(DidMethod::Web), |m| errors.check("did_method", m.parse::<DidMethod>()));
+        match (slug, name, did_method) {
+            (Some(slug), Some(name), Some(did_method)) if errors.0.is_empty() => {
+                Ok(NewIssuer { slug, name, url, email, country, description, logo_url, did_method })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Accepts free text of any script, refusing control characters (other than line breaks and tabs) and
+/// excessive length, which no awarding body or learner needs and which would break documents.
+pub fn check_text(s: &str, max_chars: usize) -> Result<String, String> {
+    if s.chars().count() > max_chars {
+        return Err(format!("must be at most {max_chars} characters"));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err("must not contain control characters".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// Parses an absolute `http` or `https` URL.
+pub fn parse_http_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s.trim()).map_err(|e| format!("must be an absolute URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an http or https URL".into());
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_accept_lowercase_names_and_refuse_everything_else() {
+        for ok in ["default", "ucs", "smart-city-2026", "a", "0day"] {
+            assert!(ok.parse::<Slug>().is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "Upper", "with space", "ünï", "a/b", "..", &"x".repeat(64)] {
+            assert!(bad.parse::<Slug>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn country_codes_are_normalised_to_upper_case() {
+        assert_eq!("bg".parse::<CountryCode>().unwrap().as_str(), "BG");
+        assert!("BGR".parse::<CountryCode>().is_err());
+        assert!("B1".parse::<CountryCode>().is_err());
+    }
+
+    #[test]
+    fn issuer_input_reports_every_problem_at_once() {
+        let errors = IssuerInput {
+            slug: Some("Bad Slug".into()),
+            name: Some("  ".into()),
+            email: Some("nope".into()),
+            url: Some("ftp://x.org".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["slug", "name", "url", "email", "country"]);
+    }
+
+    #[test]
+    fn issuer_input_keeps_names_in_any_script() {
+        let issuer = IssuerInput {
+            slug: Some("ucs".into()),
+            name: Some("Универсални сертификационни решения — Ελλάδα".into()),
+            country: Some("bg".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(issuer.name, "Универсални сертификационни решения — Ελλάδα");
+        assert_eq!(issuer.did_method, DidMethod::Web);
+    }
+}

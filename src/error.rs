@@ -1,0 +1,64 @@
+//! The service layer's error: what went wrong with a use case, in terms a client can act on.
+//! `http::problem` maps it to RFC 9457 responses; the CLI prints it.
+
+use crate::domain::validation::ValidationErrors;
+use crate::keys::KeyError;
+use crate::store::StoreError;
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is invalid; every problem is listed.
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    /// The thing asked for does not exist (or is not visible to the caller).
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// Kind of thing ("issuer", "API key").
+        what: &'static str,
+        /// The identifier asked for.
+        id: String,
+    },
+    /// The request conflicts with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// No valid credentials were presented.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The caller is authenticated but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The operation is not possible for this resource (e.g. rotating a did:key issuer).
+    #[error("{0}")]
+    NotPossible(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A key file failed.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Result alias for use cases.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Turns a named constraint violation into a domain error (realworld-axum-sqlx's `on_constraint`).
+pub trait OnConstraint<T> {
+    /// Maps a conflict on `constraint` with `f`; other errors pass through.
+    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T> OnConstraint<T> for Result<T, StoreError> {
+    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> Error) -> Result<T> {
+        match self {
+            Err(StoreError::Conflict { constraint: c }) if c == constraint => Err(f()),
+            other => other.map_err(Error::from),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The HTTP interface: routing, extractors, and the one mapping from errors to RFC 9457 responses.
+//! Handlers parse, call one [`Microcred`](crate::service::Microcred) use case and map its result.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::get;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::service::Microcred;
+
+mod auth;
+mod extract;
+mod health;
+mod issuers;
+pub mod problem;
+
+/// Shared state of every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The application.
+    pub app: Arc<Microcred>,
+}
+
+/// HTTP-level limits.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Longest time a request may take.
+    pub request_timeout: Duration,
+}
+
+/// Builds the whole router: public pages and documents, the authenticated API, and problem fallbacks.
+pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
+    let state = AppState { app };
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/issuers/{slug}/did.json", get(issuers::did_document))
+        .route("/api/v1/issuers", get(issuers::list).post(issuers::create))
+        .route("/problems/{kind}", get(problem::describe))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::map_response(problem::fill_empty_errors))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The matched route, not the raw path, so spans group by endpoint and ids stay out of span names.
+            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route)
+        }))
+        .with_state(state)
+}

@@ -1,0 +1,63 @@
+//! Extractors whose rejections are problem details rather than axum's plain-text bodies.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::problem::{Kind, Problem};
+use crate::domain::issuer::Slug;
+
+/// `axum::Json`, with rejections mapped to 400 (syntax), 413 (too large), 415 (not JSON) or 422 (wrong
+/// shape), each as problem details naming what is wrong.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_problem(&rejection)),
+        }
+    }
+}
+
+fn json_problem(rejection: &JsonRejection) -> Problem {
+    match rejection {
+        JsonRejection::JsonDataError(e) => Problem::new(Kind::Validation, body_text(e)),
+        JsonRejection::JsonSyntaxError(e) => Problem::new(Kind::BadRequest, body_text(e)),
+        JsonRejection::MissingJsonContentType(_) => {
+            Problem::new(Kind::UnsupportedMediaType, "expected a body with Content-Type: application/json")
+        }
+        JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            Problem::new(Kind::PayloadTooLarge, "the request body is larger than the configured limit")
+        }
+        other => Problem::new(Kind::BadRequest, other.body_text()),
+    }
+}
+
+/// serde's message with its position, without axum's generic prefix.
+fn body_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(source) = e.source() {
+        text = source.to_string();
+    }
+    text
+}
+
+/// A `{slug}` path segment. A malformed slug cannot name anything, so it is a 404 like a missing one.
+#[derive(Debug, Clone)]
+pub struct SlugPath(pub Slug);
+
+impl<S: Send + Sync> FromRequestParts<S> for SlugPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))?;
+        raw.parse().map(Self).map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))
+    }
+}

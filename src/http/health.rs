@@ -1,0 +1,26 @@
+//! Liveness and readiness probes for orchestrators and load balancers.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::problem::{Kind, Problem};
+
+/// `GET /healthz`: the process is alive (no dependency is checked, so a database outage does not get the
+/// process restarted).
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers; 503 problem details when it does not, so a load balancer sends
+/// traffic elsewhere until it recovers.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    match state.app.store().ping().await {
+        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Err(e) => {
+            tracing::warn!(error = %super::problem::error_chain(&e), "readiness check failed");
+            Err(Problem::new(Kind::Unavailable, "the database cannot be reached"))
+        }
+    }
+}

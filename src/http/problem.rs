@@ -1,0 +1,287 @@
+//! RFC 9457 problem details: the only place that turns errors into HTTP status codes.
+//!
+//! Every error body is `application/problem+json` with a stable `type` (a relative URI, `/problems/<kind>`,
+//! that this service also serves as documentation), a `title`, the `status`, a human `detail`, and for
+//! validation errors an `errors` list naming each field. See <https://www.rfc-editor.org/rfc/rfc9457>.
+
+use axum::Json;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::validation::FieldError;
+use crate::error::Error;
+use crate::store::StoreError;
+
+/// The kinds of problem this service reports; each has a stable slug used in the `type` URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 400: the request could not be parsed.
+    BadRequest,
+    /// 401: no valid API token.
+    Unauthorized,
+    /// 403: valid token, insufficient rights.
+    Forbidden,
+    /// 404: no such resource.
+    NotFound,
+    /// 405: the resource exists but not with this method.
+    MethodNotAllowed,
+    /// 408: the request took too long.
+    Timeout,
+    /// 409: conflicts with existing data or state.
+    Conflict,
+    /// 413: the body is larger than allowed.
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    UnsupportedMediaType,
+    /// 422: the body is well-formed but invalid.
+    Validation,
+    /// 500: a fault of ours.
+    Internal,
+    /// 503: the database is unreachable.
+    Unavailable,
+}
+
+impl Kind {
+    const ALL: [Kind; 12] = [
+        Kind::BadRequest,
+        Kind::Unauthorized,
+        Kind::Forbidden,
+        Kind::NotFound,
+        Kind::MethodNotAllowed,
+        Kind::Timeout,
+        Kind::Conflict,
+        Kind::PayloadTooLarge,
+        Kind::UnsupportedMediaType,
+        Kind::Validation,
+        Kind::Internal,
+        Kind::Unavailable,
+    ];
+
+    /// `(status, slug, title, what a client should do)`.
+    fn info(self) -> (StatusCode, &'static str, &'static str, &'static str) {
+        match self {
+            Kind::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Bad request",
+                "Fix the request syntax (for example malformed JSON) and send it again.",
+            ),
+            Kind::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+                "Send a valid API token as `Authorization: Bearer <token>`; create one with `microcred api-key create`.",
+            ),
+            Kind::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed",
+                "The API token is valid but its role or issuer does not allow this action.",
+            ),
+            Kind::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "Nothing exists at this address; check the id or path.",
+            ),
+            Kind::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "This address exists but does not accept this HTTP method.",
+            ),
+            Kind::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "Request timed out",
+                "The request took longer than the configured limit; try again, or send a smaller batch.",
+            ),
+            Kind::Conflict => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                "The request conflicts with existing data; the detail says which.",
+            ),
+            Kind::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+                "Send a smaller body; the limit is set with --max-body-bytes.",
+            ),
+            Kind::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            ),
+            Kind::Validation => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+                "Some fields are missing or invalid; `errors` lists each with a message.",
+            ),
+            Kind::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side; it has been logged. Try again later.",
+            ),
+            Kind::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "The database cannot be reached right now; retry after a short wait.",
+            ),
+        }
+    }
+
+    fn from_status(status: StatusCode) -> Self {
+        Self::ALL.into_iter().find(|k| k.info().0 == status).unwrap_or(if status.is_server_error() {
+            Kind::Internal
+        } else {
+            Kind::BadRequest
+        })
+    }
+}
+
+/// An RFC 9457 problem, ready to be sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind_uri: String,
+    title: &'static str,
+    #[serde(serialize_with = "serialize_status")]
+    status: StatusCode,
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+    #[serde(skip)]
+    kind: Kind,
+}
+
+fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+impl Problem {
+    /// A problem of `kind` with a human-readable `detail`.
+    pub fn new(kind: Kind, detail: impl Into<String>) -> Self {
+        let (status, slug, title, _) = kind.info();
+        Self { kind_uri: format!("/problems/{slug}"), title, status, detail: detail.into(), errors: Vec::new(), kind }
+    }
+
+    /// Adds per-field errors.
+    #[must_use]
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        let kind = self.kind;
+        let mut response = (status, Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        match kind {
+            Kind::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"microcred\""));
+            }
+            Kind::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Validation(v) => {
+                Problem::new(Kind::Validation, "the request has invalid or missing fields").with_errors(v.0)
+            }
+            Error::NotFound { .. } => Problem::new(Kind::NotFound, e.to_string()),
+            Error::Conflict(detail) | Error::NotPossible(detail) => Problem::new(Kind::Conflict, detail),
+            Error::Unauthorized(detail) => Problem::new(Kind::Unauthorized, detail),
+            Error::Forbidden(detail) => Problem::new(Kind::Forbidden, detail),
+            Error::Store(StoreError::Unavailable(ref source)) => {
+                tracing::warn!(error = %source, "database unavailable");
+                Problem::new(Kind::Unavailable, "the database cannot be reached; retry shortly")
+            }
+            Error::Store(_) | Error::Keys(_) => {
+                // Log the whole cause chain once, here, inside the request span; the client gets no internals.
+                tracing::error!(error = %error_chain(&e), "request failed");
+                Problem::new(Kind::Internal, "an internal error occurred; it has been logged")
+            }
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
+    }
+}
+
+/// `error: cause: cause…`, for logs.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Fallback for unknown routes.
+pub async fn not_found() -> Problem {
+    Problem::new(Kind::NotFound, "no resource at this address")
+}
+
+/// Fallback for a known route with another method.
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(Kind::MethodNotAllowed, "this address does not accept this method")
+}
+
+/// `GET /problems/{kind}`: documents a problem type, so `type` URIs resolve to something useful.
+pub async fn describe(Path(slug): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.info().1 == slug)
+        .ok_or_else(|| Problem::new(Kind::NotFound, "no such problem type"))?;
+    let (status, slug, title, advice) = kind.info();
+    Ok(Json(
+        serde_json::json!({ "type": format!("/problems/{slug}"), "title": title, "status": status.as_u16(), "description": advice }),
+    ))
+}
+
+/// Gives a problem body to error responses produced below our handlers (body limit, timeout, extractor
+/// rejections from axum itself), so that every API error is `application/problem+json`.
+pub async fn fill_empty_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let kind = Kind::from_status(status);
+    let detail = match kind {
+        Kind::PayloadTooLarge => "the request body is larger than the configured limit".to_owned(),
+        Kind::Timeout => "the request took longer than the configured limit".to_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let mut problem = Problem::new(kind, detail);
+    // Keep the original status even for codes that have no kind of their own.
+    problem.status = status;
+    problem.into_response()
+}

@@ -1,0 +1,26 @@
+//! microcred: a micro-credential certification service.
+//!
+//! Assessors award modules through an authenticated API; each award is a W3C Verifiable Credential 2.0 of
+//! type `OpenBadgeCredential` (Open Badges 3.0) with a Data Integrity proof; learners download it; employers
+//! verify it. The modules, in the order a request meets them:
+
+/// Command-line interface: every subcommand and how it runs.
+pub mod cli;
+/// Settings from flags, environment and a TOML file.
+pub mod config;
+/// Pure domain types (no I/O).
+pub mod domain;
+/// The service layer's error type.
+pub mod error;
+/// HTTP routing, extractors and problem details.
+pub mod http;
+/// Private key files: the only module that touches private keys.
+pub mod keys;
+/// Start-up, serving and shutdown.
+pub mod server;
+/// Use cases.
+pub mod service;
+/// Persistence on SQLite and PostgreSQL.
+pub mod store;
+/// Logging.
+pub mod telemetry;

@@ -1,0 +1,34 @@
+//! The `microcred` binary: parses the command line and runs the command.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use microcred::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.resolve_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    microcred::telemetry::init(config.log_format, &config.log_level);
+    match cli::run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", error_text(&e));
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn error_text(e: &cli::CliError) -> String {
+    match e {
+        cli::CliError::Failed(e) => format!("{e:#}"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Start-up and shutdown of the service: open the store, migrate, create the default issuer, check the
+//! keys, then serve until a signal, draining for a bounded time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::keys::KeyStore;
+use crate::service::Microcred;
+use crate::store::{self, PoolSettings};
+
+/// Opens the store named in `config` and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Store>> {
+    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    let store = store::connect(config.database_url.expose(), &settings)
+        .await
+        .with_context(|| format!("cannot open database {}", config.database_url))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!(crate::http::problem::error_chain(&e)))
+        .with_context(|| format!("cannot prepare database {}", config.database_url))?;
+    Ok(store)
+}
+
+/// Builds the application from `config` for a command-line use (no bootstrap, no key check).
+pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
+    let store = open_store(config).await?;
+    Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone()))
+}
+
+/// Everything `serve` does before accepting connections: open and migrate the database, create the default
+/// issuer on first start, and refuse to start with unreadable, missing or too-open key files.
+pub async fn prepare(config: &Config) -> anyhow::Result<Microcred> {
+    let app = open_app(config).await?;
+    if let Some(issuer) = app
+        .ensure_default_issuer(&config.issuer_name, &config.issuer_slug, config.issuer_country.clone())
+        .await
+        .context("cannot create the default issuer")?
+    {
+        tracing::info!(issuer.did = %issuer.did, "first start: created default issuer {}", issuer.slug);
+    }
+    app.check_keys().await.context("issuer keys are not usable")?;
+    Ok(app)
+}
+
+/// The router for `app` with the HTTP limits of `config`.
+pub fn router(app: Microcred, config: &Config) -> Router {
+    let settings =
+        crate::http::HttpSettings { max_body_bytes: config.max_body_bytes, request_timeout: config.request_timeout };
+    crate::http::router(Arc::new(app), &settings)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests finish for at
+/// most `drain`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining requests for at most {} s", drain.as_secs());
+        let _ = stopping_tx.send(true);
+    });
+    tokio::select! {
+        result = server => result,
+        () = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!("drain time exceeded: closing remaining connections");
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

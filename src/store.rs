@@ -1,0 +1,261 @@
+//! Persistence: the one place that knows SQL.
+//!
+//! [`Store`] speaks domain types. Two implementations share their queries (SQLite accepts PostgreSQL's
+//! `$1` placeholders) through the [`impl_store!`] macro in `store/queries.rs`, and keep what differs — pool
+//! options, migrations, how a constraint violation is reported — in `store/sqlite.rs` and
+//! `store/postgres.rs`. The backend is chosen by the URL scheme.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
+use crate::domain::issuer::{Issuer, IssuerId, Slug};
+
+#[macro_use]
+mod queries;
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Failures of the store, split by what a caller can do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique or check constraint refused the write; `constraint` is its name in the migrations.
+    #[error("conflict with existing data ({constraint})")]
+    Conflict {
+        /// The constraint's name, identical in both migration trees.
+        constraint: String,
+    },
+    /// The database cannot be reached right now (connection refused, pool timed out): retry later.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("database migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A row holds a value the domain refuses (edited by hand, or a bug).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// Any other database error.
+    #[error("database error")]
+    Other(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    /// Classifies a driver error; `constraint_of` extracts the violated constraint's name.
+    fn classify(e: sqlx::Error, constraint_of: impl Fn(&dyn sqlx::error::DatabaseError) -> Option<String>) -> Self {
+        match e {
+            sqlx::Error::Database(ref db) if db.is_unique_violation() || db.is_check_violation() => {
+                let constraint = constraint_of(db.as_ref()).unwrap_or_else(|| "unknown".to_owned());
+                Self::Conflict { constraint }
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Self::Unavailable(e)
+            }
+            other => Self::Other(other),
+        }
+    }
+}
+
+/// A key of an issuer as stored: public half and life cycle.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IssuerKey {
+    /// `z6Mk…`, the multibase of `public_key`.
+    pub key_id: String,
+    /// The issuer it belongs to.
+    pub issuer_id: IssuerId,
+    /// The raw Ed25519 public key.
+    #[serde(skip)]
+    pub public_key: [u8; 32],
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it stopped signing; it stays published.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub retired_at: Option<OffsetDateTime>,
+}
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything microcred persists, in domain terms. Writes that belong together happen in one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Closes the pool, waiting for connections to be returned.
+    async fn close(&self);
+
+    /// Stores a new issuer together with its first (active) key.
+    async fn insert_issuer(&self, issuer: &Issuer, key: &IssuerKey) -> StoreResult<()>;
+    /// All issuers, oldest first.
+    async fn issuers(&self) -> StoreResult<Vec<Issuer>>;
+    /// The issuer with this slug.
+    async fn issuer_by_slug(&self, slug: &Slug) -> StoreResult<Option<Issuer>>;
+    /// The issuer with this id.
+    async fn issuer_by_id(&self, id: IssuerId) -> StoreResult<Option<Issuer>>;
+
+    /// Every key of an issuer, oldest first.
+    async fn issuer_keys(&self, issuer: IssuerId) -> StoreResult<Vec<IssuerKey>>;
+    /// Retires the issuer's active key and makes `new_key` the active one, atomically.
+    async fn rotate_key(&self, new_key: &IssuerKey) -> StoreResult<()>;
+
+    /// Stores a new API key with the hash of its secret.
+    async fn insert_api_key(&self, key: &ApiKey, secret_hash: &SecretHash) -> StoreResult<()>;
+    /// All API keys, oldest first.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// One API key with its secret hash, for authentication.
+    async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<(ApiKey, SecretHash)>>;
+    /// Marks an API key revoked; `false` if there is no such key.
+    async fn revoke_api_key(&self, id: ApiKeyId, at: OffsetDateTime) -> StoreResult<bool>;
+}
+
+/// Pool and connection settings common to both backends.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Why a database URL was refused before connecting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Neither `sqlite:` nor `postgres:`/`postgresql:`.
+    #[error("unsupported database URL scheme {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnknownScheme(String),
+    /// The folder for a SQLite file could not be created.
+    #[error("cannot create folder {path} for the SQLite database: {source}")]
+    Folder {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The driver refused the URL or could not connect.
+    #[error("cannot open database: {0}")]
+    Open(#[source] sqlx::Error),
+}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`). Connections are opened lazily, so an
+/// unreachable server is reported by [`Store::ping`] or the first query, not here.
+pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Arc<dyn Store>, ConnectError> {
+    let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::connect(url, settings).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect(url, settings)?)),
+        other => Err(ConnectError::UnknownScheme(other.to_owned())),
+    }
+}
+
+/// Database rows, decoded the same way from both backends.
+mod rows {
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::{IssuerKey, StoreError};
+    use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
+    use crate::domain::issuer::{Issuer, IssuerId};
+
+    fn corrupt(what: &str, value: &str) -> StoreError {
+        StoreError::Corrupt(format!("{what} {value:?}"))
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct IssuerRow {
+        issuer_id: Uuid,
+        slug: String,
+        did: String,
+        did_method: String,
+        name: String,
+        url: Option<String>,
+        email: Option<String>,
+        country: Option<String>,
+        description: Option<String>,
+        logo_url: Option<String>,
+        created_at: OffsetDateTime,
+    }
+
+    impl TryFrom<IssuerRow> for Issuer {
+        type Error = StoreError;
+        fn try_from(r: IssuerRow) -> Result<Self, StoreError> {
+            let url = |v: Option<String>| v.map(|u| u.parse().map_err(|_| corrupt("issuer url", &u))).transpose();
+            Ok(Issuer {
+                id: IssuerId(r.issuer_id),
+                slug: r.slug.parse().map_err(|_| corrupt("issuer slug", &r.slug))?,
+                did_method: r.did_method.parse().map_err(|_| corrupt("did method", &r.did_method))?,
+                did: r.did,
+                name: r.name,
+                url: url(r.url)?,
+                email: r.email.map(|e| e.parse().map_err(|_| corrupt("issuer email", &e))).transpose()?,
+                country: r.country.map(|c| c.parse().map_err(|_| corrupt("country", &c))).transpose()?,
+                description: r.description,
+                logo_url: url(r.logo_url)?,
+                created_at: r.created_at,
+            })
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct IssuerKeyRow {
+        key_id: String,
+        issuer_id: Uuid,
+        public_key: Vec<u8>,
+        created_at: OffsetDateTime,
+        retired_at: Option<OffsetDateTime>,
+    }
+
+    impl TryFrom<IssuerKeyRow> for IssuerKey {
+        type Error = StoreError;
+        fn try_from(r: IssuerKeyRow) -> Result<Self, StoreError> {
+            Ok(IssuerKey {
+                public_key: r.public_key.try_into().map_err(|_| corrupt("public key of", &r.key_id))?,
+                key_id: r.key_id,
+                issuer_id: IssuerId(r.issuer_id),
+                created_at: r.created_at,
+                retired_at: r.retired_at,
+            })
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct ApiKeyRow {
+        api_key_id: Uuid,
+        issuer_id: Uuid,
+        role: String,
+        name: String,
+        secret_hash: Vec<u8>,
+        created_at: OffsetDateTime,
+        revoked_at: Option<OffsetDateTime>,
+    }
+
+    impl TryFrom<ApiKeyRow> for (ApiKey, SecretHash) {
+        type Error = StoreError;
+        fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
+            let hash = r.secret_hash.try_into().map_err(|_| corrupt("secret hash of api key", &r.name))?;
+            let key = ApiKey {
+                id: ApiKeyId(r.api_key_id),
+                issuer_id: IssuerId(r.issuer_id),
+                role: r.role.parse().map_err(|_| corrupt("role", &r.role))?,
+                name: r.name,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+            };
+            Ok((key, SecretHash(hash)))
+        }
+    }
+}

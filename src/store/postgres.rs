@@ -1,0 +1,35 @@
+//! PostgreSQL backend: the deployment past one machine (several stateless replicas over one database).
+//! Connections open lazily, so a replica starts even while the database restarts, and `/readyz` tells.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+
+use super::{ConnectError, PoolSettings, StoreError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The PostgreSQL implementation of [`Store`](super::Store).
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Prepares a pool for a `postgres://` URL (no connection is made yet).
+    pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
+        let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    fn error(e: sqlx::Error) -> StoreError {
+        StoreError::classify(e, |db| db.constraint().map(str::to_owned))
+    }
+}
+
+impl_store!(PgStore, Postgres, MIGRATOR);

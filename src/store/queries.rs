@@ -1,0 +1,204 @@
+//! The SQL both backends share. SQLite understands `$1` placeholders, and the column types map to the
+//! same Rust types (`Uuid`, `OffsetDateTime`, `Vec<u8>`) on both, so one text serves both; what differs
+//! lives beside each backend. A macro rather than generics: sqlx's generic executor bounds would cost more
+//! to read than the repetition they save.
+
+/// Implements [`Store`](crate::store::Store) for a backend type with a `pool` field and an
+/// `fn error(sqlx::Error) -> StoreError` that names violated constraints in its dialect.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $migrator:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn migrate(&self) -> $crate::store::StoreResult<()> {
+                $migrator.run(&self.pool).await.map_err($crate::store::StoreError::Migrate)
+            }
+
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn insert_issuer(
+                &self,
+                issuer: &$crate::domain::issuer::Issuer,
+                key: &$crate::store::IssuerKey,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                sqlx::query(
+                    "INSERT INTO issuer (issuer_id, slug, did, did_method, name, url, email, country, description, \
+                     logo_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(issuer.id.0)
+                .bind(issuer.slug.as_str())
+                .bind(&issuer.did)
+                .bind(issuer.did_method.as_str())
+                .bind(&issuer.name)
+                .bind(issuer.url.as_ref().map(|u| u.as_str()))
+                .bind(issuer.email.as_ref().map(|e| e.as_str()))
+                .bind(issuer.country.as_ref().map(|c| c.as_str()))
+                .bind(&issuer.description)
+                .bind(issuer.logo_url.as_ref().map(|u| u.as_str()))
+                .bind(issuer.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::error)?;
+                insert_key(&mut tx, key).await?;
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn issuers(&self) -> $crate::store::StoreResult<Vec<$crate::domain::issuer::Issuer>> {
+                sqlx::query_as::<_, $crate::store::rows::IssuerRow>("SELECT * FROM issuer ORDER BY created_at, slug")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn issuer_by_slug(
+                &self,
+                slug: &$crate::domain::issuer::Slug,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::issuer::Issuer>> {
+                sqlx::query_as::<_, $crate::store::rows::IssuerRow>("SELECT * FROM issuer WHERE slug = $1")
+                    .bind(slug.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn issuer_by_id(
+                &self,
+                id: $crate::domain::issuer::IssuerId,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::issuer::Issuer>> {
+                sqlx::query_as::<_, $crate::store::rows::IssuerRow>("SELECT * FROM issuer WHERE issuer_id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn issuer_keys(
+                &self,
+                issuer: $crate::domain::issuer::IssuerId,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::IssuerKey>> {
+                sqlx::query_as::<_, $crate::store::rows::IssuerKeyRow>(
+                    "SELECT * FROM issuer_key WHERE issuer_id = $1 ORDER BY created_at, key_id",
+                )
+                .bind(issuer.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn rotate_key(&self, new_key: &$crate::store::IssuerKey) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                sqlx::query("UPDATE issuer_key SET retired_at = $1 WHERE issuer_id = $2 AND retired_at IS NULL")
+                    .bind(new_key.created_at)
+                    .bind(new_key.issuer_id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                insert_key(&mut tx, new_key).await?;
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn insert_api_key(
+                &self,
+                key: &$crate::domain::api_key::ApiKey,
+                secret_hash: &$crate::domain::api_key::SecretHash,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO api_key (api_key_id, issuer_id, role, name, secret_hash, created_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(key.id.0)
+                .bind(key.issuer_id.0)
+                .bind(key.role.as_str())
+                .bind(&key.name)
+                .bind(&secret_hash.0[..])
+                .bind(key.created_at)
+                .bind(key.revoked_at)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn api_keys(&self) -> $crate::store::StoreResult<Vec<$crate::domain::api_key::ApiKey>> {
+                sqlx::query_as::<_, $crate::store::rows::ApiKeyRow>("SELECT * FROM api_key ORDER BY created_at, api_key_id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .into_iter()
+                    .map(|row| {
+                        <($crate::domain::api_key::ApiKey, $crate::domain::api_key::SecretHash)>::try_from(row)
+                            .map(|(key, _)| key)
+                    })
+                    .collect()
+            }
+
+            async fn api_key(
+                &self,
+                id: $crate::domain::api_key::ApiKeyId,
+            ) -> $crate::store::StoreResult<
+                Option<($crate::domain::api_key::ApiKey, $crate::domain::api_key::SecretHash)>,
+            > {
+                sqlx::query_as::<_, $crate::store::rows::ApiKeyRow>("SELECT * FROM api_key WHERE api_key_id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn revoke_api_key(
+                &self,
+                id: $crate::domain::api_key::ApiKeyId,
+                at: time::OffsetDateTime,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("UPDATE api_key SET revoked_at = $1 WHERE api_key_id = $2 AND revoked_at IS NULL")
+                    .bind(at)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                if done.rows_affected() == 1 {
+                    return Ok(true);
+                }
+                // Revoking twice is not an error; only an unknown id is.
+                Ok(self.api_key(id).await?.is_some())
+            }
+        }
+
+        async fn insert_key(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            key: &$crate::store::IssuerKey,
+        ) -> $crate::store::StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO issuer_key (key_id, issuer_id, public_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&key.key_id)
+            .bind(key.issuer_id.0)
+            .bind(&key.public_key[..])
+            .bind(key.created_at)
+            .bind(key.retired_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(<$store>::error)?;
+            Ok(())
+        }
+    };
+}

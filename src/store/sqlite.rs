@@ -1,0 +1,64 @@
+//! SQLite backend: the embedded default. WAL mode (readers never block the writer), foreign keys on, and
+//! `synchronous = NORMAL`, which in WAL mode keeps the file consistent through a process kill at any point;
+//! only an operating-system crash or power loss can lose the last commits.
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+
+use super::{ConnectError, PoolSettings, StoreError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQLite implementation of [`Store`](super::Store).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing, with its folder) the database file named by a `sqlite://PATH` URL.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(ConnectError::Open)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(folder)
+                .await
+                .map_err(|source| ConnectError::Folder { path: folder.to_owned(), source })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(ConnectError::Open)?;
+        Ok(Self { pool })
+    }
+
+    /// SQLite reports a unique violation as "UNIQUE constraint failed: table.column"; this maps the
+    /// columns back to the constraint names the PostgreSQL tree uses, so callers see one vocabulary.
+    fn error(e: sqlx::Error) -> StoreError {
+        StoreError::classify(e, |db| {
+            let message = db.message();
+            let columns = message.split_once(": ").map(|(_, c)| c)?;
+            let name = match columns {
+                "issuer.slug" => "issuer_slug_key",
+                "issuer.did" => "issuer_did_key",
+                "issuer.issuer_id" => "issuer_pkey",
+                "issuer_key.key_id" => "issuer_key_pkey",
+                "issuer_key.issuer_id" => "issuer_key_one_active_key",
+                "api_key.api_key_id" => "api_key_pkey",
+                other => other,
+            };
+            Some(name.to_owned())
+        })
+    }
+}
+
+impl_store!(SqliteStore, Sqlite, MIGRATOR);

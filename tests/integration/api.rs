@@ -1,0 +1,206 @@
+//! The HTTP API over real sockets: health, DID documents, authentication and the issuers API, on SQLite
+//! and PostgreSQL.
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use microcred::domain::api_key::Role;
+use microcred::domain::did::decode_ed25519_multikey;
+use microcred::keys::KeyStore;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp, assert_problem};
+
+#[tokio::test]
+async fn health_and_readiness_answer_200() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+async fn did_document_verifies_a_signature_made_with_the_key_file(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let response = app.client.get(app.url("/issuers/default/did.json")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/did+json");
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let doc: Value = response.json().await.unwrap();
+
+    let port = app.base.rsplit(':').next().unwrap();
+    let did = format!("did:web:127.0.0.1%3A{port}:issuers:default");
+    assert_eq!(doc["id"], did, "the document's id equals the DID exactly");
+    let method = &doc["verificationMethod"][0];
+    assert_eq!(method["type"], "Multikey");
+    assert_eq!(method["controller"], did);
+    assert_eq!(doc["assertionMethod"][0], method["id"]);
+
+    // Sign with the private key file on disk, verify with the key the document publishes.
+    let multibase = method["publicKeyMultibase"].as_str().unwrap();
+    let signing = KeyStore::new(app.keys_dir()).load(&"default".parse().unwrap(), multibase).unwrap();
+    let message = "Иван Петров passed Smart City Basics".as_bytes();
+    let signature: Signature = signing.sign(message);
+    let public = VerifyingKey::from_bytes(&decode_ed25519_multikey(multibase).unwrap()).unwrap();
+    public.verify_strict(message, &signature).expect("the published key verifies the file key's signature");
+}
+
+#[tokio::test]
+async fn did_document_on_sqlite() {
+    did_document_verifies_a_signature_made_with_the_key_file(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn did_document_on_postgres() {
+    did_document_verifies_a_signature_made_with_the_key_file(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_rotated_key_stays_published_next_to_the_new_one() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = "default".parse().unwrap();
+    let new_key = app.app.rotate_key(&slug).await.unwrap();
+    let doc: Value = app.client.get(app.url("/issuers/default/did.json")).send().await.unwrap().json().await.unwrap();
+    let methods = doc["verificationMethod"].as_array().unwrap();
+    assert_eq!(methods.len(), 2);
+    assert_eq!(methods[1]["publicKeyMultibase"], new_key.key_id);
+    assert_eq!(doc["assertionMethod"].as_array().unwrap().len(), 2, "the retired key can still assert");
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_issuers_give_the_same_404() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    for path in ["/issuers/nobody/did.json", "/issuers/..%2F..%2Fetc/did.json", "/issuers/%00/did.json"] {
+        let body = assert_problem(app.client.get(app.url(path)).send().await.unwrap(), 404).await;
+        assert_eq!(body["type"], "/problems/not-found", "{path}");
+    }
+    assert_problem(app.client.get(app.url("/no/such/route")).send().await.unwrap(), 404).await;
+}
+
+async fn authentication_and_roles(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let url = app.url("/api/v1/issuers");
+
+    // No token, a malformed one, a well-formed unknown one: 401 with a Bearer challenge.
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"microcred\"");
+    assert_problem(response, 401).await;
+    for token in [
+        "nonsense",
+        "mc_00000000000000000000000000000000_AAAA",
+        &microcred::domain::api_key::ApiToken::generate().reveal(),
+    ] {
+        let response = app.client.get(&url).bearer_auth(token).send().await.unwrap();
+        assert_problem(response, 401).await;
+    }
+
+    // A valid admin token passes, and can create issuers.
+    let admin = app.token(Role::Admin).await;
+    let issuers: Value = app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(issuers.as_array().unwrap().len(), 1);
+    let created = app
+        .client
+        .post(&url)
+        .bearer_auth(&admin)
+        .json(&json!({"slug": "ucs", "name": "Universal Certification Solutions", "country": "bg", "email": "info@ucs.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["country"], "BG");
+    assert!(created["did"].as_str().unwrap().ends_with(":issuers:ucs"));
+
+    // An assessor sees only its own issuer and may not create issuers.
+    let assessor = app.token_for("ucs", Role::Assessor).await;
+    let visible: Value = app.client.get(&url).bearer_auth(&assessor).send().await.unwrap().json().await.unwrap();
+    assert_eq!(visible.as_array().unwrap().len(), 1);
+    assert_eq!(visible[0]["slug"], "ucs");
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&assessor)
+        .json(&json!({"slug": "x", "name": "X", "country": "ES"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403).await;
+
+    // A revoked token stops working at once.
+    let id = microcred::domain::api_key::ApiToken::parse(&assessor).unwrap().id();
+    app.app.revoke_api_key(id).await.unwrap();
+    assert_problem(app.client.get(&url).bearer_auth(&assessor).send().await.unwrap(), 401).await;
+}
+
+#[tokio::test]
+async fn authentication_and_roles_on_sqlite() {
+    authentication_and_roles(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn authentication_and_roles_on_postgres() {
+    authentication_and_roles(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn bad_issuer_input_is_refused_with_every_field_named_and_nothing_stored() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let admin = app.token(Role::Admin).await;
+    let url = app.url("/api/v1/issuers");
+    let post = |body: Value| app.client.post(&url).bearer_auth(&admin).json(&body).send();
+
+    let body = assert_problem(post(json!({"slug": "Not A Slug", "email": "x"})).await.unwrap(), 422).await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["slug", "name", "email", "country"]);
+
+    let body = assert_problem(post(json!({"slug": "a", "unknown_field": 1})).await.unwrap(), 422).await;
+    assert!(body["detail"].as_str().unwrap().contains("unknown_field"), "{body}");
+
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{\"slug\":")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 400).await;
+    let response = app.client.post(&url).bearer_auth(&admin).body("{}").send().await.unwrap();
+    assert_problem(response, 415).await;
+
+    // A duplicate slug is a conflict, and the first issuer is untouched.
+    let ok = json!({"slug": "dup", "name": "First", "country": "IT"});
+    assert_eq!(post(ok.clone()).await.unwrap().status(), 201);
+    let body =
+        assert_problem(post(json!({"slug": "dup", "name": "Second", "country": "IT"})).await.unwrap(), 409).await;
+    assert!(body["detail"].as_str().unwrap().contains("dup"));
+    let issuers = app.app.issuers().await.unwrap();
+    assert_eq!(issuers.len(), 2);
+    assert_eq!(issuers[1].name, "First");
+    // The refused duplicate left no stray key file behind.
+    assert_eq!(std::fs::read_dir(app.keys_dir().join("dup")).unwrap().count(), 1);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_problem_details() {
+    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, |s| s.max_body_bytes = Some(2048)).await.unwrap();
+    let admin = app.token(Role::Admin).await;
+    let big = json!({"slug": "big", "name": "x".repeat(4096), "country": "BG"});
+    let response = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&big).send().await.unwrap();
+    assert_problem(response, 413).await;
+    assert_eq!(app.app.issuers().await.unwrap().len(), 1, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_wrong_method_gets_405_problem_details() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert_problem(app.client.delete(app.url("/healthz")).send().await.unwrap(), 405).await;
+}
+
+#[tokio::test]
+async fn problem_types_are_documented_at_their_uri() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let doc: Value = app.client.get(app.url("/problems/unauthorized")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["status"], 401);
+    assert!(doc["description"].as_str().unwrap().contains("api-key create"));
+}

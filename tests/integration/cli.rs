@@ -1,0 +1,183 @@
+//! The `microcred` binary as an operator uses it.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn microcred(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_microcred"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("MICROCRED_DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn api_key_create_prints_only_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(microcred(dir.path(), &["migrate"]).status.success());
+    assert!(
+        microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"])
+            .status
+            .success()
+    );
+    let output =
+        microcred(dir.path(), &["api-key", "create", "--issuer", "ucs", "--role", "assessor", "--name", "LMS"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let token = stdout(&output);
+    let token = token.strip_suffix('\n').expect("one line");
+    assert!(microcred::domain::api_key::ApiToken::parse(token).is_ok(), "stdout is exactly a token: {token:?}");
+
+    let list = stdout(&microcred(dir.path(), &["api-key", "list"]));
+    assert!(list.contains("ucs\tassessor\tLMS"), "{list}");
+    assert!(!list.contains(token.rsplit('_').next().unwrap()), "the secret is never listed");
+}
+
+#[test]
+fn keys_rotate_retires_the_old_key_in_keys_list() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"])
+            .status
+            .success()
+    );
+    let rotated = microcred(dir.path(), &["keys", "rotate", "--issuer", "ucs"]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let new_key = stdout(&rotated).trim().to_owned();
+    let list = stdout(&microcred(dir.path(), &["keys", "list", "--issuer", "ucs"]));
+    let lines: Vec<&str> = list.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines[0].contains("\tretired\t"), "{list}");
+    assert!(lines[1].contains(&format!("#{new_key}\tactive\t")), "{list}");
+}
+
+#[test]
+fn a_did_key_issuer_cannot_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = microcred(
+        dir.path(),
+        &["issuer", "create", "--slug", "k", "--name", "K", "--country", "ES", "--did-method", "key"],
+    );
+    assert!(stdout(&created).contains("did:key:z6Mk"), "{}", stdout(&created));
+    let rotated = microcred(dir.path(), &["keys", "rotate", "--issuer", "k"]);
+    assert_eq!(rotated.status.code(), Some(1));
+    assert!(stderr(&rotated).contains("cannot rotate"), "{}", stderr(&rotated));
+}
+
+#[test]
+fn malformed_settings_give_one_line_naming_the_setting_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--bind", "nope", "serve"], "--bind"),
+        (&["--database-url", "mysql://root@localhost/x", "migrate"], "database_url"),
+        (&["--public-url", "https://x.eu/path", "migrate"], "public_url"),
+        (&["--max-body-bytes", "lots", "serve"], "--max-body-bytes"),
+    ];
+    for (args, setting) in cases {
+        let output = microcred(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let first = stderr(&output).lines().next().unwrap_or_default().to_owned();
+        assert!(first.contains(setting), "{args:?}: {first}");
+    }
+    std::fs::write(dir.path().join("bad.toml"), "bnid = 1\n").unwrap();
+    let output = microcred(dir.path(), &["--config", "bad.toml", "migrate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("bnid"), "{}", stderr(&output));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+}
+
+#[test]
+fn serve_refuses_a_key_file_readable_by_others_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"])
+            .status
+            .success()
+    );
+    let key_file = std::fs::read_dir(dir.path().join("keys/ucs")).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600, "created 0600");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let port = free_port().to_string();
+    let output = microcred(dir.path(), &["--bind", &format!("127.0.0.1:{port}"), "serve"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains(key_file.file_name().unwrap().to_str().unwrap()), "{err}");
+    assert!(err.contains("644"), "{err}");
+}
+
+#[test]
+fn serve_refuses_an_unreachable_database_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = microcred(dir.path(), &["--database-url", "postgres://postgres@127.0.0.1:1/none", "serve"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("cannot prepare database postgres://postgres@127.0.0.1:1/none"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn serve_starts_with_no_configuration_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_microcred"))
+        .current_dir(dir.path())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--log-format", "json"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let health = loop {
+        if let Ok(response) = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/healthz")) {
+            break response;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "serve did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(health, 200);
+    assert!(dir.path().join("data/microcred.db").exists(), "default SQLite file created with its folder");
+    assert!(dir.path().join("keys/default").is_dir(), "default issuer key generated on first start");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "exit {:?}", output.status);
+    let logs = stderr(&output);
+    let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).expect("JSON log lines")).collect();
+    assert!(lines.iter().any(|l| l["message"].as_str().is_some_and(|m| m.starts_with("listening on"))), "{logs}");
+    assert!(lines.iter().any(|l| l["message"] == "shut down cleanly"), "{logs}");
+    assert!(stdout(&output).is_empty(), "serve prints nothing on standard output");
+}
+
+mod reqwest {
+    /// A tiny blocking GET over std, so this synchronous test needs no runtime: returns the status code.
+    pub fn blocking_get(url: &str) -> std::io::Result<u16> {
+        use std::io::{Read as _, Write as _};
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_once('/').unwrap();
+        let mut stream = std::net::TcpStream::connect(host)?;
+        write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok());
+        status.ok_or_else(|| std::io::Error::other("no status line"))
+    }
+}

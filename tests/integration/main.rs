@@ -1,0 +1,9 @@
+//! Integration tests, built into one binary: the store conformance story (SQLite always, PostgreSQL when
+//! `TEST_DATABASE_URL` is set), the HTTP API over real sockets, and the command line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod api;
+mod cli;
+mod store;
+mod support;

@@ -1,0 +1,154 @@
+//! The store conformance story: the same walk through every `Store` method on SQLite and on PostgreSQL.
+
+use std::sync::Arc;
+
+use microcred::domain::api_key::{ApiKey, ApiToken, Role};
+use microcred::domain::issuer::{DidMethod, Issuer, IssuerId};
+use microcred::service::now;
+use microcred::store::{self, IssuerKey, PoolSettings, Store, StoreError};
+use uuid::Uuid;
+
+use crate::support::PgDatabase;
+
+fn issuer(slug: &str, name: &str) -> Issuer {
+    Issuer {
+        id: IssuerId(Uuid::new_v4()),
+        slug: slug.parse().unwrap(),
+        did: format!("did:web:example.eu:issuers:{slug}"),
+        did_method: DidMethod::Web,
+        name: name.to_owned(),
+        url: Some("https://example.eu/".parse().unwrap()),
+        email: Some("certs@example.eu".parse().unwrap()),
+        country: Some("GR".parse().unwrap()),
+        description: Some("Ελληνικά, български, español, italiano — 認定 🎓".to_owned()),
+        logo_url: None,
+        created_at: now(),
+    }
+}
+
+fn key(issuer: &Issuer, byte: u8) -> IssuerKey {
+    IssuerKey {
+        key_id: format!("z6Mk-test-{}-{byte}", issuer.slug),
+        issuer_id: issuer.id,
+        public_key: [byte; 32],
+        created_at: now(),
+        retired_at: None,
+    }
+}
+
+fn conflict(result: Result<(), StoreError>) -> String {
+    match result {
+        Err(StoreError::Conflict { constraint }) => constraint,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+async fn story(store: Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    store.migrate().await.expect("migrating twice is a no-op");
+    store.ping().await.unwrap();
+    assert!(store.issuers().await.unwrap().is_empty());
+
+    // Issuers round-trip exactly, in any script.
+    let a = issuer("alpha", "Γιώργος Παπαδόπουλος Academy");
+    let b = issuer("beta", "Иван Петров ЕООД");
+    store.insert_issuer(&a, &key(&a, 1)).await.unwrap();
+    store.insert_issuer(&b, &key(&b, 2)).await.unwrap();
+    assert_eq!(store.issuer_by_slug(&a.slug).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.issuer_by_id(b.id).await.unwrap(), Some(b.clone()));
+    assert_eq!(store.issuers().await.unwrap(), vec![a.clone(), b.clone()]);
+    assert_eq!(store.issuer_by_slug(&"missing".parse().unwrap()).await.unwrap(), None);
+
+    // Unique constraints live in the database and are reported by name, identically on both backends.
+    let mut same_slug = issuer("alpha", "Other");
+    same_slug.did = "did:web:example.eu:issuers:other".into();
+    assert_eq!(conflict(store.insert_issuer(&same_slug, &key(&same_slug, 3)).await), "issuer_slug_key");
+    let mut same_did = issuer("gamma", "Other");
+    same_did.did = a.did.clone();
+    assert_eq!(conflict(store.insert_issuer(&same_did, &key(&same_did, 4)).await), "issuer_did_key");
+    // The failed inserts left nothing behind, not even the key rows of the same transaction.
+    assert_eq!(store.issuers().await.unwrap().len(), 2);
+    assert_eq!(store.issuer_keys(same_did.id).await.unwrap(), vec![]);
+
+    // Rotation retires the active key and keeps it; exactly one key stays active.
+    let mut next = key(&a, 5);
+    next.created_at = now();
+    store.rotate_key(&next).await.unwrap();
+    let keys = store.issuer_keys(a.id).await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].key_id, key(&a, 1).key_id);
+    assert_eq!(keys[0].retired_at, Some(next.created_at));
+    assert_eq!(keys[1], next);
+    assert_eq!(keys.iter().filter(|k| k.retired_at.is_none()).count(), 1);
+    // Re-using a key id is refused, and the failed rotation keeps the current key active.
+    assert_eq!(conflict(store.rotate_key(&next).await), "issuer_key_pkey");
+    assert_eq!(store.issuer_keys(a.id).await.unwrap(), keys);
+
+    // API keys: only a hash is stored; revocation is idempotent; unknown ids are reported.
+    let token = ApiToken::generate();
+    let api_key = ApiKey {
+        id: token.id(),
+        issuer_id: b.id,
+        role: Role::Assessor,
+        name: "LMS — Moodle".into(),
+        created_at: now(),
+        revoked_at: None,
+    };
+    store.insert_api_key(&api_key, &token.hash()).await.unwrap();
+    let (found, hash) = store.api_key(token.id()).await.unwrap().unwrap();
+    assert_eq!(found, api_key);
+    assert!(hash.matches(&token.hash()));
+    assert_eq!(store.api_keys().await.unwrap(), vec![api_key.clone()]);
+    let at = now();
+    assert!(store.revoke_api_key(api_key.id, at).await.unwrap());
+    assert!(store.revoke_api_key(api_key.id, now()).await.unwrap());
+    assert_eq!(store.api_key(api_key.id).await.unwrap().unwrap().0.revoked_at, Some(at));
+    assert!(!store.revoke_api_key(ApiToken::generate().id(), now()).await.unwrap());
+    assert!(store.api_key(ApiToken::generate().id()).await.unwrap().is_none());
+
+    store.close().await;
+}
+
+#[tokio::test]
+async fn store_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("nested/folder/test.db").display());
+    let store = store::connect(&url, &PoolSettings::default()).await.unwrap();
+    story(store).await;
+    assert!(dir.path().join("nested/folder/test.db").exists(), "the folder and file are created");
+}
+
+#[tokio::test]
+async fn store_story_on_postgres() {
+    let Some(db) = PgDatabase::create().await else { return };
+    let store = store::connect(&db.url, &PoolSettings::default()).await.unwrap();
+    story(store).await;
+}
+
+#[tokio::test]
+async fn replicas_migrating_the_same_postgres_database_at_once_do_not_conflict() {
+    let Some(db) = PgDatabase::create().await else { return };
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(store::connect(&db.url, &PoolSettings::default()).await.unwrap());
+    }
+    let migrations: Vec<_> = stores
+        .iter()
+        .map(|s| {
+            let s = Arc::clone(s);
+            tokio::spawn(async move { s.migrate().await })
+        })
+        .collect();
+    for migration in migrations {
+        migration.await.unwrap().expect("every replica's migration succeeds");
+    }
+    assert!(stores[0].issuers().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_server_is_reported_as_unavailable() {
+    // Nothing listens on port 1; connections are lazy, so the failure shows at the first query.
+    let settings = PoolSettings { acquire_timeout: std::time::Duration::from_secs(2), ..PoolSettings::default() };
+    let store = store::connect("postgres://postgres@127.0.0.1:1/none", &settings).await.unwrap();
+    assert!(matches!(store.ping().await, Err(StoreError::Unavailable(_))));
+}

@@ -1,0 +1,161 @@
+//! Test support: a fresh PostgreSQL database per test, and the service spawned on a free port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use microcred::config::Settings;
+use microcred::domain::api_key::Role;
+use microcred::domain::issuer::Slug;
+use microcred::server;
+use microcred::service::Microcred;
+use sqlx::Connection as _;
+use tempfile::TempDir;
+use url::Url;
+
+/// A PostgreSQL database created for one test and dropped (with its connections) when the test ends.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// `None` when `TEST_DATABASE_URL` is unset, so the PostgreSQL half of a test is skipped on a laptop
+    /// without a server. CI sets it, and `REQUIRE_POSTGRES=1` turns a missing server into a failure.
+    pub async fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(std::env::var("REQUIRE_POSTGRES").is_err(), "REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not");
+            eprintln!("skipping the PostgreSQL half: TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let name = format!("microcred_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        // `name` is our own hex UUID, never input.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        let mut url = Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        Some(Self { admin_url, name, url: url.to_string() })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if std::env::var("KEEP_TEST_DB").is_ok() {
+            return;
+        }
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async; a private runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The service running in this process on a free port, over its own database and key folder.
+pub struct TestApp {
+    pub base: String,
+    pub app: Microcred,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+    _pg: Option<PgDatabase>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Spawns the service; `None` when the backend is PostgreSQL and no server is configured.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns the service after letting `adjust` change its settings.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create().await?),
+        };
+        let database_url = match &pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("db/microcred.db").display()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        let mut settings = Settings {
+            database_url: Some(database_url.parse().unwrap()),
+            keys_dir: Some(dir.path().join("keys")),
+            public_url: Some(format!("http://127.0.0.1:{}", address.port()).parse().unwrap()),
+            ..Settings::default()
+        };
+        adjust(&mut settings);
+        let config = settings.resolve().unwrap();
+        let app = server::prepare(&config).await.unwrap();
+        let router = server::router(app.clone(), &config);
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server::serve(
+            listener,
+            router,
+            async move {
+                let _ = stop.await;
+            },
+            config.shutdown_timeout,
+        ));
+        Some(Self {
+            base: format!("http://{address}"),
+            app,
+            client: reqwest::Client::new(),
+            dir,
+            _pg: pg,
+            _shutdown: shutdown,
+        })
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A fresh token of `role` for the default issuer.
+    pub async fn token(&self, role: Role) -> String {
+        self.token_for("default", role).await
+    }
+
+    /// A fresh token of `role` for issuer `slug`.
+    pub async fn token_for(&self, slug: &str, role: Role) -> String {
+        let slug: Slug = slug.parse().unwrap();
+        self.app.create_api_key(&slug, role, "test").await.unwrap().1.reveal()
+    }
+
+    /// The keys folder.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+}
+
+/// Asserts that a response is RFC 9457 problem details with `status`, and returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["type"].as_str().unwrap().starts_with("/problems/"), "{body}");
+    assert!(!body["title"].as_str().unwrap().is_empty(), "{body}");
+    assert!(!body["detail"].as_str().unwrap().is_empty(), "{body}");
+    body
+}
