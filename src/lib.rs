@@ -24,3 +24,5 @@ pub mod service;
 pub mod store;
 /// Logging.
 pub mod telemetry;
+/// Verifiable credentials: canonicalization, proofs, the Open Badges model, verification.
+pub mod vc;

@@ -46,6 +46,17 @@ pub fn decode_ed25519_multikey(multibase: &str) -> Result<[u8; 32], MultikeyErro
     }
 }
 
+/// Decodes a `secretKeyMultibase` (`z3u2…`, multicodec `ed25519-priv` `0x8026` + 32-byte seed), the form
+/// the W3C test vectors publish their keys in.
+pub fn decode_ed25519_secret_multikey(multibase: &str) -> Result<[u8; 32], MultikeyError> {
+    let encoded = multibase.strip_prefix('z').ok_or(MultikeyError::NotBase58Btc)?;
+    let bytes = bs58::decode(encoded).into_vec().map_err(|e| MultikeyError::Base58(e.to_string()))?;
+    match bytes.split_first_chunk::<2>() {
+        Some(([0x80, 0x26], seed)) => seed.try_into().map_err(|_| MultikeyError::NotEd25519),
+        _ => Err(MultikeyError::NotEd25519),
+    }
+}
+
 /// The `did:key` of an Ed25519 public key.
 pub fn did_key(public_key: &[u8; 32]) -> String {
     format!("did:key:{}", ed25519_multikey(public_key))

@@ -7,3 +7,4 @@ mod api;
 mod cli;
 mod store;
 mod support;
+mod vectors;

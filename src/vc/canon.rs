@@ -1,0 +1,173 @@
+//! Canonical forms of a JSON document: RDFC-1.0 N-Quads of its JSON-LD meaning (for `eddsa-rdfc-2022`) and
+//! the RFC 8785 JCS serialization (for `eddsa-jcs-2022`).
+//!
+//! JSON-LD processing drops any term its contexts do not define, and a signature over the remaining
+//! quads would silently not cover that data. So, like jsonld.js's "safe mode", every undefined term is an
+//! error: we put a sentinel `@vocab` *before* the document's contexts, so undefined terms and types expand
+//! to sentinel IRIs instead of vanishing, and refuse any dataset that contains one. A context of the
+//! document that sets its own `@vocab` (as the W3C examples context does) comes later and wins, exactly
+//! as without the sentinel. When no sentinel IRI appears, the sentinel changed nothing and the dataset is
+//! exactly the document's.
+//!
+//! See <https://www.w3.org/TR/vc-di-eddsa/#transformation-eddsa-rdfc-2022>, <https://www.w3.org/TR/rdf-canon/>
+//! and <https://www.rfc-editor.org/rfc/rfc8785>.
+
+use std::collections::BTreeSet;
+
+use oxjsonld::{JsonLdParser, JsonLdRemoteDocument};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::contexts;
+
+/// The `@vocab` that catches undefined terms. A URN no real vocabulary uses.
+const UNDEFINED_VOCAB: &str = "urn:microcred:undefined-term:";
+
+/// Most blank-node hashing steps RDFC-1.0 may take on one document; a poisoned dataset (crafted so that
+/// canonicalization explodes) is refused instead of consuming the CPU.
+const HNDQ_CALL_LIMIT: usize = 4000;
+
+/// Why a document has no canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonError {
+    /// A context URL that is not bundled; contexts are never fetched.
+    #[error("unknown JSON-LD context {0}: only bundled contexts are used, never fetched")]
+    UnknownContext(String),
+    /// Terms or types that no context defines (they would not be signed).
+    #[error("undefined JSON-LD terms: {}", .0.iter().cloned().collect::<Vec<_>>().join(", "))]
+    UndefinedTerms(BTreeSet<String>),
+    /// Any other JSON-LD error (invalid context, protected term redefinition, invalid value…).
+    #[error("JSON-LD error: {0}")]
+    JsonLd(String),
+    /// The RDF canonicalization refused the dataset (e.g. a poisoned graph).
+    #[error("RDF canonicalization failed: {0}")]
+    Canonicalization(String),
+    /// The JSON cannot be canonicalized (JCS).
+    #[error("JSON canonicalization failed: {0}")]
+    Jcs(String),
+}
+
+/// The RDFC-1.0 canonical N-Quads of a JSON-LD document, each line ending in `\n`, refusing undefined terms.
+pub fn rdfc(document: &Value) -> Result<String, CanonError> {
+    let quads = to_rdf(document)?;
+    canonicalize(&quads)
+}
+
+/// The JSON-LD → RDF step alone (oxrdf 0.3 quads), refusing undefined terms.
+pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
+    let guarded = with_undefined_vocab(document);
+    let bytes = serde_json::to_vec(&guarded).map_err(|e| CanonError::JsonLd(e.to_string()))?;
+    let parser = JsonLdParser::new().for_slice(&bytes).with_load_document_callback(|url, _| {
+        contexts::bundled(url)
+            .map(|doc| JsonLdRemoteDocument { document: doc.to_vec(), document_url: url.to_owned() })
+            .ok_or_else(|| {
+                Box::new(CanonError::UnknownContext(url.to_owned())) as Box<dyn std::error::Error + Send + Sync>
+            })
+    });
+    let mut quads = Vec::new();
+    for quad in parser {
+        quads.push(quad.map_err(|e| unknown_context_in(&e.to_string()).unwrap_or(CanonError::JsonLd(e.to_string())))?);
+    }
+    let undefined = undefined_terms(&quads);
+    if !undefined.is_empty() {
+        return Err(CanonError::UndefinedTerms(undefined));
+    }
+    Ok(quads)
+}
+
+/// RDFC-1.0 with SHA-256 over oxrdf 0.3 quads.
+pub fn canonicalize(quads: &[oxrdf::Quad]) -> Result<String, CanonError> {
+    let converted: Vec<oxrdf02::Quad> = quads.iter().map(convert_quad).collect();
+    let options = rdf_canon::CanonicalizationOptions { hndq_call_limit: Some(HNDQ_CALL_LIMIT) };
+    rdf_canon::canonicalize_quads_with::<Sha256>(&converted, &options)
+        .map_err(|e| CanonError::Canonicalization(e.to_string()))
+}
+
+/// The RFC 8785 canonical JSON of a document.
+pub fn jcs(document: &Value) -> Result<String, CanonError> {
+    serde_json_canonicalizer::to_string(document).map_err(|e| CanonError::Jcs(e.to_string()))
+}
+
+/// The document with the sentinel `@vocab` put first in its `@context`.
+fn with_undefined_vocab(document: &Value) -> Value {
+    let mut guarded = document.clone();
+    if let Value::Object(map) = &mut guarded {
+        let sentinel = serde_json::json!({ "@vocab": UNDEFINED_VOCAB });
+        let context = match map.remove("@context") {
+            None => vec![sentinel],
+            Some(Value::Array(items)) => std::iter::once(sentinel).chain(items).collect(),
+            Some(other) => vec![sentinel, other],
+        };
+        map.insert("@context".into(), Value::Array(context));
+    }
+    guarded
+}
+
+/// The document loader's error is wrapped by the parser; recover its URL so the message stays precise.
+fn unknown_context_in(message: &str) -> Option<CanonError> {
+    let start = message.find("unknown JSON-LD context ")?;
+    let url = message[start + "unknown JSON-LD context ".len()..].split(':').take(2).collect::<Vec<_>>().join(":");
+    let url = url.split_whitespace().next()?.trim_end_matches(',').to_owned();
+    Some(CanonError::UnknownContext(url))
+}
+
+fn undefined_terms(quads: &[oxrdf::Quad]) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut check = |iri: &str| {
+        if let Some(term) = iri.strip_prefix(UNDEFINED_VOCAB) {
+            found.insert(term.to_owned());
+        }
+    };
+    for quad in quads {
+        if let oxrdf::NamedOrBlankNode::NamedNode(n) = &quad.subject {
+            check(n.as_str());
+        }
+        check(quad.predicate.as_str());
+        match &quad.object {
+            oxrdf::Term::NamedNode(n) => check(n.as_str()),
+            oxrdf::Term::Literal(l) => check(l.datatype().as_str()),
+            oxrdf::Term::BlankNode(_) => {}
+        }
+        if let oxrdf::GraphName::NamedNode(n) = &quad.graph_name {
+            check(n.as_str());
+        }
+    }
+    found
+}
+
+// oxrdf 0.3 → 0.2. The IRIs and literals were validated by the parser, hence the unchecked constructors.
+
+fn convert_quad(q: &oxrdf::Quad) -> oxrdf02::Quad {
+    let subject = match &q.subject {
+        oxrdf::NamedOrBlankNode::NamedNode(n) => oxrdf02::Subject::NamedNode(named(n)),
+        oxrdf::NamedOrBlankNode::BlankNode(b) => oxrdf02::Subject::BlankNode(blank(b)),
+    };
+    let object = match &q.object {
+        oxrdf::Term::NamedNode(n) => oxrdf02::Term::NamedNode(named(n)),
+        oxrdf::Term::BlankNode(b) => oxrdf02::Term::BlankNode(blank(b)),
+        oxrdf::Term::Literal(l) => oxrdf02::Term::Literal(literal(l)),
+    };
+    let graph_name = match &q.graph_name {
+        oxrdf::GraphName::NamedNode(n) => oxrdf02::GraphName::NamedNode(named(n)),
+        oxrdf::GraphName::BlankNode(b) => oxrdf02::GraphName::BlankNode(blank(b)),
+        oxrdf::GraphName::DefaultGraph => oxrdf02::GraphName::DefaultGraph,
+    };
+    oxrdf02::Quad::new(subject, named(&q.predicate), object, graph_name)
+}
+
+fn named(n: &oxrdf::NamedNode) -> oxrdf02::NamedNode {
+    oxrdf02::NamedNode::new_unchecked(n.as_str())
+}
+
+fn blank(b: &oxrdf::BlankNode) -> oxrdf02::BlankNode {
+    oxrdf02::BlankNode::new_unchecked(b.as_str())
+}
+
+fn literal(l: &oxrdf::Literal) -> oxrdf02::Literal {
+    match l.language() {
+        Some(language) => oxrdf02::Literal::new_language_tagged_literal_unchecked(l.value(), language),
+        None => {
+            oxrdf02::Literal::new_typed_literal(l.value(), oxrdf02::NamedNode::new_unchecked(l.datatype().as_str()))
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The Open Badges 3.0 `OpenBadgeCredential` microcred issues: a W3C VC 2.0 whose subject is an
+//! `AchievementSubject` naming the learner and the achievement (the module) they completed.
+//!
+//! The shape follows 1EdTech's canonical JSON (arrays for every multi-valued property, complete
+//! `IdentityObject`s) so every credential validates against the official JSON Schema.
+//! See <https://www.imsglobal.org/spec/ob/v3p0/#achievementcredential>.
+//!
+//! **The learner's name.** OB 3.0's `AchievementSubject` has no `name` property: the spec identifies the
+//! learner with `identifier` objects, and OB 3.0 displayers show the `IdentityObject` whose
+//! `identityType` is `name` (unhashed). Many VC wallets and verifiers instead read
+//! `credentialSubject.name` (the VC v2 context maps it to schema.org `name`, so it is signed like any
+//! other claim). microcred writes both, with the same text, so every displayer finds the name; the
+//! e-mail address only ever appears as a salted SHA-256 `identityHash`.
+
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::contexts::{CREDENTIALS_V2, OB_V3P0_3_0_3};
+
+/// `https://www.w3.org/ns/credentials/v2` then the OB 3.0.3 context, in that order.
+pub fn ob_contexts() -> Vec<String> {
+    vec![CREDENTIALS_V2.to_owned(), OB_V3P0_3_0_3.to_owned()]
+}
+
+/// An Open Badges 3.0 credential as microcred writes it (unsigned, or with `proof`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBadgeCredential {
+    /// VC v2 + OB 3.0.3.
+    #[serde(rename = "@context")]
+    pub context: Vec<String>,
+    /// `<public-url>/credentials/<uuid>`.
+    pub id: String,
+    /// `["VerifiableCredential", "OpenBadgeCredential"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// The awarding body.
+    pub issuer: Profile,
+    /// When the credential starts being valid (XSD dateTimeStamp).
+    #[serde(rename = "validFrom")]
+    pub valid_from: String,
+    /// When it expires, if it does.
+    #[serde(rename = "validUntil", default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    /// The credential's title (the achievement's name).
+    pub name: String,
+    /// A sentence describing the award.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The learner and what they achieved.
+    #[serde(rename = "credentialSubject")]
+    pub credential_subject: AchievementSubject,
+    /// Revocation (Bitstring Status List entry), once the issuer publishes status lists.
+    #[serde(rename = "credentialStatus", default, skip_serializing_if = "Option::is_none")]
+    pub credential_status: Option<Value>,
+    /// Data Integrity proofs, always an array.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<Value>,
+}
+
+/// An OB 3.0 `Profile` for the issuer. See <https://www.imsglobal.org/spec/ob/v3p0/#profile>.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The issuer's DID.
+    pub id: String,
+    /// `["Profile"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// Display name.
+    pub name: String,
+    /// Home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Contact address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// Where the awarding body is (its country, which EU micro-credentials must state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// An OB 3.0 `Address`, here only with the country.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    /// `["Address"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(rename = "addressCountryCode")]
+    pub address_country_code: String,
+}
+
+/// An OB 3.0 `Image`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// Image URL.
+    pub id: String,
+    /// `"Image"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The learner and the achievement. See <https://www.imsglobal.org/spec/ob/v3p0/#achievementsubject>.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchievementSubject {
+    /// The learner's own identifier (a DID or URL), when they gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `["AchievementSubject"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// The learner's name, for displayers that read `credentialSubject.name` (see the module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The learner's name (plain) and e-mail address (hashed).
+    pub identifier: Vec<IdentityObject>,
+    /// What was achieved.
+    pub achievement: Achievement,
+    /// Credits earned.
+    #[serde(rename = "creditsEarned", default, skip_serializing_if = "Option::is_none")]
+    pub credits_earned: Option<f64>,
+    /// Results (grades, scores).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<ResultEntry>,
+}
+
+/// An OB 3.0 `IdentityObject`. See <https://www.imsglobal.org/spec/ob/v3p0/#identityobject>.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityObject {
+    /// `"IdentityObject"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether `identity_hash` is a hash.
+    pub hashed: bool,
+    /// The identifier, or `sha256$<hex>`.
+    #[serde(rename = "identityHash")]
+    pub identity_hash: String,
+    /// `name`, `emailAddress`, …
+    #[serde(rename = "identityType")]
+    pub identity_type: String,
+    /// Salt appended to the identifier before hashing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+}
+
+impl IdentityObject {
+    /// The learner's name, in clear.
+    pub fn name(name: &str) -> Self {
+        Self {
+            kind: "IdentityObject".into(),
+            hashed: false,
+            identity_hash: name.to_owned(),
+            identity_type: "name".into(),
+            salt: None,
+        }
+    }
+
+    /// An e-mail address as `sha256$hex(SHA-256(address + salt))`, with a fresh random salt. The address is
+    /// trimmed and lower-cased first, so a verifier who knows it can check it however it was typed.
+    pub fn hashed_email(email: &str) -> Self {
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        let salt: String = salt.iter().map(|b| format!("{b:02x}")).collect();
+        Self::hashed_email_with_salt(email, &salt)
+    }
+
+    /// [`hashed_email`](Self::hashed_email) with a given salt.
+    pub fn hashed_email_with_salt(email: &str, salt: &str) -> Self {
+        let normalized = email.trim().to_lowercase();
+        let digest = Sha256::digest(format!("{normalized}{salt}").as_bytes());
+        Self {
+            kind: "IdentityObject".into(),
+            hashed: true,
+            identity_hash: format!("sha256${}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            identity_type: "emailAddress".into(),
+            salt: Some(salt.to_owned()),
+        }
+    }
+
+    /// Whether `email` is the address this object hashes.
+    pub fn matches_email(&self, email: &str) -> bool {
+        self.identity_type == "emailAddress"
+            && self.hashed
+            && self
+                .salt
+                .as_deref()
+                .is_some_and(|salt| Self::hashed_email_with_salt(email, salt).identity_hash == self.identity_hash)
+    }
+}
+
+/// An OB 3.0 `Achievement`. See <https://www.imsglobal.org/spec/ob/v3p0/#achievement>.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Achievement {
+    /// `<public-url>/achievements/<id>`.
+    pub id: String,
+    /// `["Achievement"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// Title.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// How it is earned.
+    pub criteria: Criteria,
+    /// `MicroCredential`, `Certificate`, `Badge`, … or `ext:…`.
+    #[serde(rename = "achievementType", default, skip_serializing_if = "Option::is_none")]
+    pub achievement_type: Option<String>,
+    /// ECTS credits.
+    #[serde(rename = "creditsAvailable", default, skip_serializing_if = "Option::is_none")]
+    pub credits_available: Option<f64>,
+    /// Language of the achievement (BCP 47).
+    #[serde(rename = "inLanguage", default, skip_serializing_if = "Option::is_none")]
+    pub in_language: Option<String>,
+    /// Image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// Skills-framework alignments (ESCO…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alignment: Vec<Alignment>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag: Vec<String>,
+}
+
+/// OB 3.0 `Criteria`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criteria {
+    /// What a learner must do, in prose (Markdown allowed).
+    pub narrative: String,
+}
+
+/// OB 3.0 `Alignment`. See <https://www.imsglobal.org/spec/ob/v3p0/#alignment>.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alignment {
+    /// `["Alignment"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// Name of the skill or competency.
+    #[serde(rename = "targetName")]
+    pub target_name: String,
+    /// Its URL (e.g. an ESCO concept).
+    #[serde(rename = "targetUrl")]
+    pub target_url: String,
+    /// Code in the framework.
+    #[serde(rename = "targetCode", default, skip_serializing_if = "Option::is_none")]
+    pub target_code: Option<String>,
+    /// Framework name (e.g. "ESCO").
+    #[serde(rename = "targetFramework", default, skip_serializing_if = "Option::is_none")]
+    pub target_framework: Option<String>,
+}
+
+/// OB 3.0 `Result` (a grade or score).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultEntry {
+    /// `["Result"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// The value, e.g. `"92"` or `"A"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl OpenBadgeCredential {
+    /// The credential as JSON.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The learner's name as OB 3.0 displayers find it: the unhashed `name` identifier, else
+    /// `credentialSubject.name`.
+    pub fn learner_name(&self) -> Option<&str> {
+        let subject = &self.credential_subject;
+        subject
+            .identifier
+            .iter()
+            .find(|i| i.identity_type == "name" && !i.hashed)
+            .map(|i| i.identity_hash.as_str())
+            .or(subject.name.as_deref())
+    }
+}
+
+/// The learner's name as OB 3.0 displayers find it, from any credential JSON (ours or another issuer's).
+pub fn learner_name_of(credential: &Value) -> Option<&str> {
+    let subject = credential.get("credentialSubject")?;
+    let subject = if let Value::Array(items) = subject { items.first()? } else { subject };
+    let from_identifier = subject.get("identifier").and_then(|ids| {
+        let ids = if let Value::Array(items) = ids { items.iter().collect::<Vec<_>>() } else { vec![ids] };
+        ids.into_iter()
+            .find(|i| {
+                i.get("identityType").and_then(Value::as_str) == Some("name")
+                    && i.get("hashed") == Some(&Value::Bool(false))
+            })
+            .and_then(|i| i.get("identityHash")?.as_str())
+    });
+    from_identifier.or_else(|| subject.get("name")?.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_mail_hashes_follow_the_ob_3_0_example() {
+        // The OB 3.0 spec's example: sha256("a@example.com" + "Kosher").
+        let id = IdentityObject::hashed_email_with_salt("a@example.com", "Kosher");
+        assert!(id.identity_hash.starts_with("sha256$b5809d8a"), "{}", id.identity_hash);
+        assert!(id.matches_email(" A@Example.com "));
+        assert!(!id.matches_email("b@example.com"));
+    }
+}
