@@ -2,7 +2,7 @@
 //! Every subcommand takes the same settings (see [`Settings`]).
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -14,6 +14,8 @@ use crate::domain::api_key::{ApiKeyId, Role};
 use crate::domain::issuer::{DidMethod, IssuerInput, Slug};
 use crate::error::Error;
 use crate::server;
+use crate::vc::proof::Cryptosuite;
+use crate::vc::verify::VerificationReport;
 
 /// microcred: issue, print and verify Open Badges 3.0 micro-credentials.
 #[derive(Debug, Parser)]
@@ -46,6 +48,25 @@ pub enum Command {
     /// List and rotate issuer signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Verify a credential (JSON file) and print the report; exit 0 verified, 1 not verified, 2 could not check
+    Verify {
+        /// The credential file ("-" for standard input)
+        file: PathBuf,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign an unsigned credential with an issuer's active key and print it on standard output
+    Sign {
+        /// Slug of the signing issuer
+        #[arg(long, value_name = "SLUG")]
+        issuer: Slug,
+        /// Cryptosuite of the proof
+        #[arg(long, value_enum, default_value_t = Cryptosuite::EddsaRdfc2022)]
+        cryptosuite: Cryptosuite,
+        /// The unsigned credential file ("-" for standard input)
+        file: PathBuf,
+    },
 }
 
 /// `microcred api-key …`.
@@ -132,6 +153,9 @@ pub enum CliError {
     /// The command ran and failed: exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// The command said what it had to say; only the exit code remains (e.g. "not verified").
+    #[error("exit code {0}")]
+    Quiet(u8),
 }
 
 impl CliError {
@@ -140,6 +164,7 @@ impl CliError {
         match self {
             Self::Usage(_) => 2,
             Self::Failed(_) => 1,
+            Self::Quiet(code) => i32::from(*code),
         }
     }
 }
@@ -182,7 +207,64 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
         Command::ApiKey(command) => api_key(command, &config).await,
         Command::Issuer(command) => issuer(command, &config).await,
         Command::Keys(command) => keys(command, &config).await,
+        Command::Verify { file, json } => verify(&file, json, &config).await,
+        Command::Sign { issuer, cryptosuite, file } => sign(&issuer, cryptosuite, &file, &config).await,
     }
+}
+
+/// Reads a file, or standard input for `-`.
+fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(file)
+    };
+    bytes.map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))
+}
+
+async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError> {
+    let bytes = read_input(file)?;
+    let could_not_check = |message: String| {
+        eprintln!("could not verify {}: {message}", file.display());
+        CliError::Quiet(2)
+    };
+    let credential: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| could_not_check(format!("not JSON ({e})")))?;
+    let app = server::open_app(config).await?;
+    let report = app.verify(&credential).await.map_err(|e| could_not_check(e.to_string()));
+    app.store().close().await;
+    let report = report?;
+    if json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&report).context("report")?))?;
+    } else {
+        print(&render_report(&report))?;
+    }
+    if report.verified { Ok(()) } else { Err(CliError::Quiet(1)) }
+}
+
+/// The report for people: the verdict, then one line per check.
+fn render_report(report: &VerificationReport) -> String {
+    let verdict =
+        serde_json::to_value(report.outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let mut out =
+        if report.verified { format!("VERIFIED ({verdict})\n") } else { format!("NOT VERIFIED ({verdict})\n") };
+    for check in &report.checks {
+        let status =
+            serde_json::to_value(check.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        out.push_str(&format!("  {status:<4}  {:<9} {}\n", check.name, check.detail));
+    }
+    out
+}
+
+async fn sign(issuer: &Slug, suite: Cryptosuite, file: &Path, config: &Config) -> Result<(), CliError> {
+    let bytes = read_input(file)?;
+    let credential: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", file.display())))?;
+    let app = server::open_app(config).await?;
+    let signed = app.sign_credential(issuer, &credential, suite).await;
+    app.store().close().await;
+    print(&format!("{}\n", serde_json::to_string_pretty(&signed?).context("signed credential")?))
 }
 
 async fn serve(config: &Config) -> Result<(), CliError> {

@@ -106,6 +106,9 @@ pub struct Settings {
     /// Most database connections per process [default: 10]
     #[arg(long, env = "MICROCRED_DB_MAX_CONNECTIONS", global = true, value_name = "N")]
     pub db_max_connections: Option<u32>,
+    /// Resolve did:web DIDs of other hosts over HTTPS when verifying (true/false) [default: false]
+    #[arg(long, env = "MICROCRED_DID_WEB_RESOLUTION", global = true, value_name = "BOOL")]
+    pub did_web_resolution: Option<bool>,
     /// Log format [default: text]
     #[arg(long, env = "MICROCRED_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -139,6 +142,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// See [`Settings::db_max_connections`].
     pub db_max_connections: u32,
+    /// See [`Settings::did_web_resolution`].
+    pub did_web_resolution: bool,
     /// See [`Settings::log_format`].
     pub log_format: LogFormat,
     /// See [`Settings::log_level`].
@@ -188,6 +193,7 @@ impl Settings {
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
+            did_web_resolution: self.did_web_resolution.or(lower.did_web_resolution),
             log_format: self.log_format.or(lower.log_format),
             log_level: self.log_level.or(lower.log_level),
         }
@@ -236,6 +242,7 @@ impl Settings {
             request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
             shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
             db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,
+            did_web_resolution: self.did_web_resolution.unwrap_or(false),
             log_format: self.log_format.unwrap_or_default(),
             log_level: self.log_level.unwrap_or_else(|| "info".to_owned()),
         })

@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
     microcred::telemetry::init(config.log_format, &config.log_level);
     match cli::run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(cli::CliError::Quiet(code)) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {}", error_text(&e));
             ExitCode::from(e.exit_code() as u8)

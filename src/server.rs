@@ -31,7 +31,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Store>
 /// Builds the application from `config` for a command-line use (no bootstrap, no key check).
 pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
     let store = open_store(config).await?;
-    Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone()))
+    Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone())
+        .with_remote_did_web(config.did_web_resolution))
 }
 
 /// Everything `serve` does before accepting connections: open and migrate the database, create the default

@@ -11,9 +11,15 @@ use uuid::Uuid;
 use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
 use crate::domain::did::{DidDocument, did_key, did_web};
 use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer, Slug};
+use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, OnConstraint as _, Result};
 use crate::keys::{IssuerSigningKey, KeyStore};
+use crate::resolver::Resolver;
 use crate::store::{IssuerKey, Store};
+use crate::vc::canon::CanonError;
+use crate::vc::model;
+use crate::vc::proof::{self, Cryptosuite, ProofError, ProofOptions};
+use crate::vc::verify::{NoStatusLists, VerificationReport, Verifier, VerifyError};
 
 /// The current time, truncated to microseconds so it survives a round trip through either database.
 pub fn now() -> OffsetDateTime {
@@ -27,12 +33,21 @@ pub struct Microcred {
     store: Arc<dyn Store>,
     keys: KeyStore,
     public_url: Url,
+    resolver: Resolver,
 }
 
 impl Microcred {
-    /// Assembles the application from its parts.
+    /// Assembles the application from its parts (resolving other hosts' did:web switched off).
     pub fn new(store: Arc<dyn Store>, keys: KeyStore, public_url: Url) -> Self {
-        Self { store, keys, public_url }
+        let resolver = Resolver::new(Arc::clone(&store), false);
+        Self { store, keys, public_url, resolver }
+    }
+
+    /// Switches resolution of other hosts' `did:web` documents over HTTPS on or off.
+    #[must_use]
+    pub fn with_remote_did_web(mut self, enabled: bool) -> Self {
+        self.resolver = Resolver::new(Arc::clone(&self.store), enabled);
+        self
     }
 
     /// A shared handle on the database (to close it after the server stops).
@@ -255,6 +270,62 @@ impl Microcred {
             return Err(REFUSED);
         }
         Ok(key)
+    }
+}
+
+impl Microcred {
+    /// Signs an unsigned credential with the issuer's active key. The credential must follow the VC data
+    /// model, name this issuer's DID as `issuer`, carry no proof, and use only defined terms (anything a
+    /// context does not define would not be signed, so it is refused).
+    pub async fn sign_credential(
+        &self,
+        slug: &Slug,
+        credential: &serde_json::Value,
+        suite: Cryptosuite,
+    ) -> Result<serde_json::Value> {
+        let issuer = self.issuer(slug).await?;
+        let mut errors = ValidationErrors::default();
+        for violation in model::credential_violations(credential) {
+            errors.add("credential", violation);
+        }
+        let named = match credential.get("issuer") {
+            Some(serde_json::Value::String(id)) => Some(id.as_str()),
+            Some(serde_json::Value::Object(map)) => map.get("id").and_then(|v| v.as_str()),
+            _ => None,
+        };
+        if named.is_some_and(|id| id != issuer.did) {
+            errors.add("issuer", format!("must be the issuer's DID {}", issuer.did));
+        }
+        if credential.get("proof").is_some() {
+            errors.add("proof", "the credential is already signed");
+        }
+        errors.finish(())?;
+        let key = self.signing_key(&issuer).await?;
+        let options = ProofOptions {
+            cryptosuite: suite,
+            verification_method: format!("{}#{}", issuer.did, key.key_id()),
+            proof_purpose: "assertionMethod".into(),
+            created: now(),
+            id: None,
+            previous_proof: None,
+        };
+        proof::secure(credential, &options, &key).map_err(|e| match e {
+            ProofError::Canon(CanonError::UndefinedTerms(terms)) => ValidationErrors::single(
+                "credential",
+                format!(
+                    "terms no context defines would not be signed: {}",
+                    terms.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .into(),
+            other => ValidationErrors::single("credential", other.to_string()).into(),
+        })
+    }
+
+    /// Verifies any credential (ours or another issuer's) and reports every check.
+    pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
+        let verifier = Verifier { keys: &self.resolver, status: &NoStatusLists, now: OffsetDateTime::now_utc() };
+        verifier.verify(credential).await
     }
 }
 

@@ -99,6 +99,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn issuers(&self) -> StoreResult<Vec<Issuer>>;
     /// The issuer with this slug.
     async fn issuer_by_slug(&self, slug: &Slug) -> StoreResult<Option<Issuer>>;
+    /// The issuer with this DID.
+    async fn issuer_by_did(&self, did: &str) -> StoreResult<Option<Issuer>>;
     /// The issuer with this id.
     async fn issuer_by_id(&self, id: IssuerId) -> StoreResult<Option<Issuer>>;
 

@@ -13,4 +13,8 @@
 pub mod canon;
 pub mod contexts;
 pub mod credential;
+pub mod model;
 pub mod proof;
+pub mod resolve;
+pub mod schema;
+pub mod verify;
