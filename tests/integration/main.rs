@@ -5,6 +5,7 @@
 
 mod api;
 mod cli;
+mod credentials;
 mod store;
 mod support;
 mod vectors;

@@ -1,0 +1,266 @@
+//! Credentials end to end: microcred signs an Open Badges 3.0 credential, which validates against 1EdTech's
+//! schema and verifies; peer-signed credentials verify; every tampering fails; the CLI reports it all.
+
+use microcred::domain::did::did_key;
+use microcred::keys::IssuerSigningKey;
+use microcred::service::Microcred;
+use microcred::vc::credential::{
+    Achievement, Address, Alignment, AchievementSubject, Criteria, IdentityObject, OpenBadgeCredential, Profile,
+    ResultEntry, ob_contexts,
+};
+use microcred::vc::proof::{self, Cryptosuite, ProofOptions};
+use microcred::vc::schema;
+use microcred::vc::verify::{CheckStatus, Outcome, VerificationReport};
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp};
+
+/// A realistic credential with Bulgarian, Greek, CJK and emoji text, every optional field set.
+pub fn sample(issuer_did: &str, base: &str) -> OpenBadgeCredential {
+    OpenBadgeCredential {
+        context: ob_contexts(),
+        id: format!("{base}/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a"),
+        kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
+        issuer: Profile {
+            id: issuer_did.to_owned(),
+            kind: vec!["Profile".into()],
+            name: "Universal Certification Solutions — Σοφία".into(),
+            url: Some("https://ucs.example.eu/".into()),
+            email: Some("certs@ucs.example.eu".into()),
+            description: Some("Сертифициращ орган за умни градове".into()),
+            image: None,
+            address: Some(Address { kind: vec!["Address".into()], address_country_code: "BG".into() }),
+        },
+        valid_from: "2026-01-15T09:30:00Z".into(),
+        valid_until: Some("2031-01-15T09:30:00Z".into()),
+        name: "Умни градове: основи".into(),
+        description: Some("Awarded for completing the smart-city basics module 🏙️".into()),
+        credential_subject: AchievementSubject {
+            id: None,
+            kind: vec!["AchievementSubject".into()],
+            name: Some("Иван Петров".into()),
+            identifier: vec![
+                IdentityObject::name("Иван Петров"),
+                IdentityObject::hashed_email_with_salt("ivan@example.bg", "c0ffee"),
+            ],
+            achievement: Achievement {
+                id: format!("{base}/achievements/7b0e6a1c-2f7d-4d55-8c0b-9e2d3f4a5b6c"),
+                kind: vec!["Achievement".into()],
+                name: "Έξυπνες πόλεις: βασικές αρχές".into(),
+                description: "Learning outcomes: 理解 smart-city data platforms; ¿Cómo? Perché no!".into(),
+                criteria: Criteria { narrative: "Pass the final assessment with at least 60 %.\nOnline, proctored.".into() },
+                achievement_type: Some("MicroCredential".into()),
+                credits_available: Some(5.0),
+                in_language: Some("bg".into()),
+                image: None,
+                alignment: vec![Alignment {
+                    kind: vec!["Alignment".into()],
+                    target_name: "manage smart city infrastructure".into(),
+                    target_url: "http://data.europa.eu/esco/skill/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0".into(),
+                    target_code: Some("S1.2.3".into()),
+                    target_framework: Some("ESCO".into()),
+                }],
+                tag: vec!["smart city".into(), "IoT".into()],
+            },
+            credits_earned: Some(5.0),
+            result: vec![ResultEntry { kind: vec!["Result".into()], value: Some("92".into()) }],
+        },
+        credential_status: None,
+        proof: vec![],
+    }
+}
+
+async fn default_did(app: &Microcred) -> String {
+    app.issuer(&"default".parse().unwrap()).await.unwrap().did
+}
+
+fn check<'a>(report: &'a VerificationReport, name: &str) -> &'a microcred::vc::verify::Check {
+    report.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no {name} check in {report:?}"))
+}
+
+#[tokio::test]
+async fn an_issued_credential_validates_against_the_ob_schema_and_verifies_with_both_suites() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let did = default_did(&app.app).await;
+    let unsigned = sample(&did, &app.base).to_value();
+    assert_eq!(schema::achievement_credential_violations(&unsigned), Vec::<String>::new(), "the model alone is schema-valid");
+
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let signed = app.app.sign_credential(&"default".parse().unwrap(), &unsigned, suite).await.unwrap();
+        assert_eq!(schema::achievement_credential_violations(&signed), Vec::<String>::new(), "{suite}");
+        assert_eq!(signed["proof"][0]["cryptosuite"], suite.as_str());
+        assert!(signed["proof"][0]["verificationMethod"].as_str().unwrap().starts_with(&format!("{did}#z6Mk")));
+        // Round-trips through the typed model, unchanged.
+        let typed: OpenBadgeCredential = serde_json::from_value(signed.clone()).unwrap();
+        assert_eq!(typed.to_value(), signed);
+        assert_eq!(typed.learner_name(), Some("Иван Петров"));
+
+        let report = app.app.verify(&signed).await.unwrap();
+        assert!(report.verified, "{suite}: {report:#?}");
+        assert_eq!(report.outcome, Outcome::Valid);
+        assert!(report.errors.is_empty() && report.warnings.is_empty(), "{report:#?}");
+        for name in ["structure", "contexts", "proof", "issuer", "validity", "schema"] {
+            assert_eq!(check(&report, name).status, CheckStatus::Pass, "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_keeps_verifying_what_it_signed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = "default".parse().unwrap();
+    let signed = app.app.sign_credential(&slug, &sample(&default_did(&app.app).await, &app.base).to_value(), Cryptosuite::EddsaRdfc2022).await.unwrap();
+    app.app.rotate_key(&slug).await.unwrap();
+    assert!(app.app.verify(&signed).await.unwrap().verified);
+}
+
+/// Every leaf of a JSON value with a function that changes it.
+fn leaf_paths(value: &Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| leaf_paths(v, [path.clone(), vec![k.clone()]].concat(), out)),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| leaf_paths(v, [path.clone(), vec![i.to_string()]].concat(), out)),
+        _ => out.push(path),
+    }
+}
+
+fn mutate(doc: &mut Value, path: &[String]) {
+    let mut target = doc;
+    for key in path {
+        target = match target {
+            Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+            other => &mut other[key.as_str()],
+        };
+    }
+    *target = match target.take() {
+        Value::String(s) => Value::String(format!("{s}x")),
+        Value::Number(n) => json!(n.as_f64().unwrap() + 1.0),
+        Value::Bool(b) => Value::Bool(!b),
+        other => panic!("not a leaf: {other}"),
+    };
+}
+
+#[tokio::test]
+async fn changing_any_value_or_any_character_of_the_proof_value_fails_verification() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let did = default_did(&app.app).await;
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let signed = app.app.sign_credential(&"default".parse().unwrap(), &sample(&did, &app.base).to_value(), suite).await.unwrap();
+        let mut paths = Vec::new();
+        leaf_paths(&signed, vec![], &mut paths);
+        assert!(paths.len() > 40, "{}", paths.len());
+        for path in &paths {
+            let mut tampered = signed.clone();
+            mutate(&mut tampered, path);
+            // A value that names a key ("verificationMethod") may not resolve: that is "could not check",
+            // which is also not a success.
+            let verified = app.app.verify(&tampered).await.map(|r| r.verified).unwrap_or(false);
+            assert!(!verified, "{suite}: changing {} still verified", path.join("."));
+        }
+        let proof_value = signed["proof"][0]["proofValue"].as_str().unwrap().to_owned();
+        for i in 1..proof_value.len() {
+            let mut chars: Vec<char> = proof_value.chars().collect();
+            chars[i] = if chars[i] == '2' { '3' } else { '2' };
+            let mut tampered = signed.clone();
+            tampered["proof"][0]["proofValue"] = Value::String(chars.into_iter().collect());
+            let report = app.app.verify(&tampered).await.unwrap();
+            assert!(!report.verified, "{suite}: proofValue character {i}");
+            assert_eq!(report.outcome, Outcome::Invalid);
+        }
+    }
+}
+
+#[tokio::test]
+async fn expired_and_not_yet_valid_are_distinct_verdicts() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let did = default_did(&app.app).await;
+    let slug = "default".parse().unwrap();
+    for (from, until, outcome) in [
+        ("2020-01-01T00:00:00Z", Some("2021-01-01T00:00:00Z"), Outcome::Expired),
+        ("2099-01-01T00:00:00Z", None, Outcome::NotYetValid),
+    ] {
+        let mut credential = sample(&did, &app.base);
+        credential.valid_from = from.into();
+        credential.valid_until = until.map(Into::into);
+        let signed = app.app.sign_credential(&slug, &credential.to_value(), Cryptosuite::EddsaRdfc2022).await.unwrap();
+        let report = app.app.verify(&signed).await.unwrap();
+        assert_eq!(report.outcome, outcome);
+        assert!(!report.verified);
+        assert_eq!(check(&report, "proof").status, CheckStatus::Pass, "the signature itself is fine");
+        assert_eq!(check(&report, "validity").status, CheckStatus::Fail);
+    }
+}
+
+#[tokio::test]
+async fn a_credential_signed_by_someone_else_than_its_issuer_is_not_verified() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let did = default_did(&app.app).await;
+    // Mallory signs a credential naming our issuer, with her own did:key.
+    let mallory = IssuerSigningKey::from_seed(&[42; 32]);
+    let mallory_did = did_key(&mallory.public_key());
+    let options = ProofOptions {
+        cryptosuite: Cryptosuite::EddsaRdfc2022,
+        verification_method: format!("{mallory_did}#{}", mallory.key_id()),
+        proof_purpose: "assertionMethod".into(),
+        created: time::OffsetDateTime::now_utc(),
+        id: None,
+        previous_proof: None,
+    };
+    let forged = proof::secure(&sample(&did, &app.base).to_value(), &options, &mallory).unwrap();
+    let report = app.app.verify(&forged).await.unwrap();
+    assert_eq!(check(&report, "proof").status, CheckStatus::Pass, "the signature is mathematically valid");
+    assert_eq!(check(&report, "issuer").status, CheckStatus::Fail);
+    assert!(!report.verified);
+    assert_eq!(report.outcome, Outcome::Invalid);
+}
+
+#[tokio::test]
+async fn signing_refuses_undefined_terms_another_issuer_and_malformed_credentials() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let did = default_did(&app.app).await;
+    let slug = "default".parse().unwrap();
+    let mut credential = sample(&did, &app.base).to_value();
+    credential["credentialSubject"]["favouriteColour"] = json!("blue");
+    let err = app.app.sign_credential(&slug, &credential, Cryptosuite::EddsaRdfc2022).await.unwrap_err().to_string();
+    assert!(err.contains("favouriteColour"), "{err}");
+
+    let mut other_issuer = sample("did:web:elsewhere.example:issuers:x", &app.base).to_value();
+    let err = app.app.sign_credential(&slug, &other_issuer, Cryptosuite::EddsaRdfc2022).await.unwrap_err().to_string();
+    assert!(err.contains("issuer"), "{err}");
+    other_issuer["issuer"]["id"] = json!(did);
+    other_issuer["validFrom"] = json!("yesterday");
+    let err = app.app.sign_credential(&slug, &other_issuer, Cryptosuite::EddsaRdfc2022).await.unwrap_err().to_string();
+    assert!(err.contains("validFrom"), "{err}");
+}
+
+#[tokio::test]
+async fn peer_signed_credentials_verify_with_a_schema_warning_and_the_tampered_one_does_not() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/peer-signed");
+    for (file, verified) in [
+        ("ob3-did-key-eddsa-rdfc-2022.json", true),
+        ("ob3-did-key-eddsa-jcs-2022.json", true),
+        ("ob3-did-key-eddsa-rdfc-2022-tampered-name.json", false),
+    ] {
+        let credential: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap();
+        let report = app.app.verify(&credential).await.unwrap();
+        assert_eq!(report.verified, verified, "{file}: {report:#?}");
+        let schema = check(&report, "schema");
+        assert_eq!(schema.status, CheckStatus::Warn, "{file}");
+        assert!(schema.detail.contains("/proof"), "{}", schema.detail);
+        assert_eq!(report.warnings.len(), 1, "{file}");
+    }
+}
+
+#[tokio::test]
+async fn the_w3c_vector_credentials_verify_cryptographically_but_are_not_bound_to_their_issuer() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vc-di-eddsa");
+    for file in ["eddsa-rdfc-2022/signedDataInt.json", "eddsa-jcs-2022/signedJCS.json", "proof-set-chain/signedProofSet2.json", "proof-set-chain/signedProofChain2.json"] {
+        let credential: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap();
+        let report = app.app.verify(&credential).await.unwrap();
+        let proofs: Vec<_> = report.checks.iter().filter(|c| c.name.starts_with("proof")).collect();
+        assert!(!proofs.is_empty() && proofs.iter().all(|c| c.status == CheckStatus::Pass), "{file}: {report:#?}");
+        // The vectors' issuer (https://vc.example/issuers/5678) is not the signing did:key.
+        assert_eq!(check(&report, "issuer").status, CheckStatus::Fail, "{file}");
+    }
+}
