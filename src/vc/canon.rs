@@ -12,10 +12,10 @@
 //! See <https://www.w3.org/TR/vc-di-eddsa/#transformation-eddsa-rdfc-2022>, <https://www.w3.org/TR/rdf-canon/>
 //! and <https://www.rfc-editor.org/rfc/rfc8785>.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use oxjsonld::{JsonLdParser, JsonLdRemoteDocument};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use super::contexts;
@@ -88,9 +88,14 @@ pub fn jcs(document: &Value) -> Result<String, CanonError> {
     serde_json_canonicalizer::to_string(document).map_err(|e| CanonError::Jcs(e.to_string()))
 }
 
-/// The document with the sentinel `@vocab` put first in its `@context`.
+/// The document with the sentinel `@vocab` put first in its `@context` (and the type-scoped context
+/// workaround applied).
 fn with_undefined_vocab(document: &Value) -> Value {
     let mut guarded = document.clone();
+    let scoped = type_scoped_contexts(document);
+    if !scoped.is_empty() {
+        accumulate_type_scoped_contexts(&mut guarded, &scoped);
+    }
     if let Value::Object(map) = &mut guarded {
         let sentinel = serde_json::json!({ "@vocab": UNDEFINED_VOCAB });
         let context = match map.remove("@context") {
@@ -101,6 +106,63 @@ fn with_undefined_vocab(document: &Value) -> Value {
         map.insert("@context".into(), Value::Array(context));
     }
     guarded
+}
+
+/// Type terms with a scoped `@context`, from the top level of the document's bundled contexts.
+fn type_scoped_contexts(document: &Value) -> HashMap<String, Value> {
+    let urls: Vec<&str> = match document.get("@context") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(url)) => vec![url.as_str()],
+        _ => vec![],
+    };
+    let mut scoped = HashMap::new();
+    for url in urls {
+        let Some(Value::Object(terms)) = contexts::parsed(url).and_then(|c| c.get("@context")) else { continue };
+        for (term, definition) in terms {
+            if term.starts_with(char::is_uppercase)
+                && let Some(context @ Value::Object(_)) = definition.get("@context")
+            {
+                scoped.insert(term.clone(), context.clone());
+            }
+        }
+    }
+    scoped
+}
+
+/// oxjsonld 0.2.7 applies only the last of several type-scoped contexts of one node: it processes each
+/// against the outer context instead of accumulating them, as JSON-LD 1.1 expansion (§13.4.4, step 11)
+/// requires, so terms of the earlier types would be dropped. Until a release fixes it, the earlier types'
+/// contexts are given to such a node as a non-propagating embedded `@context`, which expansion processes
+/// just before the type-scoped ones (step 9): the result is the accumulated context the spec prescribes,
+/// and it still does not reach nested nodes. The W3C `employ` vector (two scoped types on one node) and
+/// the safe-mode check guard this.
+fn accumulate_type_scoped_contexts(node: &mut Value, scoped: &HashMap<String, Value>) {
+    match node {
+        Value::Array(items) => items.iter_mut().for_each(|item| accumulate_type_scoped_contexts(item, scoped)),
+        Value::Object(map) => {
+            let mut types: Vec<&str> = match map.get("type").or_else(|| map.get("@type")) {
+                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|t| scoped.contains_key(*t)).collect(),
+                _ => vec![],
+            };
+            types.sort_unstable();
+            if types.len() >= 2 && !map.contains_key("@context") {
+                let mut earlier = Map::new();
+                for t in &types[..types.len() - 1] {
+                    if let Some(Value::Object(terms)) = scoped.get(*t) {
+                        earlier.extend(terms.clone());
+                    }
+                }
+                earlier.insert("@propagate".into(), Value::Bool(false));
+                map.insert("@context".into(), Value::Object(earlier));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "@context" {
+                    accumulate_type_scoped_contexts(value, scoped);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The document loader's error is wrapped by the parser; recover its URL so the message stays precise.

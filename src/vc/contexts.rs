@@ -5,6 +5,8 @@
 //! See <https://www.w3.org/TR/vc-data-model-2.0/#base-context> and
 //! <https://www.w3.org/TR/vc-data-integrity/#validating-contexts>.
 
+use std::sync::LazyLock;
+
 /// VCDM 2.0 base context.
 pub const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
 /// VCDM 1.1 base context.
@@ -43,6 +45,14 @@ static CONTEXTS: &[(&str, &[u8])] = &[
 /// differently, so a near-miss URL must not be answered with another revision.
 pub fn bundled(url: &str) -> Option<&'static [u8]> {
     CONTEXTS.iter().find(|(u, _)| *u == url).map(|(_, doc)| *doc)
+}
+
+/// The bundled context for `url`, parsed once.
+pub fn parsed(url: &str) -> Option<&'static serde_json::Value> {
+    static PARSED: LazyLock<Vec<(&'static str, serde_json::Value)>> = LazyLock::new(|| {
+        CONTEXTS.iter().filter_map(|(u, doc)| serde_json::from_slice(doc).ok().map(|v| (*u, v))).collect()
+    });
+    PARSED.iter().find(|(u, _)| *u == url).map(|(_, v)| v)
 }
 
 /// Every bundled context URL.
