@@ -13,6 +13,7 @@
 pub mod canon;
 pub mod contexts;
 pub mod credential;
+pub mod fastpath;
 pub mod model;
 pub mod proof;
 pub mod resolve;

@@ -283,6 +283,13 @@ impl OpenBadgeCredential {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
+    /// Whether `document` is exactly an `OpenBadgeCredential` of microcred's shape: it parses into the
+    /// typed model and serializes back to the same JSON, so nothing outside the model is present. Only such
+    /// documents take the canonicalization fast path.
+    pub fn is_exact_shape(document: &Value) -> bool {
+        serde_json::from_value::<Self>(document.clone()).is_ok_and(|c| c.to_value() == *document)
+    }
+
     /// The learner's name as OB 3.0 displayers find it: the unhashed `name` identifier, else
     /// `credentialSubject.name`.
     pub fn learner_name(&self) -> Option<&str> {
@@ -310,6 +317,64 @@ pub fn learner_name_of(credential: &Value) -> Option<&str> {
             .and_then(|i| i.get("identityHash")?.as_str())
     });
     from_identifier.or_else(|| subject.get("name")?.as_str())
+}
+
+/// A realistic credential (about 2 KB) with Bulgarian, Greek, CJK and emoji text and every optional field
+/// set: the reference input of the tests and benchmarks, and an example for integrators.
+pub fn example(issuer_did: &str, base: &str) -> OpenBadgeCredential {
+    OpenBadgeCredential {
+        context: ob_contexts(),
+        id: format!("{base}/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a"),
+        kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
+        issuer: Profile {
+            id: issuer_did.to_owned(),
+            kind: vec!["Profile".into()],
+            name: "Universal Certification Solutions — Σοφία".into(),
+            url: Some("https://ucs.example.eu/".into()),
+            email: Some("certs@ucs.example.eu".into()),
+            description: Some("Сертифициращ орган за умни градове".into()),
+            image: None,
+            address: Some(Address { kind: vec!["Address".into()], address_country_code: "BG".into() }),
+        },
+        valid_from: "2026-01-15T09:30:00Z".into(),
+        valid_until: Some("2031-01-15T09:30:00Z".into()),
+        name: "Умни градове: основи".into(),
+        description: Some("Awarded for completing the smart-city basics module 🏙️".into()),
+        credential_subject: AchievementSubject {
+            id: None,
+            kind: vec!["AchievementSubject".into()],
+            name: Some("Иван Петров".into()),
+            identifier: vec![
+                IdentityObject::name("Иван Петров"),
+                IdentityObject::hashed_email_with_salt("ivan@example.bg", "c0ffee"),
+            ],
+            achievement: Achievement {
+                id: format!("{base}/achievements/7b0e6a1c-2f7d-4d55-8c0b-9e2d3f4a5b6c"),
+                kind: vec!["Achievement".into()],
+                name: "Έξυπνες πόλεις: βασικές αρχές".into(),
+                description: "Learning outcomes: 理解 smart-city data platforms; ¿Cómo? Perché no!".into(),
+                criteria: Criteria {
+                    narrative: "Pass the final assessment with at least 60 %.\nOnline, proctored.".into(),
+                },
+                achievement_type: Some("MicroCredential".into()),
+                credits_available: Some(5.0),
+                in_language: Some("bg".into()),
+                image: None,
+                alignment: vec![Alignment {
+                    kind: vec!["Alignment".into()],
+                    target_name: "manage smart city infrastructure".into(),
+                    target_url: "http://data.europa.eu/esco/skill/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0".into(),
+                    target_code: Some("S1.2.3".into()),
+                    target_framework: Some("ESCO".into()),
+                }],
+                tag: vec!["smart city".into(), "IoT".into()],
+            },
+            credits_earned: Some(5.0),
+            result: vec![ResultEntry { kind: vec!["Result".into()], value: Some("92".into()) }],
+        },
+        credential_status: None,
+        proof: vec![],
+    }
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ fn check_types(types: Option<&Value>, at: &str, required: Option<&str>, v: &mut 
         return;
     };
     let list = as_list(types);
-    if list.is_empty() || list.iter().any(|t| !t.as_str().is_some_and(|s| !s.is_empty())) {
+    if list.is_empty() || list.iter().any(|t| t.as_str().is_none_or(|s| s.is_empty())) {
         v.push(format!("{at} must be a non-empty string or array of strings"));
         return;
     }

@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::canon::{self, CanonError};
+use super::credential::OpenBadgeCredential;
+use super::fastpath;
 use crate::keys::IssuerSigningKey;
 
 /// The two EdDSA cryptosuites.
@@ -113,6 +115,46 @@ pub enum ProofError {
     Malformed(String),
 }
 
+/// The proof configuration of a microcred-made proof, as canonicalized (with the document's `@context`):
+/// the one proof shape that takes the canonicalization fast path.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnownProofConfig {
+    #[serde(rename = "type")]
+    kind: String,
+    cryptosuite: String,
+    created: String,
+    #[serde(rename = "verificationMethod")]
+    verification_method: String,
+    #[serde(rename = "proofPurpose")]
+    proof_purpose: String,
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+}
+
+fn is_known_proof_config(config: &Value) -> bool {
+    serde_json::from_value::<KnownProofConfig>(config.clone())
+        .is_ok_and(|c| serde_json::to_value(c).is_ok_and(|v| v == *config))
+}
+
+/// RDFC-1.0 of a document, through the fast path when it is one of microcred's own shapes.
+fn rdfc(document: &Value) -> Result<String, CanonError> {
+    if OpenBadgeCredential::is_exact_shape(document) || is_known_proof_config(document) {
+        fastpath::rdfc(document)
+    } else {
+        canon::rdfc(document)
+    }
+}
+
+/// Refuses undefined terms, through the fast path when the document is one of microcred's own shapes.
+fn check_defined(document: &Value) -> Result<(), CanonError> {
+    if OpenBadgeCredential::is_exact_shape(document) {
+        fastpath::check_defined(document)
+    } else {
+        canon::to_rdf(document).map(|_| ())
+    }
+}
+
 /// `hashData` of the suite: `SHA-256(canonical proof config) || SHA-256(canonical document)`.
 ///
 /// `unsecured` must not contain `proof`. `proof_config` is the proof without `proofValue`; for
@@ -130,9 +172,14 @@ pub fn hash_data(
             if let Some(context) = unsecured.get("@context") {
                 config.insert("@context".into(), context.clone());
             }
-            (canon::rdfc(&Value::Object(config))?, canon::rdfc(unsecured)?)
+            (rdfc(&Value::Object(config))?, rdfc(unsecured)?)
         }
-        Cryptosuite::EddsaJcs2022 => (canon::jcs(&Value::Object(proof_config.clone()))?, canon::jcs(unsecured)?),
+        Cryptosuite::EddsaJcs2022 => {
+            // JCS signs the JSON text, but a term no context defines would still be meaningless to any
+            // JSON-LD consumer, so it is refused here too (as the W3C suites expect).
+            check_defined(unsecured)?;
+            (canon::jcs(&Value::Object(proof_config.clone()))?, canon::jcs(unsecured)?)
+        }
     };
     Ok(combine(canonical_config.as_bytes(), canonical_document.as_bytes()))
 }

@@ -429,12 +429,12 @@ fn proof_shape(proof: &Map<String, Value>) -> Result<(), String> {
         return Err("proof type must be DataIntegrityProof".into());
     }
     for key in ["cryptosuite", "verificationMethod", "proofPurpose", "proofValue"] {
-        if !proof.get(key).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+        if proof.get(key).is_none_or(|v| v.as_str().is_none_or(|s| s.is_empty())) {
             return Err(format!("proof has no {key}"));
         }
     }
     if let Some(created) = proof.get("created")
-        && !created.as_str().is_some_and(|c| model::parse_date_time_stamp(c).is_some())
+        && created.as_str().is_none_or(|c| model::parse_date_time_stamp(c).is_none())
     {
         return Err("proof.created must be a dateTimeStamp".into());
     }

@@ -188,7 +188,7 @@ fn sign_then_verify_on_the_command_line_with_exit_codes_0_1_2() {
     assert!(microcred(dir.path(), &["migrate"]).status.success());
     let created = microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
     let did = stdout(&created).split('\t').nth(1).unwrap().to_owned();
-    let unsigned = crate::credentials::sample(&did, "http://localhost:8080").to_value();
+    let unsigned = microcred::vc::credential::example(&did, "http://localhost:8080").to_value();
     std::fs::write(dir.path().join("unsigned.json"), serde_json::to_vec(&unsigned).unwrap()).unwrap();
 
     for suite in ["eddsa-rdfc-2022", "eddsa-jcs-2022"] {

@@ -4,71 +4,13 @@
 use microcred::domain::did::did_key;
 use microcred::keys::IssuerSigningKey;
 use microcred::service::Microcred;
-use microcred::vc::credential::{
-    Achievement, Address, Alignment, AchievementSubject, Criteria, IdentityObject, OpenBadgeCredential, Profile,
-    ResultEntry, ob_contexts,
-};
+use microcred::vc::credential::{OpenBadgeCredential, example};
 use microcred::vc::proof::{self, Cryptosuite, ProofOptions};
 use microcred::vc::schema;
 use microcred::vc::verify::{CheckStatus, Outcome, VerificationReport};
 use serde_json::{Value, json};
 
 use crate::support::{Backend, TestApp};
-
-/// A realistic credential with Bulgarian, Greek, CJK and emoji text, every optional field set.
-pub fn sample(issuer_did: &str, base: &str) -> OpenBadgeCredential {
-    OpenBadgeCredential {
-        context: ob_contexts(),
-        id: format!("{base}/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a"),
-        kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
-        issuer: Profile {
-            id: issuer_did.to_owned(),
-            kind: vec!["Profile".into()],
-            name: "Universal Certification Solutions — Σοφία".into(),
-            url: Some("https://ucs.example.eu/".into()),
-            email: Some("certs@ucs.example.eu".into()),
-            description: Some("Сертифициращ орган за умни градове".into()),
-            image: None,
-            address: Some(Address { kind: vec!["Address".into()], address_country_code: "BG".into() }),
-        },
-        valid_from: "2026-01-15T09:30:00Z".into(),
-        valid_until: Some("2031-01-15T09:30:00Z".into()),
-        name: "Умни градове: основи".into(),
-        description: Some("Awarded for completing the smart-city basics module 🏙️".into()),
-        credential_subject: AchievementSubject {
-            id: None,
-            kind: vec!["AchievementSubject".into()],
-            name: Some("Иван Петров".into()),
-            identifier: vec![
-                IdentityObject::name("Иван Петров"),
-                IdentityObject::hashed_email_with_salt("ivan@example.bg", "c0ffee"),
-            ],
-            achievement: Achievement {
-                id: format!("{base}/achievements/7b0e6a1c-2f7d-4d55-8c0b-9e2d3f4a5b6c"),
-                kind: vec!["Achievement".into()],
-                name: "Έξυπνες πόλεις: βασικές αρχές".into(),
-                description: "Learning outcomes: 理解 smart-city data platforms; ¿Cómo? Perché no!".into(),
-                criteria: Criteria { narrative: "Pass the final assessment with at least 60 %.\nOnline, proctored.".into() },
-                achievement_type: Some("MicroCredential".into()),
-                credits_available: Some(5.0),
-                in_language: Some("bg".into()),
-                image: None,
-                alignment: vec![Alignment {
-                    kind: vec!["Alignment".into()],
-                    target_name: "manage smart city infrastructure".into(),
-                    target_url: "http://data.europa.eu/esco/skill/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0".into(),
-                    target_code: Some("S1.2.3".into()),
-                    target_framework: Some("ESCO".into()),
-                }],
-                tag: vec!["smart city".into(), "IoT".into()],
-            },
-            credits_earned: Some(5.0),
-            result: vec![ResultEntry { kind: vec!["Result".into()], value: Some("92".into()) }],
-        },
-        credential_status: None,
-        proof: vec![],
-    }
-}
 
 async fn default_did(app: &Microcred) -> String {
     app.issuer(&"default".parse().unwrap()).await.unwrap().did
@@ -82,8 +24,12 @@ fn check<'a>(report: &'a VerificationReport, name: &str) -> &'a microcred::vc::v
 async fn an_issued_credential_validates_against_the_ob_schema_and_verifies_with_both_suites() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let did = default_did(&app.app).await;
-    let unsigned = sample(&did, &app.base).to_value();
-    assert_eq!(schema::achievement_credential_violations(&unsigned), Vec::<String>::new(), "the model alone is schema-valid");
+    let unsigned = example(&did, &app.base).to_value();
+    assert_eq!(
+        schema::achievement_credential_violations(&unsigned),
+        Vec::<String>::new(),
+        "the model alone is schema-valid"
+    );
 
     for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
         let signed = app.app.sign_credential(&"default".parse().unwrap(), &unsigned, suite).await.unwrap();
@@ -109,7 +55,15 @@ async fn an_issued_credential_validates_against_the_ob_schema_and_verifies_with_
 async fn a_rotated_key_keeps_verifying_what_it_signed() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let slug = "default".parse().unwrap();
-    let signed = app.app.sign_credential(&slug, &sample(&default_did(&app.app).await, &app.base).to_value(), Cryptosuite::EddsaRdfc2022).await.unwrap();
+    let signed = app
+        .app
+        .sign_credential(
+            &slug,
+            &example(&default_did(&app.app).await, &app.base).to_value(),
+            Cryptosuite::EddsaRdfc2022,
+        )
+        .await
+        .unwrap();
     app.app.rotate_key(&slug).await.unwrap();
     assert!(app.app.verify(&signed).await.unwrap().verified);
 }
@@ -117,8 +71,12 @@ async fn a_rotated_key_keeps_verifying_what_it_signed() {
 /// Every leaf of a JSON value with a function that changes it.
 fn leaf_paths(value: &Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
     match value {
-        Value::Object(map) => map.iter().for_each(|(k, v)| leaf_paths(v, [path.clone(), vec![k.clone()]].concat(), out)),
-        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| leaf_paths(v, [path.clone(), vec![i.to_string()]].concat(), out)),
+        Value::Object(map) => {
+            map.iter().for_each(|(k, v)| leaf_paths(v, [path.clone(), vec![k.clone()]].concat(), out))
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().for_each(|(i, v)| leaf_paths(v, [path.clone(), vec![i.to_string()]].concat(), out))
+        }
         _ => out.push(path),
     }
 }
@@ -144,7 +102,11 @@ async fn changing_any_value_or_any_character_of_the_proof_value_fails_verificati
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let did = default_did(&app.app).await;
     for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
-        let signed = app.app.sign_credential(&"default".parse().unwrap(), &sample(&did, &app.base).to_value(), suite).await.unwrap();
+        let signed = app
+            .app
+            .sign_credential(&"default".parse().unwrap(), &example(&did, &app.base).to_value(), suite)
+            .await
+            .unwrap();
         let mut paths = Vec::new();
         leaf_paths(&signed, vec![], &mut paths);
         assert!(paths.len() > 40, "{}", paths.len());
@@ -178,7 +140,7 @@ async fn expired_and_not_yet_valid_are_distinct_verdicts() {
         ("2020-01-01T00:00:00Z", Some("2021-01-01T00:00:00Z"), Outcome::Expired),
         ("2099-01-01T00:00:00Z", None, Outcome::NotYetValid),
     ] {
-        let mut credential = sample(&did, &app.base);
+        let mut credential = example(&did, &app.base);
         credential.valid_from = from.into();
         credential.valid_until = until.map(Into::into);
         let signed = app.app.sign_credential(&slug, &credential.to_value(), Cryptosuite::EddsaRdfc2022).await.unwrap();
@@ -205,7 +167,7 @@ async fn a_credential_signed_by_someone_else_than_its_issuer_is_not_verified() {
         id: None,
         previous_proof: None,
     };
-    let forged = proof::secure(&sample(&did, &app.base).to_value(), &options, &mallory).unwrap();
+    let forged = proof::secure(&example(&did, &app.base).to_value(), &options, &mallory).unwrap();
     let report = app.app.verify(&forged).await.unwrap();
     assert_eq!(check(&report, "proof").status, CheckStatus::Pass, "the signature is mathematically valid");
     assert_eq!(check(&report, "issuer").status, CheckStatus::Fail);
@@ -218,12 +180,12 @@ async fn signing_refuses_undefined_terms_another_issuer_and_malformed_credential
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let did = default_did(&app.app).await;
     let slug = "default".parse().unwrap();
-    let mut credential = sample(&did, &app.base).to_value();
+    let mut credential = example(&did, &app.base).to_value();
     credential["credentialSubject"]["favouriteColour"] = json!("blue");
     let err = app.app.sign_credential(&slug, &credential, Cryptosuite::EddsaRdfc2022).await.unwrap_err().to_string();
     assert!(err.contains("favouriteColour"), "{err}");
 
-    let mut other_issuer = sample("did:web:elsewhere.example:issuers:x", &app.base).to_value();
+    let mut other_issuer = example("did:web:elsewhere.example:issuers:x", &app.base).to_value();
     let err = app.app.sign_credential(&slug, &other_issuer, Cryptosuite::EddsaRdfc2022).await.unwrap_err().to_string();
     assert!(err.contains("issuer"), "{err}");
     other_issuer["issuer"]["id"] = json!(did);
@@ -241,7 +203,8 @@ async fn peer_signed_credentials_verify_with_a_schema_warning_and_the_tampered_o
         ("ob3-did-key-eddsa-jcs-2022.json", true),
         ("ob3-did-key-eddsa-rdfc-2022-tampered-name.json", false),
     ] {
-        let credential: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap();
+        let credential: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap();
         let report = app.app.verify(&credential).await.unwrap();
         assert_eq!(report.verified, verified, "{file}: {report:#?}");
         let schema = check(&report, "schema");
@@ -255,8 +218,14 @@ async fn peer_signed_credentials_verify_with_a_schema_warning_and_the_tampered_o
 async fn the_w3c_vector_credentials_verify_cryptographically_but_are_not_bound_to_their_issuer() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vc-di-eddsa");
-    for file in ["eddsa-rdfc-2022/signedDataInt.json", "eddsa-jcs-2022/signedJCS.json", "proof-set-chain/signedProofSet2.json", "proof-set-chain/signedProofChain2.json"] {
-        let credential: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap();
+    for file in [
+        "eddsa-rdfc-2022/signedDataInt.json",
+        "eddsa-jcs-2022/signedJCS.json",
+        "proof-set-chain/signedProofSet2.json",
+        "proof-set-chain/signedProofChain2.json",
+    ] {
+        let credential: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{file}")).unwrap()).unwrap();
         let report = app.app.verify(&credential).await.unwrap();
         let proofs: Vec<_> = report.checks.iter().filter(|c| c.name.starts_with("proof")).collect();
         assert!(!proofs.is_empty() && proofs.iter().all(|c| c.status == CheckStatus::Pass), "{file}: {report:#?}");

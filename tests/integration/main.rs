@@ -6,6 +6,7 @@
 mod api;
 mod cli;
 mod credentials;
+mod fastpath;
 mod store;
 mod support;
 mod vectors;

@@ -1,0 +1,83 @@
+//! Signing and verification speed of a realistic ~2 KB Open Badges 3.0 credential (Bulgarian and Greek
+//! text), one core: `cargo bench --bench credentials`. Figures go to BENCHMARKS.md.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use microcred::domain::did::did_key;
+use microcred::keys::IssuerSigningKey;
+use microcred::vc::credential::example;
+use microcred::vc::proof::{self, Cryptosuite, ProofOptions};
+use microcred::vc::resolve::resolve_did_key;
+use microcred::vc::verify::{KeyResolver, NoStatusLists, ResolveError, ResolvedKey, Verifier};
+
+struct DidKeys;
+
+#[async_trait::async_trait]
+impl KeyResolver for DidKeys {
+    async fn resolve(&self, method: &str) -> Result<ResolvedKey, ResolveError> {
+        resolve_did_key(method)
+    }
+}
+
+fn options(key: &IssuerSigningKey, suite: Cryptosuite) -> ProofOptions {
+    let did = did_key(&key.public_key());
+    ProofOptions {
+        cryptosuite: suite,
+        verification_method: format!("{did}#{}", key.key_id()),
+        proof_purpose: "assertionMethod".into(),
+        created: time::OffsetDateTime::now_utc(),
+        id: None,
+        previous_proof: None,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let key = IssuerSigningKey::from_seed(&[7; 32]);
+    let did = did_key(&key.public_key());
+    let unsigned = example(&did, "https://certs.example.eu").to_value();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let verifier = Verifier { keys: &DidKeys, status: &NoStatusLists, now: time::OffsetDateTime::now_utc() };
+
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let options = options(&key, suite);
+        c.bench_function(&format!("{suite} sign"), |b| {
+            b.iter(|| proof::secure(black_box(&unsigned), &options, &key).unwrap())
+        });
+        let signed = proof::secure(&unsigned, &options, &key).unwrap();
+        assert!(runtime.block_on(verifier.verify(&signed)).unwrap().verified);
+        c.bench_function(&format!("{suite} verify (full report)"), |b| {
+            b.iter(|| runtime.block_on(verifier.verify(black_box(&signed))).unwrap())
+        });
+    }
+}
+
+criterion_group!(benches, bench);
+
+/// Where the time of one signature goes (for optimisation work; not a target of its own).
+fn parts(c: &mut Criterion) {
+    use microcred::vc::{canon, credential::OpenBadgeCredential, fastpath, model, schema};
+    let key = IssuerSigningKey::from_seed(&[7; 32]);
+    let did = did_key(&key.public_key());
+    let unsigned = example(&did, "https://certs.example.eu").to_value();
+    let signed = proof::secure(&unsigned, &options(&key, Cryptosuite::EddsaRdfc2022), &key).unwrap();
+    let mut g = c.benchmark_group("parts");
+    g.bench_function("is_exact_shape", |b| b.iter(|| OpenBadgeCredential::is_exact_shape(black_box(&unsigned))));
+    g.bench_function("fastpath rdfc (document)", |b| b.iter(|| fastpath::rdfc(black_box(&unsigned)).unwrap()));
+    let quads = canon::to_rdf(&unsigned).unwrap();
+    g.bench_function(format!("rdf-canon only ({} quads)", quads.len()), |b| {
+        b.iter(|| canon::canonicalize(black_box(&quads)).unwrap())
+    });
+    g.bench_function("oxrdf RDFC-1.0 only", |b| b.iter(|| canon::canonicalize_trusted(black_box(quads.clone()))));
+    assert_eq!(canon::canonicalize_trusted(quads.clone()), canon::canonicalize(&quads).unwrap());
+    g.bench_function("jcs (document)", |b| b.iter(|| canon::jcs(black_box(&unsigned)).unwrap()));
+    g.bench_function("data model checks", |b| b.iter(|| model::credential_violations(black_box(&signed))));
+    g.bench_function("OB JSON Schema", |b| b.iter(|| schema::achievement_credential_violations(black_box(&signed))));
+    g.bench_function("clone document", |b| b.iter(|| black_box(&unsigned).clone()));
+    g.finish();
+}
+
+criterion_group!(breakdown, parts);
+criterion_main!(benches, breakdown);

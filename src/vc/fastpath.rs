@@ -1,0 +1,248 @@
+//! A fast path to the RDF dataset of documents whose shape has been seen before.
+//!
+//! Almost all the cost of `eddsa-rdfc-2022` is JSON-LD context processing, and that work depends only on
+//! a document's *skeleton* — its keys, nesting, types, contexts, numbers and booleans — not on its string
+//! values. So the skeleton (every other string leaf replaced by a unique marker IRI) is converted to RDF
+//! once with the general path; later documents with the same skeleton get their dataset by putting their
+//! strings back where the markers landed. No IRI, datatype or language tag is written by hand: all come
+//! from the general path.
+//!
+//! The substitution is exact only when a string's JSON-LD meaning does not depend on its value. Where it
+//! could, the string stays in the skeleton, or the general path is used:
+//! - values of `@context`, `type`/`@type`, `@language`, `@direction` are part of the skeleton;
+//! - a marker that lands in an IRI position is replaced only by an absolute `http(s)`, `did` or `urn`
+//!   IRI (none of which any bundled context defines as a prefix, so no compact-IRI expansion applies);
+//!   any other value there (a term expanded through `@vocab`, a relative or blank-node id) is kept in the
+//!   skeleton instead, which then caches its expansion;
+//! - a marker that appears inside a larger IRI or literal (`@json` literals, base resolution) makes the
+//!   skeleton unsupported, and such documents always take the general path.
+//!
+//! Callers use it only for microcred's own credential and proof shapes; tests compare it with the general
+//! path on randomized credentials and on the W3C vectors.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use serde_json::Value;
+
+use super::canon::{self, CanonError};
+
+const MARKER: &str = "urn:x-microcred-leaf:";
+/// Skeletons kept; a credential type has a handful (optional fields present or not).
+const CACHE_CAPACITY: usize = 512;
+
+/// What the general path made of one skeleton.
+enum Entry {
+    /// Quads with markers, and the leaves whose marker is an IRI.
+    Quads { quads: Vec<oxrdf::Quad>, iri_leaves: Vec<usize> },
+    /// Markers landed inside larger terms: this skeleton cannot be substituted.
+    Unsupported,
+}
+
+static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The RDFC-1.0 canonical N-Quads of `document`, through the skeleton cache where possible. Identical to
+/// [`canon::rdfc`] (the tests hold it to that).
+///
+/// The cached datasets are canonicalized by oxrdf's RDFC-1.0 (faster, unbounded): in microcred's
+/// tree-shaped credentials, blank nodes can only share a first-degree hash — the case that makes RDFC
+/// expensive, up to factorial time — when one array holds equal objects. Such documents take the bounded
+/// general path instead.
+pub fn rdfc(document: &Value) -> Result<String, CanonError> {
+    if has_duplicate_objects(document) {
+        return canon::rdfc(document);
+    }
+    match dataset(document) {
+        Some(quads) => Ok(canon::canonicalize_trusted(quads)),
+        None => canon::rdfc(document),
+    }
+}
+
+/// Whether the fast path (rather than the general one) handles `document` (for tests and benchmarks).
+pub fn used(document: &Value) -> bool {
+    !has_duplicate_objects(document) && dataset(document).is_some()
+}
+
+/// Whether some array holds two equal objects.
+fn has_duplicate_objects(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => {
+            let objects: Vec<&Value> = items.iter().filter(|v| v.is_object()).collect();
+            objects.iter().enumerate().any(|(i, a)| objects[i + 1..].contains(a))
+                || items.iter().any(has_duplicate_objects)
+        }
+        Value::Object(map) => map.values().any(has_duplicate_objects),
+        _ => false,
+    }
+}
+
+/// Refuses undefined terms like [`canon::to_rdf`], cheaply for known skeletons.
+pub fn check_defined(document: &Value) -> Result<(), CanonError> {
+    match dataset(document) {
+        Some(_) => Ok(()),
+        None => canon::to_rdf(document).map(|_| ()),
+    }
+}
+
+/// The dataset of `document` from the cache, or `None` when the general path must be used (including
+/// when the general path reports an error, so that the error is the document's own).
+fn dataset(document: &Value) -> Option<Vec<oxrdf::Quad>> {
+    let mut kept = HashSet::new();
+    // At most two rounds: the second keeps, in the skeleton, the strings that cannot be substituted.
+    for _ in 0..2 {
+        let mut leaves = Vec::new();
+        let skeleton = skeleton(document, &kept, &mut leaves, false);
+        let key = serde_json::to_string(&skeleton).ok()?;
+        let entry = lookup(&key, &skeleton)?;
+        let Entry::Quads { quads, iri_leaves } = entry.as_ref() else { return None };
+        let bad: Vec<usize> = iri_leaves.iter().copied().filter(|i| !substitutable_iri(leaves[*i])).collect();
+        if bad.is_empty() {
+            return substitute(quads, &leaves);
+        }
+        kept.extend(bad);
+    }
+    None
+}
+
+fn lookup(key: &str, skeleton: &Value) -> Option<Arc<Entry>> {
+    if let Some(entry) = CACHE.lock().ok()?.get(key) {
+        return Some(Arc::clone(entry));
+    }
+    let quads = canon::to_rdf(skeleton).ok()?;
+    let entry = Arc::new(analyse(quads));
+    let mut cache = CACHE.lock().ok()?;
+    if cache.len() >= CACHE_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(key.to_owned(), Arc::clone(&entry));
+    Some(entry)
+}
+
+/// Replaces string leaves by markers, except where the string shapes the JSON-LD processing itself.
+fn skeleton<'a>(value: &'a Value, kept: &HashSet<usize>, leaves: &mut Vec<&'a str>, structural: bool) -> Value {
+    match value {
+        Value::String(s) if structural => Value::String(s.clone()),
+        Value::String(s) => {
+            let index = leaves.len();
+            leaves.push(s);
+            if kept.contains(&index) { Value::String(s.clone()) } else { Value::String(format!("{MARKER}{index}")) }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| skeleton(v, kept, leaves, structural)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let structural =
+                        structural || matches!(k.as_str(), "@context" | "type" | "@type" | "@language" | "@direction");
+                    (k.clone(), skeleton(v, kept, leaves, structural))
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn marker_index(s: &str) -> Option<usize> {
+    s.strip_prefix(MARKER)?.parse().ok()
+}
+
+/// Records where the markers landed, and whether substitution is exact for this skeleton.
+fn analyse(quads: Vec<oxrdf::Quad>) -> Entry {
+    let mut iri_leaves = Vec::new();
+    let mut supported = true;
+    let mut iri = |s: &str, supported: &mut bool| {
+        if let Some(i) = marker_index(s) {
+            iri_leaves.push(i);
+        } else if s.contains(MARKER) {
+            *supported = false;
+        }
+    };
+    for q in &quads {
+        if let oxrdf::NamedOrBlankNode::NamedNode(n) = &q.subject {
+            iri(n.as_str(), &mut supported);
+        }
+        iri(q.predicate.as_str(), &mut supported);
+        match &q.object {
+            oxrdf::Term::NamedNode(n) => iri(n.as_str(), &mut supported),
+            oxrdf::Term::Literal(l) => {
+                iri(l.datatype().as_str(), &mut supported);
+                if l.value().contains(MARKER) && marker_index(l.value()).is_none() {
+                    supported = false;
+                }
+            }
+            oxrdf::Term::BlankNode(_) => {}
+        }
+        if let oxrdf::GraphName::NamedNode(n) = &q.graph_name {
+            iri(n.as_str(), &mut supported);
+        }
+    }
+    if supported { Entry::Quads { quads, iri_leaves } } else { Entry::Unsupported }
+}
+
+/// Absolute IRIs whose scheme no bundled context defines as a term, so JSON-LD leaves them as they are.
+fn substitutable_iri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else { return false };
+    matches!(scheme, "http" | "https" | "did" | "urn") && !rest.is_empty() && oxrdf::NamedNode::new(s).is_ok()
+}
+
+fn substitute(quads: &[oxrdf::Quad], leaves: &[&str]) -> Option<Vec<oxrdf::Quad>> {
+    let named = |n: &oxrdf::NamedNode| match marker_index(n.as_str()) {
+        Some(i) => oxrdf::NamedNode::new(leaves.get(i)?.to_string()).ok(),
+        None => Some(n.clone()),
+    };
+    quads
+        .iter()
+        .map(|q| {
+            let subject = match &q.subject {
+                oxrdf::NamedOrBlankNode::NamedNode(n) => named(n)?.into(),
+                other => other.clone(),
+            };
+            let object = match &q.object {
+                oxrdf::Term::NamedNode(n) => named(n)?.into(),
+                oxrdf::Term::Literal(l) => match marker_index(l.value()) {
+                    Some(i) => {
+                        let value = leaves.get(i)?.to_string();
+                        match l.language() {
+                            Some(language) => oxrdf::Literal::new_language_tagged_literal_unchecked(value, language),
+                            None => oxrdf::Literal::new_typed_literal(value, l.datatype().into_owned()),
+                        }
+                        .into()
+                    }
+                    None => l.clone().into(),
+                },
+                other => other.clone(),
+            };
+            let graph_name = match &q.graph_name {
+                oxrdf::GraphName::NamedNode(n) => named(n)?.into(),
+                other => other.clone(),
+            };
+            Some(oxrdf::Quad::new(subject, q.predicate.clone(), object, graph_name))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vc::contexts;
+
+    #[test]
+    fn no_bundled_context_defines_a_substitutable_scheme_as_a_term() {
+        fn terms(value: &Value, out: &mut HashSet<String>) {
+            match value {
+                Value::Object(map) => map.iter().for_each(|(k, v)| {
+                    out.insert(k.clone());
+                    terms(v, out);
+                }),
+                Value::Array(items) => items.iter().for_each(|v| terms(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = HashSet::new();
+        for url in contexts::urls() {
+            terms(contexts::parsed(url).unwrap(), &mut all);
+        }
+        for scheme in ["http", "https", "did", "urn"] {
+            assert!(!all.contains(scheme), "{scheme} is a term in a bundled context");
+        }
+    }
+}

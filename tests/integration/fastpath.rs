@@ -1,0 +1,179 @@
+//! The canonicalization fast path must give exactly the bytes of the general JSON-LD path: checked on
+//! randomized credentials (every optional field present or absent, any Unicode, duplicates, odd ids) and
+//! on the proof configurations microcred signs.
+
+use microcred::vc::canon;
+use microcred::vc::credential::{
+    Achievement, AchievementSubject, Address, Alignment, Criteria, IdentityObject, Image, OpenBadgeCredential, Profile,
+    ResultEntry, ob_contexts,
+};
+use microcred::vc::fastpath;
+use proptest::prelude::*;
+use serde_json::json;
+
+/// Any text, including control characters, quotes, backslashes and astral-plane characters.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[\\PC]{0,30}",
+        Just("Иван Петров".to_owned()),
+        Just("Γιώργος Παπαδόπουλος".to_owned()),
+        Just("\"quoted\" \\ back\\slash\n\ttab \u{0}\u{7f}\u{1F393}".to_owned()),
+        Just(String::new()),
+        Just("  padded on both sides  ".to_owned()),
+        Just("ends with a newline\n".to_owned()),
+        Just("urn:x-microcred-leaf:3".to_owned()),
+    ]
+}
+
+/// Identifiers: mostly valid absolute IRIs, sometimes values JSON-LD treats differently.
+fn iri() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[a-z0-9]{1,12}".prop_map(|s| format!("https://example.eu/{s}")),
+        2 => "[a-zA-Z0-9]{8,20}".prop_map(|s| format!("did:web:example.eu:issuers:{s}")),
+        1 => "[0-9a-f]{8}".prop_map(|s| format!("urn:uuid:{s}-0000-4000-8000-000000000000")),
+        1 => Just("relative/path".to_owned()),
+        1 => Just("_:b7".to_owned()),
+        1 => Just("mailto:someone@example.eu".to_owned()),
+        1 => Just("https://example.eu/with space".to_owned()),
+    ]
+}
+
+fn date() -> impl Strategy<Value = String> {
+    prop_oneof![Just("2026-01-15T09:30:00Z".to_owned()), Just("2027-06-01T00:00:00+02:00".to_owned()), text()]
+}
+
+prop_compose! {
+    fn alignment()(name in text(), url in iri(), code in proptest::option::of(text()), framework in proptest::option::of(text())) -> Alignment {
+        Alignment { kind: vec!["Alignment".into()], target_name: name, target_url: url, target_code: code, target_framework: framework }
+    }
+}
+
+prop_compose! {
+    fn achievement()(
+        id in iri(), name in text(), description in text(), narrative in text(),
+        achievement_type in proptest::option::of(prop_oneof![Just("MicroCredential".to_owned()), Just("Badge".to_owned()), text()]),
+        credits in proptest::option::of(prop_oneof![Just(5.0), Just(2.5), Just(0.0), 0.0f64..400.0]),
+        language in proptest::option::of(prop_oneof![Just("bg".to_owned()), Just("el-GR".to_owned()), text()]),
+        image in proptest::option::of(iri()),
+        alignment in proptest::collection::vec(alignment(), 0..3),
+        tag in proptest::collection::vec(text(), 0..3),
+    ) -> Achievement {
+        Achievement {
+            id, kind: vec!["Achievement".into()], name, description, criteria: Criteria { narrative },
+            achievement_type, credits_available: credits, in_language: language,
+            image: image.map(|id| Image { id, kind: "Image".into() }), alignment, tag,
+        }
+    }
+}
+
+prop_compose! {
+    fn profile()(
+        id in iri(), name in text(), url in proptest::option::of(iri()), email in proptest::option::of(text()),
+        description in proptest::option::of(text()), logo in proptest::option::of(iri()),
+        country in proptest::option::of(prop_oneof![Just("BG".to_owned()), text()]),
+    ) -> Profile {
+        Profile {
+            id, kind: vec!["Profile".into()], name, url, email, description,
+            image: logo.map(|id| Image { id, kind: "Image".into() }),
+            address: country.map(|c| Address { kind: vec!["Address".into()], address_country_code: c }),
+        }
+    }
+}
+
+prop_compose! {
+    fn subject()(
+        id in proptest::option::of(iri()), learner in text(), name in proptest::option::of(text()),
+        email in proptest::option::of(text()), duplicate_identifier in any::<bool>(),
+        achievement in achievement().boxed(), credits_earned in proptest::option::of(prop_oneof![Just(5.0), 0.0f64..10.0]),
+        results in proptest::collection::vec(proptest::option::of(text()), 0..3),
+    ) -> AchievementSubject {
+        let mut identifier = vec![IdentityObject::name(&learner)];
+        if let Some(email) = email {
+            identifier.push(IdentityObject::hashed_email_with_salt(&email, "5a17"));
+        }
+        if duplicate_identifier {
+            identifier.push(IdentityObject::name(&learner));
+        }
+        AchievementSubject {
+            id, kind: vec!["AchievementSubject".into()], name, identifier, achievement, credits_earned,
+            result: results.into_iter().map(|value| ResultEntry { kind: vec!["Result".into()], value }).collect(),
+        }
+    }
+}
+
+prop_compose! {
+    fn credential()(
+        id in iri(), issuer in profile().boxed(), valid_from in date(), valid_until in proptest::option::of(date()),
+        name in text(), description in proptest::option::of(text()), credential_subject in subject().boxed(),
+    ) -> OpenBadgeCredential {
+        OpenBadgeCredential {
+            context: ob_contexts(),
+            id,
+            kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
+            issuer, valid_from, valid_until, name, description, credential_subject,
+            credential_status: None,
+            proof: vec![],
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_path_equals_general_path_on_random_credentials(credential in credential().boxed()) {
+        let document = credential.to_value();
+        prop_assert!(OpenBadgeCredential::is_exact_shape(&document));
+        let general = canon::rdfc(&document);
+        // Twice: the first call may fill the skeleton cache, the second must use it.
+        prop_assert_eq!(&fastpath::rdfc(&document), &general);
+        prop_assert_eq!(&fastpath::rdfc(&document), &general);
+    }
+
+    #[test]
+    fn fast_path_equals_general_path_on_proof_configurations(
+        created in date(), method in iri(), suite in prop_oneof![Just("eddsa-rdfc-2022"), Just("eddsa-jcs-2022")],
+        purpose in prop_oneof![Just("assertionMethod"), Just("authentication"), Just("madeUpPurpose")],
+    ) {
+        let config = json!({
+            "type": "DataIntegrityProof", "cryptosuite": suite, "created": created,
+            "verificationMethod": method, "proofPurpose": purpose, "@context": ob_contexts(),
+        });
+        prop_assert_eq!(fastpath::rdfc(&config), canon::rdfc(&config));
+    }
+}
+
+#[test]
+fn fast_path_reproduces_the_w3c_vector_documents() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vc-di-eddsa");
+    for (input, expected) in [
+        ("unsigned.json", "eddsa-rdfc-2022/canonDocDataInt.txt"),
+        ("eddsa-rdfc-2022/proofConfigDataInt.json", "eddsa-rdfc-2022/proofCanonDataInt.txt"),
+        ("employmentAuth.json", "eddsa-rdfc-2022/employ/canonDocDataInt.txt"),
+    ] {
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{input}")).unwrap()).unwrap();
+        let expected = std::fs::read_to_string(format!("{dir}/{expected}")).unwrap();
+        assert_eq!(fastpath::rdfc(&document).unwrap(), expected, "{input}");
+        assert_eq!(fastpath::rdfc(&document).unwrap(), expected, "{input} (cached)");
+    }
+}
+
+#[test]
+fn microcred_credentials_and_proof_configurations_take_the_fast_path() {
+    let credential =
+        microcred::vc::credential::example("did:web:certs.example.eu:issuers:ucs", "https://certs.example.eu");
+    let document = credential.to_value();
+    assert!(OpenBadgeCredential::is_exact_shape(&document));
+    assert!(fastpath::used(&document));
+    // Equal objects in one array send the document to the bounded general path.
+    let mut duplicated = credential.clone();
+    duplicated
+        .credential_subject
+        .achievement
+        .alignment
+        .push(duplicated.credential_subject.achievement.alignment[0].clone());
+    assert!(!fastpath::used(&duplicated.to_value()));
+    assert_eq!(fastpath::rdfc(&duplicated.to_value()), canon::rdfc(&duplicated.to_value()));
+}
