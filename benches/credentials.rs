@@ -41,9 +41,13 @@ fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let verifier = Verifier { keys: &DidKeys, status: &NoStatusLists, now: time::OffsetDateTime::now_utc() };
 
+    let typed = example(&did, "https://certs.example.eu");
     for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
         let options = options(&key, suite);
-        c.bench_function(&format!("{suite} sign"), |b| {
+        c.bench_function(&format!("{suite} sign (typed credential, issuance path)"), |b| {
+            b.iter(|| proof::sign_credential(black_box(&typed), &options, &key).unwrap())
+        });
+        c.bench_function(&format!("{suite} sign (any JSON)"), |b| {
             b.iter(|| proof::secure(black_box(&unsigned), &options, &key).unwrap())
         });
         let signed = proof::secure(&unsigned, &options, &key).unwrap();
@@ -73,6 +77,11 @@ fn parts(c: &mut Criterion) {
     g.bench_function("oxrdf RDFC-1.0 only", |b| b.iter(|| canon::canonicalize_trusted(black_box(quads.clone()))));
     assert_eq!(canon::canonicalize_trusted(quads.clone()), canon::canonicalize(&quads).unwrap());
     g.bench_function("jcs (document)", |b| b.iter(|| canon::jcs(black_box(&unsigned)).unwrap()));
+    let typed = example(&did, "https://certs.example.eu");
+    g.bench_function("jcs (typed)", |b| b.iter(|| serde_json_canonicalizer::to_string(black_box(&typed)).unwrap()));
+    g.bench_function("serde_json::to_string (typed)", |b| b.iter(|| serde_json::to_string(black_box(&typed)).unwrap()));
+    g.bench_function("clone typed", |b| b.iter(|| black_box(&typed).clone()));
+    g.bench_function("ed25519 sign (64 bytes)", |b| b.iter(|| key.sign(black_box(&[7u8; 64]))));
     g.bench_function("data model checks", |b| b.iter(|| model::credential_violations(black_box(&signed))));
     g.bench_function("OB JSON Schema", |b| b.iter(|| schema::achievement_credential_violations(black_box(&signed))));
     g.bench_function("clone document", |b| b.iter(|| black_box(&unsigned).clone()));

@@ -44,12 +44,13 @@ static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(|| Mu
 /// The RDFC-1.0 canonical N-Quads of `document`, through the skeleton cache where possible. Identical to
 /// [`canon::rdfc`] (the tests hold it to that).
 ///
-/// The cached datasets are canonicalized by oxrdf's RDFC-1.0 (faster, unbounded): in microcred's
-/// tree-shaped credentials, blank nodes can only share a first-degree hash — the case that makes RDFC
-/// expensive, up to factorial time — when one array holds equal objects. Such documents take the bounded
-/// general path instead.
+/// The cached datasets are canonicalized by oxrdf's RDFC-1.0 (faster, unbounded). It is given only
+/// tree-shaped datasets: JSON objects without ids become blank nodes in a tree, and there blank nodes can
+/// only share a first-degree hash — what makes RDFC expensive, up to factorial time — when one array
+/// holds equal objects. Documents with equal objects in an array, or with blank-node ids (`_:x`, which
+/// can close cycles), take the bounded general path instead.
 pub fn rdfc(document: &Value) -> Result<String, CanonError> {
-    if has_duplicate_objects(document) {
+    if !tree_shaped(document) {
         return canon::rdfc(document);
     }
     match dataset(document) {
@@ -60,19 +61,21 @@ pub fn rdfc(document: &Value) -> Result<String, CanonError> {
 
 /// Whether the fast path (rather than the general one) handles `document` (for tests and benchmarks).
 pub fn used(document: &Value) -> bool {
-    !has_duplicate_objects(document) && dataset(document).is_some()
+    tree_shaped(document) && dataset(document).is_some()
 }
 
-/// Whether some array holds two equal objects.
-fn has_duplicate_objects(value: &Value) -> bool {
+/// No array holds two equal objects, and no `id` is a blank-node identifier.
+fn tree_shaped(value: &Value) -> bool {
     match value {
         Value::Array(items) => {
             let objects: Vec<&Value> = items.iter().filter(|v| v.is_object()).collect();
-            objects.iter().enumerate().any(|(i, a)| objects[i + 1..].contains(a))
-                || items.iter().any(has_duplicate_objects)
+            !objects.iter().enumerate().any(|(i, a)| objects[i + 1..].contains(a)) && items.iter().all(tree_shaped)
         }
-        Value::Object(map) => map.values().any(has_duplicate_objects),
-        _ => false,
+        Value::Object(map) => map.iter().all(|(key, value)| match (key.as_str(), value) {
+            ("id" | "@id", Value::String(id)) => !id.starts_with("_:"),
+            _ => tree_shaped(value),
+        }),
+        _ => true,
     }
 }
 

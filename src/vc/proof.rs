@@ -137,24 +137,6 @@ fn is_known_proof_config(config: &Value) -> bool {
         .is_ok_and(|c| serde_json::to_value(c).is_ok_and(|v| v == *config))
 }
 
-/// RDFC-1.0 of a document, through the fast path when it is one of microcred's own shapes.
-fn rdfc(document: &Value) -> Result<String, CanonError> {
-    if OpenBadgeCredential::is_exact_shape(document) || is_known_proof_config(document) {
-        fastpath::rdfc(document)
-    } else {
-        canon::rdfc(document)
-    }
-}
-
-/// Refuses undefined terms, through the fast path when the document is one of microcred's own shapes.
-fn check_defined(document: &Value) -> Result<(), CanonError> {
-    if OpenBadgeCredential::is_exact_shape(document) {
-        fastpath::check_defined(document)
-    } else {
-        canon::to_rdf(document).map(|_| ())
-    }
-}
-
 /// `hashData` of the suite: `SHA-256(canonical proof config) || SHA-256(canonical document)`.
 ///
 /// `unsecured` must not contain `proof`. `proof_config` is the proof without `proofValue`; for
@@ -165,23 +147,65 @@ pub fn hash_data(
     unsecured: &Value,
     proof_config: &Map<String, Value>,
 ) -> Result<[u8; 64], ProofError> {
-    let (canonical_config, canonical_document) = match suite {
-        Cryptosuite::EddsaRdfc2022 => {
-            let mut config = proof_config.clone();
-            config.remove("@context");
-            if let Some(context) = unsecured.get("@context") {
-                config.insert("@context".into(), context.clone());
-            }
-            (rdfc(&Value::Object(config))?, rdfc(unsecured)?)
-        }
+    let known = OpenBadgeCredential::is_exact_shape(unsecured);
+    match suite {
+        Cryptosuite::EddsaRdfc2022 => rdfc_hash(unsecured, proof_config, known),
         Cryptosuite::EddsaJcs2022 => {
             // JCS signs the JSON text, but a term no context defines would still be meaningless to any
             // JSON-LD consumer, so it is refused here too (as the W3C suites expect).
-            check_defined(unsecured)?;
-            (canon::jcs(&Value::Object(proof_config.clone()))?, canon::jcs(unsecured)?)
+            if known {
+                fastpath::check_defined(unsecured)?;
+            } else {
+                canon::to_rdf(unsecured)?;
+            }
+            let config = canon::jcs(&Value::Object(proof_config.clone()))?;
+            Ok(combine(config.as_bytes(), canon::jcs(unsecured)?.as_bytes()))
+        }
+    }
+}
+
+/// `hashData` for `eddsa-rdfc-2022`; `known` documents (microcred's own shape) take the fast path.
+fn rdfc_hash(unsecured: &Value, proof_config: &Map<String, Value>, known: bool) -> Result<[u8; 64], ProofError> {
+    let mut config = proof_config.clone();
+    config.remove("@context");
+    if let Some(context) = unsecured.get("@context") {
+        config.insert("@context".into(), context.clone());
+    }
+    let config = Value::Object(config);
+    let canonical_config =
+        if is_known_proof_config(&config) { fastpath::rdfc(&config)? } else { canon::rdfc(&config)? };
+    let canonical_document = if known { fastpath::rdfc(unsecured)? } else { canon::rdfc(unsecured)? };
+    Ok(combine(canonical_config.as_bytes(), canonical_document.as_bytes()))
+}
+
+/// Signs a credential of microcred's own model (the issuance path) and returns it with its proof.
+/// Equivalent to [`secure`] on its JSON, without re-checking a shape the type guarantees; for
+/// `eddsa-jcs-2022` the canonical JSON is written straight from the typed value, and the undefined-terms
+/// check is skipped when every `type` is the model's standard one (whose terms the OB 3.0 context defines).
+pub fn sign_credential(
+    credential: &OpenBadgeCredential,
+    options: &ProofOptions,
+    key: &IssuerSigningKey,
+) -> Result<OpenBadgeCredential, ProofError> {
+    let mut signed = credential.clone();
+    signed.proof.clear();
+    let mut proof = options.to_json();
+    let hash = match options.cryptosuite {
+        Cryptosuite::EddsaRdfc2022 => rdfc_hash(&signed.to_value(), &proof, true)?,
+        Cryptosuite::EddsaJcs2022 => {
+            if !signed.has_standard_vocabulary() {
+                fastpath::check_defined(&signed.to_value())?;
+            }
+            proof.insert("@context".into(), signed.context.iter().map(|c| Value::String(c.clone())).collect());
+            let jcs = |e: serde_json::Error| CanonError::Jcs(e.to_string());
+            let config = serde_json_canonicalizer::to_vec(&proof).map_err(jcs)?;
+            let document = serde_json_canonicalizer::to_vec(&signed).map_err(jcs)?;
+            combine(&config, &document)
         }
     };
-    Ok(combine(canonical_config.as_bytes(), canonical_document.as_bytes()))
+    proof.insert("proofValue".into(), encode_proof_value(&key.sign(&hash)).into());
+    signed.proof.push(Value::Object(proof));
+    Ok(signed)
 }
 
 /// `SHA-256(config) || SHA-256(document)`.

@@ -8,6 +8,7 @@ use microcred::vc::credential::{
     ResultEntry, ob_contexts,
 };
 use microcred::vc::fastpath;
+use microcred::vc::proof::{self, Cryptosuite, ProofOptions};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -129,6 +130,29 @@ proptest! {
         // Twice: the first call may fill the skeleton cache, the second must use it.
         prop_assert_eq!(&fastpath::rdfc(&document), &general);
         prop_assert_eq!(&fastpath::rdfc(&document), &general);
+    }
+
+    #[test]
+    fn typed_signing_equals_signing_the_json_and_standard_types_are_all_defined(credential in credential().boxed()) {
+        let key = microcred::keys::IssuerSigningKey::from_seed(&[3; 32]);
+        let document = credential.to_value();
+        if credential.has_standard_vocabulary() {
+            let defined = canon::to_rdf(&document);
+            prop_assert!(!matches!(defined, Err(canon::CanonError::UndefinedTerms(_))), "{:?}", defined);
+        }
+        for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+            let options = ProofOptions {
+                cryptosuite: suite,
+                verification_method: "did:key:z6Mk#z6Mk".into(),
+                proof_purpose: "assertionMethod".into(),
+                created: time::macros::datetime!(2026-11-27 10:00 UTC),
+                id: None,
+                previous_proof: None,
+            };
+            let typed = proof::sign_credential(&credential, &options, &key).map(|c| c.to_value());
+            let generic = proof::secure(&document, &options, &key);
+            prop_assert_eq!(typed, generic);
+        }
     }
 
     #[test]
