@@ -75,8 +75,7 @@ pub fn did_web(public_url: &Url, slug: &Slug) -> String {
     }
 }
 
-/// The URL a resolver fetches for a `did:web`, per the method's read operation (always `https`, except that
-/// we allow `http` for a local host so development setups resolve).
+/// The URL a resolver fetches for a `did:web`, per the method's read operation (always `https`).
 pub fn did_web_document_url(did: &str) -> Option<Url> {
     let rest = did.strip_prefix("did:web:")?;
     let mut parts = rest.split(':');
@@ -85,12 +84,10 @@ pub fn did_web_document_url(did: &str) -> Option<Url> {
         return None;
     }
     let path: Vec<&str> = parts.collect();
-    let local = host.starts_with("localhost") || host.starts_with("127.0.0.1");
-    let scheme = if local { "http" } else { "https" };
     let url = if path.is_empty() {
-        format!("{scheme}://{host}/.well-known/did.json")
+        format!("https://{host}/.well-known/did.json")
     } else {
-        format!("{scheme}://{host}/{}/did.json", path.join("/"))
+        format!("https://{host}/{}/did.json", path.join("/"))
     };
     Url::parse(&url).ok()
 }
@@ -195,7 +192,7 @@ mod tests {
         );
         assert_eq!(
             did_web_document_url("did:web:localhost%3A8080:issuers:default").unwrap().as_str(),
-            "http://localhost:8080/issuers/default/did.json"
+            "https://localhost:8080/issuers/default/did.json"
         );
         assert_eq!(
             did_web_document_url("did:web:example.com").unwrap().as_str(),

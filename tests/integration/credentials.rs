@@ -233,3 +233,18 @@ async fn the_w3c_vector_credentials_verify_cryptographically_but_are_not_bound_t
         assert_eq!(check(&report, "issuer").status, CheckStatus::Fail, "{file}");
     }
 }
+
+#[tokio::test]
+async fn other_did_web_hosts_are_fetched_only_when_enabled_and_failures_are_could_not_check() {
+    let mut credential = example("did:web:127.0.0.1%3A1:issuers:x", "https://certs.example.eu").to_value();
+    credential["proof"] = json!([{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+        "verificationMethod": "did:web:127.0.0.1%3A1:issuers:x#z6Mk", "proofPurpose": "assertionMethod", "proofValue": "z11"}]);
+
+    let off = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let err = off.app.verify(&credential).await.unwrap_err().to_string();
+    assert!(err.contains("switched off"), "{err}");
+
+    let on = TestApp::spawn_with(Backend::Sqlite, |s| s.did_web_resolution = Some(true)).await.unwrap();
+    let err = on.app.verify(&credential).await.unwrap_err().to_string();
+    assert!(err.contains("fetching https://127.0.0.1:1/issuers/x/did.json"), "{err}");
+}
