@@ -248,3 +248,38 @@ fn literal(l: &oxrdf::Literal) -> oxrdf02::Literal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_unknown_context_is_refused_by_url_without_fetching() {
+        let doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2", "https://example.org/unknown/ctx.jsonld"],
+                         "type": ["VerifiableCredential"]});
+        assert_eq!(rdfc(&doc), Err(CanonError::UnknownContext("https://example.org/unknown/ctx.jsonld".into())));
+    }
+
+    #[test]
+    fn undefined_terms_and_types_are_named() {
+        let doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+                         "type": ["VerifiableCredential", "MadeUpCredential"], "colour": "blue",
+                         "credentialSubject": {"nested": {"deeper": 1}}});
+        let Err(CanonError::UndefinedTerms(terms)) = rdfc(&doc) else { panic!("accepted undefined terms") };
+        assert_eq!(terms.into_iter().collect::<Vec<_>>(), ["MadeUpCredential", "colour", "deeper", "nested"]);
+    }
+
+    #[test]
+    fn a_protected_term_cannot_be_redefined() {
+        let doc = json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"VerifiableCredential": "https://evil.example/VC"}],
+                         "type": ["VerifiableCredential"]});
+        assert!(matches!(rdfc(&doc), Err(CanonError::JsonLd(m)) if m.contains("protected")));
+    }
+
+    #[test]
+    fn jcs_sorts_keys_and_normalises_numbers() {
+        assert_eq!(jcs(&json!({"b": 1.0, "a": "é", "c": [1e21, 0.5]})).unwrap(), r#"{"a":"é","b":1,"c":[1e+21,0.5]}"#);
+    }
+}

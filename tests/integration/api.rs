@@ -204,3 +204,21 @@ async fn problem_types_are_documented_at_their_uri() {
     assert_eq!(doc["status"], 401);
     assert!(doc["description"].as_str().unwrap().contains("api-key create"));
 }
+
+#[tokio::test]
+async fn readiness_answers_503_problem_details_when_the_database_is_gone() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    // Drop the database under the running service.
+    let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+    let name = url::Url::parse(&app.config_database_url()).unwrap().path().trim_start_matches('/').to_owned();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+    let body = assert_problem(app.client.get(app.url("/readyz")).send().await.unwrap(), 503).await;
+    assert_eq!(body["type"], "/problems/unavailable");
+    assert_eq!(
+        app.client.get(app.url("/healthz")).send().await.unwrap().status(),
+        200,
+        "liveness does not depend on the database"
+    );
+}

@@ -248,3 +248,21 @@ async fn other_did_web_hosts_are_fetched_only_when_enabled_and_failures_are_coul
     let err = on.app.verify(&credential).await.unwrap_err().to_string();
     assert!(err.contains("fetching https://127.0.0.1:1/issuers/x/did.json"), "{err}");
 }
+
+#[tokio::test]
+async fn a_term_added_after_signing_is_reported_as_undefined() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let did = default_did(&app.app).await;
+    let mut signed = app
+        .app
+        .sign_credential(&"default".parse().unwrap(), &example(&did, &app.base).to_value(), Cryptosuite::EddsaRdfc2022)
+        .await
+        .unwrap();
+    signed["credentialSubject"]["favouriteColour"] = json!("blue");
+    let report = app.app.verify(&signed).await.unwrap();
+    assert!(!report.verified);
+    let proof = check(&report, "proof");
+    assert_eq!(proof.status, CheckStatus::Fail);
+    assert!(proof.detail.contains("favouriteColour"), "{}", proof.detail);
+    assert!(report.errors.iter().any(|e| e.kind.ends_with("#PROOF_TRANSFORMATION_ERROR")), "{:?}", report.errors);
+}

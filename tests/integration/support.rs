@@ -125,6 +125,11 @@ impl TestApp {
         })
     }
 
+    /// The database URL the service runs on.
+    pub fn config_database_url(&self) -> String {
+        self._pg.as_ref().map(|pg| pg.url.clone()).unwrap_or_default()
+    }
+
     /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
