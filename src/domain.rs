@@ -3,6 +3,7 @@
 //! Everything that comes from outside (HTTP bodies, command-line flags, database rows) is parsed into these
 //! types once, at the edge, so the rest of the code can trust them.
 
+pub mod achievement;
 pub mod api_key;
 pub mod did;
 pub mod issuer;

@@ -12,6 +12,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::service::Microcred;
 
+mod achievements;
 mod auth;
 mod extract;
 mod health;
@@ -42,6 +43,9 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/issuers/{slug}/did.json", get(issuers::did_document))
         .route("/api/v1/issuers", get(issuers::list).post(issuers::create))
+        .route("/api/v1/achievements", get(achievements::list).post(achievements::create))
+        .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
+        .route("/achievements/{id}", get(achievements::public))
         .route("/problems/{kind}", get(problem::describe))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

@@ -8,6 +8,7 @@ use tracing::info;
 use url::Url;
 use uuid::Uuid;
 
+use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
 use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
 use crate::domain::did::{DidDocument, did_key, did_web};
 use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer, Slug};
@@ -326,6 +327,115 @@ impl Microcred {
     pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
         let verifier = Verifier { keys: &self.resolver, status: &NoStatusLists, now: OffsetDateTime::now_utc() };
         verifier.verify(credential).await
+    }
+}
+
+impl Microcred {
+    /// The issuer an API caller acts for: an assessor's own (naming another is refused), or for an admin
+    /// the one named (required, since an admin acts for every issuer).
+    async fn acting_issuer(&self, caller: &ApiKey, named: Option<&str>) -> Result<Issuer> {
+        let named = match named {
+            Some(slug) => Some(slug.parse::<Slug>().map_err(|e| ValidationErrors::single("issuer", e.to_string()))?),
+            None => None,
+        };
+        match (caller.role, named) {
+            (Role::Admin, Some(slug)) => self.issuer(&slug).await,
+            (Role::Admin, None) => {
+                Err(ValidationErrors::single("issuer", "is required for an admin key: the slug of the awarding issuer")
+                    .into())
+            }
+            (Role::Assessor, named) => {
+                let own = self
+                    .store
+                    .issuer_by_id(caller.issuer_id)
+                    .await?
+                    .ok_or_else(|| Error::Forbidden("this key's issuer no longer exists".into()))?;
+                if named.is_some_and(|slug| slug != own.slug) {
+                    return Err(Error::Forbidden("an assessor key acts only for its own issuer".into()));
+                }
+                Ok(own)
+            }
+        }
+    }
+
+    /// Refuses access to another issuer's data to an assessor.
+    fn require_issuer(caller: &ApiKey, issuer: IssuerId) -> Result<()> {
+        if caller.role == Role::Admin || caller.issuer_id == issuer {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("this belongs to another issuer".into()))
+        }
+    }
+
+    /// Adds a module to an issuer's catalogue.
+    pub async fn create_achievement(&self, caller: &ApiKey, input: AchievementInput) -> Result<Achievement> {
+        let issuer = self.acting_issuer(caller, input.issuer.as_deref()).await?;
+        let spec = input.validate(&issuer)?;
+        let at = now();
+        let achievement = Achievement {
+            id: AchievementId(Uuid::new_v4()),
+            issuer_id: issuer.id,
+            spec,
+            created_at: at,
+            updated_at: at,
+        };
+        self.store.insert_achievement(&achievement).await?;
+        info!(achievement.id = %achievement.id, issuer.slug = %issuer.slug, "created achievement {}", achievement.id);
+        Ok(achievement)
+    }
+
+    /// The catalogue a caller may see: its issuer's, or for an admin the named issuer's (all if none).
+    pub async fn achievements_for(&self, caller: &ApiKey, issuer: Option<&str>) -> Result<Vec<Achievement>> {
+        let issuers = match (caller.role, issuer) {
+            (Role::Admin, None) => self.store.issuers().await?,
+            _ => vec![self.acting_issuer(caller, issuer).await?],
+        };
+        let mut all = Vec::new();
+        for issuer in issuers {
+            all.extend(self.store.achievements(issuer.id).await?);
+        }
+        Ok(all)
+    }
+
+    /// One achievement, by anyone (public catalogue page) — with its issuer.
+    pub async fn achievement(&self, id: AchievementId) -> Result<(Achievement, Issuer)> {
+        let not_found = || Error::NotFound { what: "achievement", id: id.to_string() };
+        let achievement = self.store.achievement(id).await?.ok_or_else(not_found)?;
+        let issuer = self.store.issuer_by_id(achievement.issuer_id).await?.ok_or_else(not_found)?;
+        Ok((achievement, issuer))
+    }
+
+    /// One achievement of the caller's issuer.
+    pub async fn achievement_for(&self, caller: &ApiKey, id: AchievementId) -> Result<Achievement> {
+        let (achievement, _) = self.achievement(id).await?;
+        Self::require_issuer(caller, achievement.issuer_id)?;
+        Ok(achievement)
+    }
+
+    /// Changes an achievement with a JSON merge patch (RFC 7396) over its current content, validated as a
+    /// whole again. Credentials already issued keep what they were signed with.
+    pub async fn update_achievement(
+        &self,
+        caller: &ApiKey,
+        id: AchievementId,
+        patch: &serde_json::Value,
+    ) -> Result<Achievement> {
+        let (mut achievement, issuer) = self.achievement(id).await?;
+        Self::require_issuer(caller, achievement.issuer_id)?;
+        if patch.get("issuer").is_some() {
+            return Err(ValidationErrors::single("issuer", "an achievement cannot move to another issuer").into());
+        }
+        let mut merged = serde_json::to_value(AchievementInput::from(&achievement.spec))
+            .map_err(|e| ValidationErrors::single("achievement", e.to_string()))?;
+        json_patch::merge(&mut merged, patch);
+        let input: AchievementInput =
+            serde_json::from_value(merged).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
+        achievement.spec = input.validate(&issuer)?;
+        achievement.updated_at = now();
+        if !self.store.update_achievement(&achievement).await? {
+            return Err(Error::NotFound { what: "achievement", id: id.to_string() });
+        }
+        Ok(achievement)
     }
 }
 

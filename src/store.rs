@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 
@@ -109,6 +110,15 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Retires the issuer's active key and makes `new_key` the active one, atomically.
     async fn rotate_key(&self, new_key: &IssuerKey) -> StoreResult<()>;
 
+    /// Stores a new achievement.
+    async fn insert_achievement(&self, achievement: &Achievement) -> StoreResult<()>;
+    /// Replaces an achievement's content; `false` if there is no such achievement.
+    async fn update_achievement(&self, achievement: &Achievement) -> StoreResult<bool>;
+    /// One achievement.
+    async fn achievement(&self, id: AchievementId) -> StoreResult<Option<Achievement>>;
+    /// An issuer's achievements, oldest first.
+    async fn achievements(&self, issuer: IssuerId) -> StoreResult<Vec<Achievement>>;
+
     /// Stores a new API key with the hash of its secret.
     async fn insert_api_key(&self, key: &ApiKey, secret_hash: &SecretHash) -> StoreResult<()>;
     /// All API keys, oldest first.
@@ -117,6 +127,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<(ApiKey, SecretHash)>>;
     /// Marks an API key revoked; `false` if there is no such key.
     async fn revoke_api_key(&self, id: ApiKeyId, at: OffsetDateTime) -> StoreResult<bool>;
+}
+
+/// The JSON stored for an achievement's content.
+fn spec_json(achievement: &Achievement) -> StoreResult<String> {
+    serde_json::to_string(&achievement.spec)
+        .map_err(|e| StoreError::Corrupt(format!("achievement {}: {e}", achievement.id)))
 }
 
 /// Pool and connection settings common to both backends.
@@ -170,6 +186,7 @@ mod rows {
     use uuid::Uuid;
 
     use super::{IssuerKey, StoreError};
+    use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
     use crate::domain::issuer::{Issuer, IssuerId};
 
@@ -230,6 +247,29 @@ mod rows {
                 issuer_id: IssuerId(r.issuer_id),
                 created_at: r.created_at,
                 retired_at: r.retired_at,
+            })
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct AchievementRow {
+        achievement_id: Uuid,
+        issuer_id: Uuid,
+        spec: String,
+        created_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+    }
+
+    impl TryFrom<AchievementRow> for Achievement {
+        type Error = StoreError;
+        fn try_from(r: AchievementRow) -> Result<Self, StoreError> {
+            Ok(Achievement {
+                id: AchievementId(r.achievement_id),
+                issuer_id: IssuerId(r.issuer_id),
+                spec: serde_json::from_str(&r.spec)
+                    .map_err(|e| StoreError::Corrupt(format!("achievement {}: {e}", r.achievement_id)))?,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
             })
         }
     }

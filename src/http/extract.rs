@@ -61,3 +61,19 @@ impl<S: Send + Sync> FromRequestParts<S> for SlugPath {
         raw.parse().map(Self).map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))
     }
 }
+
+/// A `{id}` path segment holding a UUID. A malformed id cannot name anything, so it is a 404 like a missing
+/// one, and nobody can tell the two apart.
+#[derive(Debug, Clone, Copy)]
+pub struct UuidPath(pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for UuidPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))?;
+        uuid::Uuid::try_parse(&raw).map(Self).map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))
+    }
+}

@@ -127,6 +127,68 @@ macro_rules! impl_store {
                 tx.commit().await.map_err(Self::error)
             }
 
+            async fn insert_achievement(
+                &self,
+                achievement: &$crate::domain::achievement::Achievement,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO achievement (achievement_id, issuer_id, spec, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(achievement.id.0)
+                .bind(achievement.issuer_id.0)
+                .bind($crate::store::spec_json(achievement)?)
+                .bind(achievement.created_at)
+                .bind(achievement.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn update_achievement(
+                &self,
+                achievement: &$crate::domain::achievement::Achievement,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("UPDATE achievement SET spec = $1, updated_at = $2 WHERE achievement_id = $3")
+                    .bind($crate::store::spec_json(achievement)?)
+                    .bind(achievement.updated_at)
+                    .bind(achievement.id.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn achievement(
+                &self,
+                id: $crate::domain::achievement::AchievementId,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::achievement::Achievement>> {
+                sqlx::query_as::<_, $crate::store::rows::AchievementRow>("SELECT * FROM achievement WHERE achievement_id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn achievements(
+                &self,
+                issuer: $crate::domain::issuer::IssuerId,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::achievement::Achievement>> {
+                sqlx::query_as::<_, $crate::store::rows::AchievementRow>(
+                    "SELECT * FROM achievement WHERE issuer_id = $1 ORDER BY created_at, achievement_id",
+                )
+                .bind(issuer.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
             async fn insert_api_key(
                 &self,
                 key: &$crate::domain::api_key::ApiKey,

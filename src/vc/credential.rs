@@ -18,6 +18,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::contexts::{CREDENTIALS_V2, OB_V3P0_3_0_3};
+use crate::domain::achievement::AchievementSpec;
 
 /// `https://www.w3.org/ns/credentials/v2` then the OB 3.0.3 context, in that order.
 pub fn ob_contexts() -> Vec<String> {
@@ -234,6 +235,46 @@ pub struct Achievement {
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<String>,
+}
+
+impl Achievement {
+    /// The OB 3.0 achievement for a catalogue entry, published at `id`. The EQF level is expressed as an
+    /// alignment to the EQF vocabulary (`http://data.europa.eu/snb/eqf/<level>`), so OB displayers show it.
+    pub fn from_spec(id: String, spec: &AchievementSpec) -> Self {
+        let mut alignment: Vec<Alignment> = spec
+            .alignments
+            .iter()
+            .map(|a| Alignment {
+                kind: vec!["Alignment".into()],
+                target_name: a.target_name.clone(),
+                target_url: a.target_url.clone(),
+                target_code: a.target_code.clone(),
+                target_framework: a.target_framework.clone(),
+            })
+            .collect();
+        if let Some(level) = spec.eqf_level {
+            alignment.push(Alignment {
+                kind: vec!["Alignment".into()],
+                target_name: format!("EQF level {level}"),
+                target_url: format!("http://data.europa.eu/snb/eqf/{level}"),
+                target_code: Some(level.to_string()),
+                target_framework: Some("European Qualifications Framework".into()),
+            });
+        }
+        Self {
+            id,
+            kind: vec!["Achievement".into()],
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            criteria: Criteria { narrative: spec.criteria.clone() },
+            achievement_type: Some(spec.achievement_type.clone()),
+            credits_available: spec.ects,
+            in_language: spec.language.clone(),
+            image: spec.image.as_ref().map(|u| Image { id: u.to_string(), kind: "Image".into() }),
+            alignment,
+            tag: spec.tags.clone(),
+        }
+    }
 }
 
 /// OB 3.0 `Criteria`.

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod achievements;
 mod api;
 mod cli;
 mod credentials;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use microcred::domain::achievement::{Achievement, AchievementId, AchievementSpec};
 use microcred::domain::api_key::{ApiKey, ApiToken, Role};
 use microcred::domain::issuer::{DidMethod, Issuer, IssuerId};
 use microcred::service::now;
@@ -85,6 +86,26 @@ async fn story(store: Arc<dyn Store>) {
     // Re-using a key id is refused, and the failed rotation keeps the current key active.
     assert_eq!(conflict(store.rotate_key(&next).await), "issuer_key_pkey");
     assert_eq!(store.issuer_keys(a.id).await.unwrap(), keys);
+
+    // Achievements: content stored as a whole, listed per issuer, updated in place.
+    let spec: AchievementSpec = serde_json::from_value(serde_json::json!({
+        "name": "Умни градове", "description": "Έξυπνες πόλεις", "criteria": "Exam", "achievement_type": "MicroCredential",
+        "learning_outcomes": ["Outcome 🏙️"], "ects": 5.0, "participation": "blended"
+    }))
+    .unwrap();
+    let mut achievement =
+        Achievement { id: AchievementId(Uuid::new_v4()), issuer_id: a.id, spec, created_at: now(), updated_at: now() };
+    store.insert_achievement(&achievement).await.unwrap();
+    assert_eq!(store.achievement(achievement.id).await.unwrap(), Some(achievement.clone()));
+    assert_eq!(store.achievements(a.id).await.unwrap(), vec![achievement.clone()]);
+    assert_eq!(store.achievements(b.id).await.unwrap(), vec![]);
+    achievement.spec.ects = Some(6.0);
+    achievement.updated_at = now();
+    assert!(store.update_achievement(&achievement).await.unwrap());
+    assert_eq!(store.achievement(achievement.id).await.unwrap(), Some(achievement.clone()));
+    let mut unknown = achievement.clone();
+    unknown.id = AchievementId(Uuid::new_v4());
+    assert!(!store.update_achievement(&unknown).await.unwrap());
 
     // API keys: only a hash is stored; revocation is idempotent; unknown ids are reported.
     let token = ApiToken::generate();

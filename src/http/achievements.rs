@@ -1,0 +1,93 @@
+//! The module catalogue: the assessors' API and the public achievement documents credentials point to.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::AppState;
+use super::auth::Caller;
+use super::extract::{ApiJson, UuidPath};
+use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
+use crate::error::Result;
+use crate::vc::credential::{self, ob_contexts};
+
+/// An achievement as the API shows it: its content, its issuer's slug and its public URL.
+#[derive(Debug, Serialize)]
+pub struct AchievementView {
+    #[serde(flatten)]
+    achievement: Achievement,
+    url: String,
+}
+
+impl AchievementView {
+    fn new(achievement: Achievement, state: &AppState) -> Self {
+        let url = achievement_url(state, achievement.id);
+        Self { achievement, url }
+    }
+}
+
+/// `<public-url>/achievements/<id>`: the achievement's `id` in credentials.
+pub fn achievement_url(state: &AppState, id: AchievementId) -> String {
+    format!("{}achievements/{id}", state.app.public_url())
+}
+
+/// `POST /api/v1/achievements`.
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(input): ApiJson<AchievementInput>,
+) -> Result<(StatusCode, Json<AchievementView>)> {
+    let achievement = state.app.create_achievement(&caller, input).await?;
+    Ok((StatusCode::CREATED, Json(AchievementView::new(achievement, &state))))
+}
+
+/// Filters of `GET /api/v1/achievements`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Issuer slug (admins; assessors see their own).
+    issuer: Option<String>,
+}
+
+/// `GET /api/v1/achievements[?issuer=SLUG]`.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<AchievementView>>> {
+    let achievements = state.app.achievements_for(&caller, query.issuer.as_deref()).await?;
+    Ok(Json(achievements.into_iter().map(|a| AchievementView::new(a, &state)).collect()))
+}
+
+/// `GET /api/v1/achievements/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<Json<AchievementView>> {
+    let achievement = state.app.achievement_for(&caller, AchievementId(id)).await?;
+    Ok(Json(AchievementView::new(achievement, &state)))
+}
+
+/// `PATCH /api/v1/achievements/{id}` with a JSON merge patch (RFC 7396).
+pub async fn patch(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    ApiJson(patch): ApiJson<Value>,
+) -> Result<Json<AchievementView>> {
+    let achievement = state.app.update_achievement(&caller, AchievementId(id), &patch).await?;
+    Ok(Json(AchievementView::new(achievement, &state)))
+}
+
+/// `GET /achievements/{id}` (public): the Open Badges 3.0 `Achievement` that credentials name, as JSON-LD.
+pub async fn public(State(state): State<AppState>, UuidPath(id): UuidPath) -> Result<Json<Value>> {
+    let (achievement, _) = state.app.achievement(AchievementId(id)).await?;
+    let ob = credential::Achievement::from_spec(achievement_url(&state, achievement.id), &achievement.spec);
+    let mut document = serde_json::to_value(ob).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut document {
+        map.insert("@context".into(), serde_json::to_value(ob_contexts()).unwrap_or(Value::Null));
+    }
+    Ok(Json(document))
+}
