@@ -14,6 +14,7 @@ use crate::service::Microcred;
 
 mod achievements;
 mod auth;
+mod credentials;
 mod extract;
 mod health;
 mod issuers;
@@ -46,6 +47,9 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/achievements", get(achievements::list).post(achievements::create))
         .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
         .route("/achievements/{id}", get(achievements::public))
+        .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
+        .route("/api/v1/credentials/{id}", get(credentials::get))
+        .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

@@ -10,14 +10,16 @@ use uuid::Uuid;
 
 use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
 use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
+use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
 use crate::domain::did::{DidDocument, did_key, did_web};
 use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer, Slug};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, OnConstraint as _, Result};
 use crate::keys::{IssuerSigningKey, KeyStore};
 use crate::resolver::Resolver;
-use crate::store::{IssuerKey, Store};
+use crate::store::{CredentialFilter, IssuerKey, Store, StoreError};
 use crate::vc::canon::CanonError;
+use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
 use crate::vc::model;
 use crate::vc::proof::{self, Cryptosuite, ProofError, ProofOptions};
 use crate::vc::verify::{NoStatusLists, VerificationReport, Verifier, VerifyError};
@@ -437,6 +439,176 @@ impl Microcred {
         }
         Ok(achievement)
     }
+}
+
+/// What `issue_award` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    /// A new credential was issued.
+    Created,
+    /// The request repeated an earlier one with the same `Idempotency-Key`; nothing new was issued.
+    Replayed,
+}
+
+impl Microcred {
+    /// `<public-url>/credentials/<id>`: the credential's `id`, its public page and the QR code's target.
+    pub fn credential_url(&self, id: CredentialId) -> String {
+        format!("{}credentials/{id}", self.public_url)
+    }
+
+    /// `<public-url>/achievements/<id>`: the achievement's `id` in credentials.
+    pub fn achievement_url(&self, id: AchievementId) -> String {
+        format!("{}achievements/{id}", self.public_url)
+    }
+
+    /// Issues an award: builds the credential from the achievement, signs it with the issuer's active key
+    /// (`eddsa-rdfc-2022`) and stores it.
+    ///
+    /// With an `Idempotency-Key`, a retry of the same request returns the credential already issued, and
+    /// the same key with another request is refused. Awarding an achievement again to the same e-mail
+    /// address needs `allow_duplicate`; otherwise the conflict names the existing credential. The database
+    /// enforces both, so concurrent requests on several replicas cannot get around them.
+    pub async fn issue_award(
+        &self,
+        caller: &ApiKey,
+        input: AwardInput,
+        idempotency_key: Option<&str>,
+        request_hash: [u8; 32],
+    ) -> Result<(IssuedCredential, Issued)> {
+        let award = input.validate()?;
+        let Some(achievement) = self.store.achievement(award.achievement_id).await? else {
+            return Err(ValidationErrors::single("achievement_id", "no such achievement").into());
+        };
+        Self::require_issuer(caller, achievement.issuer_id)?;
+        let issuer = self
+            .store
+            .issuer_by_id(achievement.issuer_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "issuer", id: achievement.issuer_id.to_string() })?;
+        if let Some(key) = idempotency_key
+            && let Some(existing) = self.store.credential_by_idempotency_key(issuer.id, key).await?
+        {
+            return replay(existing, request_hash);
+        }
+        if !award.allow_duplicate {
+            let held = self.store.credentials_of_recipient(achievement.id, award.email.as_str()).await?;
+            if let Some(first) = held.first() {
+                return Err(duplicate(*first));
+            }
+        }
+
+        let id = CredentialId(Uuid::new_v4());
+        let issued_at = now();
+        let valid_from = award.awarded_at.unwrap_or(issued_at);
+        let unsigned = OpenBadgeCredential::award(&AwardFacts {
+            id: self.credential_url(id),
+            issuer: &issuer,
+            achievement_url: self.achievement_url(achievement.id),
+            achievement: &achievement.spec,
+            recipient_name: &award.name,
+            recipient_email: award.email.as_str(),
+            recipient_id: award.recipient_id.as_deref(),
+            result: award.result.as_deref(),
+            valid_from,
+            valid_until: award.valid_until,
+        });
+        let key = self.signing_key(&issuer).await?;
+        let options = ProofOptions {
+            cryptosuite: Cryptosuite::EddsaRdfc2022,
+            verification_method: format!("{}#{}", issuer.did, key.key_id()),
+            proof_purpose: "assertionMethod".into(),
+            created: issued_at,
+            id: None,
+            previous_proof: None,
+        };
+        // Signing is CPU work (about 0.2 ms): keep it off the async workers.
+        let signed = tokio::task::spawn_blocking(move || proof::sign_credential(&unsigned, &options, &key))
+            .await
+            .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+            .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+        let credential = IssuedCredential {
+            id,
+            issuer_id: issuer.id,
+            achievement_id: achievement.id,
+            recipient_name: award.name,
+            recipient_email: award.email.as_str().to_owned(),
+            document: signed.to_value(),
+            issued_at,
+            valid_until: award.valid_until,
+            language: award.language,
+            allow_duplicate: award.allow_duplicate,
+            idempotency_key: idempotency_key.map(str::to_owned),
+            request_hash: Some(request_hash),
+            api_key_id: Some(caller.id),
+        };
+        match self.store.insert_credential(&credential).await {
+            Ok(()) => {
+                info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
+                Ok((credential, Issued::Created))
+            }
+            // Lost a race with a concurrent request: answer as if it had come first.
+            Err(StoreError::Conflict { constraint }) if constraint == "credential_idempotency_key" => {
+                let key = idempotency_key.unwrap_or_default();
+                match self.store.credential_by_idempotency_key(issuer.id, key).await? {
+                    Some(existing) => replay(existing, request_hash),
+                    None => Err(Error::Conflict("a concurrent request used this Idempotency-Key; retry".into())),
+                }
+            }
+            Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
+                let held = self.store.credentials_of_recipient(achievement.id, &credential.recipient_email).await?;
+                Err(held.first().map_or_else(
+                    || Error::Conflict("this learner already holds this achievement".into()),
+                    |first| duplicate(*first),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One issued credential, for its issuer's assessors and admins.
+    pub async fn issued_credential_for(&self, caller: &ApiKey, id: CredentialId) -> Result<IssuedCredential> {
+        let credential = self.issued_credential(id).await?;
+        Self::require_issuer(caller, credential.issuer_id)?;
+        Ok(credential)
+    }
+
+    /// One issued credential, by anyone who knows its unguessable id.
+    pub async fn issued_credential(&self, id: CredentialId) -> Result<IssuedCredential> {
+        self.store.credential(id).await?.ok_or_else(|| Error::NotFound { what: "credential", id: id.to_string() })
+    }
+
+    /// Credentials a caller may list: an assessor's issuer's, or any for an admin.
+    pub async fn list_credentials(
+        &self,
+        caller: &ApiKey,
+        mut filter: CredentialFilter,
+    ) -> Result<Vec<IssuedCredential>> {
+        if caller.role != Role::Admin {
+            filter.issuer_id = Some(caller.issuer_id);
+        }
+        Ok(self.store.list_credentials(&filter).await?)
+    }
+}
+
+fn replay(existing: IssuedCredential, request_hash: [u8; 32]) -> Result<(IssuedCredential, Issued)> {
+    if existing.request_hash == Some(request_hash) {
+        Ok((existing, Issued::Replayed))
+    } else {
+        Err(ValidationErrors::single(
+            "Idempotency-Key",
+            format!(
+                "was already used for a different request (credential {}); use a new key for a new award",
+                existing.id
+            ),
+        )
+        .into())
+    }
+}
+
+fn duplicate(existing: CredentialId) -> Error {
+    Error::Conflict(format!(
+        "this learner already holds this achievement: credential {existing}; send allow_duplicate: true to award it again"
+    ))
 }
 
 fn slug_taken(slug: &Slug) -> Error {

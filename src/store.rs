@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
+use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 
 #[macro_use]
@@ -119,6 +120,19 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// An issuer's achievements, oldest first.
     async fn achievements(&self, issuer: IssuerId) -> StoreResult<Vec<Achievement>>;
 
+    /// Stores an issued credential.
+    async fn insert_credential(&self, credential: &IssuedCredential) -> StoreResult<()>;
+    /// One issued credential.
+    async fn credential(&self, id: CredentialId) -> StoreResult<Option<IssuedCredential>>;
+    /// The credential an issuer issued under an `Idempotency-Key`.
+    async fn credential_by_idempotency_key(&self, issuer: IssuerId, key: &str)
+    -> StoreResult<Option<IssuedCredential>>;
+    /// Credentials of one achievement held by one recipient (e-mail lower-cased), oldest first.
+    async fn credentials_of_recipient(&self, achievement: AchievementId, email: &str)
+    -> StoreResult<Vec<CredentialId>>;
+    /// Credentials matching `filter`, in issue order, at most `filter.limit`.
+    async fn list_credentials(&self, filter: &CredentialFilter) -> StoreResult<Vec<IssuedCredential>>;
+
     /// Stores a new API key with the hash of its secret.
     async fn insert_api_key(&self, key: &ApiKey, secret_hash: &SecretHash) -> StoreResult<()>;
     /// All API keys, oldest first.
@@ -133,6 +147,25 @@ pub trait Store: Send + Sync + fmt::Debug {
 fn spec_json(achievement: &Achievement) -> StoreResult<String> {
     serde_json::to_string(&achievement.spec)
         .map_err(|e| StoreError::Corrupt(format!("achievement {}: {e}", achievement.id)))
+}
+
+/// Which credentials to list. Every filter is optional; `after` is the keyset cursor.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialFilter {
+    /// Only this issuer's.
+    pub issuer_id: Option<IssuerId>,
+    /// Only awards of this achievement.
+    pub achievement_id: Option<AchievementId>,
+    /// Only this recipient (lower-cased e-mail).
+    pub email: Option<String>,
+    /// Issued at or after.
+    pub issued_after: Option<OffsetDateTime>,
+    /// Issued before.
+    pub issued_before: Option<OffsetDateTime>,
+    /// Resume after this (issued_at, id).
+    pub after: Option<(OffsetDateTime, CredentialId)>,
+    /// Most rows returned.
+    pub limit: u32,
 }
 
 /// Pool and connection settings common to both backends.
@@ -188,6 +221,7 @@ mod rows {
     use super::{IssuerKey, StoreError};
     use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
+    use crate::domain::award::{CredentialId, IssuedCredential};
     use crate::domain::issuer::{Issuer, IssuerId};
 
     fn corrupt(what: &str, value: &str) -> StoreError {
@@ -270,6 +304,49 @@ mod rows {
                     .map_err(|e| StoreError::Corrupt(format!("achievement {}: {e}", r.achievement_id)))?,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+            })
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct CredentialRow {
+        credential_id: Uuid,
+        issuer_id: Uuid,
+        achievement_id: Uuid,
+        recipient_name: String,
+        recipient_email: String,
+        document: String,
+        issued_at: OffsetDateTime,
+        valid_until: Option<OffsetDateTime>,
+        language: Option<String>,
+        allow_duplicate: bool,
+        idempotency_key: Option<String>,
+        request_hash: Option<Vec<u8>>,
+        api_key_id: Option<Uuid>,
+    }
+
+    impl TryFrom<CredentialRow> for IssuedCredential {
+        type Error = StoreError;
+        fn try_from(r: CredentialRow) -> Result<Self, StoreError> {
+            let id = r.credential_id;
+            Ok(IssuedCredential {
+                id: CredentialId(id),
+                issuer_id: IssuerId(r.issuer_id),
+                achievement_id: AchievementId(r.achievement_id),
+                recipient_name: r.recipient_name,
+                recipient_email: r.recipient_email,
+                document: serde_json::from_str(&r.document)
+                    .map_err(|e| StoreError::Corrupt(format!("credential {id}: {e}")))?,
+                issued_at: r.issued_at,
+                valid_until: r.valid_until,
+                language: r.language,
+                allow_duplicate: r.allow_duplicate,
+                idempotency_key: r.idempotency_key,
+                request_hash: r
+                    .request_hash
+                    .map(|h| h.try_into().map_err(|_| corrupt("request hash of credential", &id.to_string())))
+                    .transpose()?,
+                api_key_id: r.api_key_id.map(ApiKeyId),
             })
         }
     }

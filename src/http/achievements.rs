@@ -23,14 +23,9 @@ pub struct AchievementView {
 
 impl AchievementView {
     fn new(achievement: Achievement, state: &AppState) -> Self {
-        let url = achievement_url(state, achievement.id);
+        let url = state.app.achievement_url(achievement.id);
         Self { achievement, url }
     }
-}
-
-/// `<public-url>/achievements/<id>`: the achievement's `id` in credentials.
-pub fn achievement_url(state: &AppState, id: AchievementId) -> String {
-    format!("{}achievements/{id}", state.app.public_url())
 }
 
 /// `POST /api/v1/achievements`.
@@ -84,7 +79,7 @@ pub async fn patch(
 /// `GET /achievements/{id}` (public): the Open Badges 3.0 `Achievement` that credentials name, as JSON-LD.
 pub async fn public(State(state): State<AppState>, UuidPath(id): UuidPath) -> Result<Json<Value>> {
     let (achievement, _) = state.app.achievement(AchievementId(id)).await?;
-    let ob = credential::Achievement::from_spec(achievement_url(&state, achievement.id), &achievement.spec);
+    let ob = credential::Achievement::from_spec(state.app.achievement_url(achievement.id), &achievement.spec);
     let mut document = serde_json::to_value(ob).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut document {
         map.insert("@context".into(), serde_json::to_value(ob_contexts()).unwrap_or(Value::Null));

@@ -189,6 +189,110 @@ macro_rules! impl_store {
                 .collect()
             }
 
+            async fn insert_credential(
+                &self,
+                c: &$crate::domain::award::IssuedCredential,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
+                     document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(c.id.0)
+                .bind(c.issuer_id.0)
+                .bind(c.achievement_id.0)
+                .bind(&c.recipient_name)
+                .bind(&c.recipient_email)
+                .bind(c.document.to_string())
+                .bind(c.issued_at)
+                .bind(c.valid_until)
+                .bind(&c.language)
+                .bind(c.allow_duplicate)
+                .bind(&c.idempotency_key)
+                .bind(c.request_hash.map(|h| h.to_vec()))
+                .bind(c.api_key_id.map(|k| k.0))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn credential(
+                &self,
+                id: $crate::domain::award::CredentialId,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::award::IssuedCredential>> {
+                sqlx::query_as::<_, $crate::store::rows::CredentialRow>("SELECT * FROM credential WHERE credential_id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn credential_by_idempotency_key(
+                &self,
+                issuer: $crate::domain::issuer::IssuerId,
+                key: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::award::IssuedCredential>> {
+                sqlx::query_as::<_, $crate::store::rows::CredentialRow>(
+                    "SELECT * FROM credential WHERE issuer_id = $1 AND idempotency_key = $2",
+                )
+                .bind(issuer.0)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn credentials_of_recipient(
+                &self,
+                achievement: $crate::domain::achievement::AchievementId,
+                email: &str,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::award::CredentialId>> {
+                let ids: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT credential_id FROM credential WHERE achievement_id = $1 AND recipient_email = $2 \
+                     ORDER BY issued_at, credential_id",
+                )
+                .bind(achievement.0)
+                .bind(email)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(ids.into_iter().map(|(id,)| $crate::domain::award::CredentialId(id)).collect())
+            }
+
+            async fn list_credentials(
+                &self,
+                f: &$crate::store::CredentialFilter,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::award::IssuedCredential>> {
+                // Every filter is optional: a NULL parameter disables its condition. Keyset pagination on
+                // (issued_at, credential_id) stays fast however deep the listing goes.
+                sqlx::query_as::<_, $crate::store::rows::CredentialRow>(
+                    "SELECT * FROM credential WHERE ($1 IS NULL OR issuer_id = $1) \
+                     AND ($2 IS NULL OR achievement_id = $2) AND ($3 IS NULL OR recipient_email = $3) \
+                     AND ($4 IS NULL OR issued_at >= $4) AND ($5 IS NULL OR issued_at < $5) \
+                     AND ($6 IS NULL OR issued_at > $6 OR (issued_at = $6 AND credential_id > $7)) \
+                     ORDER BY issued_at, credential_id LIMIT $8",
+                )
+                .bind(f.issuer_id.map(|i| i.0))
+                .bind(f.achievement_id.map(|a| a.0))
+                .bind(&f.email)
+                .bind(f.issued_after)
+                .bind(f.issued_before)
+                .bind(f.after.map(|(t, _)| t))
+                .bind(f.after.map(|(_, id)| id.0))
+                .bind(i64::from(f.limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
             async fn insert_api_key(
                 &self,
                 key: &$crate::domain::api_key::ApiKey,

@@ -54,6 +54,9 @@ impl SqliteStore {
                 "issuer_key.key_id" => "issuer_key_pkey",
                 "issuer_key.issuer_id" => "issuer_key_one_active_key",
                 "api_key.api_key_id" => "api_key_pkey",
+                "credential.issuer_id, credential.idempotency_key" => "credential_idempotency_key",
+                "credential.achievement_id, credential.recipient_email" => "credential_one_award_per_recipient",
+                "credential.credential_id" => "credential_pkey",
                 other => other,
             };
             Some(name.to_owned())

@@ -18,7 +18,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::contexts::{CREDENTIALS_V2, OB_V3P0_3_0_3};
+use time::OffsetDateTime;
+
+use super::proof::xsd_date_time;
 use crate::domain::achievement::AchievementSpec;
+use crate::domain::issuer::Issuer;
 
 /// `https://www.w3.org/ns/credentials/v2` then the OB 3.0.3 context, in that order.
 pub fn ob_contexts() -> Vec<String> {
@@ -235,6 +239,79 @@ pub struct Achievement {
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<String>,
+}
+
+/// Everything a credential says about one award, gathered by the service.
+#[derive(Debug, Clone)]
+pub struct AwardFacts<'a> {
+    /// The credential's URL (`<public-url>/credentials/<uuid>`).
+    pub id: String,
+    /// The awarding body.
+    pub issuer: &'a Issuer,
+    /// The achievement's URL (`<public-url>/achievements/<uuid>`).
+    pub achievement_url: String,
+    /// The achievement's content.
+    pub achievement: &'a AchievementSpec,
+    /// The learner's name.
+    pub recipient_name: &'a str,
+    /// The learner's e-mail (hashed into the credential).
+    pub recipient_email: &'a str,
+    /// The learner's own identifier.
+    pub recipient_id: Option<&'a str>,
+    /// A grade or score.
+    pub result: Option<&'a str>,
+    /// Start of validity (the award date).
+    pub valid_from: OffsetDateTime,
+    /// End of validity.
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+impl OpenBadgeCredential {
+    /// The unsigned credential for an award.
+    pub fn award(facts: &AwardFacts<'_>) -> Self {
+        let issuer = facts.issuer;
+        let achievement = Achievement::from_spec(facts.achievement_url.clone(), facts.achievement);
+        Self {
+            context: ob_contexts(),
+            id: facts.id.clone(),
+            kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
+            issuer: Profile {
+                id: issuer.did.clone(),
+                kind: vec!["Profile".into()],
+                name: issuer.name.clone(),
+                url: issuer.url.as_ref().map(ToString::to_string),
+                email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
+                description: issuer.description.clone(),
+                image: issuer.logo_url.as_ref().map(|u| Image { id: u.to_string(), kind: "Image".into() }),
+                address: issuer
+                    .country
+                    .as_ref()
+                    .map(|c| Address { kind: vec!["Address".into()], address_country_code: c.as_str().to_owned() }),
+            },
+            valid_from: xsd_date_time(facts.valid_from),
+            valid_until: facts.valid_until.map(xsd_date_time),
+            name: achievement.name.clone(),
+            description: None,
+            credential_subject: AchievementSubject {
+                id: facts.recipient_id.map(str::to_owned),
+                kind: vec!["AchievementSubject".into()],
+                name: Some(facts.recipient_name.to_owned()),
+                identifier: vec![
+                    IdentityObject::name(facts.recipient_name),
+                    IdentityObject::hashed_email(facts.recipient_email),
+                ],
+                credits_earned: facts.achievement.ects,
+                result: facts
+                    .result
+                    .map(|value| ResultEntry { kind: vec!["Result".into()], value: Some(value.to_owned()) })
+                    .into_iter()
+                    .collect(),
+                achievement,
+            },
+            credential_status: None,
+            proof: vec![],
+        }
+    }
 }
 
 impl Achievement {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Backend, TestApp, assert_problem};
 
-fn micro_credential() -> Value {
+pub fn micro_credential() -> Value {
     json!({
         "name": "Умни градове: основи",
         "description": "Έξυπνες πόλεις — βασικές αρχές 🏙️",

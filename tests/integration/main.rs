@@ -5,6 +5,7 @@
 
 mod achievements;
 mod api;
+mod awards;
 mod cli;
 mod credentials;
 mod fastpath;

@@ -1,0 +1,247 @@
+//! Awards: an assessor's request to issue an achievement's credential to a learner.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::achievement::{AchievementId, is_language_tag};
+use super::api_key::ApiKeyId;
+use super::issuer::{Email, IssuerId, check_text};
+use super::validation::ValidationErrors;
+use crate::vc::model::{is_url, parse_date_time_stamp};
+
+/// Identity of an issued credential: a random UUID (never sequential), the last segment of its URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CredentialId(pub Uuid);
+
+impl fmt::Display for CredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The learner, as the assessor names them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientInput {
+    /// Full name, in any script.
+    pub name: Option<String>,
+    /// E-mail address (stored; only its salted hash goes into the credential).
+    pub email: Option<String>,
+    /// The learner's own identifier (a DID or URL), if they have one.
+    pub id: Option<String>,
+}
+
+/// The body of `POST /api/v1/credentials`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardInput {
+    /// The achievement awarded.
+    pub achievement_id: Option<String>,
+    /// The learner.
+    pub recipient: Option<RecipientInput>,
+    /// A result such as a grade or score.
+    pub result: Option<String>,
+    /// When it was awarded (RFC 3339); default now. Becomes `validFrom`.
+    pub awarded_at: Option<String>,
+    /// When it expires (RFC 3339), if it does.
+    pub valid_until: Option<String>,
+    /// Language for the learner's documents (certificate labels), BCP 47.
+    pub language: Option<String>,
+    /// Award even if this learner already holds this achievement.
+    pub allow_duplicate: Option<bool>,
+}
+
+/// A validated award request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Award {
+    /// See [`AwardInput::achievement_id`].
+    pub achievement_id: AchievementId,
+    /// Learner's name.
+    pub name: String,
+    /// Learner's e-mail address, trimmed and lower-cased.
+    pub email: Email,
+    /// Learner's own identifier.
+    pub recipient_id: Option<String>,
+    /// See [`AwardInput::result`].
+    pub result: Option<String>,
+    /// See [`AwardInput::awarded_at`].
+    pub awarded_at: Option<OffsetDateTime>,
+    /// See [`AwardInput::valid_until`].
+    pub valid_until: Option<OffsetDateTime>,
+    /// See [`AwardInput::language`].
+    pub language: Option<String>,
+    /// See [`AwardInput::allow_duplicate`].
+    pub allow_duplicate: bool,
+}
+
+/// Longest learner name accepted, in characters (long enough for any real name with titles).
+pub const MAX_RECIPIENT_NAME: usize = 300;
+
+impl AwardInput {
+    /// Validates every field, reporting all problems at once.
+    pub fn validate(self) -> Result<Award, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let achievement_id = match self.achievement_id.as_deref() {
+            None => {
+                e.add("achievement_id", "is required");
+                None
+            }
+            Some(id) => e.check(
+                "achievement_id",
+                Uuid::try_parse(id).map(AchievementId).map_err(|_| "must be an achievement id"),
+            ),
+        };
+        let recipient = self.recipient.unwrap_or_default();
+        let name = match recipient.name.as_deref().map(str::trim) {
+            None | Some("") => {
+                e.add("recipient.name", "is required");
+                None
+            }
+            Some(n) => e.check(
+                "recipient.name",
+                check_text(n, MAX_RECIPIENT_NAME).and_then(|n| {
+                    if n.contains(['\n', '\r', '\t']) { Err("must be on one line".to_owned()) } else { Ok(n) }
+                }),
+            ),
+        };
+        let email = match recipient.email.as_deref() {
+            None => {
+                e.add("recipient.email", "is required");
+                None
+            }
+            Some(m) => e.check("recipient.email", m.trim().to_lowercase().parse::<Email>()),
+        };
+        let recipient_id = recipient.id.and_then(|id| {
+            if is_url(&id) {
+                Some(id)
+            } else {
+                e.add("recipient.id", "must be a URL or DID");
+                None
+            }
+        });
+        let result = self
+            .result
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .and_then(|r| e.check("result", check_text(r, 200)));
+        let date = |e: &mut ValidationErrors, field: &str, v: Option<&str>| {
+            v.and_then(|v| match parse_date_time_stamp(v) {
+                Some(t) => Some(t),
+                None => {
+                    e.add(field, "must be an RFC 3339 date-time with a time zone, e.g. 2026-06-30T12:00:00Z");
+                    None
+                }
+            })
+        };
+        let awarded_at = date(&mut e, "awarded_at", self.awarded_at.as_deref());
+        let valid_until = date(&mut e, "valid_until", self.valid_until.as_deref());
+        if let (Some(until), from) = (valid_until, awarded_at.unwrap_or_else(OffsetDateTime::now_utc))
+            && until <= from
+        {
+            e.add("valid_until", "must be later than the award date");
+        }
+        let language = self.language.and_then(|l| {
+            if is_language_tag(&l) {
+                Some(l)
+            } else {
+                e.add("language", "must be a language tag such as bg, el or es");
+                None
+            }
+        });
+        match (achievement_id, name, email) {
+            (Some(achievement_id), Some(name), Some(email)) if e.0.is_empty() => Ok(Award {
+                achievement_id,
+                name,
+                email,
+                recipient_id,
+                result,
+                awarded_at,
+                valid_until,
+                language,
+                allow_duplicate: self.allow_duplicate.unwrap_or(false),
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// An issued credential as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedCredential {
+    /// Identity.
+    pub id: CredentialId,
+    /// The issuer that signed it.
+    pub issuer_id: IssuerId,
+    /// The achievement awarded.
+    pub achievement_id: AchievementId,
+    /// Learner's name.
+    pub recipient_name: String,
+    /// Learner's e-mail (lower-cased).
+    pub recipient_email: String,
+    /// The signed credential, exactly as issued.
+    pub document: serde_json::Value,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// When it expires.
+    pub valid_until: Option<OffsetDateTime>,
+    /// Language for the learner's documents.
+    pub language: Option<String>,
+    /// Whether it was issued as an allowed duplicate.
+    pub allow_duplicate: bool,
+    /// The `Idempotency-Key` it was issued under.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the request that created it (to recognise retries).
+    pub request_hash: Option<[u8; 32]>,
+    /// The API key that issued it.
+    pub api_key_id: Option<ApiKeyId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_of_an_award_is_named() {
+        let input = AwardInput {
+            achievement_id: Some("nope".into()),
+            recipient: Some(RecipientInput {
+                name: Some("Иван\nПетров".into()),
+                email: Some("x".into()),
+                id: Some("not a url".into()),
+            }),
+            awarded_at: Some("yesterday".into()),
+            language: Some("Bulgarian".into()),
+            ..Default::default()
+        };
+        let errors = input.validate().unwrap_err();
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["achievement_id", "recipient.name", "recipient.email", "recipient.id", "awarded_at", "language"]
+        );
+    }
+
+    #[test]
+    fn names_in_any_script_and_emails_in_any_case_are_accepted() {
+        let award = AwardInput {
+            achievement_id: Some(Uuid::nil().to_string()),
+            recipient: Some(RecipientInput {
+                name: Some(" Γιώργος Παπαδόπουλος ".into()),
+                email: Some("Giorgos@Example.GR ".into()),
+                id: None,
+            }),
+            valid_until: Some("2030-01-01T00:00:00+02:00".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(award.name, "Γιώργος Παπαδόπουλος");
+        assert_eq!(award.email.as_str(), "giorgos@example.gr");
+        assert!(!award.allow_duplicate);
+    }
+}

@@ -1,0 +1,213 @@
+//! Awards: issuing credentials through the assessors' API, listing them, and the public signed JSON.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::Caller;
+use super::extract::{ApiJson, UuidPath};
+use super::problem::{Kind, Problem};
+use crate::domain::achievement::AchievementId;
+use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
+use crate::domain::validation::ValidationErrors;
+use crate::error::{Error, Result};
+use crate::service::Issued;
+use crate::store::CredentialFilter;
+use crate::vc::model::parse_date_time_stamp;
+
+/// Where a credential can be seen and downloaded.
+#[derive(Debug, Serialize)]
+pub struct Links {
+    page: String,
+    json: String,
+    pdf: String,
+    png: String,
+}
+
+/// A credential as the API lists it.
+#[derive(Debug, Serialize)]
+pub struct CredentialSummary {
+    id: CredentialId,
+    achievement_id: AchievementId,
+    recipient: Recipient,
+    status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    valid_until: Option<OffsetDateTime>,
+    links: Links,
+}
+
+#[derive(Debug, Serialize)]
+struct Recipient {
+    name: String,
+    email: String,
+}
+
+/// A credential with its signed document.
+#[derive(Debug, Serialize)]
+pub struct CredentialView {
+    #[serde(flatten)]
+    summary: CredentialSummary,
+    credential: Value,
+}
+
+fn summary(state: &AppState, c: &IssuedCredential) -> CredentialSummary {
+    let page = state.app.credential_url(c.id);
+    CredentialSummary {
+        id: c.id,
+        achievement_id: c.achievement_id,
+        recipient: Recipient { name: c.recipient_name.clone(), email: c.recipient_email.clone() },
+        // Revocation and suspension arrive with the status lists.
+        status: "active",
+        issued_at: c.issued_at,
+        valid_until: c.valid_until,
+        links: Links { json: format!("{page}.json"), pdf: format!("{page}.pdf"), png: format!("{page}.png"), page },
+    }
+}
+
+fn view(state: &AppState, c: IssuedCredential) -> CredentialView {
+    CredentialView { summary: summary(state, &c), credential: c.document }
+}
+
+/// `POST /api/v1/credentials`: 201 with the new credential, or 200 with the earlier one when the request
+/// repeats an `Idempotency-Key`.
+pub async fn issue(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<CredentialView>)> {
+    let key = idempotency_key(&headers)?;
+    // Retries are recognised by the request's meaning, not its bytes: key order and spacing do not matter.
+    let request_hash: [u8; 32] = Sha256::digest(serde_json_canonicalizer::to_vec(&body).unwrap_or_default()).into();
+    let input: AwardInput =
+        serde_json::from_value(body).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
+    let (credential, issued) = state.app.issue_award(&caller, input, key.as_deref(), request_hash).await?;
+    let status = if issued == Issued::Created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(view(&state, credential))))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().map(str::trim).filter(|k| (1..=255).contains(&k.len()));
+    key.map(|k| Some(k.to_owned()))
+        .ok_or_else(|| ValidationErrors::single("Idempotency-Key", "must be 1 to 255 visible ASCII characters").into())
+}
+
+/// Filters of `GET /api/v1/credentials`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    achievement_id: Option<String>,
+    email: Option<String>,
+    issued_after: Option<String>,
+    issued_before: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    items: Vec<CredentialSummary>,
+    next_cursor: Option<String>,
+}
+
+/// Most items one page holds.
+pub const MAX_PAGE: u32 = 1000;
+
+/// `GET /api/v1/credentials?achievement_id=&email=&issued_after=&issued_before=&limit=&cursor=`.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Page>> {
+    let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let mut errors = ValidationErrors::default();
+    let date = |errors: &mut ValidationErrors, field: &str, v: Option<&str>| {
+        v.and_then(|v| {
+            errors.check(field, parse_date_time_stamp(v).ok_or("must be an RFC 3339 date-time with a time zone"))
+        })
+    };
+    let filter = CredentialFilter {
+        issuer_id: None,
+        achievement_id: q.achievement_id.as_deref().and_then(|a| {
+            errors
+                .check("achievement_id", Uuid::try_parse(a).map(AchievementId).map_err(|_| "must be an achievement id"))
+        }),
+        email: q.email.map(|e| e.trim().to_lowercase()),
+        issued_after: date(&mut errors, "issued_after", q.issued_after.as_deref()),
+        issued_before: date(&mut errors, "issued_before", q.issued_before.as_deref()),
+        after: q
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.check("cursor", decode_cursor(c).ok_or("is not a cursor this service gave"))),
+        limit: match q.limit {
+            None => 100,
+            Some(n @ 1..=MAX_PAGE) => n,
+            Some(_) => {
+                errors.add("limit", format!("must be from 1 to {MAX_PAGE}"));
+                0
+            }
+        },
+    };
+    errors.finish(())?;
+    let limit = filter.limit as usize;
+    let rows = state.app.list_credentials(&caller, filter).await?;
+    let next_cursor = (rows.len() == limit).then(|| rows.last().map(|c| encode_cursor(c.issued_at, c.id))).flatten();
+    Ok(Json(Page { items: rows.iter().map(|c| summary(&state, c)).collect(), next_cursor }))
+}
+
+fn encode_cursor(at: OffsetDateTime, id: CredentialId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.unix_timestamp_nanos()))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(OffsetDateTime, CredentialId)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (nanos, id) = text.split_once('|')?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+    Some((at, CredentialId(Uuid::try_parse(id).ok()?)))
+}
+
+/// `GET /api/v1/credentials/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.issued_credential_for(&caller, CredentialId(id)).await?;
+    Ok(Json(view(&state, credential)))
+}
+
+/// `GET /credentials/{id}.json` (public, by the unguessable id): the signed credential as a download.
+/// Any other file name is the same 404 as a missing credential.
+pub async fn public_file(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
+    let Some(id) = file.strip_suffix(".json").and_then(|id| Uuid::try_parse(id).ok()) else { return not_found() };
+    match state.app.issued_credential(CredentialId(id)).await {
+        Ok(credential) => {
+            let mut response = Json(credential.document).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vc+ld+json"));
+            if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"credential-{id}.json\"")) {
+                headers.insert(header::CONTENT_DISPOSITION, disposition);
+            }
+            response
+        }
+        Err(Error::NotFound { .. }) => not_found(),
+        Err(e) => e.into_response(),
+    }
+}

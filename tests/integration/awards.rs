@@ -1,0 +1,208 @@
+//! Awards over HTTP on SQLite and PostgreSQL: issuing, idempotent retries, duplicates, listing, access.
+
+use microcred::domain::api_key::Role;
+use microcred::vc::credential::IdentityObject;
+use serde_json::{Value, json};
+
+use crate::achievements::micro_credential;
+use crate::support::{Backend, TestApp, assert_problem};
+
+async fn awards(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let admin = app.token(Role::Admin).await;
+    let created = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin)
+        .json(&json!({"slug": "ucs", "name": "Universal Certification Solutions", "country": "BG", "url": "https://ucs.example.eu"}))
+        .send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let assessor = app.token_for("ucs", Role::Assessor).await;
+    let achievement: Value = app
+        .client
+        .post(app.url("/api/v1/achievements"))
+        .bearer_auth(&assessor)
+        .json(&micro_credential())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let achievement_id = achievement["id"].as_str().unwrap().to_owned();
+    let url = app.url("/api/v1/credentials");
+    let award = json!({"achievement_id": achievement_id, "recipient": {"name": "Иван Петров", "email": "Ivan@Example.bg"}, "result": "92"});
+
+    // Issue: 201, a credential that verifies, names the learner and hashes the e-mail.
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&assessor)
+        .header("Idempotency-Key", "award-1")
+        .json(&award)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let issued: Value = response.json().await.unwrap();
+    let id = issued["id"].as_str().unwrap().to_owned();
+    let credential = &issued["credential"];
+    assert_eq!(credential["id"], app.url(&format!("/credentials/{id}")));
+    assert_eq!(issued["links"]["page"], credential["id"]);
+    assert_eq!(issued["links"]["json"], app.url(&format!("/credentials/{id}.json")));
+    assert_eq!(credential["credentialSubject"]["name"], "Иван Петров");
+    assert_eq!(
+        credential["credentialSubject"]["achievement"]["id"],
+        app.url(&format!("/achievements/{achievement_id}"))
+    );
+    assert_eq!(credential["issuer"]["address"]["addressCountryCode"], "BG");
+    let email: IdentityObject =
+        serde_json::from_value(credential["credentialSubject"]["identifier"][1].clone()).unwrap();
+    assert!(email.matches_email("ivan@example.bg"));
+    assert!(
+        !credential.to_string().to_lowercase().contains("ivan@example.bg"),
+        "the address itself is not in the credential"
+    );
+    let report = app.app.verify(credential).await.unwrap();
+    assert!(report.verified, "{report:#?}");
+    assert!(microcred::vc::schema::achievement_credential_violations(credential).is_empty());
+
+    // A retry with the same key and the same request (keys in another order) returns the same credential.
+    let reordered = json!({"result": "92", "recipient": {"email": "Ivan@Example.bg", "name": "Иван Петров"}, "achievement_id": achievement_id});
+    let retry = app
+        .client
+        .post(&url)
+        .bearer_auth(&assessor)
+        .header("Idempotency-Key", "award-1")
+        .json(&reordered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 200);
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry["id"], id.as_str());
+    assert_eq!(&retry["credential"], credential, "the very same signed document");
+    // The same key with another request is refused.
+    let other = json!({"achievement_id": achievement_id, "recipient": {"name": "Γιώργος", "email": "g@example.gr"}});
+    let body = assert_problem(
+        app.client
+            .post(&url)
+            .bearer_auth(&assessor)
+            .header("Idempotency-Key", "award-1")
+            .json(&other)
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "Idempotency-Key");
+
+    // The same learner again: 409 naming the credential they hold, unless duplicates are asked for.
+    let body = assert_problem(
+        app.client
+            .post(&url)
+            .bearer_auth(&assessor)
+            .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Ivan", "email": "IVAN@example.BG"}}))
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains(&id), "{body}");
+    let again = app.client.post(&url).bearer_auth(&assessor)
+        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Иван Петров", "email": "ivan@example.bg"}, "allow_duplicate": true}))
+        .send().await.unwrap();
+    assert_eq!(again.status(), 201);
+
+    // Bad requests: every field named; an unknown achievement; nothing stored by any of them.
+    let body = assert_problem(
+        app.client
+            .post(&url)
+            .bearer_auth(&assessor)
+            .json(&json!({"recipient": {"email": "nope"}}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["achievement_id", "recipient.name", "recipient.email"]);
+    let body = assert_problem(
+        app.client
+            .post(&url)
+            .bearer_auth(&assessor)
+            .json(&json!({"achievement_id": uuid::Uuid::new_v4(), "recipient": {"name": "X", "email": "x@example.eu"}}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "achievement_id");
+    assert_problem(app.client.post(&url).json(&award).send().await.unwrap(), 401).await;
+
+    // Another issuer's assessor can neither award this achievement nor read these credentials.
+    let stranger = app.token(Role::Assessor).await;
+    assert_problem(app.client.post(&url).bearer_auth(&stranger).json(&other).send().await.unwrap(), 403).await;
+    assert_problem(app.client.get(format!("{url}/{id}")).bearer_auth(&stranger).send().await.unwrap(), 403).await;
+    let theirs: Value = app.client.get(&url).bearer_auth(&stranger).send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+
+    // Listing, page by page.
+    let mut seen = Vec::new();
+    let mut next = format!("{url}?achievement_id={achievement_id}&limit=1");
+    loop {
+        let page: Value = app.client.get(&next).bearer_auth(&assessor).send().await.unwrap().json().await.unwrap();
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().to_owned());
+            assert_eq!(item["recipient"]["email"], "ivan@example.bg");
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => next = format!("{url}?achievement_id={achievement_id}&limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], id);
+    let filtered: Value = app
+        .client
+        .get(format!("{url}?email=nobody@example.eu"))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 0);
+    for bad in ["limit=0", "limit=1001", "cursor=garbage", "issued_after=yesterday", "status=revoked"] {
+        assert_problem(app.client.get(format!("{url}?{bad}")).bearer_auth(&assessor).send().await.unwrap(), 422).await;
+    }
+    let one: Value =
+        app.client.get(format!("{url}/{id}")).bearer_auth(&assessor).send().await.unwrap().json().await.unwrap();
+    assert_eq!(&one["credential"], credential);
+
+    // The public signed JSON, by its unguessable id.
+    let download = app.client.get(app.url(&format!("/credentials/{id}.json"))).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/vc+ld+json");
+    assert!(download.headers()["content-disposition"].to_str().unwrap().contains(&format!("credential-{id}.json")));
+    assert_eq!(&download.json::<Value>().await.unwrap(), credential);
+    for missing in [
+        format!("/credentials/{}.json", uuid::Uuid::new_v4()),
+        format!("/credentials/{id}.txt"),
+        "/credentials/..%2Fetc.json".to_owned(),
+    ] {
+        assert_problem(app.client.get(app.url(&missing)).send().await.unwrap(), 404).await;
+    }
+}
+
+#[tokio::test]
+async fn awards_on_sqlite() {
+    awards(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn awards_on_postgres() {
+    awards(Backend::Postgres).await;
+}
