@@ -122,6 +122,9 @@ pub enum IssuerCommand {
         /// How the issuer's DID is formed: `web` (rotatable) or `key` (one key, never rotates)
         #[arg(long, value_enum, default_value_t = DidMethod::Web)]
         did_method: DidMethod,
+        /// Give its credentials a suspension status entry too (outside the OB 3.0 JSON Schema; see README)
+        #[arg(long)]
+        suspension: bool,
     },
     /// List issuers
     List,
@@ -326,7 +329,7 @@ async fn api_key(command: ApiKeyCommand, config: &Config) -> Result<(), CliError
 async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError> {
     let app = server::open_app(config).await?;
     match command {
-        IssuerCommand::Create { slug, name, country, url, email, description, logo_url, did_method } => {
+        IssuerCommand::Create { slug, name, country, url, email, description, logo_url, did_method, suspension } => {
             let new = IssuerInput {
                 slug: Some(slug),
                 name: Some(name),
@@ -336,6 +339,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 description,
                 logo_url,
                 did_method: Some(did_method.as_str().to_owned()),
+                suspension_enabled: Some(suspension),
             }
             .validate()
             .map_err(Error::from)?;

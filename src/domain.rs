@@ -8,4 +8,5 @@ pub mod api_key;
 pub mod award;
 pub mod did;
 pub mod issuer;
+pub mod status;
 pub mod validation;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -49,6 +49,10 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/achievements/{id}", get(achievements::public))
         .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
         .route("/api/v1/credentials/{id}", get(credentials::get))
+        .route("/api/v1/credentials/{id}/revoke", post(credentials::revoke))
+        .route("/api/v1/credentials/{id}/suspend", post(credentials::suspend))
+        .route("/api/v1/credentials/{id}/reinstate", post(credentials::reinstate))
+        .route("/status/{id}", get(credentials::status_list))
         .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))
         .fallback(problem::not_found)

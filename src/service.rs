@@ -13,6 +13,7 @@ use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
 use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
 use crate::domain::did::{DidDocument, did_key, did_web};
 use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer, Slug};
+use crate::domain::status::{LIST_SIZE, StatusList, StatusListId, StatusPurpose, StatusSlot};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, OnConstraint as _, Result};
 use crate::keys::{IssuerSigningKey, KeyStore};
@@ -22,7 +23,7 @@ use crate::vc::canon::CanonError;
 use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
 use crate::vc::model;
 use crate::vc::proof::{self, Cryptosuite, ProofError, ProofOptions};
-use crate::vc::verify::{NoStatusLists, VerificationReport, Verifier, VerifyError};
+use crate::vc::verify::{StatusChecker, StatusFinding, VerificationReport, Verifier, VerifyError};
 
 /// The current time, truncated to microseconds so it survives a round trip through either database.
 pub fn now() -> OffsetDateTime {
@@ -37,13 +38,15 @@ pub struct Microcred {
     keys: KeyStore,
     public_url: Url,
     resolver: Resolver,
+    /// Signed status lists by id, each with the version it was made from.
+    status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
 }
 
 impl Microcred {
     /// Assembles the application from its parts (resolving other hosts' did:web switched off).
     pub fn new(store: Arc<dyn Store>, keys: KeyStore, public_url: Url) -> Self {
         let resolver = Resolver::new(Arc::clone(&store), false);
-        Self { store, keys, public_url, resolver }
+        Self { store, keys, public_url, resolver, status_cache: Arc::default() }
     }
 
     /// Switches resolution of other hosts' `did:web` documents over HTTPS on or off.
@@ -91,6 +94,7 @@ impl Microcred {
             country: new.country,
             description: new.description,
             logo_url: new.logo_url,
+            suspension_enabled: new.suspension_enabled,
             created_at,
         };
         let issuer_key = IssuerKey {
@@ -130,6 +134,7 @@ impl Microcred {
             description: None,
             logo_url: None,
             did_method: DidMethod::Web,
+            suspension_enabled: false,
         };
         match self.create_issuer(new).await {
             Ok((issuer, _)) => Ok(Some(issuer)),
@@ -327,7 +332,8 @@ impl Microcred {
 
     /// Verifies any credential (ours or another issuer's) and reports every check.
     pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
-        let verifier = Verifier { keys: &self.resolver, status: &NoStatusLists, now: OffsetDateTime::now_utc() };
+        let status = OwnStatusLists { app: self };
+        let verifier = Verifier { keys: &self.resolver, status: &status, now: OffsetDateTime::now_utc() };
         verifier.verify(credential).await
     }
 }
@@ -497,72 +503,101 @@ impl Microcred {
             }
         }
 
-        let id = CredentialId(Uuid::new_v4());
-        let issued_at = now();
-        let valid_from = award.awarded_at.unwrap_or(issued_at);
-        let unsigned = OpenBadgeCredential::award(&AwardFacts {
-            id: self.credential_url(id),
-            issuer: &issuer,
-            achievement_url: self.achievement_url(achievement.id),
-            achievement: &achievement.spec,
-            recipient_name: &award.name,
-            recipient_email: award.email.as_str(),
-            recipient_id: award.recipient_id.as_deref(),
-            result: award.result.as_deref(),
-            valid_from,
-            valid_until: award.valid_until,
-        });
-        let key = self.signing_key(&issuer).await?;
-        let options = ProofOptions {
-            cryptosuite: Cryptosuite::EddsaRdfc2022,
-            verification_method: format!("{}#{}", issuer.did, key.key_id()),
-            proof_purpose: "assertionMethod".into(),
-            created: issued_at,
-            id: None,
-            previous_proof: None,
-        };
-        // Signing is CPU work (about 0.2 ms): keep it off the async workers.
-        let signed = tokio::task::spawn_blocking(move || proof::sign_credential(&unsigned, &options, &key))
-            .await
-            .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
-            .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
-        let credential = IssuedCredential {
-            id,
-            issuer_id: issuer.id,
-            achievement_id: achievement.id,
-            recipient_name: award.name,
-            recipient_email: award.email.as_str().to_owned(),
-            document: signed.to_value(),
-            issued_at,
-            valid_until: award.valid_until,
-            language: award.language,
-            allow_duplicate: award.allow_duplicate,
-            idempotency_key: idempotency_key.map(str::to_owned),
-            request_hash: Some(request_hash),
-            api_key_id: Some(caller.id),
-        };
-        match self.store.insert_credential(&credential).await {
-            Ok(()) => {
-                info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
-                Ok((credential, Issued::Created))
-            }
-            // Lost a race with a concurrent request: answer as if it had come first.
-            Err(StoreError::Conflict { constraint }) if constraint == "credential_idempotency_key" => {
-                let key = idempotency_key.unwrap_or_default();
-                match self.store.credential_by_idempotency_key(issuer.id, key).await? {
-                    Some(existing) => replay(existing, request_hash),
-                    None => Err(Error::Conflict("a concurrent request used this Idempotency-Key; retry".into())),
+        for _attempt in 0..3 {
+            let id = CredentialId(Uuid::new_v4());
+            let issued_at = now();
+            let valid_from = award.awarded_at.unwrap_or(issued_at);
+            let revocation = self.allocate_status(&issuer, StatusPurpose::Revocation).await?;
+            let suspension = if issuer.suspension_enabled {
+                Some(self.allocate_status(&issuer, StatusPurpose::Suspension).await?)
+            } else {
+                None
+            };
+            let mut unsigned = OpenBadgeCredential::award(&AwardFacts {
+                id: self.credential_url(id),
+                issuer: &issuer,
+                achievement_url: self.achievement_url(achievement.id),
+                achievement: &achievement.spec,
+                recipient_name: &award.name,
+                recipient_email: award.email.as_str(),
+                recipient_id: award.recipient_id.as_deref(),
+                result: award.result.as_deref(),
+                valid_from,
+                valid_until: award.valid_until,
+            });
+            // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
+            // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (the README explains the trade-off).
+            let mut entries = vec![self.status_entry(revocation, StatusPurpose::Revocation)];
+            entries.extend(suspension.map(|slot| self.status_entry(slot, StatusPurpose::Suspension)));
+            unsigned.credential_status =
+                Some(if entries.len() == 1 { entries.remove(0) } else { serde_json::Value::Array(entries) });
+            let key = self.signing_key(&issuer).await?;
+            let options = ProofOptions {
+                cryptosuite: Cryptosuite::EddsaRdfc2022,
+                verification_method: format!("{}#{}", issuer.did, key.key_id()),
+                proof_purpose: "assertionMethod".into(),
+                created: issued_at,
+                id: None,
+                previous_proof: None,
+            };
+            // Signing is CPU work (about 0.2 ms): keep it off the async workers.
+            let signed = tokio::task::spawn_blocking(move || proof::sign_credential(&unsigned, &options, &key))
+                .await
+                .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+                .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+            let credential = IssuedCredential {
+                id,
+                issuer_id: issuer.id,
+                achievement_id: achievement.id,
+                recipient_name: award.name.clone(),
+                recipient_email: award.email.as_str().to_owned(),
+                document: signed.to_value(),
+                issued_at,
+                valid_until: award.valid_until,
+                language: award.language.clone(),
+                allow_duplicate: award.allow_duplicate,
+                idempotency_key: idempotency_key.map(str::to_owned),
+                request_hash: Some(request_hash),
+                api_key_id: Some(caller.id),
+                status: Some(revocation),
+                suspension,
+                revoked_at: None,
+                revocation_reason: None,
+                suspended_at: None,
+                suspension_reason: None,
+            };
+            let conflict = match self.store.insert_credential(&credential).await {
+                Ok(()) => {
+                    info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
+                    return Ok((credential, Issued::Created));
                 }
-            }
-            Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
-                let held = self.store.credentials_of_recipient(achievement.id, &credential.recipient_email).await?;
-                Err(held.first().map_or_else(
-                    || Error::Conflict("this learner already holds this achievement".into()),
-                    |first| duplicate(*first),
-                ))
-            }
-            Err(e) => Err(e.into()),
+                // Another replica took the same random status index between our check and insert: draw again.
+                Err(StoreError::Conflict { constraint })
+                    if constraint.starts_with("credential_status_index")
+                        || constraint.starts_with("credential_suspension_index") =>
+                {
+                    constraint
+                }
+                // Lost a race with a concurrent request: answer as if it had come first.
+                Err(StoreError::Conflict { constraint }) if constraint == "credential_idempotency_key" => {
+                    let key = idempotency_key.unwrap_or_default();
+                    return match self.store.credential_by_idempotency_key(issuer.id, key).await? {
+                        Some(existing) => replay(existing, request_hash),
+                        None => Err(Error::Conflict("a concurrent request used this Idempotency-Key; retry".into())),
+                    };
+                }
+                Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
+                    let held = self.store.credentials_of_recipient(achievement.id, &credential.recipient_email).await?;
+                    return Err(held.first().map_or_else(
+                        || Error::Conflict("this learner already holds this achievement".into()),
+                        |first| duplicate(*first),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            tracing::debug!(credential.id = %id, %conflict, "status index taken concurrently; drawing again");
         }
+        Err(Error::Conflict("status-list indexes were taken concurrently three times; retry the request".into()))
     }
 
     /// One issued credential, for its issuer's assessors and admins.
@@ -618,4 +653,242 @@ fn slug_taken(slug: &Slug) -> Error {
 /// Only admins manage issuers, keys and API keys.
 pub fn require_admin(caller: &ApiKey) -> Result<()> {
     if caller.role == Role::Admin { Ok(()) } else { Err(Error::Forbidden("this needs an admin API key".into())) }
+}
+
+/// A published status list: its version, the signed credential and the decoded bits.
+#[derive(Debug)]
+pub struct PublishedList {
+    /// The list's version when this copy was made.
+    pub version: i64,
+    /// The signed `BitstringStatusListCredential`.
+    pub credential: serde_json::Value,
+    /// The bits, decoded once for verification.
+    pub bits: Vec<u8>,
+}
+
+/// How long verifiers and caches may keep a published list, in milliseconds (the credential's `ttl`).
+/// Short, because a revocation must show quickly; `ETag` revalidation keeps re-fetching cheap.
+pub const STATUS_TTL_MS: u64 = 1_000;
+
+impl Microcred {
+    /// `<public-url>/status/<list-id>`: where a list is published.
+    pub fn status_list_url(&self, id: StatusListId) -> String {
+        format!("{}status/{id}", self.public_url)
+    }
+
+    /// The `credentialStatus` entry for a slot.
+    fn status_entry(&self, slot: StatusSlot, purpose: StatusPurpose) -> serde_json::Value {
+        let list = self.status_list_url(slot.list);
+        serde_json::json!({
+            "id": format!("{list}#{}", slot.index),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose.as_str(),
+            "statusListIndex": slot.index.to_string(),
+            "statusListCredential": list,
+        })
+    }
+
+    /// A free, random index in the issuer's current list for `purpose`, opening a new list when the
+    /// current one is half full, so that a random draw finds a free index at least half the time and
+    /// allocation never slows down as lists fill. The database's unique index guarantees that a race
+    /// between replicas cannot hand the same index out twice.
+    async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
+        for _ in 0..4 {
+            let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+                Some(list) => list,
+                None => self.open_status_list(issuer, purpose).await?,
+            };
+            let used = self.store.claim_status_slot(list.id).await?;
+            if used > list.size / 2 {
+                self.open_status_list(issuer, purpose).await?;
+                continue;
+            }
+            for _ in 0..64 {
+                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
+                if !self.store.status_slot_taken(list.id, index).await? {
+                    return Ok(StatusSlot { list: list.id, index });
+                }
+            }
+        }
+        Err(Error::NotPossible("no free status-list index could be found; try again".into()))
+    }
+
+    async fn open_status_list(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusList> {
+        let list = StatusList {
+            id: StatusListId(Uuid::new_v4()),
+            issuer_id: issuer.id,
+            purpose,
+            size: LIST_SIZE,
+            version: 0,
+            created_at: now(),
+        };
+        self.store.insert_status_list(&list).await?;
+        info!(status_list.id = %list.id, issuer.slug = %issuer.slug, purpose = purpose.as_str(), "opened status list {}", list.id);
+        Ok(list)
+    }
+
+    /// Revokes a credential, permanently; revoking again keeps the first date and reason.
+    pub async fn revoke(&self, caller: &ApiKey, id: CredentialId, reason: &str) -> Result<IssuedCredential> {
+        self.change_status(caller, id, StatusPurpose::Revocation, Some(reason)).await
+    }
+
+    /// Suspends a credential whose issuer gave it a suspension entry.
+    pub async fn suspend(&self, caller: &ApiKey, id: CredentialId, reason: &str) -> Result<IssuedCredential> {
+        self.change_status(caller, id, StatusPurpose::Suspension, Some(reason)).await
+    }
+
+    /// Lifts a suspension. A revoked credential stays revoked.
+    pub async fn reinstate(&self, caller: &ApiKey, id: CredentialId) -> Result<IssuedCredential> {
+        let credential = self.issued_credential_for(caller, id).await?;
+        if credential.revoked_at.is_some() {
+            return Err(Error::Conflict("this credential is revoked, and revocation is permanent".into()));
+        }
+        if credential.suspended_at.is_none() {
+            return Err(Error::Conflict("this credential is not suspended".into()));
+        }
+        self.change_status(caller, id, StatusPurpose::Suspension, None).await
+    }
+
+    async fn change_status(
+        &self,
+        caller: &ApiKey,
+        id: CredentialId,
+        purpose: StatusPurpose,
+        reason: Option<&str>,
+    ) -> Result<IssuedCredential> {
+        let credential = self.issued_credential_for(caller, id).await?;
+        let reason = match reason.map(str::trim) {
+            Some("") => return Err(ValidationErrors::single("reason", "is required").into()),
+            Some(r) => {
+                Some(crate::domain::issuer::check_text(r, 500).map_err(|m| ValidationErrors::single("reason", m))?)
+            }
+            None => None,
+        };
+        if purpose == StatusPurpose::Suspension && credential.suspension.is_none() {
+            return Err(Error::Conflict(
+                "this credential has no suspension status entry: Open Badges 3.0 allows one status entry, so suspension is \
+                 added only for issuers that enable it (issuer create --suspension) and only to credentials issued after that"
+                    .into(),
+            ));
+        }
+        if !self.store.set_credential_status(id, purpose, reason.as_deref(), now()).await? {
+            return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
+        }
+        info!(credential.id = %id, purpose = purpose.as_str(), set = reason.is_some(), "changed status of credential {id}");
+        self.issued_credential(id).await
+    }
+
+    /// The signed `BitstringStatusListCredential` of a list, regenerated when the list's version changed
+    /// (on any replica) and otherwise served from memory, so a change is published at the next request.
+    pub async fn published_status_list(&self, id: StatusListId) -> Result<Arc<PublishedList>> {
+        let list = self
+            .store
+            .status_list(id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "status list", id: id.to_string() })?;
+        if let Some(cached) = self.status_cache.lock().ok().and_then(|c| c.get(&id).cloned())
+            && cached.version == list.version
+        {
+            return Ok(cached);
+        }
+        let issuer = self
+            .store
+            .issuer_by_id(list.issuer_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "issuer", id: list.issuer_id.to_string() })?;
+        let set = self.store.set_status_indexes(id, list.purpose).await?;
+        let encoded =
+            crate::domain::status::encode_list(list.size, &set).map_err(|e| Error::NotPossible(e.to_string()))?;
+        let bits = crate::domain::status::decode_list(&encoded).map_err(|e| Error::NotPossible(e.to_string()))?;
+        let url = self.status_list_url(id);
+        let unsigned = serde_json::json!({
+            "@context": [crate::vc::contexts::CREDENTIALS_V2],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer.did,
+            "validFrom": proof::xsd_date_time(now()),
+            "credentialSubject": {
+                "id": format!("{url}#list"),
+                "type": "BitstringStatusList",
+                "statusPurpose": list.purpose.as_str(),
+                "encodedList": encoded,
+                "ttl": STATUS_TTL_MS,
+            },
+        });
+        let key = self.signing_key(&issuer).await?;
+        let options = ProofOptions {
+            cryptosuite: Cryptosuite::EddsaRdfc2022,
+            verification_method: format!("{}#{}", issuer.did, key.key_id()),
+            proof_purpose: "assertionMethod".into(),
+            created: now(),
+            id: None,
+            previous_proof: None,
+        };
+        let credential = tokio::task::spawn_blocking(move || proof::secure(&unsigned, &options, &key))
+            .await
+            .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+            .map_err(|e| Error::NotPossible(format!("cannot sign the status list: {e}")))?;
+        let published = Arc::new(PublishedList { version: list.version, credential, bits });
+        if let Ok(mut cache) = self.status_cache.lock() {
+            cache.insert(id, Arc::clone(&published));
+        }
+        Ok(published)
+    }
+}
+
+/// Checks `credentialStatus` entries against this service's own published lists; entries of lists on
+/// other hosts are reported as not checked (fetching them is not built yet).
+#[derive(Debug)]
+struct OwnStatusLists<'a> {
+    app: &'a Microcred,
+}
+
+#[async_trait::async_trait]
+impl StatusChecker for OwnStatusLists<'_> {
+    async fn check(&self, credential: &serde_json::Value) -> StatusFinding {
+        let entries: Vec<&serde_json::Value> = match credential.get("credentialStatus") {
+            None => return StatusFinding::None,
+            Some(serde_json::Value::Array(items)) => items.iter().collect(),
+            Some(single) => vec![single],
+        };
+        let prefix = format!("{}status/", self.app.public_url);
+        let mut finding = StatusFinding::Active;
+        for entry in entries {
+            let field = |name: &str| entry.get(name).and_then(serde_json::Value::as_str);
+            if field("type") != Some("BitstringStatusListEntry") {
+                return StatusFinding::Unknown(format!(
+                    "unsupported status entry type {:?}",
+                    field("type").unwrap_or("none")
+                ));
+            }
+            let Some(list_url) = field("statusListCredential") else {
+                return StatusFinding::Unknown("a status entry has no statusListCredential".into());
+            };
+            let Some(list_id) = list_url.strip_prefix(&prefix).and_then(|id| Uuid::try_parse(id).ok()) else {
+                return StatusFinding::Unknown(format!(
+                    "status list {list_url} is on another host and was not fetched"
+                ));
+            };
+            let Some(index) = field("statusListIndex").and_then(|i| i.parse::<u32>().ok()) else {
+                return StatusFinding::Unknown("statusListIndex must be a decimal string".into());
+            };
+            let published = match self.app.published_status_list(StatusListId(list_id)).await {
+                Ok(published) => published,
+                Err(e) => return StatusFinding::Unknown(format!("status list {list_url}: {e}")),
+            };
+            let purpose = published.credential["credentialSubject"]["statusPurpose"].as_str().unwrap_or_default();
+            if field("statusPurpose") != Some(purpose) {
+                return StatusFinding::Unknown(format!(
+                    "the entry's statusPurpose does not match list {list_url} ({purpose})"
+                ));
+            }
+            match (crate::domain::status::bit(&published.bits, index), purpose) {
+                (None, _) => return StatusFinding::Unknown(format!("index {index} is outside list {list_url}")),
+                (Some(true), "revocation") => return StatusFinding::Revoked,
+                (Some(true), _) => finding = StatusFinding::Suspended,
+                (Some(false), _) => {}
+            }
+        }
+        finding
+    }
 }

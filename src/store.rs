@@ -16,6 +16,7 @@ use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
+use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
 
 #[macro_use]
 mod queries;
@@ -133,6 +134,28 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Credentials matching `filter`, in issue order, at most `filter.limit`.
     async fn list_credentials(&self, filter: &CredentialFilter) -> StoreResult<Vec<IssuedCredential>>;
 
+    /// The newest status list of an issuer for a purpose.
+    async fn latest_status_list(&self, issuer: IssuerId, purpose: StatusPurpose) -> StoreResult<Option<StatusList>>;
+    /// One status list.
+    async fn status_list(&self, id: StatusListId) -> StoreResult<Option<StatusList>>;
+    /// Opens a new status list.
+    async fn insert_status_list(&self, list: &StatusList) -> StoreResult<()>;
+    /// Counts one more index handed out from `list`; returns how many have been.
+    async fn claim_status_slot(&self, list: StatusListId) -> StoreResult<u32>;
+    /// Whether a credential already holds `index` of `list`.
+    async fn status_slot_taken(&self, list: StatusListId, index: u32) -> StoreResult<bool>;
+    /// Sets (`Some(reason)`) or clears (`None`) a credential's revocation or suspension, and bumps the
+    /// version of the list it is on, in one transaction. `false` if the credential has no entry for it.
+    async fn set_credential_status(
+        &self,
+        id: CredentialId,
+        purpose: StatusPurpose,
+        set: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Indexes whose bit is set in a list.
+    async fn set_status_indexes(&self, list: StatusListId, purpose: StatusPurpose) -> StoreResult<Vec<u32>>;
+
     /// Stores a new API key with the hash of its secret.
     async fn insert_api_key(&self, key: &ApiKey, secret_hash: &SecretHash) -> StoreResult<()>;
     /// All API keys, oldest first.
@@ -223,6 +246,7 @@ mod rows {
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
     use crate::domain::award::{CredentialId, IssuedCredential};
     use crate::domain::issuer::{Issuer, IssuerId};
+    use crate::domain::status::{StatusList, StatusListId, StatusSlot};
 
     fn corrupt(what: &str, value: &str) -> StoreError {
         StoreError::Corrupt(format!("{what} {value:?}"))
@@ -240,6 +264,7 @@ mod rows {
         country: Option<String>,
         description: Option<String>,
         logo_url: Option<String>,
+        suspension_enabled: bool,
         created_at: OffsetDateTime,
     }
 
@@ -258,6 +283,7 @@ mod rows {
                 country: r.country.map(|c| c.parse().map_err(|_| corrupt("country", &c))).transpose()?,
                 description: r.description,
                 logo_url: url(r.logo_url)?,
+                suspension_enabled: r.suspension_enabled,
                 created_at: r.created_at,
             })
         }
@@ -323,6 +349,42 @@ mod rows {
         idempotency_key: Option<String>,
         request_hash: Option<Vec<u8>>,
         api_key_id: Option<Uuid>,
+        status_list_id: Option<Uuid>,
+        status_index: Option<i64>,
+        revoked_at: Option<OffsetDateTime>,
+        revocation_reason: Option<String>,
+        suspension_list_id: Option<Uuid>,
+        suspension_index: Option<i64>,
+        suspended_at: Option<OffsetDateTime>,
+        suspension_reason: Option<String>,
+    }
+
+    fn slot(list: Option<Uuid>, index: Option<i64>) -> Option<StatusSlot> {
+        Some(StatusSlot { list: StatusListId(list?), index: u32::try_from(index?).ok()? })
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct StatusListRow {
+        status_list_id: Uuid,
+        issuer_id: Uuid,
+        purpose: String,
+        size: i64,
+        version: i64,
+        created_at: OffsetDateTime,
+    }
+
+    impl TryFrom<StatusListRow> for StatusList {
+        type Error = StoreError;
+        fn try_from(r: StatusListRow) -> Result<Self, StoreError> {
+            Ok(StatusList {
+                id: StatusListId(r.status_list_id),
+                issuer_id: IssuerId(r.issuer_id),
+                purpose: r.purpose.parse().map_err(|_| corrupt("status purpose", &r.purpose))?,
+                size: u32::try_from(r.size).map_err(|_| corrupt("status list size", &r.size.to_string()))?,
+                version: r.version,
+                created_at: r.created_at,
+            })
+        }
     }
 
     impl TryFrom<CredentialRow> for IssuedCredential {
@@ -347,6 +409,12 @@ mod rows {
                     .map(|h| h.try_into().map_err(|_| corrupt("request hash of credential", &id.to_string())))
                     .transpose()?,
                 api_key_id: r.api_key_id.map(ApiKeyId),
+                status: slot(r.status_list_id, r.status_index),
+                suspension: slot(r.suspension_list_id, r.suspension_index),
+                revoked_at: r.revoked_at,
+                revocation_reason: r.revocation_reason,
+                suspended_at: r.suspended_at,
+                suspension_reason: r.suspension_reason,
             })
         }
     }

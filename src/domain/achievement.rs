@@ -486,6 +486,7 @@ mod tests {
             country: country.map(|c| c.parse().unwrap()),
             description: None,
             logo_url: None,
+            suspension_enabled: false,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::achievement::{AchievementId, is_language_tag};
 use super::api_key::ApiKeyId;
 use super::issuer::{Email, IssuerId, check_text};
+use super::status::StatusSlot;
 use super::validation::ValidationErrors;
 use crate::vc::model::{is_url, parse_date_time_stamp};
 
@@ -199,6 +200,32 @@ pub struct IssuedCredential {
     pub request_hash: Option<[u8; 32]>,
     /// The API key that issued it.
     pub api_key_id: Option<ApiKeyId>,
+    /// Its revocation bit.
+    pub status: Option<StatusSlot>,
+    /// Its suspension bit, when its issuer enables suspension.
+    pub suspension: Option<StatusSlot>,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Why it was revoked.
+    pub revocation_reason: Option<String>,
+    /// When it was suspended (cleared on reinstatement).
+    pub suspended_at: Option<OffsetDateTime>,
+    /// Why it was suspended.
+    pub suspension_reason: Option<String>,
+}
+
+impl IssuedCredential {
+    /// `revoked`, `suspended` or `active`, as the issuer's records say (the published status lists say
+    /// the same within a second; verification reads those).
+    pub fn status(&self) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.suspended_at.is_some() {
+            "suspended"
+        } else {
+            "active"
+        }
+    }
 }
 
 #[cfg(test)]

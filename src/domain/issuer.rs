@@ -213,6 +213,9 @@ pub struct Issuer {
     pub description: Option<String>,
     /// Logo image URL.
     pub logo_url: Option<Url>,
+    /// Whether its credentials carry a second, `suspension` status entry (see the README: VCDM 2.0 allows
+    /// it, the OB 3.0 JSON Schema does not).
+    pub suspension_enabled: bool,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -238,6 +241,8 @@ pub struct IssuerInput {
     pub logo_url: Option<String>,
     /// `web` (default) or `key`.
     pub did_method: Option<String>,
+    /// Add a suspension status entry to its credentials (default false).
+    pub suspension_enabled: Option<bool>,
 }
 
 /// A validated request to create an issuer.
@@ -259,6 +264,8 @@ pub struct NewIssuer {
     pub logo_url: Option<Url>,
     /// See [`Issuer::did_method`].
     pub did_method: DidMethod,
+    /// See [`Issuer::suspension_enabled`].
+    pub suspension_enabled: bool,
 }
 
 /// Longest display name accepted, in characters.
@@ -303,9 +310,17 @@ impl IssuerInput {
             .as_deref()
             .map_or(Some(DidMethod::Web), |m| errors.check("did_method", m.parse::<DidMethod>()));
         match (slug, name, did_method) {
-            (Some(slug), Some(name), Some(did_method)) if errors.0.is_empty() => {
-                Ok(NewIssuer { slug, name, url, email, country, description, logo_url, did_method })
-            }
+            (Some(slug), Some(name), Some(did_method)) if errors.0.is_empty() => Ok(NewIssuer {
+                slug,
+                name,
+                url,
+                email,
+                country,
+                description,
+                logo_url,
+                did_method,
+                suspension_enabled: self.suspension_enabled.unwrap_or(false),
+            }),
             _ => Err(errors),
         }
     }

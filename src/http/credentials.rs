@@ -67,8 +67,7 @@ fn summary(state: &AppState, c: &IssuedCredential) -> CredentialSummary {
         id: c.id,
         achievement_id: c.achievement_id,
         recipient: Recipient { name: c.recipient_name.clone(), email: c.recipient_email.clone() },
-        // Revocation and suspension arrive with the status lists.
-        status: "active",
+        status: c.status(),
         issued_at: c.issued_at,
         valid_until: c.valid_until,
         links: Links { json: format!("{page}.json"), pdf: format!("{page}.pdf"), png: format!("{page}.png"), page },
@@ -210,4 +209,73 @@ pub async fn public_file(
         Err(Error::NotFound { .. }) => not_found(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The body of `/revoke` and `/suspend`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/credentials/{id}/revoke` `{reason}`: permanent.
+pub async fn revoke(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.revoke(&caller, CredentialId(id), body.reason.as_deref().unwrap_or_default()).await?;
+    Ok(Json(view(&state, credential)))
+}
+
+/// `POST /api/v1/credentials/{id}/suspend` `{reason}`: 409 for a credential without a suspension entry.
+pub async fn suspend(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.suspend(&caller, CredentialId(id), body.reason.as_deref().unwrap_or_default()).await?;
+    Ok(Json(view(&state, credential)))
+}
+
+/// `POST /api/v1/credentials/{id}/reinstate`: lifts a suspension.
+pub async fn reinstate(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.reinstate(&caller, CredentialId(id)).await?;
+    Ok(Json(view(&state, credential)))
+}
+
+/// `GET /status/{list-id}`: the signed `BitstringStatusListCredential`, with an `ETag` (the list's version)
+/// and a `Cache-Control` lifetime equal to its `ttl`.
+pub async fn status_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UuidPath(id): UuidPath,
+) -> Result<Response> {
+    let published = state.app.published_status_list(crate::domain::status::StatusListId(id)).await?;
+    let etag = format!("\"{id}-{}\"", published.version);
+    let max_age = format!("public, max-age={}", crate::service::STATUS_TTL_MS.div_ceil(1000));
+    let mut response = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Json(published.credential.clone()).into_response()
+    };
+    let ok = response.status() == StatusCode::OK;
+    let h = response.headers_mut();
+    if ok {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vc+ld+json"));
+    }
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&max_age) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    Ok(response)
 }

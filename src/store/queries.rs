@@ -30,7 +30,7 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO issuer (issuer_id, slug, did, did_method, name, url, email, country, description, \
-                     logo_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     logo_url, created_at, suspension_enabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(issuer.id.0)
                 .bind(issuer.slug.as_str())
@@ -43,6 +43,7 @@ macro_rules! impl_store {
                 .bind(&issuer.description)
                 .bind(issuer.logo_url.as_ref().map(|u| u.as_str()))
                 .bind(issuer.created_at)
+                .bind(issuer.suspension_enabled)
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
@@ -195,8 +196,9 @@ macro_rules! impl_store {
             ) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
-                     document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
+                     status_list_id, status_index, suspension_list_id, suspension_index) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(c.id.0)
                 .bind(c.issuer_id.0)
@@ -211,6 +213,10 @@ macro_rules! impl_store {
                 .bind(&c.idempotency_key)
                 .bind(c.request_hash.map(|h| h.to_vec()))
                 .bind(c.api_key_id.map(|k| k.0))
+                .bind(c.status.map(|s| s.list.0))
+                .bind(c.status.map(|s| i64::from(s.index)))
+                .bind(c.suspension.map(|s| s.list.0))
+                .bind(c.suspension.map(|s| i64::from(s.index)))
                 .execute(&self.pool)
                 .await
                 .map_err(Self::error)?;
@@ -291,6 +297,139 @@ macro_rules! impl_store {
                 .into_iter()
                 .map(TryInto::try_into)
                 .collect()
+            }
+
+            async fn latest_status_list(
+                &self,
+                issuer: $crate::domain::issuer::IssuerId,
+                purpose: $crate::domain::status::StatusPurpose,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::status::StatusList>> {
+                sqlx::query_as::<_, $crate::store::rows::StatusListRow>(
+                    "SELECT * FROM status_list WHERE issuer_id = $1 AND purpose = $2 ORDER BY created_at DESC, status_list_id LIMIT 1",
+                )
+                .bind(issuer.0)
+                .bind(purpose.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn status_list(
+                &self,
+                id: $crate::domain::status::StatusListId,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::status::StatusList>> {
+                sqlx::query_as::<_, $crate::store::rows::StatusListRow>("SELECT * FROM status_list WHERE status_list_id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn insert_status_list(&self, list: &$crate::domain::status::StatusList) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO status_list (status_list_id, issuer_id, purpose, size, version, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(list.id.0)
+                .bind(list.issuer_id.0)
+                .bind(list.purpose.as_str())
+                .bind(i64::from(list.size))
+                .bind(list.version)
+                .bind(list.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn claim_status_slot(&self, list: $crate::domain::status::StatusListId) -> $crate::store::StoreResult<u32> {
+                let (used,): (i64,) =
+                    sqlx::query_as("UPDATE status_list SET used = used + 1 WHERE status_list_id = $1 RETURNING used")
+                        .bind(list.0)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(Self::error)?;
+                Ok(u32::try_from(used).unwrap_or(u32::MAX))
+            }
+
+            async fn status_slot_taken(
+                &self,
+                list: $crate::domain::status::StatusListId,
+                index: u32,
+            ) -> $crate::store::StoreResult<bool> {
+                let found: Option<(i64,)> = sqlx::query_as(
+                    "SELECT 1 FROM credential WHERE (status_list_id = $1 AND status_index = $2) \
+                     OR (suspension_list_id = $1 AND suspension_index = $2) LIMIT 1",
+                )
+                .bind(list.0)
+                .bind(i64::from(index))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(found.is_some())
+            }
+
+            async fn set_credential_status(
+                &self,
+                id: $crate::domain::award::CredentialId,
+                purpose: $crate::domain::status::StatusPurpose,
+                set: Option<&str>,
+                at: time::OffsetDateTime,
+            ) -> $crate::store::StoreResult<bool> {
+                use $crate::domain::status::StatusPurpose;
+                let (update, list) = match purpose {
+                    // Revocation is permanent: the first date and reason stay.
+                    StatusPurpose::Revocation => (
+                        "UPDATE credential SET revoked_at = COALESCE(revoked_at, $1), \
+                         revocation_reason = COALESCE(revocation_reason, $2) WHERE credential_id = $3 AND status_list_id IS NOT NULL",
+                        "SELECT status_list_id FROM credential WHERE credential_id = $1",
+                    ),
+                    StatusPurpose::Suspension => (
+                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2 \
+                         WHERE credential_id = $3 AND suspension_list_id IS NOT NULL",
+                        "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
+                    ),
+                };
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                let done = sqlx::query(update)
+                    .bind(set.map(|_| at))
+                    .bind(set)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                let (list,): (Option<uuid::Uuid>,) =
+                    sqlx::query_as(list).bind(id.0).fetch_one(&mut *tx).await.map_err(Self::error)?;
+                sqlx::query("UPDATE status_list SET version = version + 1 WHERE status_list_id = $1")
+                    .bind(list)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                tx.commit().await.map_err(Self::error)?;
+                Ok(true)
+            }
+
+            async fn set_status_indexes(
+                &self,
+                list: $crate::domain::status::StatusListId,
+                purpose: $crate::domain::status::StatusPurpose,
+            ) -> $crate::store::StoreResult<Vec<u32>> {
+                let query = match purpose {
+                    $crate::domain::status::StatusPurpose::Revocation => {
+                        "SELECT status_index FROM credential WHERE status_list_id = $1 AND revoked_at IS NOT NULL"
+                    }
+                    $crate::domain::status::StatusPurpose::Suspension => {
+                        "SELECT suspension_index FROM credential WHERE suspension_list_id = $1 AND suspended_at IS NOT NULL"
+                    }
+                };
+                let rows: Vec<(i64,)> = sqlx::query_as(query).bind(list.0).fetch_all(&self.pool).await.map_err(Self::error)?;
+                Ok(rows.into_iter().filter_map(|(i,)| u32::try_from(i).ok()).collect())
             }
 
             async fn insert_api_key(

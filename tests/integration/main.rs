@@ -9,6 +9,7 @@ mod awards;
 mod cli;
 mod credentials;
 mod fastpath;
+mod status;
 mod store;
 mod support;
 mod vectors;

@@ -23,6 +23,7 @@ fn issuer(slug: &str, name: &str) -> Issuer {
         country: Some("GR".parse().unwrap()),
         description: Some("Ελληνικά, български, español, italiano — 認定 🎓".to_owned()),
         logo_url: None,
+        suspension_enabled: slug == "beta",
         created_at: now(),
     }
 }

@@ -104,6 +104,9 @@ impl TestApp {
         };
         adjust(&mut settings);
         let config = settings.resolve().unwrap();
+        if std::env::var("TEST_LOG").is_ok() {
+            microcred::telemetry::init(microcred::config::LogFormat::Text, "info");
+        }
         let app = server::prepare(&config).await.unwrap();
         let router = server::router(app.clone(), &config);
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,225 @@
+//! Revocation and suspension through W3C Bitstring Status Lists, on SQLite and PostgreSQL: published
+//! lists, verification verdicts, and the rules of each transition.
+
+use std::collections::HashSet;
+
+use microcred::domain::api_key::Role;
+use microcred::domain::status::{bit, decode_list};
+use microcred::vc::verify::{CheckStatus, Outcome};
+use serde_json::{Value, json};
+
+use crate::achievements::micro_credential;
+use crate::support::{Backend, TestApp, assert_problem};
+
+struct Setup {
+    app: TestApp,
+    assessor: String,
+    achievement_id: String,
+}
+
+async fn setup(backend: Backend, suspension: bool) -> Option<Setup> {
+    let app = TestApp::spawn(backend).await?;
+    let admin = app.token(Role::Admin).await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/issuers"))
+        .bearer_auth(&admin)
+        .json(&json!({"slug": "ucs", "name": "UCS", "country": "BG", "suspension_enabled": suspension}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let assessor = app.token_for("ucs", Role::Assessor).await;
+    let achievement: Value = app
+        .client
+        .post(app.url("/api/v1/achievements"))
+        .bearer_auth(&assessor)
+        .json(&micro_credential())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Some(Setup { achievement_id: achievement["id"].as_str().unwrap().to_owned(), app, assessor })
+}
+
+impl Setup {
+    async fn award(&self, email: &str) -> Value {
+        let response = self.app.client.post(self.app.url("/api/v1/credentials")).bearer_auth(&self.assessor)
+            .json(&json!({"achievement_id": self.achievement_id, "recipient": {"name": "Γιώργος Παπαδόπουλος", "email": email}}))
+            .send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    async fn post(&self, id: &str, action: &str, body: Value) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url(&format!("/api/v1/credentials/{id}/{action}")))
+            .bearer_auth(&self.assessor)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The bit of `entry` in its published list, fetched as any verifier would.
+    async fn published_bit(&self, entry: &Value) -> (bool, String) {
+        let response = self.app.client.get(entry["statusListCredential"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/vc+ld+json");
+        assert_eq!(response.headers()["cache-control"], "public, max-age=1");
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        let list: Value = response.json().await.unwrap();
+        assert_eq!(list["type"], json!(["VerifiableCredential", "BitstringStatusListCredential"]));
+        assert_eq!(list["credentialSubject"]["statusPurpose"], entry["statusPurpose"]);
+        assert!(
+            self.app.app.verify(&list).await.unwrap().verified,
+            "the published list is itself a verified credential"
+        );
+        let bits = decode_list(list["credentialSubject"]["encodedList"].as_str().unwrap()).unwrap();
+        assert_eq!(bits.len(), 16_384, "131,072 bits");
+        let index: u32 = entry["statusListIndex"].as_str().unwrap().parse().unwrap();
+        (bit(&bits, index).unwrap(), etag)
+    }
+}
+
+fn status_check(report: &microcred::vc::verify::VerificationReport) -> CheckStatus {
+    report.checks.iter().find(|c| c.name == "status").unwrap().status
+}
+
+async fn revocation(backend: Backend) {
+    let Some(s) = setup(backend, false).await else { return };
+    let issued = s.award("learner@example.eu").await;
+    let id = issued["id"].as_str().unwrap();
+    let credential = &issued["credential"];
+    let entry = &credential["credentialStatus"];
+    assert_eq!(entry["type"], "BitstringStatusListEntry");
+    assert_eq!(entry["statusPurpose"], "revocation");
+    assert!(entry["statusListIndex"].is_string());
+    assert_eq!(
+        entry["id"],
+        format!("{}#{}", entry["statusListCredential"].as_str().unwrap(), entry["statusListIndex"].as_str().unwrap())
+    );
+    assert!(
+        microcred::vc::schema::achievement_credential_violations(credential).is_empty(),
+        "one status object keeps the OB schema"
+    );
+
+    let (set, etag) = s.published_bit(entry).await;
+    assert!(!set);
+    let report = s.app.app.verify(credential).await.unwrap();
+    assert_eq!((report.outcome, status_check(&report)), (Outcome::Valid, CheckStatus::Pass));
+    // A cached copy revalidates cheaply.
+    let not_modified = s
+        .app
+        .client
+        .get(entry["statusListCredential"].as_str().unwrap())
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+
+    // Bad revocations change nothing.
+    assert_problem(s.post(id, "revoke", json!({})).await, 422).await;
+    let body = assert_problem(s.post(id, "suspend", json!({"reason": "check"})).await, 409).await;
+    assert!(body["detail"].as_str().unwrap().contains("no suspension status entry"), "{body}");
+    let stranger = s.app.token(Role::Assessor).await;
+    let response = s
+        .app
+        .client
+        .post(s.app.url(&format!("/api/v1/credentials/{id}/revoke")))
+        .bearer_auth(&stranger)
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403).await;
+    assert!(!s.published_bit(entry).await.0);
+
+    // Revoke: the published list has the bit set at once, and verification says revoked.
+    let revoked: Value =
+        s.post(id, "revoke", json!({"reason": "Plagiarism in the final assessment"})).await.json().await.unwrap();
+    assert_eq!(revoked["status"], "revoked");
+    let (set, new_etag) = s.published_bit(entry).await;
+    assert!(set);
+    assert_ne!(new_etag, etag);
+    let report = s.app.app.verify(credential).await.unwrap();
+    assert_eq!((report.outcome, report.verified, status_check(&report)), (Outcome::Revoked, false, CheckStatus::Fail));
+    assert!(
+        report.checks.iter().filter(|c| c.name != "status").all(|c| c.status != CheckStatus::Fail),
+        "only the status fails"
+    );
+    // Permanent: reinstating is refused, revoking again is harmless.
+    assert_problem(s.post(id, "reinstate", json!({})).await, 409).await;
+    assert_eq!(s.post(id, "revoke", json!({"reason": "again"})).await.status(), 200);
+    let listed: Value = s
+        .app
+        .client
+        .get(s.app.url("/api/v1/credentials"))
+        .bearer_auth(&s.assessor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["status"], "revoked");
+
+    // Many awards never share an index.
+    let mut slots = HashSet::new();
+    for i in 0..20 {
+        let c = s.award(&format!("learner{i}@example.eu")).await;
+        let e = &c["credential"]["credentialStatus"];
+        assert!(slots.insert((
+            e["statusListCredential"].as_str().unwrap().to_owned(),
+            e["statusListIndex"].as_str().unwrap().to_owned()
+        )));
+    }
+}
+
+async fn suspension(backend: Backend) {
+    let Some(s) = setup(backend, true).await else { return };
+    let issued = s.award("learner@example.eu").await;
+    let id = issued["id"].as_str().unwrap();
+    let credential = &issued["credential"];
+    let entries = credential["credentialStatus"].as_array().expect("revocation and suspension entries");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1]["statusPurpose"], "suspension");
+    assert_ne!(entries[0]["statusListCredential"], entries[1]["statusListCredential"], "separate lists");
+
+    let suspended: Value = s.post(id, "suspend", json!({"reason": "Under review"})).await.json().await.unwrap();
+    assert_eq!(suspended["status"], "suspended");
+    assert!(s.published_bit(&entries[1]).await.0);
+    assert!(!s.published_bit(&entries[0]).await.0);
+    let report = s.app.app.verify(credential).await.unwrap();
+    assert_eq!((report.outcome, report.verified), (Outcome::Suspended, false));
+
+    let reinstated: Value = s.post(id, "reinstate", json!({})).await.json().await.unwrap();
+    assert_eq!(reinstated["status"], "active");
+    assert!(!s.published_bit(&entries[1]).await.0);
+    assert!(s.app.app.verify(credential).await.unwrap().verified);
+    assert_problem(s.post(id, "reinstate", json!({})).await, 409).await;
+}
+
+#[tokio::test]
+async fn revocation_on_sqlite() {
+    revocation(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn revocation_on_postgres() {
+    revocation(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn suspension_on_sqlite() {
+    suspension(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn suspension_on_postgres() {
+    suspension(Backend::Postgres).await;
+}
