@@ -5,6 +5,7 @@
 
 pub mod achievement;
 pub mod api_key;
+pub mod audit;
 pub mod award;
 pub mod did;
 pub mod issuer;

@@ -53,6 +53,7 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/credentials/{id}/suspend", post(credentials::suspend))
         .route("/api/v1/credentials/{id}/reinstate", post(credentials::reinstate))
         .route("/status/{id}", get(credentials::status_list))
+        .route("/api/v1/audit", get(credentials::audit))
         .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))
         .fallback(problem::not_found)

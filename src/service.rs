@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
 use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
+use crate::domain::audit::{AuditEntry, AuditEvent};
 use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
 use crate::domain::did::{DidDocument, did_key, did_web};
 use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer, Slug};
@@ -191,7 +192,9 @@ impl Microcred {
             created_at: now(),
             retired_at: None,
         };
-        if let Err(e) = self.store.rotate_key(&new_key).await {
+        if let Err(e) =
+            self.store.rotate_key(&new_key, &audit(None, Some(issuer.id), "key.rotate", &new_key.key_id, None)).await
+        {
             self.keys.discard(slug, &new_key.key_id);
             return Err(e).on_constraint("issuer_key_one_active_key", || {
                 Error::Conflict(format!("another rotation of issuer {slug} happened at the same time; try again"))
@@ -248,7 +251,14 @@ impl Microcred {
             created_at: now(),
             revoked_at: None,
         };
-        self.store.insert_api_key(&key, &token.hash()).await?;
+        let entry = audit(
+            None,
+            Some(issuer.id),
+            "api_key.create",
+            &key.id.to_string(),
+            Some(format!("{} ({})", key.name, role.as_str())),
+        );
+        self.store.insert_api_key(&key, &token.hash(), &entry).await?;
         info!(api_key.id = %key.id, issuer.slug = %slug, role = key.role.as_str(), "created API key {}", key.id);
         Ok((key, token))
     }
@@ -260,7 +270,7 @@ impl Microcred {
 
     /// Revokes an API key; it stops working at once.
     pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<()> {
-        if self.store.revoke_api_key(id, now()).await? {
+        if self.store.revoke_api_key(id, &audit(None, None, "api_key.revoke", &id.to_string(), None)).await? {
             info!(api_key.id = %id, "revoked API key {id}");
             Ok(())
         } else {
@@ -566,7 +576,14 @@ impl Microcred {
                 suspended_at: None,
                 suspension_reason: None,
             };
-            let conflict = match self.store.insert_credential(&credential).await {
+            let conflict = match self
+                .store
+                .insert_credential(
+                    &credential,
+                    &audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None),
+                )
+                .await
+            {
                 Ok(()) => {
                     info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
                     return Ok((credential, Issued::Created));
@@ -644,6 +661,32 @@ fn duplicate(existing: CredentialId) -> Error {
     Error::Conflict(format!(
         "this learner already holds this achievement: credential {existing}; send allow_duplicate: true to award it again"
     ))
+}
+
+/// An audit entry for now; `by` is `None` for the operator's command line.
+fn audit(
+    by: Option<&ApiKey>,
+    issuer: Option<IssuerId>,
+    action: &'static str,
+    subject: &str,
+    reason: Option<String>,
+) -> AuditEntry {
+    AuditEntry {
+        at: now(),
+        api_key_id: by.map(|k| k.id),
+        issuer_id: issuer,
+        action,
+        subject: subject.to_owned(),
+        reason,
+    }
+}
+
+impl Microcred {
+    /// The audit log (admins only), oldest first, after sequence number `after`.
+    pub async fn audit_events(&self, caller: &ApiKey, after: Option<i64>, limit: u32) -> Result<Vec<AuditEvent>> {
+        require_admin(caller)?;
+        Ok(self.store.audit_events(after, limit).await?)
+    }
 }
 
 fn slug_taken(slug: &Slug) -> Error {
@@ -771,7 +814,13 @@ impl Microcred {
                     .into(),
             ));
         }
-        if !self.store.set_credential_status(id, purpose, reason.as_deref(), now()).await? {
+        let action = match (purpose, reason.is_some()) {
+            (StatusPurpose::Revocation, _) => "credential.revoke",
+            (StatusPurpose::Suspension, true) => "credential.suspend",
+            (StatusPurpose::Suspension, false) => "credential.reinstate",
+        };
+        let entry = audit(Some(caller), Some(credential.issuer_id), action, &id.to_string(), reason.clone());
+        if !self.store.set_credential_status(id, purpose, reason.as_deref(), &entry).await? {
             return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
         }
         info!(credential.id = %id, purpose = purpose.as_str(), set = reason.is_some(), "changed status of credential {id}");

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
+use crate::domain::audit::{AuditEntry, AuditEvent};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
@@ -109,8 +110,8 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Every key of an issuer, oldest first.
     async fn issuer_keys(&self, issuer: IssuerId) -> StoreResult<Vec<IssuerKey>>;
-    /// Retires the issuer's active key and makes `new_key` the active one, atomically.
-    async fn rotate_key(&self, new_key: &IssuerKey) -> StoreResult<()>;
+    /// Retires the issuer's active key and makes `new_key` the active one, atomically, with its audit entry.
+    async fn rotate_key(&self, new_key: &IssuerKey, audit: &AuditEntry) -> StoreResult<()>;
 
     /// Stores a new achievement.
     async fn insert_achievement(&self, achievement: &Achievement) -> StoreResult<()>;
@@ -121,8 +122,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// An issuer's achievements, oldest first.
     async fn achievements(&self, issuer: IssuerId) -> StoreResult<Vec<Achievement>>;
 
-    /// Stores an issued credential.
-    async fn insert_credential(&self, credential: &IssuedCredential) -> StoreResult<()>;
+    /// Stores an issued credential with its audit entry.
+    async fn insert_credential(&self, credential: &IssuedCredential, audit: &AuditEntry) -> StoreResult<()>;
     /// One issued credential.
     async fn credential(&self, id: CredentialId) -> StoreResult<Option<IssuedCredential>>;
     /// The credential an issuer issued under an `Idempotency-Key`.
@@ -151,19 +152,21 @@ pub trait Store: Send + Sync + fmt::Debug {
         id: CredentialId,
         purpose: StatusPurpose,
         set: Option<&str>,
-        at: OffsetDateTime,
+        audit: &AuditEntry,
     ) -> StoreResult<bool>;
+    /// Audit events after `after` (a sequence number), oldest first, at most `limit`.
+    async fn audit_events(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEvent>>;
     /// Indexes whose bit is set in a list.
     async fn set_status_indexes(&self, list: StatusListId, purpose: StatusPurpose) -> StoreResult<Vec<u32>>;
 
-    /// Stores a new API key with the hash of its secret.
-    async fn insert_api_key(&self, key: &ApiKey, secret_hash: &SecretHash) -> StoreResult<()>;
+    /// Stores a new API key with the hash of its secret, and its audit entry.
+    async fn insert_api_key(&self, key: &ApiKey, secret_hash: &SecretHash, audit: &AuditEntry) -> StoreResult<()>;
     /// All API keys, oldest first.
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// One API key with its secret hash, for authentication.
     async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<(ApiKey, SecretHash)>>;
-    /// Marks an API key revoked; `false` if there is no such key.
-    async fn revoke_api_key(&self, id: ApiKeyId, at: OffsetDateTime) -> StoreResult<bool>;
+    /// Marks an API key revoked (recording `audit` when it changed); `false` if there is no such key.
+    async fn revoke_api_key(&self, id: ApiKeyId, audit: &AuditEntry) -> StoreResult<bool>;
 }
 
 /// The JSON stored for an achievement's content.
@@ -244,6 +247,7 @@ mod rows {
     use super::{IssuerKey, StoreError};
     use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
+    use crate::domain::audit::AuditEvent;
     use crate::domain::award::{CredentialId, IssuedCredential};
     use crate::domain::issuer::{Issuer, IssuerId};
     use crate::domain::status::{StatusList, StatusListId, StatusSlot};
@@ -361,6 +365,31 @@ mod rows {
 
     fn slot(list: Option<Uuid>, index: Option<i64>) -> Option<StatusSlot> {
         Some(StatusSlot { list: StatusListId(list?), index: u32::try_from(index?).ok()? })
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct AuditRow {
+        audit_event_id: i64,
+        at: OffsetDateTime,
+        api_key_id: Option<Uuid>,
+        issuer_id: Option<Uuid>,
+        action: String,
+        subject: String,
+        reason: Option<String>,
+    }
+
+    impl From<AuditRow> for AuditEvent {
+        fn from(r: AuditRow) -> Self {
+            AuditEvent {
+                id: r.audit_event_id,
+                at: r.at,
+                api_key_id: r.api_key_id.map(ApiKeyId),
+                issuer_id: r.issuer_id.map(IssuerId),
+                action: r.action,
+                subject: r.subject,
+                reason: r.reason,
+            }
+        }
     }
 
     #[derive(sqlx::FromRow)]

@@ -279,3 +279,27 @@ pub async fn status_list(
     }
     Ok(response)
 }
+
+/// Paging of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/audit?after=&limit=` (admin): the audit log, oldest first; page on with `after` = the last
+/// `id` seen. Read-only: nothing in it can be changed through the API.
+pub async fn audit(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<crate::domain::audit::AuditEvent>>> {
+    let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let limit = match q.limit {
+        None => 100,
+        Some(n @ 1..=MAX_PAGE) => n,
+        Some(_) => return Err(ValidationErrors::single("limit", format!("must be from 1 to {MAX_PAGE}")).into()),
+    };
+    Ok(Json(state.app.audit_events(&caller, q.after, limit).await?))
+}

@@ -116,7 +116,7 @@ macro_rules! impl_store {
                 .collect()
             }
 
-            async fn rotate_key(&self, new_key: &$crate::store::IssuerKey) -> $crate::store::StoreResult<()> {
+            async fn rotate_key(&self, new_key: &$crate::store::IssuerKey, audit: &$crate::domain::audit::AuditEntry) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query("UPDATE issuer_key SET retired_at = $1 WHERE issuer_id = $2 AND retired_at IS NULL")
                     .bind(new_key.created_at)
@@ -125,6 +125,7 @@ macro_rules! impl_store {
                     .await
                     .map_err(Self::error)?;
                 insert_key(&mut tx, new_key).await?;
+                insert_audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(Self::error)
             }
 
@@ -193,7 +194,9 @@ macro_rules! impl_store {
             async fn insert_credential(
                 &self,
                 c: &$crate::domain::award::IssuedCredential,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
                      document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
@@ -217,10 +220,11 @@ macro_rules! impl_store {
                 .bind(c.status.map(|s| i64::from(s.index)))
                 .bind(c.suspension.map(|s| s.list.0))
                 .bind(c.suspension.map(|s| i64::from(s.index)))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
-                Ok(())
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(Self::error)
             }
 
             async fn credential(
@@ -377,19 +381,26 @@ macro_rules! impl_store {
                 id: $crate::domain::award::CredentialId,
                 purpose: $crate::domain::status::StatusPurpose,
                 set: Option<&str>,
-                at: time::OffsetDateTime,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<bool> {
                 use $crate::domain::status::StatusPurpose;
-                let (update, list) = match purpose {
-                    // Revocation is permanent: the first date and reason stay.
-                    StatusPurpose::Revocation => (
-                        "UPDATE credential SET revoked_at = COALESCE(revoked_at, $1), \
-                         revocation_reason = COALESCE(revocation_reason, $2) WHERE credential_id = $3 AND status_list_id IS NOT NULL",
+                let at = audit.at;
+                // Only a real change is written (and audited, and bumps the list's version): revoking twice
+                // keeps the first date and reason, as does suspending twice.
+                let (update, list) = match (purpose, set.is_some()) {
+                    (StatusPurpose::Revocation, _) => (
+                        "UPDATE credential SET revoked_at = $1, revocation_reason = $2 \
+                         WHERE credential_id = $3 AND status_list_id IS NOT NULL AND revoked_at IS NULL",
                         "SELECT status_list_id FROM credential WHERE credential_id = $1",
                     ),
-                    StatusPurpose::Suspension => (
+                    (StatusPurpose::Suspension, true) => (
                         "UPDATE credential SET suspended_at = $1, suspension_reason = $2 \
-                         WHERE credential_id = $3 AND suspension_list_id IS NOT NULL",
+                         WHERE credential_id = $3 AND suspension_list_id IS NOT NULL AND suspended_at IS NULL",
+                        "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
+                    ),
+                    (StatusPurpose::Suspension, false) => (
+                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2 \
+                         WHERE credential_id = $3 AND suspension_list_id IS NOT NULL AND suspended_at IS NOT NULL",
                         "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
                     ),
                 };
@@ -401,18 +412,36 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::error)?;
-                if done.rows_affected() != 1 {
-                    return Ok(false);
-                }
                 let (list,): (Option<uuid::Uuid>,) =
                     sqlx::query_as(list).bind(id.0).fetch_one(&mut *tx).await.map_err(Self::error)?;
+                if done.rows_affected() != 1 {
+                    // Unchanged (already in that state), or no entry for this purpose at all.
+                    return Ok(list.is_some());
+                }
                 sqlx::query("UPDATE status_list SET version = version + 1 WHERE status_list_id = $1")
                     .bind(list)
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::error)?;
+                insert_audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(Self::error)?;
                 Ok(true)
+            }
+
+            async fn audit_events(
+                &self,
+                after: Option<i64>,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::audit::AuditEvent>> {
+                let rows = sqlx::query_as::<_, $crate::store::rows::AuditRow>(
+                    "SELECT * FROM audit_event WHERE ($1 IS NULL OR audit_event_id > $1) ORDER BY audit_event_id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn set_status_indexes(
@@ -436,7 +465,9 @@ macro_rules! impl_store {
                 &self,
                 key: &$crate::domain::api_key::ApiKey,
                 secret_hash: &$crate::domain::api_key::SecretHash,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO api_key (api_key_id, issuer_id, role, name, secret_hash, created_at, revoked_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -448,10 +479,11 @@ macro_rules! impl_store {
                 .bind(&secret_hash.0[..])
                 .bind(key.created_at)
                 .bind(key.revoked_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
-                Ok(())
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(Self::error)
             }
 
             async fn api_keys(&self) -> $crate::store::StoreResult<Vec<$crate::domain::api_key::ApiKey>> {
@@ -485,17 +517,21 @@ macro_rules! impl_store {
             async fn revoke_api_key(
                 &self,
                 id: $crate::domain::api_key::ApiKeyId,
-                at: time::OffsetDateTime,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 let done = sqlx::query("UPDATE api_key SET revoked_at = $1 WHERE api_key_id = $2 AND revoked_at IS NULL")
-                    .bind(at)
+                    .bind(audit.at)
                     .bind(id.0)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(Self::error)?;
                 if done.rows_affected() == 1 {
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(Self::error)?;
                     return Ok(true);
                 }
+                drop(tx);
                 // Revoking twice is not an error; only an unknown id is.
                 Ok(self.api_key(id).await?.is_some())
             }
@@ -513,6 +549,25 @@ macro_rules! impl_store {
             .bind(&key.public_key[..])
             .bind(key.created_at)
             .bind(key.retired_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(<$store>::error)?;
+            Ok(())
+        }
+
+        async fn insert_audit(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            e: &$crate::domain::audit::AuditEntry,
+        ) -> $crate::store::StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO audit_event (at, api_key_id, issuer_id, action, subject, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(e.at)
+            .bind(e.api_key_id.map(|k| k.0))
+            .bind(e.issuer_id.map(|i| i.0))
+            .bind(e.action)
+            .bind(&e.subject)
+            .bind(&e.reason)
             .execute(&mut **tx)
             .await
             .map_err(<$store>::error)?;

@@ -168,6 +168,20 @@ async fn revocation(backend: Backend) {
         .unwrap();
     assert_eq!(listed["items"][0]["status"], "revoked");
 
+    // The audit log recorded who did what, and assessors cannot read it.
+    let admin = s.app.token(Role::Admin).await;
+    let events: Value =
+        s.app.client.get(s.app.url("/api/v1/audit")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let revocations: Vec<&Value> =
+        events.as_array().unwrap().iter().filter(|e| e["action"] == "credential.revoke").collect();
+    assert_eq!(revocations.len(), 1, "the repeated revocation changed nothing and recorded nothing: {events}");
+    assert_eq!(revocations[0]["subject"], id);
+    assert_eq!(revocations[0]["reason"], "Plagiarism in the final assessment");
+    assert!(revocations[0]["api_key_id"].is_string());
+    assert!(events.as_array().unwrap().iter().any(|e| e["action"] == "credential.issue" && e["subject"] == id));
+    assert_problem(s.app.client.get(s.app.url("/api/v1/audit")).bearer_auth(&s.assessor).send().await.unwrap(), 403)
+        .await;
+
     // Many awards never share an index.
     let mut slots = HashSet::new();
     for i in 0..20 {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use microcred::domain::achievement::{Achievement, AchievementId, AchievementSpec};
 use microcred::domain::api_key::{ApiKey, ApiToken, Role};
+use microcred::domain::audit::AuditEntry;
 use microcred::domain::issuer::{DidMethod, Issuer, IssuerId};
 use microcred::service::now;
 use microcred::store::{self, IssuerKey, PoolSettings, Store, StoreError};
@@ -35,6 +36,17 @@ fn key(issuer: &Issuer, byte: u8) -> IssuerKey {
         public_key: [byte; 32],
         created_at: now(),
         retired_at: None,
+    }
+}
+
+fn entry(action: &'static str, subject: &str) -> AuditEntry {
+    AuditEntry {
+        at: now(),
+        api_key_id: None,
+        issuer_id: None,
+        action,
+        subject: subject.to_owned(),
+        reason: Some("test — тест".into()),
     }
 }
 
@@ -77,7 +89,7 @@ async fn story(store: Arc<dyn Store>) {
     // Rotation retires the active key and keeps it; exactly one key stays active.
     let mut next = key(&a, 5);
     next.created_at = now();
-    store.rotate_key(&next).await.unwrap();
+    store.rotate_key(&next, &entry("key.rotate", &next.key_id)).await.unwrap();
     let keys = store.issuer_keys(a.id).await.unwrap();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0].key_id, key(&a, 1).key_id);
@@ -85,7 +97,7 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(keys[1], next);
     assert_eq!(keys.iter().filter(|k| k.retired_at.is_none()).count(), 1);
     // Re-using a key id is refused, and the failed rotation keeps the current key active.
-    assert_eq!(conflict(store.rotate_key(&next).await), "issuer_key_pkey");
+    assert_eq!(conflict(store.rotate_key(&next, &entry("key.rotate", &next.key_id)).await), "issuer_key_pkey");
     assert_eq!(store.issuer_keys(a.id).await.unwrap(), keys);
 
     // Achievements: content stored as a whole, listed per issuer, updated in place.
@@ -118,16 +130,30 @@ async fn story(store: Arc<dyn Store>) {
         created_at: now(),
         revoked_at: None,
     };
-    store.insert_api_key(&api_key, &token.hash()).await.unwrap();
+    store.insert_api_key(&api_key, &token.hash(), &entry("api_key.create", &api_key.id.to_string())).await.unwrap();
     let (found, hash) = store.api_key(token.id()).await.unwrap().unwrap();
     assert_eq!(found, api_key);
     assert!(hash.matches(&token.hash()));
     assert_eq!(store.api_keys().await.unwrap(), vec![api_key.clone()]);
-    let at = now();
-    assert!(store.revoke_api_key(api_key.id, at).await.unwrap());
-    assert!(store.revoke_api_key(api_key.id, now()).await.unwrap());
-    assert_eq!(store.api_key(api_key.id).await.unwrap().unwrap().0.revoked_at, Some(at));
-    assert!(!store.revoke_api_key(ApiToken::generate().id(), now()).await.unwrap());
+    let revoke = entry("api_key.revoke", &api_key.id.to_string());
+    assert!(store.revoke_api_key(api_key.id, &revoke).await.unwrap());
+    assert!(store.revoke_api_key(api_key.id, &entry("api_key.revoke", "again")).await.unwrap());
+    assert_eq!(store.api_key(api_key.id).await.unwrap().unwrap().0.revoked_at, Some(revoke.at));
+    assert!(!store.revoke_api_key(ApiToken::generate().id(), &entry("api_key.revoke", "unknown")).await.unwrap());
+
+    // The audit log holds exactly the changes that happened, in order: not the failed rotation, not the
+    // repeated or unknown revocation.
+    let events = store.audit_events(None, 100).await.unwrap();
+    let actions: Vec<(&str, &str)> = events.iter().map(|e| (e.action.as_str(), e.subject.as_str())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("key.rotate", next.key_id.as_str()),
+            ("api_key.create", &*api_key.id.to_string()),
+            ("api_key.revoke", &*api_key.id.to_string())
+        ]
+    );
+    assert_eq!(store.audit_events(Some(events[1].id), 100).await.unwrap().len(), 1);
     assert!(store.api_key(ApiToken::generate().id()).await.unwrap().is_none());
 
     store.close().await;
