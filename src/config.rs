@@ -97,6 +97,9 @@ pub struct Settings {
     /// Largest accepted request body, in bytes [default: 1048576]
     #[arg(long, env = "MICROCRED_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Largest accepted batch upload (JSON or CSV), in bytes [default: 16777216]
+    #[arg(long, env = "MICROCRED_MAX_BATCH_BYTES", global = true, value_name = "BYTES")]
+    pub max_batch_bytes: Option<usize>,
     /// Longest time a request may take, in seconds [default: 30]
     #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
@@ -136,6 +139,8 @@ pub struct Config {
     pub issuer_country: Option<CountryCode>,
     /// See [`Settings::max_body_bytes`].
     pub max_body_bytes: usize,
+    /// See [`Settings::max_batch_bytes`].
+    pub max_batch_bytes: usize,
     /// See [`Settings::request_timeout_secs`].
     pub request_timeout: Duration,
     /// See [`Settings::shutdown_timeout_secs`].
@@ -190,6 +195,7 @@ impl Settings {
             issuer_slug: self.issuer_slug.or(lower.issuer_slug),
             issuer_country: self.issuer_country.or(lower.issuer_country),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_batch_bytes: self.max_batch_bytes.or(lower.max_batch_bytes),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
@@ -239,6 +245,8 @@ impl Settings {
             issuer_slug: self.issuer_slug.unwrap_or_else(default_slug),
             issuer_country: self.issuer_country,
             max_body_bytes: positive("max_body_bytes", self.max_body_bytes.map(|v| v as u64), 1024 * 1024)? as usize,
+            max_batch_bytes: positive("max_batch_bytes", self.max_batch_bytes.map(|v| v as u64), 16 * 1024 * 1024)?
+                as usize,
             request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
             shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
             db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,

@@ -31,6 +31,9 @@ pub enum Error {
     /// The operation is not possible for this resource (e.g. rotating a did:key issuer).
     #[error("{0}")]
     NotPossible(String),
+    /// The request body is in a format this endpoint does not take.
+    #[error("{0}")]
+    Unsupported(String),
     /// The database failed.
     #[error(transparent)]
     Store(StoreError),

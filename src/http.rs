@@ -32,6 +32,8 @@ pub struct AppState {
 pub struct HttpSettings {
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Largest accepted batch upload.
+    pub max_batch_bytes: usize,
     /// Longest time a request may take.
     pub request_timeout: Duration,
 }
@@ -48,6 +50,10 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
         .route("/achievements/{id}", get(achievements::public))
         .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
+        .route(
+            "/api/v1/credentials/batch",
+            post(credentials::issue_batch).layer(DefaultBodyLimit::max(settings.max_batch_bytes)),
+        )
         .route("/api/v1/credentials/{id}", get(credentials::get))
         .route("/api/v1/credentials/{id}/revoke", post(credentials::revoke))
         .route("/api/v1/credentials/{id}/suspend", post(credentials::suspend))

@@ -52,8 +52,11 @@ pub async fn prepare(config: &Config) -> anyhow::Result<Microcred> {
 
 /// The router for `app` with the HTTP limits of `config`.
 pub fn router(app: Microcred, config: &Config) -> Router {
-    let settings =
-        crate::http::HttpSettings { max_body_bytes: config.max_body_bytes, request_timeout: config.request_timeout };
+    let settings = crate::http::HttpSettings {
+        max_body_bytes: config.max_body_bytes,
+        max_batch_bytes: config.max_batch_bytes,
+        request_timeout: config.request_timeout,
+    };
     crate::http::router(Arc::new(app), &settings)
 }
 

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+pub mod batch;
+
 use time::OffsetDateTime;
 use tracing::info;
 use url::Url;
@@ -537,10 +539,7 @@ impl Microcred {
             });
             // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
             // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (the README explains the trade-off).
-            let mut entries = vec![self.status_entry(revocation, StatusPurpose::Revocation)];
-            entries.extend(suspension.map(|slot| self.status_entry(slot, StatusPurpose::Suspension)));
-            unsigned.credential_status =
-                Some(if entries.len() == 1 { entries.remove(0) } else { serde_json::Value::Array(entries) });
+            unsigned.credential_status = Some(self.status_entries(revocation, suspension));
             let key = self.signing_key(&issuer).await?;
             let options = ProofOptions {
                 cryptosuite: Cryptosuite::EddsaRdfc2022,
@@ -561,7 +560,8 @@ impl Microcred {
                 achievement_id: achievement.id,
                 recipient_name: award.name.clone(),
                 recipient_email: award.email.as_str().to_owned(),
-                document: signed.to_value(),
+                document: serde_json::value::to_raw_value(&signed)
+                    .map_err(|e| ValidationErrors::single("credential", e.to_string()))?,
                 issued_at,
                 valid_until: award.valid_until,
                 language: award.language.clone(),
@@ -719,6 +719,53 @@ impl Microcred {
         format!("{}status/{id}", self.public_url)
     }
 
+    /// The `credentialStatus` of a credential: one entry object (what Open Badges 3.0 allows), or an array
+    /// with the suspension entry too.
+    fn status_entries(&self, revocation: StatusSlot, suspension: Option<StatusSlot>) -> serde_json::Value {
+        let revocation = self.status_entry(revocation, StatusPurpose::Revocation);
+        match suspension {
+            None => revocation,
+            Some(slot) => {
+                serde_json::Value::Array(vec![revocation, self.status_entry(slot, StatusPurpose::Suspension)])
+            }
+        }
+    }
+
+    /// `n` free, random indexes of the issuer's lists for `purpose` (see [`Self::allocate_status`]), drawn
+    /// against one read of the taken indexes rather than one query each.
+    async fn allocate_statuses(&self, issuer: &Issuer, purpose: StatusPurpose, n: u32) -> Result<Vec<StatusSlot>> {
+        let mut slots = Vec::with_capacity(n as usize);
+        while slots.len() < n as usize {
+            let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+                Some(list) => list,
+                None => self.open_status_list(issuer, purpose).await?,
+            };
+            let want = n - slots.len() as u32;
+            let used = self.store.claim_status_slots(list.id, want).await?;
+            let capacity = list.size / 2;
+            let before = used.saturating_sub(want);
+            if before >= capacity {
+                self.open_status_list(issuer, purpose).await?;
+                continue;
+            }
+            let take = want.min(capacity - before);
+            let mut taken: std::collections::HashSet<u32> =
+                self.store.taken_status_indexes(list.id).await?.into_iter().collect();
+            let mut drawn = 0;
+            while drawn < take {
+                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
+                if taken.insert(index) {
+                    slots.push(StatusSlot { list: list.id, index });
+                    drawn += 1;
+                }
+            }
+            if take < want {
+                self.open_status_list(issuer, purpose).await?;
+            }
+        }
+        Ok(slots)
+    }
+
     /// The `credentialStatus` entry for a slot.
     fn status_entry(&self, slot: StatusSlot, purpose: StatusPurpose) -> serde_json::Value {
         let list = self.status_list_url(slot.list);
@@ -741,7 +788,7 @@ impl Microcred {
                 Some(list) => list,
                 None => self.open_status_list(issuer, purpose).await?,
             };
-            let used = self.store.claim_status_slot(list.id).await?;
+            let used = self.store.claim_status_slots(list.id, 1).await?;
             if used > list.size / 2 {
                 self.open_status_list(issuer, purpose).await?;
                 continue;

@@ -141,8 +141,20 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn status_list(&self, id: StatusListId) -> StoreResult<Option<StatusList>>;
     /// Opens a new status list.
     async fn insert_status_list(&self, list: &StatusList) -> StoreResult<()>;
-    /// Counts one more index handed out from `list`; returns how many have been.
-    async fn claim_status_slot(&self, list: StatusListId) -> StoreResult<u32>;
+    /// Counts `n` more indexes handed out from `list`; returns how many have been.
+    async fn claim_status_slots(&self, list: StatusListId, n: u32) -> StoreResult<u32>;
+    /// Every index of `list` a credential holds.
+    async fn taken_status_indexes(&self, list: StatusListId) -> StoreResult<Vec<u32>>;
+    /// Stores a batch's credentials, their audit entries and (under an `Idempotency-Key`) the batch's
+    /// answer, all in one transaction.
+    async fn insert_batch(
+        &self,
+        credentials: &[IssuedCredential],
+        audits: &[AuditEntry],
+        batch: Option<&BatchRecord>,
+    ) -> StoreResult<()>;
+    /// The batch an issuer sent under an `Idempotency-Key`.
+    async fn batch_by_idempotency_key(&self, issuer: IssuerId, key: &str) -> StoreResult<Option<BatchRecord>>;
     /// Whether a credential already holds `index` of `list`.
     async fn status_slot_taken(&self, list: StatusListId, index: u32) -> StoreResult<bool>;
     /// Sets (`Some(reason)`) or clears (`None`) a credential's revocation or suspension, and bumps the
@@ -192,6 +204,23 @@ pub struct CredentialFilter {
     pub after: Option<(OffsetDateTime, CredentialId)>,
     /// Most rows returned.
     pub limit: u32,
+}
+
+/// A batch sent with an `Idempotency-Key`, and the answer it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// Identity.
+    pub id: uuid::Uuid,
+    /// Scope of the key.
+    pub issuer_id: IssuerId,
+    /// The key.
+    pub idempotency_key: String,
+    /// SHA-256 of the request.
+    pub request_hash: [u8; 32],
+    /// The JSON answer.
+    pub response: String,
+    /// When.
+    pub created_at: OffsetDateTime,
 }
 
 /// Pool and connection settings common to both backends.

@@ -171,8 +171,9 @@ impl AwardInput {
     }
 }
 
-/// An issued credential as stored.
-#[derive(Debug, Clone, PartialEq)]
+/// An issued credential as stored. The signed document is kept as JSON text: it is stored and served as
+/// issued, and a batch of thousands stays small in memory.
+#[derive(Debug, Clone)]
 pub struct IssuedCredential {
     /// Identity.
     pub id: CredentialId,
@@ -185,7 +186,7 @@ pub struct IssuedCredential {
     /// Learner's e-mail (lower-cased).
     pub recipient_email: String,
     /// The signed credential, exactly as issued.
-    pub document: serde_json::Value,
+    pub document: Box<serde_json::value::RawValue>,
     /// When it was issued.
     pub issued_at: OffsetDateTime,
     /// When it expires.

@@ -1,9 +1,9 @@
 //! Field-level validation errors, reported all at once rather than one per round trip.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One invalid or missing field of an input, with a message a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     /// The field's name as the client wrote it (JSON pointer-like, e.g. `recipient.email`).
     pub field: String,

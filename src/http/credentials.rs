@@ -58,7 +58,7 @@ struct Recipient {
 pub struct CredentialView {
     #[serde(flatten)]
     summary: CredentialSummary,
-    credential: Value,
+    credential: Box<serde_json::value::RawValue>,
 }
 
 fn summary(state: &AppState, c: &IssuedCredential) -> CredentialSummary {
@@ -302,4 +302,55 @@ pub async fn audit(
         Some(_) => return Err(ValidationErrors::single("limit", format!("must be from 1 to {MAX_PAGE}")).into()),
     };
     Ok(Json(state.app.audit_events(&caller, q.after, limit).await?))
+}
+
+/// Options of `POST /api/v1/credentials/batch`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// The achievement of rows that name none.
+    achievement_id: Option<String>,
+    /// Issue the valid rows even if others are invalid (default: all or nothing).
+    partial: Option<bool>,
+}
+
+/// `POST /api/v1/credentials/batch[?achievement_id=&partial=true]` with a JSON array of awards or a CSV file
+/// (`Content-Type: text/csv`). 201 when every row was issued; 200 with per-row results when `partial`
+/// rejected some, or for a retried `Idempotency-Key`; 422 listing every bad row otherwise.
+pub async fn issue_batch(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<crate::service::batch::BatchOutcome>)> {
+    let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let key = idempotency_key(&headers)?;
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{:?}|{:?}|", q.achievement_id, q.partial));
+    let rows = if content_type.starts_with("text/csv") {
+        hasher.update(&body);
+        crate::service::batch::parse_csv(&body)?
+    } else if content_type.starts_with("application/json") {
+        let items: Vec<Value> = serde_json::from_slice(&body)
+            .map_err(|e| ValidationErrors::single("body", format!("expected a JSON array of awards: {e}")))?;
+        hasher.update(serde_json_canonicalizer::to_vec(&items).unwrap_or_default());
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| (i + 1, serde_json::from_value::<AwardInput>(item).map_err(|e| e.to_string())))
+            .collect()
+    } else {
+        return Err(Error::Unsupported("send a JSON array (application/json) or a CSV file (text/csv)".into()));
+    };
+    let request = crate::service::batch::BatchRequest {
+        rows,
+        partial: q.partial.unwrap_or(false),
+        achievement_id: q.achievement_id,
+    };
+    let (outcome, issued) = state.app.issue_batch(&caller, request, key.as_deref(), hasher.finalize().into()).await?;
+    let status = if issued == Issued::Created && outcome.rejected == 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(outcome)))
 }

@@ -210,6 +210,7 @@ impl From<Error> for Problem {
             Error::Conflict(detail) | Error::NotPossible(detail) => Problem::new(Kind::Conflict, detail),
             Error::Unauthorized(detail) => Problem::new(Kind::Unauthorized, detail),
             Error::Forbidden(detail) => Problem::new(Kind::Forbidden, detail),
+            Error::Unsupported(detail) => Problem::new(Kind::UnsupportedMediaType, detail),
             Error::Store(StoreError::Unavailable(ref source)) => {
                 tracing::warn!(error = %source, "database unavailable");
                 Problem::new(Kind::Unavailable, "the database cannot be reached; retry shortly")

@@ -197,32 +197,7 @@ macro_rules! impl_store {
                 audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
-                sqlx::query(
-                    "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
-                     document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
-                     status_list_id, status_index, suspension_list_id, suspension_index) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                )
-                .bind(c.id.0)
-                .bind(c.issuer_id.0)
-                .bind(c.achievement_id.0)
-                .bind(&c.recipient_name)
-                .bind(&c.recipient_email)
-                .bind(c.document.to_string())
-                .bind(c.issued_at)
-                .bind(c.valid_until)
-                .bind(&c.language)
-                .bind(c.allow_duplicate)
-                .bind(&c.idempotency_key)
-                .bind(c.request_hash.map(|h| h.to_vec()))
-                .bind(c.api_key_id.map(|k| k.0))
-                .bind(c.status.map(|s| s.list.0))
-                .bind(c.status.map(|s| i64::from(s.index)))
-                .bind(c.suspension.map(|s| s.list.0))
-                .bind(c.suspension.map(|s| i64::from(s.index)))
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::error)?;
+                insert_credential_row(&mut tx, c).await?;
                 insert_audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(Self::error)
             }
@@ -349,14 +324,92 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn claim_status_slot(&self, list: $crate::domain::status::StatusListId) -> $crate::store::StoreResult<u32> {
+            async fn claim_status_slots(
+                &self,
+                list: $crate::domain::status::StatusListId,
+                n: u32,
+            ) -> $crate::store::StoreResult<u32> {
                 let (used,): (i64,) =
-                    sqlx::query_as("UPDATE status_list SET used = used + 1 WHERE status_list_id = $1 RETURNING used")
+                    sqlx::query_as("UPDATE status_list SET used = used + $2 WHERE status_list_id = $1 RETURNING used")
                         .bind(list.0)
+                        .bind(i64::from(n))
                         .fetch_one(&self.pool)
                         .await
                         .map_err(Self::error)?;
                 Ok(u32::try_from(used).unwrap_or(u32::MAX))
+            }
+
+            async fn taken_status_indexes(
+                &self,
+                list: $crate::domain::status::StatusListId,
+            ) -> $crate::store::StoreResult<Vec<u32>> {
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT status_index FROM credential WHERE status_list_id = $1 \
+                     UNION ALL SELECT suspension_index FROM credential WHERE suspension_list_id = $1",
+                )
+                .bind(list.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(rows.into_iter().filter_map(|(i,)| u32::try_from(i).ok()).collect())
+            }
+
+            async fn insert_batch(
+                &self,
+                credentials: &[$crate::domain::award::IssuedCredential],
+                audits: &[$crate::domain::audit::AuditEntry],
+                batch: Option<&$crate::store::BatchRecord>,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                for c in credentials {
+                    insert_credential_row(&mut tx, c).await?;
+                }
+                for a in audits {
+                    insert_audit(&mut tx, a).await?;
+                }
+                if let Some(b) = batch {
+                    sqlx::query(
+                        "INSERT INTO award_batch (award_batch_id, issuer_id, idempotency_key, request_hash, response, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(b.id)
+                    .bind(b.issuer_id.0)
+                    .bind(&b.idempotency_key)
+                    .bind(&b.request_hash[..])
+                    .bind(&b.response)
+                    .bind(b.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                }
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn batch_by_idempotency_key(
+                &self,
+                issuer: $crate::domain::issuer::IssuerId,
+                key: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::BatchRecord>> {
+                let row: Option<(uuid::Uuid, uuid::Uuid, String, Vec<u8>, String, time::OffsetDateTime)> = sqlx::query_as(
+                    "SELECT award_batch_id, issuer_id, idempotency_key, request_hash, response, created_at FROM award_batch \
+                     WHERE issuer_id = $1 AND idempotency_key = $2",
+                )
+                .bind(issuer.0)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                row.map(|(id, issuer_id, idempotency_key, hash, response, created_at)| {
+                    Ok($crate::store::BatchRecord {
+                        id,
+                        issuer_id: $crate::domain::issuer::IssuerId(issuer_id),
+                        idempotency_key,
+                        request_hash: hash.try_into().map_err(|_| $crate::store::StoreError::Corrupt(format!("batch {id} hash")))?,
+                        response,
+                        created_at,
+                    })
+                })
+                .transpose()
             }
 
             async fn status_slot_taken(
@@ -549,6 +602,39 @@ macro_rules! impl_store {
             .bind(&key.public_key[..])
             .bind(key.created_at)
             .bind(key.retired_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(<$store>::error)?;
+            Ok(())
+        }
+
+        async fn insert_credential_row(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            c: &$crate::domain::award::IssuedCredential,
+        ) -> $crate::store::StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
+                 document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
+                 status_list_id, status_index, suspension_list_id, suspension_index) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            )
+            .bind(c.id.0)
+            .bind(c.issuer_id.0)
+            .bind(c.achievement_id.0)
+            .bind(&c.recipient_name)
+            .bind(&c.recipient_email)
+            .bind(c.document.get())
+            .bind(c.issued_at)
+            .bind(c.valid_until)
+            .bind(&c.language)
+            .bind(c.allow_duplicate)
+            .bind(&c.idempotency_key)
+            .bind(c.request_hash.map(|h| h.to_vec()))
+            .bind(c.api_key_id.map(|k| k.0))
+            .bind(c.status.map(|s| s.list.0))
+            .bind(c.status.map(|s| i64::from(s.index)))
+            .bind(c.suspension.map(|s| s.list.0))
+            .bind(c.suspension.map(|s| i64::from(s.index)))
             .execute(&mut **tx)
             .await
             .map_err(<$store>::error)?;

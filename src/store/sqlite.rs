@@ -57,6 +57,7 @@ impl SqliteStore {
                 "credential.issuer_id, credential.idempotency_key" => "credential_idempotency_key",
                 "credential.achievement_id, credential.recipient_email" => "credential_one_award_per_recipient",
                 "credential.credential_id" => "credential_pkey",
+                "award_batch.issuer_id, award_batch.idempotency_key" => "award_batch_idempotency_key",
                 "credential.status_list_id, credential.status_index" => "credential_status_index_key",
                 "credential.suspension_list_id, credential.suspension_index" => "credential_suspension_index_key",
                 other => other,

@@ -6,6 +6,7 @@
 mod achievements;
 mod api;
 mod awards;
+mod batch;
 mod cli;
 mod credentials;
 mod fastpath;

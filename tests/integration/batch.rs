@@ -1,0 +1,163 @@
+//! Batches of awards over HTTP on SQLite and PostgreSQL: CSV and JSON, all-or-nothing and partial,
+//! idempotent retries, duplicates, limits.
+
+use microcred::domain::api_key::Role;
+use serde_json::{Value, json};
+
+use crate::achievements::micro_credential;
+use crate::support::{Backend, TestApp, assert_problem};
+
+async fn batches(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |s| s.max_batch_bytes = Some(64 * 1024)).await else { return };
+    let admin = app.token(Role::Admin).await;
+    assert_eq!(
+        app.client
+            .post(app.url("/api/v1/issuers"))
+            .bearer_auth(&admin)
+            .json(&json!({"slug": "ucs", "name": "UCS", "country": "BG"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let assessor = app.token_for("ucs", Role::Assessor).await;
+    let achievement: Value = app
+        .client
+        .post(app.url("/api/v1/achievements"))
+        .bearer_auth(&assessor)
+        .json(&micro_credential())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let achievement_id = achievement["id"].as_str().unwrap();
+    let url = app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}"));
+    let csv = |body: &str| {
+        app.client.post(&url).bearer_auth(&assessor).header("content-type", "text/csv").body(body.to_owned())
+    };
+    let count = || async {
+        let page: Value = app
+            .client
+            .get(app.url("/api/v1/credentials?limit=1000"))
+            .bearer_auth(&assessor)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().unwrap().len()
+    };
+
+    // One bad row refuses the whole CSV (semicolons, BOM), naming the row as a spreadsheet shows it.
+    let bad = "\u{feff}name;email;result\nИван Петров;ivan@example.bg;92\nΓιώργος Παπαδόπουλος;not-an-email;88\nLucía García;lucia@example.es;\n";
+    let body = assert_problem(csv(bad).send().await.unwrap(), 422).await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["errors"][0]["field"], "rows[3].recipient.email");
+    assert_eq!(count().await, 0, "nothing was issued");
+
+    // With partial=true the good rows are issued and the bad one reported.
+    let response = app
+        .client
+        .post(format!("{url}&partial=true"))
+        .bearer_auth(&assessor)
+        .header("content-type", "text/csv")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let outcome: Value = response.json().await.unwrap();
+    assert_eq!((outcome["issued"].as_u64(), outcome["rejected"].as_u64()), (Some(2), Some(1)));
+    let rows = outcome["rows"].as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["row"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(rows[1]["status"], "rejected");
+    assert_eq!(rows[0]["status"], "issued");
+    let issued_id = rows[0]["id"].as_str().unwrap();
+    let one: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/credentials/{issued_id}")))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["credential"]["credentialSubject"]["name"], "Иван Петров");
+    assert!(app.app.verify(&one["credential"]).await.unwrap().verified);
+    assert_eq!(count().await, 2);
+
+    // Learners who already hold the achievement, or appear twice, are rejected by row.
+    let body = assert_problem(
+        csv("name,email\nИван,IVAN@example.bg\nAna,ana@example.es\nAna B,ana@example.es\n").send().await.unwrap(),
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["rows[2].recipient.email", "rows[4].recipient.email"]);
+
+    // A JSON batch under an Idempotency-Key: the retry returns the same answer and issues nothing more.
+    let awards = json!([
+        {"achievement_id": achievement_id, "recipient": {"name": "Marco Rossi", "email": "marco@example.it"}},
+        {"achievement_id": achievement_id, "recipient": {"name": "Μαρία", "email": "maria@example.gr"}, "result": "A"}
+    ]);
+    let post = |key: &str, body: &Value| {
+        app.client
+            .post(app.url("/api/v1/credentials/batch"))
+            .bearer_auth(&assessor)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+    };
+    let first = post("batch-1", &awards).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = post("batch-1", &awards).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(count().await, 4);
+    assert_problem(post("batch-1", &json!([awards[0]])).await.unwrap(), 422).await;
+
+    // Limits and formats.
+    assert_problem(
+        app.client
+            .post(&url)
+            .bearer_auth(&assessor)
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+        415,
+    )
+    .await;
+    assert_problem(csv("name,email\n").send().await.unwrap(), 422).await;
+    let big = format!("name,email\n{}", "Someone With A Long Name,someone@example.eu\n".repeat(2000));
+    assert_problem(csv(&big).send().await.unwrap(), 413).await;
+    assert_problem(
+        app.client
+            .post(&url)
+            .header("content-type", "text/csv")
+            .body("name,email\nx,x@example.eu\n")
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    assert_eq!(count().await, 4);
+}
+
+#[tokio::test]
+async fn batches_on_sqlite() {
+    batches(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn batches_on_postgres() {
+    batches(Backend::Postgres).await;
+}
