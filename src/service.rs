@@ -41,6 +41,11 @@ pub struct Microcred {
     keys: KeyStore,
     public_url: Url,
     resolver: Resolver,
+    /// Private keys already read from their files, by key id (rotation makes a new id).
+    signing_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, IssuerSigningKey>>>,
+    /// Per issuer and purpose: the current list and how many more indexes this process may hand out from
+    /// it before counting again (the shared count only decides when to open a new list).
+    status_budget: Arc<std::sync::Mutex<std::collections::HashMap<(IssuerId, StatusPurpose), (StatusList, u32)>>>,
     /// Signed status lists by id, each with the version it was made from.
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
 }
@@ -49,7 +54,15 @@ impl Microcred {
     /// Assembles the application from its parts (resolving other hosts' did:web switched off).
     pub fn new(store: Arc<dyn Store>, keys: KeyStore, public_url: Url) -> Self {
         let resolver = Resolver::new(Arc::clone(&store), false);
-        Self { store, keys, public_url, resolver, status_cache: Arc::default() }
+        Self {
+            store,
+            keys,
+            public_url,
+            resolver,
+            signing_keys: Arc::default(),
+            status_budget: Arc::default(),
+            status_cache: Arc::default(),
+        }
     }
 
     /// Switches resolution of other hosts' `did:web` documents over HTTPS on or off.
@@ -215,7 +228,16 @@ impl Microcred {
                 issuer.slug, issuer.slug
             ))
         })?;
-        Ok(self.keys.load(&issuer.slug, &active.key_id)?)
+        if let Some(key) = self.signing_keys.lock().ok().and_then(|keys| keys.get(&active.key_id).cloned()) {
+            return Ok(key);
+        }
+        // Read once per key: the file check (permissions, that it is the key it claims) runs at the first use
+        // and at start-up.
+        let key = self.keys.load(&issuer.slug, &active.key_id)?;
+        if let Ok(mut keys) = self.signing_keys.lock() {
+            keys.insert(active.key_id.clone(), key.clone());
+        }
+        Ok(key)
     }
 
     /// Start-up check: no key file is readable by others, and every issuer's active key is present and
@@ -783,16 +805,34 @@ impl Microcred {
     /// allocation never slows down as lists fill. The database's unique index guarantees that a race
     /// between replicas cannot hand the same index out twice.
     async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
+        /// Capacity claimed from the shared count at a time, so most awards write nothing for it.
+        const BLOCK: u32 = 16;
         for _ in 0..4 {
-            let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+            let budgeted = self.status_budget.lock().ok().and_then(|mut budget| {
+                let (list, remaining) = budget.get_mut(&(issuer.id, purpose))?;
+                (*remaining > 0).then(|| {
+                    *remaining -= 1;
+                    list.clone()
+                })
+            });
+            let list = match budgeted {
                 Some(list) => list,
-                None => self.open_status_list(issuer, purpose).await?,
+                None => {
+                    let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+                        Some(list) => list,
+                        None => self.open_status_list(issuer, purpose).await?,
+                    };
+                    let used = self.store.claim_status_slots(list.id, BLOCK).await?;
+                    if used > list.size / 2 {
+                        self.open_status_list(issuer, purpose).await?;
+                        continue;
+                    }
+                    if let Ok(mut budget) = self.status_budget.lock() {
+                        budget.insert((issuer.id, purpose), (list.clone(), BLOCK - 1));
+                    }
+                    list
+                }
             };
-            let used = self.store.claim_status_slots(list.id, 1).await?;
-            if used > list.size / 2 {
-                self.open_status_list(issuer, purpose).await?;
-                continue;
-            }
             for _ in 0..64 {
                 let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
                 if !self.store.status_slot_taken(list.id, index).await? {
