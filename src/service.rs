@@ -28,6 +28,9 @@ use crate::vc::model;
 use crate::vc::proof::{self, Cryptosuite, ProofError, ProofOptions};
 use crate::vc::verify::{StatusChecker, StatusFinding, VerificationReport, Verifier, VerifyError};
 
+/// Per issuer and purpose: a status list and the indexes this process may still hand out from it.
+type StatusBudget = std::collections::HashMap<(IssuerId, StatusPurpose), (StatusList, u32)>;
+
 /// The current time, truncated to microseconds so it survives a round trip through either database.
 pub fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
@@ -45,7 +48,7 @@ pub struct Microcred {
     signing_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, IssuerSigningKey>>>,
     /// Per issuer and purpose: the current list and how many more indexes this process may hand out from
     /// it before counting again (the shared count only decides when to open a new list).
-    status_budget: Arc<std::sync::Mutex<std::collections::HashMap<(IssuerId, StatusPurpose), (StatusList, u32)>>>,
+    status_budget: Arc<std::sync::Mutex<StatusBudget>>,
     /// Signed status lists by id, each with the version it was made from.
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
 }
