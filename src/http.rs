@@ -19,6 +19,7 @@ mod extract;
 mod health;
 mod issuers;
 pub mod problem;
+mod vcapi;
 
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
@@ -60,6 +61,10 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/credentials/{id}/reinstate", post(credentials::reinstate))
         .route("/status/{id}", get(credentials::status_list))
         .route("/api/v1/audit", get(credentials::audit))
+        .route("/credentials/issue", post(vcapi::issue))
+        .route("/credentials/verify", post(vcapi::verify))
+        .route("/credentials/status", post(vcapi::status))
+        .route("/status/{id}/publish", post(vcapi::publish))
         .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))
         .fallback(problem::not_found)

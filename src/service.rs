@@ -367,6 +367,39 @@ impl Microcred {
         })
     }
 
+    /// Signs a credential a VC-API client built, for the issuer its `issuer` names (one of ours, which the
+    /// caller must act for). A VCDM 1.1 credential gets the Data Integrity context its proof terms need.
+    pub async fn issue_vc_api(
+        &self,
+        caller: &ApiKey,
+        mut credential: serde_json::Value,
+        suite: Cryptosuite,
+    ) -> Result<serde_json::Value> {
+        let named = match credential.get("issuer") {
+            Some(serde_json::Value::String(id)) => Some(id.clone()),
+            Some(serde_json::Value::Object(map)) => map.get("id").and_then(|v| v.as_str()).map(str::to_owned),
+            _ => None,
+        };
+        let Some(did) = named else {
+            return Err(ValidationErrors::single(
+                "credential.issuer",
+                "is required: the DID of one of this service's issuers",
+            )
+            .into());
+        };
+        let issuer = self.store.issuer_by_did(&did).await?.ok_or_else(|| {
+            ValidationErrors::single("credential.issuer", format!("{did} is not an issuer of this service"))
+        })?;
+        Self::require_issuer(caller, issuer.id)?;
+        if model::version(&credential) == Some(model::Version::V1)
+            && let Some(serde_json::Value::Array(contexts)) = credential.get_mut("@context")
+            && !contexts.iter().any(|c| c.as_str() == Some(crate::vc::contexts::DATA_INTEGRITY_V2))
+        {
+            contexts.push(crate::vc::contexts::DATA_INTEGRITY_V2.into());
+        }
+        self.sign_credential(&issuer.slug, &credential, suite).await
+    }
+
     /// Verifies any credential (ours or another issuer's) and reports every check.
     pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
         let status = OwnStatusLists { app: self };

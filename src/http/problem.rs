@@ -268,11 +268,10 @@ pub async fn describe(Path(slug): Path<String>) -> Result<Json<serde_json::Value
 /// rejections from axum itself), so that every API error is `application/problem+json`.
 pub async fn fill_empty_errors(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // Only bodies nobody chose are replaced: none at all, or axum's plain-text rejections. A JSON body (a
+    // VC-API verification report with its 422) is an answer, not an accident.
+    let plain = response.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
         return response;
     }
     let kind = Kind::from_status(status);

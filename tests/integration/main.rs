@@ -13,4 +13,5 @@ mod fastpath;
 mod status;
 mod store;
 mod support;
+mod vcapi;
 mod vectors;

@@ -1,0 +1,142 @@
+//! The W3C VC-API endpoints, so standard tools and the W3C conformance suites can drive microcred.
+//!
+//! They differ from microcred's own API where VC-API clients expect it: `/credentials/verify` answers 200
+//! only for a credential that verifies and 422 (with a non-empty `errors` list) for one that does not, and
+//! `/credentials/issue` validates the data model and refuses what it cannot sign faithfully.
+//! See <https://w3c-ccg.github.io/vc-api/>.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::Caller;
+use super::extract::{ApiJson, UuidPath};
+use crate::domain::validation::ValidationErrors;
+use crate::error::{Error, Result};
+use crate::vc::proof::Cryptosuite;
+
+/// `POST /credentials/issue` body.
+#[derive(Debug, Deserialize)]
+pub struct IssueRequest {
+    credential: Option<Value>,
+    #[serde(default)]
+    options: Value,
+}
+
+/// `POST /credentials/issue` (assessor or admin of the issuer named in `credential.issuer`): signs a
+/// credential built by the caller → 201 `{verifiableCredential}`. `options.cryptosuite` may ask for
+/// `eddsa-jcs-2022`.
+pub async fn issue(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(request): ApiJson<IssueRequest>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let credential = request.credential.ok_or_else(|| ValidationErrors::single("credential", "is required"))?;
+    let suite = match request.options.get("cryptosuite").and_then(Value::as_str) {
+        None => Cryptosuite::EddsaRdfc2022,
+        Some(name) => name.parse().map_err(|e: String| ValidationErrors::single("options.cryptosuite", e))?,
+    };
+    let signed = state.app.issue_vc_api(&caller, credential, suite).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredential": signed }))))
+}
+
+/// `POST /credentials/verify` body.
+#[derive(Debug, Deserialize)]
+pub struct VerifyRequest {
+    #[serde(rename = "verifiableCredential")]
+    verifiable_credential: Option<Value>,
+}
+
+/// `POST /credentials/verify` (public): 200 with the report when the credential verifies (status
+/// included); 422 with the report and a non-empty `errors` list when it does not; 400 when it could not be
+/// checked.
+pub async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Response {
+    let Some(credential) = request.verifiable_credential.filter(Value::is_object) else {
+        return rejected(StatusCode::BAD_REQUEST, "verifiableCredential must be a credential object");
+    };
+    match state.app.verify(&credential).await {
+        Ok(report) if report.verified => (StatusCode::OK, Json(report)).into_response(),
+        Ok(report) => {
+            let mut body = serde_json::to_value(&report).unwrap_or_default();
+            if report.errors.is_empty() {
+                // A verdict such as "expired" is a failed check; clients need it in `errors`.
+                body["errors"] = json!([{ "type": "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
+                                          "title": "The credential is not valid now", "detail": format!("{:?}", report.outcome) }]);
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        }
+        Err(e) => rejected(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+fn rejected(status: StatusCode, detail: &str) -> Response {
+    let body = json!({
+        "verified": false,
+        "errors": [{ "type": "https://www.w3.org/TR/vc-data-model#PARSING_ERROR", "title": "Could not verify", "detail": detail }],
+    });
+    (status, Json(body)).into_response()
+}
+
+/// `POST /credentials/status` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRequest {
+    credential_id: Option<String>,
+    credential_status: Option<Value>,
+    status: Option<bool>,
+}
+
+/// `POST /credentials/status` (assessor or admin): `{credentialId, credentialStatus: {type,
+/// statusPurpose}, status}` sets (`true`) or clears (`false`) a status of a credential microcred issued.
+/// Revocation cannot be cleared.
+pub async fn status(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(request): ApiJson<StatusRequest>,
+) -> Result<StatusCode> {
+    let mut errors = ValidationErrors::default();
+    let id = request.credential_id.as_deref().and_then(|id| {
+        let uuid = id.rsplit('/').next().and_then(|last| uuid::Uuid::try_parse(last).ok());
+        errors.check("credentialId", uuid.ok_or("must be the id of a credential this service issued"))
+    });
+    let purpose = request.credential_status.as_ref().and_then(|s| s.get("statusPurpose")).and_then(Value::as_str);
+    let purpose = errors.check(
+        "credentialStatus.statusPurpose",
+        match purpose {
+            Some("revocation") => Ok(crate::domain::status::StatusPurpose::Revocation),
+            Some("suspension") => Ok(crate::domain::status::StatusPurpose::Suspension),
+            _ => Err("must be revocation or suspension"),
+        },
+    );
+    let set = errors.check("status", request.status.ok_or("is required (true or false)"));
+    errors.finish(())?;
+    let (Some(id), Some(purpose), Some(set)) = (id, purpose, set) else {
+        return Err(Error::NotPossible("unreachable".into()));
+    };
+    let id = crate::domain::award::CredentialId(id);
+    let reason = "set through the VC-API status endpoint";
+    match (purpose, set) {
+        (crate::domain::status::StatusPurpose::Revocation, true) => state.app.revoke(&caller, id, reason).await?,
+        (crate::domain::status::StatusPurpose::Revocation, false) => {
+            return Err(Error::Conflict("revocation is permanent and cannot be cleared".into()));
+        }
+        (crate::domain::status::StatusPurpose::Suspension, true) => state.app.suspend(&caller, id, reason).await?,
+        (crate::domain::status::StatusPurpose::Suspension, false) => state.app.reinstate(&caller, id).await?,
+    };
+    Ok(StatusCode::OK)
+}
+
+/// `POST /status/{list-id}/publish`: 204 once the list's current state is published — always at once
+/// here, since a list is re-signed on the first request after any change.
+pub async fn publish(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<StatusCode> {
+    state.app.published_status_list(crate::domain::status::StatusListId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,146 @@
+//! The W3C VC-API endpoints as a VC-API client (and the W3C suites) use them.
+
+use microcred::domain::api_key::Role;
+use serde_json::{Value, json};
+
+use crate::achievements::micro_credential;
+use crate::support::{Backend, TestApp};
+
+#[tokio::test]
+async fn issue_validates_and_signs_vcdm_2_and_1_1_and_verify_answers_200_or_422() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let issue = |body: Value| app.client.post(app.url("/credentials/issue")).bearer_auth(&assessor).json(&body).send();
+    let verify = |vc: Value| {
+        app.client
+            .post(app.url("/credentials/verify"))
+            .json(&json!({"verifiableCredential": vc, "options": {"checks": ["proof"]}}))
+            .send()
+    };
+
+    let v2 = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                    "issuer": {"id": did, "name": "Ελληνικό"}, "credentialSubject": {"name": "Иван Петров"}});
+    let response = issue(json!({"credential": v2, "options": {}})).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let signed: Value = response.json().await.unwrap();
+    let vc = signed["verifiableCredential"].clone();
+    assert_eq!(vc["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
+    let ok = verify(vc.clone()).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<Value>().await.unwrap()["verified"], true);
+
+    // VCDM 1.1 gets the Data Integrity context and verifies too.
+    let v1 = json!({"@context": ["https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/examples/v2"],
+                    "type": ["VerifiableCredential"], "issuer": did, "issuanceDate": "2026-01-01T00:00:00Z",
+                    "credentialSubject": {"id": "did:example:learner", "alumniOf": "Example University"}});
+    let response = issue(json!({"credential": v1, "options": {"cryptosuite": "eddsa-jcs-2022"}})).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let vc1 = response.json::<Value>().await.unwrap()["verifiableCredential"].clone();
+    assert_eq!(vc1["@context"][2], "https://w3id.org/security/data-integrity/v2");
+    assert_eq!(verify(vc1).await.unwrap().status(), 200);
+
+    // The issuer refuses what it cannot sign faithfully, with 422 problem details.
+    for bad in [
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": did}),
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential", "Undefined"], "issuer": did, "credentialSubject": {"x": 1}}),
+        json!({"@context": ["https://example.org/first"], "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "x"}}),
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": "did:key:z6MkNotOurs", "credentialSubject": {"name": "x"}}),
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "not a url", "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "x"}}),
+    ] {
+        let response = issue(json!({"credential": bad})).await.unwrap();
+        assert_eq!(response.status(), 422, "{bad}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+    }
+    let other = app
+        .app
+        .create_issuer(
+            microcred::domain::issuer::IssuerInput {
+                slug: Some("other".into()),
+                name: Some("Other".into()),
+                country: Some("IT".into()),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .0;
+    let mut theirs = v2.clone();
+    theirs["issuer"] = json!(other.did);
+    assert_eq!(issue(json!({"credential": theirs})).await.unwrap().status(), 403);
+
+    // Verify: 422 with a non-empty errors list for a bad credential, 400 for something not a credential.
+    let mut tampered = vc.clone();
+    tampered["credentialSubject"]["name"] = json!("Мария");
+    let response = verify(tampered).await.unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(!body["errors"].as_array().unwrap_or_else(|| panic!("{body}")).is_empty());
+    assert_eq!(verify(json!(vc.to_string())).await.unwrap().status(), 400);
+    let peer: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/peer-signed/ob3-did-key-eddsa-rdfc-2022.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(verify(peer).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn status_endpoint_revokes_and_publish_answers_204() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let admin = app.token(Role::Admin).await;
+    let issuer = json!({"slug": "ucs", "name": "UCS", "country": "BG"});
+    assert_eq!(
+        app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&issuer).send().await.unwrap().status(),
+        201
+    );
+    let assessor = app.token_for("ucs", Role::Assessor).await;
+    let achievement: Value = app
+        .client
+        .post(app.url("/api/v1/achievements"))
+        .bearer_auth(&assessor)
+        .json(&micro_credential())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issued: Value = app
+        .client
+        .post(app.url("/api/v1/credentials"))
+        .bearer_auth(&assessor)
+        .json(
+            &json!({"achievement_id": achievement["id"], "recipient": {"name": "Lucía", "email": "lucia@example.es"}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let vc = issued["credential"].clone();
+    let list = vc["credentialStatus"]["statusListCredential"].as_str().unwrap().to_owned();
+    let status =
+        |body: Value| app.client.post(app.url("/credentials/status")).bearer_auth(&assessor).json(&body).send();
+    let revoke = json!({"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": true});
+    assert_eq!(status(revoke.clone()).await.unwrap().status(), 200);
+    assert_eq!(app.client.post(format!("{list}/publish")).bearer_auth(&assessor).send().await.unwrap().status(), 204);
+    let response = app
+        .client
+        .post(app.url("/credentials/verify"))
+        .json(&json!({"verifiableCredential": vc}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422, "revoked credentials do not verify");
+    let mut clear = revoke;
+    clear["status"] = json!(false);
+    assert_eq!(status(clear).await.unwrap().status(), 409, "revocation is permanent");
+    assert_eq!(status(json!({"credentialId": "nope"})).await.unwrap().status(), 422);
+}
