@@ -64,6 +64,7 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/credentials/issue", post(vcapi::issue))
         .route("/credentials/verify", post(vcapi::verify))
         .route("/credentials/status", post(vcapi::status))
+        .route("/presentations/verify", post(vcapi::verify_presentation))
         .route("/status/{id}/publish", post(vcapi::publish))
         .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))

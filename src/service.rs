@@ -400,6 +400,106 @@ impl Microcred {
         self.sign_credential(&issuer.slug, &credential, suite).await
     }
 
+    /// Verifies a verifiable presentation: its data model, its proof (purpose `authentication`, with the
+    /// `challenge` and `domain` the verifier asked for; an unsigned presentation is accepted only when no
+    /// challenge is asked), and every credential in it. Returns the problems found (none: verified).
+    pub async fn verify_presentation(
+        &self,
+        presentation: &serde_json::Value,
+        challenge: Option<&str>,
+        domain: Option<&str>,
+    ) -> Result<Vec<String>, VerifyError> {
+        use serde_json::Value;
+        let Some(vp) = presentation.as_object() else { return Err(VerifyError::NotAnObject) };
+        let mut problems = Vec::new();
+        let contexts: Vec<&Value> = match vp.get("@context") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(other) => vec![other],
+            None => vec![],
+        };
+        match contexts.first().and_then(|c| c.as_str()) {
+            Some(crate::vc::contexts::CREDENTIALS_V2 | crate::vc::contexts::CREDENTIALS_V1) => {}
+            _ => problems.push(format!("the first @context must be {}", crate::vc::contexts::CREDENTIALS_V2)),
+        }
+        if contexts.iter().any(|c| !(c.is_object() || c.as_str().is_some_and(model::is_url))) {
+            problems.push("every @context item must be a URL or a context object".into());
+        }
+        let types: Vec<&str> = match vp.get("type") {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(t)) => vec![t.as_str()],
+            _ => vec![],
+        };
+        if !types.contains(&"VerifiablePresentation") {
+            problems.push("type must include VerifiablePresentation".into());
+        }
+        let credentials: Vec<&Value> = match vp.get("verifiableCredential") {
+            None => vec![],
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(single) => vec![single],
+        };
+        for (i, credential) in credentials.iter().enumerate() {
+            if !credential.is_object() {
+                problems.push(format!("verifiableCredential[{i}] must be a credential object"));
+                continue;
+            }
+            let report = self.verify(credential).await?;
+            if !report.verified {
+                problems.push(format!("verifiableCredential[{i}] does not verify ({:?})", report.outcome));
+            }
+        }
+        let proofs: Vec<&Value> = match vp.get("proof") {
+            None | Some(Value::Null) => vec![],
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(single) => vec![single],
+        };
+        if proofs.is_empty() && challenge.is_some() {
+            problems.push("a challenge was given, so the presentation must be signed".into());
+        }
+        let mut unsecured = presentation.clone();
+        if let Value::Object(map) = &mut unsecured {
+            map.remove("proof");
+        }
+        for (i, proof) in proofs.iter().enumerate() {
+            let Some(proof) = proof.as_object() else {
+                problems.push(format!("proof[{i}] must be an object"));
+                continue;
+            };
+            let field = |name: &str| proof.get(name).and_then(Value::as_str);
+            if field("proofPurpose") != Some("authentication") {
+                problems.push(format!("proof[{i}].proofPurpose must be authentication"));
+            }
+            if let Some(expected) = challenge
+                && field("challenge") != Some(expected)
+            {
+                problems.push(format!("proof[{i}].challenge does not match"));
+            }
+            if let Some(expected) = domain {
+                let matches = match proof.get("domain") {
+                    Some(Value::String(d)) => d == expected,
+                    Some(Value::Array(ds)) => ds.iter().any(|d| d.as_str() == Some(expected)),
+                    _ => false,
+                };
+                if !matches {
+                    problems.push(format!("proof[{i}].domain does not match"));
+                }
+            }
+            let Some(method) = field("verificationMethod") else {
+                problems.push(format!("proof[{i}] has no verificationMethod"));
+                continue;
+            };
+            let key = crate::vc::verify::KeyResolver::resolve(&self.resolver, method).await?;
+            if !key.purposes.iter().any(|p| p == "authentication") {
+                problems.push(format!("key {method} is not listed under authentication"));
+            }
+            match proof::verify_signature(&unsecured, proof, &key.public_key) {
+                Ok(true) => {}
+                Ok(false) => problems.push(format!("proof[{i}]: the signature does not match the presentation")),
+                Err(e) => problems.push(format!("proof[{i}]: {e}")),
+            }
+        }
+        Ok(problems)
+    }
+
     /// Verifies any credential (ours or another issuer's) and reports every check.
     pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
         let status = OwnStatusLists { app: self };

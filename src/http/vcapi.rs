@@ -140,3 +140,38 @@ pub async fn publish(
     state.app.published_status_list(crate::domain::status::StatusListId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /presentations/verify` body.
+#[derive(Debug, Deserialize)]
+pub struct PresentationRequest {
+    #[serde(rename = "verifiablePresentation")]
+    verifiable_presentation: Option<Value>,
+    #[serde(default)]
+    options: Value,
+}
+
+/// `POST /presentations/verify` (public): 200 when the presentation and every credential in it verify,
+/// 422 with the problems otherwise, 400 when it could not be checked.
+pub async fn verify_presentation(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<PresentationRequest>,
+) -> Response {
+    let Some(vp) = request.verifiable_presentation.filter(Value::is_object) else {
+        return rejected(StatusCode::BAD_REQUEST, "verifiablePresentation must be a presentation object");
+    };
+    let challenge = request.options.get("challenge").and_then(Value::as_str);
+    let domain = request.options.get("domain").and_then(Value::as_str);
+    match state.app.verify_presentation(&vp, challenge, domain).await {
+        Ok(problems) if problems.is_empty() => {
+            (StatusCode::OK, Json(json!({ "verified": true, "errors": [], "warnings": [] }))).into_response()
+        }
+        Ok(problems) => {
+            let errors: Vec<Value> = problems
+                .into_iter()
+                .map(|detail| json!({ "type": "https://www.w3.org/TR/vc-data-integrity#PROOF_VERIFICATION_ERROR", "title": "The presentation does not verify", "detail": detail }))
+                .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "verified": false, "errors": errors }))).into_response()
+        }
+        Err(e) => rejected(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}

@@ -144,3 +144,71 @@ async fn status_endpoint_revokes_and_publish_answers_204() {
     assert_eq!(status(clear).await.unwrap().status(), 409, "revocation is permanent");
     assert_eq!(status(json!({"credentialId": "nope"})).await.unwrap().status(), 422);
 }
+
+#[tokio::test]
+async fn presentations_verify_checks_the_holder_proof_challenge_domain_and_each_credential() {
+    use microcred::keys::IssuerSigningKey;
+    use microcred::vc::proof::{self, Cryptosuite};
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let credential = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                            "issuer": did, "credentialSubject": {"name": "Γιώργος"}});
+    let vc: Value = app
+        .client
+        .post(app.url("/credentials/issue"))
+        .bearer_auth(&assessor)
+        .json(&json!({"credential": credential}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let vc = vc["verifiableCredential"].clone();
+
+    // The holder signs a presentation for a given challenge and domain.
+    let holder = IssuerSigningKey::from_seed(&[9; 32]);
+    let holder_did = microcred::domain::did::did_key(&holder.public_key());
+    let vp = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                    "holder": holder_did, "verifiableCredential": [vc]});
+    let sign = |challenge: &str, domain: &str| {
+        let config: serde_json::Map<String, Value> = serde_json::from_value(json!({
+            "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-11-27T10:00:00Z",
+            "verificationMethod": format!("{holder_did}#{}", holder.key_id()), "proofPurpose": "authentication",
+            "challenge": challenge, "domain": domain}))
+        .unwrap();
+        let hash = proof::hash_data(Cryptosuite::EddsaRdfc2022, &vp, &config).unwrap();
+        let mut signed_proof = config.clone();
+        signed_proof.insert("proofValue".into(), proof::encode_proof_value(&holder.sign(&hash)).into());
+        let mut signed = vp.clone();
+        signed["proof"] = Value::Object(signed_proof);
+        signed
+    };
+    let post = |vp: Value, options: Value| {
+        app.client
+            .post(app.url("/presentations/verify"))
+            .json(&json!({"verifiablePresentation": vp, "options": options}))
+            .send()
+    };
+    let options = json!({"challenge": "c-123", "domain": "example.eu"});
+
+    assert_eq!(post(sign("c-123", "example.eu"), options.clone()).await.unwrap().status(), 200);
+    assert_eq!(post(sign("other", "example.eu"), options.clone()).await.unwrap().status(), 422);
+    assert_eq!(post(sign("c-123", "evil.example"), options.clone()).await.unwrap().status(), 422);
+    let mut tampered = sign("c-123", "example.eu");
+    tampered["holder"] = json!("did:example:someone-else");
+    assert_eq!(post(tampered, options.clone()).await.unwrap().status(), 422);
+    // Unsigned presentations pass only when no challenge is asked.
+    assert_eq!(post(vp.clone(), json!({})).await.unwrap().status(), 200);
+    assert_eq!(post(vp.clone(), options.clone()).await.unwrap().status(), 422);
+    // Data model: the base context first, credentials as objects.
+    let mut wrong_context = vp.clone();
+    wrong_context["@context"] =
+        json!(["https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2"]);
+    assert_eq!(post(wrong_context, json!({})).await.unwrap().status(), 422);
+    let mut string_vc = vp.clone();
+    string_vc["verifiableCredential"] = json!(["not a credential"]);
+    assert_eq!(post(string_vc, json!({})).await.unwrap().status(), 422);
+    assert_eq!(post(json!("a string"), json!({})).await.unwrap().status(), 400);
+}
