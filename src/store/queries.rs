@@ -417,8 +417,9 @@ macro_rules! impl_store {
                 list: $crate::domain::status::StatusListId,
                 index: u32,
             ) -> $crate::store::StoreResult<bool> {
-                let found: Option<(i64,)> = sqlx::query_as(
-                    "SELECT 1 FROM credential WHERE (status_list_id = $1 AND status_index = $2) \
+                // Selecting the id, not a literal: `SELECT 1` is INT4 on PostgreSQL and INTEGER on SQLite.
+                let found: Option<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT credential_id FROM credential WHERE (status_list_id = $1 AND status_index = $2) \
                      OR (suspension_list_id = $1 AND suspension_index = $2) LIMIT 1",
                 )
                 .bind(list.0)

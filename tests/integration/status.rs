@@ -109,6 +109,13 @@ async fn revocation(backend: Backend) {
 
     let (set, etag) = s.published_bit(entry).await;
     assert!(!set);
+    // The store sees the slot as taken (the check every new allocation makes), on both databases.
+    let list = microcred::domain::status::StatusListId(
+        uuid::Uuid::try_parse(entry["statusListCredential"].as_str().unwrap().rsplit('/').next().unwrap()).unwrap(),
+    );
+    let index: u32 = entry["statusListIndex"].as_str().unwrap().parse().unwrap();
+    assert!(s.app.app.store().status_slot_taken(list, index).await.unwrap());
+    assert!(!s.app.app.store().status_slot_taken(list, (index + 1) % 131_072).await.unwrap());
     let report = s.app.app.verify(credential).await.unwrap();
     assert_eq!((report.outcome, status_check(&report)), (Outcome::Valid, CheckStatus::Pass));
     // A cached copy revalidates cheaply.
