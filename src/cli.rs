@@ -48,6 +48,8 @@ pub enum Command {
     /// List and rotate issuer signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the OpenAPI 3.1 description of the HTTP API
+    Openapi,
     /// Verify a credential (JSON file) and print the report; exit 0 verified, 1 not verified, 2 could not check
     Verify {
         /// The credential file ("-" for standard input)
@@ -211,6 +213,10 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
         Command::Issuer(command) => issuer(command, &config).await,
         Command::Keys(command) => keys(command, &config).await,
         Command::Verify { file, json } => verify(&file, json, &config).await,
+        Command::Openapi => {
+            let doc = <crate::http::openapi::ApiDoc as utoipa::OpenApi>::openapi();
+            print(&format!("{}\n", doc.to_pretty_json().context("OpenAPI document")?))
+        }
         Command::Sign { issuer, cryptosuite, file } => sign(&issuer, cryptosuite, &file, &config).await,
     }
 }

@@ -18,6 +18,7 @@ mod credentials;
 mod extract;
 mod health;
 mod issuers;
+pub mod openapi;
 pub mod problem;
 mod vcapi;
 
@@ -68,6 +69,8 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/status/{id}/publish", post(vcapi::publish))
         .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::map_response(problem::fill_empty_errors))

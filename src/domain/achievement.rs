@@ -88,7 +88,7 @@ pub enum Supervision {
 }
 
 /// An alignment to a skills framework (ESCO, a national framework…).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlignmentSpec {
     /// Name of the skill or competency.
@@ -180,7 +180,7 @@ pub struct Achievement {
 }
 
 /// The body of `POST /api/v1/achievements` (and, merged over the stored one, of `PATCH`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AchievementInput {
     /// Slug of the awarding issuer: required for admins, implied for assessors.

@@ -25,7 +25,7 @@ impl fmt::Display for CredentialId {
 }
 
 /// The learner, as the assessor names them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientInput {
     /// Full name, in any script.
@@ -37,7 +37,7 @@ pub struct RecipientInput {
 }
 
 /// The body of `POST /api/v1/credentials`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwardInput {
     /// The achievement awarded.

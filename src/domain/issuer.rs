@@ -222,7 +222,7 @@ pub struct Issuer {
 }
 
 /// What a client may send to create an issuer (the JSON body of `POST /api/v1/issuers`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerInput {
     /// See [`Issuer::slug`].

@@ -80,6 +80,7 @@ fn view(state: &AppState, c: IssuedCredential) -> CredentialView {
 
 /// `POST /api/v1/credentials`: 201 with the new credential, or 200 with the earlier one when the request
 /// repeats an `Idempotency-Key`.
+#[utoipa::path(post, operation_id = "credentials_issue", path = "/api/v1/credentials", tag = "awards", security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")), request_body = crate::domain::award::AwardInput, responses((status = 201, description = "Issued", body = serde_json::Value), (status = 200, description = "A retry: the credential issued before", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 409, description = "The learner already holds it (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -126,6 +127,7 @@ pub struct Page {
 pub const MAX_PAGE: u32 = 1000;
 
 /// `GET /api/v1/credentials?achievement_id=&email=&issued_after=&issued_before=&limit=&cursor=`.
+#[utoipa::path(get, operation_id = "credentials_list", path = "/api/v1/credentials", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"), ("email" = Option<String>, Query, description = "Filter"), ("issued_after" = Option<String>, Query, description = "RFC 3339"), ("issued_before" = Option<String>, Query, description = "RFC 3339"), ("limit" = Option<u32>, Query, description = "1 to 1000, default 100"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")), responses((status = 200, description = "{items, next_cursor}", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -179,6 +181,7 @@ fn decode_cursor(cursor: &str) -> Option<(OffsetDateTime, CredentialId)> {
 }
 
 /// `GET /api/v1/credentials/{id}`.
+#[utoipa::path(get, operation_id = "credentials_get", path = "/api/v1/credentials/{id}", tag = "awards", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "One credential", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)")))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -190,6 +193,7 @@ pub async fn get(
 
 /// `GET /credentials/{id}.json` (public, by the unguessable id): the signed credential as a download.
 /// Any other file name is the same 404 as a missing credential.
+#[utoipa::path(get, operation_id = "credentials_public_file", path = "/credentials/{file}", tag = "public", params(("file" = String, Path, description = "<id>.json")), responses((status = 200, description = "The signed credential (application/vc+ld+json)", body = serde_json::Value), (status = 404, description = "Not found (problem+json)")))]
 pub async fn public_file(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
@@ -212,13 +216,14 @@ pub async fn public_file(
 }
 
 /// The body of `/revoke` and `/suspend`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     reason: Option<String>,
 }
 
 /// `POST /api/v1/credentials/{id}/revoke` `{reason}`: permanent.
+#[utoipa::path(post, operation_id = "credentials_revoke", path = "/api/v1/credentials/{id}/revoke", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body = Reason, responses((status = 200, description = "Revoked", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -230,6 +235,7 @@ pub async fn revoke(
 }
 
 /// `POST /api/v1/credentials/{id}/suspend` `{reason}`: 409 for a credential without a suspension entry.
+#[utoipa::path(post, operation_id = "credentials_suspend", path = "/api/v1/credentials/{id}/suspend", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body = Reason, responses((status = 200, description = "Suspended", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 409, description = "No suspension entry (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn suspend(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -241,6 +247,7 @@ pub async fn suspend(
 }
 
 /// `POST /api/v1/credentials/{id}/reinstate`: lifts a suspension.
+#[utoipa::path(post, operation_id = "credentials_reinstate", path = "/api/v1/credentials/{id}/reinstate", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "Reinstated", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 409, description = "Not suspended, or revoked (problem+json)")))]
 pub async fn reinstate(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -252,6 +259,7 @@ pub async fn reinstate(
 
 /// `GET /status/{list-id}`: the signed `BitstringStatusListCredential`, with an `ETag` (the list's version)
 /// and a `Cache-Control` lifetime equal to its `ttl`.
+#[utoipa::path(get, operation_id = "credentials_status_list", path = "/status/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "The signed BitstringStatusListCredential", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found (problem+json)")))]
 pub async fn status_list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -290,6 +298,7 @@ pub struct AuditQuery {
 
 /// `GET /api/v1/audit?after=&limit=` (admin): the audit log, oldest first; page on with `after` = the last
 /// `id` seen. Read-only: nothing in it can be changed through the API.
+#[utoipa::path(get, operation_id = "credentials_audit", path = "/api/v1/audit", tag = "operations", security(("bearer" = [])), params(("after" = Option<i64>, Query, description = "Last id seen"), ("limit" = Option<u32>, Query, description = "1 to 1000")), responses((status = 200, description = "Audit events", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn audit(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -317,6 +326,7 @@ pub struct BatchQuery {
 /// `POST /api/v1/credentials/batch[?achievement_id=&partial=true]` with a JSON array of awards or a CSV file
 /// (`Content-Type: text/csv`). 201 when every row was issued; 200 with per-row results when `partial`
 /// rejected some, or for a retried `Idempotency-Key`; 422 listing every bad row otherwise.
+#[utoipa::path(post, operation_id = "credentials_issue_batch", path = "/api/v1/credentials/batch", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "For rows naming none"), ("partial" = Option<bool>, Query, description = "Issue the valid rows"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")), request_body(content = String, description = "A JSON array of awards, or a CSV file", content_type = "text/csv"), responses((status = 201, description = "All issued", body = serde_json::Value), (status = 200, description = "Partly issued, or a retry", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 413, description = "Too large"), (status = 415, description = "Neither JSON nor CSV"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn issue_batch(
     State(state): State<AppState>,
     Caller(caller): Caller,

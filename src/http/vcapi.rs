@@ -30,6 +30,7 @@ pub struct IssueRequest {
 /// `POST /credentials/issue` (assessor or admin of the issuer named in `credential.issuer`): signs a
 /// credential built by the caller → 201 `{verifiableCredential}`. `options.cryptosuite` may ask for
 /// `eddsa-jcs-2022`.
+#[utoipa::path(post, operation_id = "vcapi_issue", path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 201, description = "{verifiableCredential}", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -54,6 +55,7 @@ pub struct VerifyRequest {
 /// `POST /credentials/verify` (public): 200 with the report when the credential verifies (status
 /// included); 422 with the report and a non-empty `errors` list when it does not; 400 when it could not be
 /// checked.
+#[utoipa::path(post, operation_id = "vcapi_verify", path = "/credentials/verify", tag = "vc-api", request_body = serde_json::Value, responses((status = 200, description = "Verified", body = serde_json::Value), (status = 422, description = "Not verified; errors lists why", body = serde_json::Value), (status = 400, description = "Could not verify", body = serde_json::Value)))]
 pub async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Response {
     let Some(credential) = request.verifiable_credential.filter(Value::is_object) else {
         return rejected(StatusCode::BAD_REQUEST, "verifiableCredential must be a credential object");
@@ -93,6 +95,7 @@ pub struct StatusRequest {
 /// `POST /credentials/status` (assessor or admin): `{credentialId, credentialStatus: {type,
 /// statusPurpose}, status}` sets (`true`) or clears (`false`) a status of a credential microcred issued.
 /// Revocation cannot be cleared.
+#[utoipa::path(post, operation_id = "vcapi_status", path = "/credentials/status", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 200, description = "Changed"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 409, description = "Revocation cannot be cleared"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
 pub async fn status(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -132,6 +135,7 @@ pub async fn status(
 
 /// `POST /status/{list-id}/publish`: 204 once the list's current state is published — always at once
 /// here, since a list is re-signed on the first request after any change.
+#[utoipa::path(post, operation_id = "vcapi_publish", path = "/status/{id}/publish", tag = "vc-api", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 204, description = "Published"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)")))]
 pub async fn publish(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -152,6 +156,7 @@ pub struct PresentationRequest {
 
 /// `POST /presentations/verify` (public): 200 when the presentation and every credential in it verify,
 /// 422 with the problems otherwise, 400 when it could not be checked.
+#[utoipa::path(post, operation_id = "vcapi_verify_presentation", path = "/presentations/verify", tag = "vc-api", request_body = serde_json::Value, responses((status = 200, description = "Verified", body = serde_json::Value), (status = 422, description = "Not verified", body = serde_json::Value), (status = 400, description = "Could not verify", body = serde_json::Value)))]
 pub async fn verify_presentation(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PresentationRequest>,
