@@ -36,6 +36,7 @@ use super::{achievements, credentials, health, issuers, problem, vcapi};
         (name = "operations", description = "Health, audit, documentation")
     )
 )]
+#[derive(Debug)]
 pub struct ApiDoc;
 
 struct BearerAuth;
