@@ -4,29 +4,11 @@ use microcred::domain::api_key::Role;
 use microcred::vc::credential::IdentityObject;
 use serde_json::{Value, json};
 
-use crate::achievements::micro_credential;
 use crate::support::{Backend, TestApp, assert_problem};
 
 async fn awards(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    let admin = app.token(Role::Admin).await;
-    let created = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin)
-        .json(&json!({"slug": "ucs", "name": "Universal Certification Solutions", "country": "BG", "url": "https://ucs.example.eu"}))
-        .send().await.unwrap();
-    assert_eq!(created.status(), 201);
-    let assessor = app.token_for("ucs", Role::Assessor).await;
-    let achievement: Value = app
-        .client
-        .post(app.url("/api/v1/achievements"))
-        .bearer_auth(&assessor)
-        .json(&micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let achievement_id = achievement["id"].as_str().unwrap().to_owned();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
     let url = app.url("/api/v1/credentials");
     let award = json!({"achievement_id": achievement_id, "recipient": {"name": "Иван Петров", "email": "Ivan@Example.bg"}, "result": "92"});
 

@@ -1,39 +1,14 @@
 //! Batches of awards over HTTP on SQLite and PostgreSQL: CSV and JSON, all-or-nothing and partial,
 //! idempotent retries, duplicates, limits.
 
-use microcred::domain::api_key::Role;
 use serde_json::{Value, json};
 
-use crate::achievements::micro_credential;
 use crate::support::{Backend, TestApp, assert_problem};
 
 async fn batches(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |s| s.max_batch_bytes = Some(64 * 1024)).await else { return };
-    let admin = app.token(Role::Admin).await;
-    assert_eq!(
-        app.client
-            .post(app.url("/api/v1/issuers"))
-            .bearer_auth(&admin)
-            .json(&json!({"slug": "ucs", "name": "UCS", "country": "BG"}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
-    let assessor = app.token_for("ucs", Role::Assessor).await;
-    let achievement: Value = app
-        .client
-        .post(app.url("/api/v1/achievements"))
-        .bearer_auth(&assessor)
-        .json(&micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let achievement_id = achievement["id"].as_str().unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let achievement_id = achievement_id.as_str();
     let url = app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}"));
     let csv = |body: &str| {
         app.client.post(&url).bearer_auth(&assessor).header("content-type", "text/csv").body(body.to_owned())

@@ -8,7 +8,6 @@ use microcred::domain::status::{bit, decode_list};
 use microcred::vc::verify::{CheckStatus, Outcome};
 use serde_json::{Value, json};
 
-use crate::achievements::micro_credential;
 use crate::support::{Backend, TestApp, assert_problem};
 
 struct Setup {
@@ -19,29 +18,8 @@ struct Setup {
 
 async fn setup(backend: Backend, suspension: bool) -> Option<Setup> {
     let app = TestApp::spawn(backend).await?;
-    let admin = app.token(Role::Admin).await;
-    let created = app
-        .client
-        .post(app.url("/api/v1/issuers"))
-        .bearer_auth(&admin)
-        .json(&json!({"slug": "ucs", "name": "UCS", "country": "BG", "suspension_enabled": suspension}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let assessor = app.token_for("ucs", Role::Assessor).await;
-    let achievement: Value = app
-        .client
-        .post(app.url("/api/v1/achievements"))
-        .bearer_auth(&assessor)
-        .json(&micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Some(Setup { achievement_id: achievement["id"].as_str().unwrap().to_owned(), app, assessor })
+    let (assessor, achievement_id) = app.issuer_with_achievement(suspension).await;
+    Some(Setup { app, assessor, achievement_id })
 }
 
 impl Setup {

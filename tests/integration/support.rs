@@ -149,6 +149,29 @@ impl TestApp {
         self.app.create_api_key(&slug, role, "test").await.unwrap().1.reveal()
     }
 
+    /// Through the API: an issuer `ucs` (country BG, suspension as asked), an assessor token for it, and a
+    /// micro-credential achievement of its catalogue. Returns `(assessor token, achievement id)`.
+    pub async fn issuer_with_achievement(&self, suspension: bool) -> (String, String) {
+        let admin = self.token(Role::Admin).await;
+        let issuer = serde_json::json!({"slug": "ucs", "name": "Universal Certification Solutions", "country": "BG",
+                                        "url": "https://ucs.example.eu", "suspension_enabled": suspension});
+        let created =
+            self.client.post(self.url("/api/v1/issuers")).bearer_auth(&admin).json(&issuer).send().await.unwrap();
+        assert_eq!(created.status(), 201);
+        let assessor = self.token_for("ucs", Role::Assessor).await;
+        let response = self
+            .client
+            .post(self.url("/api/v1/achievements"))
+            .bearer_auth(&assessor)
+            .json(&crate::achievements::micro_credential())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let achievement: serde_json::Value = response.json().await.unwrap();
+        (assessor, achievement["id"].as_str().unwrap().to_owned())
+    }
+
     /// The keys folder.
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.path().join("keys")

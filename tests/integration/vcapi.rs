@@ -3,7 +3,6 @@
 use microcred::domain::api_key::Role;
 use serde_json::{Value, json};
 
-use crate::achievements::micro_credential;
 use crate::support::{Backend, TestApp};
 
 #[tokio::test]
@@ -93,31 +92,12 @@ async fn issue_validates_and_signs_vcdm_2_and_1_1_and_verify_answers_200_or_422(
 #[tokio::test]
 async fn status_endpoint_revokes_and_publish_answers_204() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let admin = app.token(Role::Admin).await;
-    let issuer = json!({"slug": "ucs", "name": "UCS", "country": "BG"});
-    assert_eq!(
-        app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&issuer).send().await.unwrap().status(),
-        201
-    );
-    let assessor = app.token_for("ucs", Role::Assessor).await;
-    let achievement: Value = app
-        .client
-        .post(app.url("/api/v1/achievements"))
-        .bearer_auth(&assessor)
-        .json(&micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
     let issued: Value = app
         .client
         .post(app.url("/api/v1/credentials"))
         .bearer_auth(&assessor)
-        .json(
-            &json!({"achievement_id": achievement["id"], "recipient": {"name": "Lucía", "email": "lucia@example.es"}}),
-        )
+        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "lucia@example.es"}}))
         .send()
         .await
         .unwrap()
