@@ -258,3 +258,33 @@ async fn the_openapi_document_describes_routes_that_exist() {
     let docs = app.client.get(app.url("/docs")).send().await.unwrap().text().await.unwrap();
     assert!(docs.contains("/api/v1/credentials/batch"), "{docs}");
 }
+
+#[tokio::test]
+async fn every_secured_operation_refuses_missing_malformed_and_revoked_tokens_with_401() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let revoked = app.token(Role::Admin).await;
+    app.app.revoke_api_key(microcred::domain::api_key::ApiToken::parse(&revoked).unwrap().id()).await.unwrap();
+    let doc: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{id}", &id).replace("{slug}", "default");
+        for (method, operation) in item.as_object().unwrap() {
+            if operation.get("security").is_none() {
+                continue;
+            }
+            for token in [None, Some("mc_not_a_token"), Some(revoked.as_str())] {
+                let mut request = app.client.request(method.to_uppercase().parse().unwrap(), app.url(&concrete));
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                let response = request.header("content-type", "application/json").body("{}").send().await.unwrap();
+                assert_eq!(response.status(), 401, "{method} {path} with {token:?}");
+                assert_problem(response, 401).await;
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3 * 17, "{checked}");
+    assert!(app.app.api_keys().await.unwrap().len() == 1, "nothing was created");
+}
