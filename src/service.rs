@@ -222,6 +222,25 @@ impl Microcred {
         Ok(new_key)
     }
 
+    /// The issuer's active key and the options of an `assertionMethod` proof made with it now (`created`).
+    async fn assertion_signer(
+        &self,
+        issuer: &Issuer,
+        cryptosuite: Cryptosuite,
+        created: OffsetDateTime,
+    ) -> Result<(IssuerSigningKey, ProofOptions)> {
+        let key = self.signing_key(issuer).await?;
+        let options = ProofOptions {
+            cryptosuite,
+            verification_method: format!("{}#{}", issuer.did, key.key_id()),
+            proof_purpose: "assertionMethod".into(),
+            created,
+            id: None,
+            previous_proof: None,
+        };
+        Ok((key, options))
+    }
+
     /// The issuer's active signing key, loaded from its file.
     pub async fn signing_key(&self, issuer: &Issuer) -> Result<IssuerSigningKey> {
         let keys = self.store.issuer_keys(issuer.id).await?;
@@ -345,15 +364,7 @@ impl Microcred {
             errors.add("proof", "the credential is already signed");
         }
         errors.finish(())?;
-        let key = self.signing_key(&issuer).await?;
-        let options = ProofOptions {
-            cryptosuite: suite,
-            verification_method: format!("{}#{}", issuer.did, key.key_id()),
-            proof_purpose: "assertionMethod".into(),
-            created: now(),
-            id: None,
-            previous_proof: None,
-        };
+        let (key, options) = self.assertion_signer(&issuer, suite, now()).await?;
         proof::secure(credential, &options, &key).map_err(|e| match e {
             ProofError::Canon(CanonError::UndefinedTerms(terms)) => ValidationErrors::single(
                 "credential",
@@ -698,15 +709,7 @@ impl Microcred {
             // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
             // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (the README explains the trade-off).
             unsigned.credential_status = Some(self.status_entries(revocation, suspension));
-            let key = self.signing_key(&issuer).await?;
-            let options = ProofOptions {
-                cryptosuite: Cryptosuite::EddsaRdfc2022,
-                verification_method: format!("{}#{}", issuer.did, key.key_id()),
-                proof_purpose: "assertionMethod".into(),
-                created: issued_at,
-                id: None,
-                previous_proof: None,
-            };
+            let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             // Signing is CPU work (about 0.2 ms): keep it off the async workers.
             let signed = tokio::task::spawn_blocking(move || proof::sign_credential(&unsigned, &options, &key))
                 .await
@@ -1087,15 +1090,7 @@ impl Microcred {
                 "ttl": STATUS_TTL_MS,
             },
         });
-        let key = self.signing_key(&issuer).await?;
-        let options = ProofOptions {
-            cryptosuite: Cryptosuite::EddsaRdfc2022,
-            verification_method: format!("{}#{}", issuer.did, key.key_id()),
-            proof_purpose: "assertionMethod".into(),
-            created: now(),
-            id: None,
-            previous_proof: None,
-        };
+        let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
         let credential = tokio::task::spawn_blocking(move || proof::secure(&unsigned, &options, &key))
             .await
             .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?

@@ -279,15 +279,7 @@ impl Microcred {
             } else {
                 None
             };
-            let key = self.signing_key(issuer).await?;
-            let options = ProofOptions {
-                cryptosuite: Cryptosuite::EddsaRdfc2022,
-                verification_method: format!("{}#{}", issuer.did, key.key_id()),
-                proof_purpose: "assertionMethod".into(),
-                created: issued_at,
-                id: None,
-                previous_proof: None,
-            };
+            let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             let mut unsigned = Vec::with_capacity(rows.len());
             for (i, v) in rows.iter().enumerate() {
                 let id = CredentialId(Uuid::new_v4());
