@@ -51,6 +51,7 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/achievements", get(achievements::list).post(achievements::create))
         .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
         .route("/achievements/{id}", get(achievements::public))
+        .route("/contexts/microcredential/v1", get(achievements::extension_context))
         .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
         .route(
             "/api/v1/credentials/batch",

@@ -408,7 +408,87 @@ impl Microcred {
         {
             contexts.push(crate::vc::contexts::DATA_INTEGRITY_V2.into());
         }
-        self.sign_credential(&issuer.slug, &credential, suite).await
+        // A VCDM 2.0 credential without a status of its own gets the issuer's revocation (and, where enabled,
+        // suspension) entry, like an award; VCDM 1.1 has no term for a BitstringStatusListEntry.
+        let add_status =
+            credential.get("credentialStatus").is_none() && model::version(&credential) == Some(model::Version::V2);
+        let external_id = credential.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        for _attempt in 0..3 {
+            let id = CredentialId(Uuid::new_v4());
+            let mut document = credential.clone();
+            let (revocation, suspension) = if add_status {
+                let revocation = self.allocate_status(&issuer, StatusPurpose::Revocation).await?;
+                let suspension = match issuer.suspension_enabled {
+                    true => Some(self.allocate_status(&issuer, StatusPurpose::Suspension).await?),
+                    false => None,
+                };
+                if let Some(map) = document.as_object_mut() {
+                    map.insert("credentialStatus".into(), self.status_entries(revocation, suspension));
+                }
+                (Some(revocation), suspension)
+            } else {
+                (None, None)
+            };
+            let signed = self.sign_credential(&issuer.slug, &document, suite).await?;
+            let issued_at = now();
+            let row = IssuedCredential {
+                id,
+                issuer_id: issuer.id,
+                achievement_id: None,
+                recipient_name: None,
+                recipient_email: None,
+                external_id: external_id.clone(),
+                document: serde_json::value::to_raw_value(&signed)
+                    .map_err(|e| ValidationErrors::single("credential", e.to_string()))?,
+                issued_at,
+                valid_until: signed
+                    .get("validUntil")
+                    .or_else(|| signed.get("expirationDate"))
+                    .and_then(|v| v.as_str())
+                    .and_then(model::parse_date_time_stamp),
+                language: None,
+                allow_duplicate: false,
+                idempotency_key: None,
+                request_hash: None,
+                api_key_id: Some(caller.id),
+                status: revocation,
+                suspension,
+                revoked_at: None,
+                revocation_reason: None,
+                suspended_at: None,
+                suspension_reason: None,
+            };
+            let subject = external_id.clone().unwrap_or_else(|| id.to_string());
+            match self
+                .store
+                .insert_credential(&row, &audit(Some(caller), Some(issuer.id), "credential.issue", &subject, None))
+                .await
+            {
+                Ok(()) => return Ok(signed),
+                Err(StoreError::Conflict { constraint })
+                    if constraint.starts_with("credential_status_index")
+                        || constraint.starts_with("credential_suspension_index") => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Conflict("status-list indexes were taken concurrently three times; retry the request".into()))
+    }
+
+    /// The credential a VC-API caller names in `/credentials/status`: by its public URL (awards) or by the
+    /// `id` it was issued with through `/credentials/issue` (the newest, if that id was used more than once).
+    pub async fn credential_for_status(&self, caller: &ApiKey, credential_id: &str) -> Result<CredentialId> {
+        let own = credential_id
+            .strip_prefix(self.public_url.as_str())
+            .and_then(|rest| rest.strip_prefix("credentials/"))
+            .and_then(|rest| Uuid::try_parse(rest).ok());
+        if let Some(uuid) = own {
+            return Ok(CredentialId(uuid));
+        }
+        let scope = (caller.role != Role::Admin).then_some(caller.issuer_id);
+        self.store
+            .credential_by_external_id(credential_id, scope)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "credential", id: credential_id.to_owned() })
     }
 
     /// Verifies a verifiable presentation: its data model, its proof (purpose `authentication`, with the
@@ -718,9 +798,10 @@ impl Microcred {
             let credential = IssuedCredential {
                 id,
                 issuer_id: issuer.id,
-                achievement_id: achievement.id,
-                recipient_name: award.name.clone(),
-                recipient_email: award.email.as_str().to_owned(),
+                achievement_id: Some(achievement.id),
+                recipient_name: Some(award.name.clone()),
+                recipient_email: Some(award.email.as_str().to_owned()),
+                external_id: None,
                 document: serde_json::value::to_raw_value(&signed)
                     .map_err(|e| ValidationErrors::single("credential", e.to_string()))?,
                 issued_at,
@@ -765,7 +846,7 @@ impl Microcred {
                     };
                 }
                 Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
-                    let held = self.store.credentials_of_recipient(achievement.id, &credential.recipient_email).await?;
+                    let held = self.store.credentials_of_recipient(achievement.id, award.email.as_str()).await?;
                     return Err(held.first().map_or_else(
                         || Error::Conflict("this learner already holds this achievement".into()),
                         |first| duplicate(*first),

@@ -129,6 +129,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The credential an issuer issued under an `Idempotency-Key`.
     async fn credential_by_idempotency_key(&self, issuer: IssuerId, key: &str)
     -> StoreResult<Option<IssuedCredential>>;
+    /// The newest credential issued through the VC-API with this `id`, of `issuer` when given.
+    async fn credential_by_external_id(
+        &self,
+        external_id: &str,
+        issuer: Option<IssuerId>,
+    ) -> StoreResult<Option<CredentialId>>;
     /// Credentials of one achievement held by one recipient (e-mail lower-cased), oldest first.
     async fn credentials_of_recipient(&self, achievement: AchievementId, email: &str)
     -> StoreResult<Vec<CredentialId>>;
@@ -371,9 +377,9 @@ mod rows {
     pub(super) struct CredentialRow {
         credential_id: Uuid,
         issuer_id: Uuid,
-        achievement_id: Uuid,
-        recipient_name: String,
-        recipient_email: String,
+        achievement_id: Option<Uuid>,
+        recipient_name: Option<String>,
+        recipient_email: Option<String>,
         document: String,
         issued_at: OffsetDateTime,
         valid_until: Option<OffsetDateTime>,
@@ -390,6 +396,7 @@ mod rows {
         suspension_index: Option<i64>,
         suspended_at: Option<OffsetDateTime>,
         suspension_reason: Option<String>,
+        external_id: Option<String>,
     }
 
     fn slot(list: Option<Uuid>, index: Option<i64>) -> Option<StatusSlot> {
@@ -452,9 +459,10 @@ mod rows {
             Ok(IssuedCredential {
                 id: CredentialId(id),
                 issuer_id: IssuerId(r.issuer_id),
-                achievement_id: AchievementId(r.achievement_id),
+                achievement_id: r.achievement_id.map(AchievementId),
                 recipient_name: r.recipient_name,
                 recipient_email: r.recipient_email,
+                external_id: r.external_id,
                 document: serde_json::from_str(&r.document)
                     .map_err(|e| StoreError::Corrupt(format!("credential {id}: {e}")))?,
                 issued_at: r.issued_at,

@@ -179,12 +179,14 @@ pub struct IssuedCredential {
     pub id: CredentialId,
     /// The issuer that signed it.
     pub issuer_id: IssuerId,
-    /// The achievement awarded.
-    pub achievement_id: AchievementId,
-    /// Learner's name.
-    pub recipient_name: String,
-    /// Learner's e-mail (lower-cased).
-    pub recipient_email: String,
+    /// The achievement awarded (none for a credential issued through the VC-API).
+    pub achievement_id: Option<AchievementId>,
+    /// Learner's name (awards only).
+    pub recipient_name: Option<String>,
+    /// Learner's e-mail, lower-cased (awards only).
+    pub recipient_email: Option<String>,
+    /// The credential's own `id` when the VC-API caller chose it (awards' ids are their public URL).
+    pub external_id: Option<String>,
     /// The signed credential, exactly as issued.
     pub document: Box<serde_json::value::RawValue>,
     /// When it was issued.

@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -11,7 +12,7 @@ use super::auth::Caller;
 use super::extract::{ApiJson, UuidPath};
 use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
 use crate::error::Result;
-use crate::vc::credential::{self, ob_contexts};
+use crate::vc::credential;
 
 /// An achievement as the API shows it: its content, its issuer's slug and its public URL.
 #[derive(Debug, Serialize)]
@@ -85,9 +86,26 @@ pub async fn patch(
 pub async fn public(State(state): State<AppState>, UuidPath(id): UuidPath) -> Result<Json<Value>> {
     let (achievement, _) = state.app.achievement(AchievementId(id)).await?;
     let ob = credential::Achievement::from_spec(state.app.achievement_url(achievement.id), &achievement.spec);
-    let mut document = serde_json::to_value(ob).unwrap_or(Value::Null);
+    let mut document = serde_json::to_value(&ob).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut document {
-        map.insert("@context".into(), serde_json::to_value(ob_contexts()).unwrap_or(Value::Null));
+        map.insert("@context".into(), Value::Array(ob.contexts()));
     }
     Ok(Json(document))
+}
+
+/// `GET /contexts/microcredential/v1`: microcred's JSON-LD extension context, the terms for the EU
+/// micro-credential elements Open Badges 3.0 lacks. Credentials embed the same definitions inline, so no
+/// verifier needs this document; it is here for people and tools that want to read the vocabulary.
+#[utoipa::path(get, operation_id = "contexts_microcredential", path = "/contexts/microcredential/v1", tag = "public", responses((status = 200, description = "The JSON-LD context (application/ld+json)", body = serde_json::Value)))]
+pub async fn extension_context() -> Response {
+    let document = crate::vc::contexts::bundled(crate::vc::contexts::MICROCRED_V1).unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "application/ld+json"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        document,
+    )
+        .into_response()
 }

@@ -37,8 +37,13 @@ pub struct Links {
 #[derive(Debug, Serialize)]
 pub struct CredentialSummary {
     id: CredentialId,
-    achievement_id: AchievementId,
-    recipient: Recipient,
+    /// `null` for a credential issued through the VC-API.
+    achievement_id: Option<AchievementId>,
+    /// `null` for a credential issued through the VC-API.
+    recipient: Option<Recipient>,
+    /// The credential's own `id`, when a VC-API caller chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
     status: &'static str,
     #[serde(with = "time::serde::rfc3339")]
     issued_at: OffsetDateTime,
@@ -66,7 +71,12 @@ fn summary(state: &AppState, c: &IssuedCredential) -> CredentialSummary {
     CredentialSummary {
         id: c.id,
         achievement_id: c.achievement_id,
-        recipient: Recipient { name: c.recipient_name.clone(), email: c.recipient_email.clone() },
+        recipient: c
+            .recipient_name
+            .clone()
+            .zip(c.recipient_email.clone())
+            .map(|(name, email)| Recipient { name, email }),
+        external_id: c.external_id.clone(),
         status: c.status(),
         issued_at: c.issued_at,
         valid_until: c.valid_until,

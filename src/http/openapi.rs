@@ -21,7 +21,7 @@ use super::{achievements, credentials, health, issuers, problem, vcapi};
     paths(
         health::healthz, health::readyz, problem::describe,
         issuers::did_document, issuers::list, issuers::create,
-        achievements::create, achievements::list, achievements::get, achievements::patch, achievements::public,
+        achievements::create, achievements::list, achievements::get, achievements::patch, achievements::public, achievements::extension_context,
         credentials::issue, credentials::issue_batch, credentials::list, credentials::get, credentials::public_file,
         credentials::revoke, credentials::suspend, credentials::reinstate, credentials::status_list, credentials::audit,
         vcapi::issue, vcapi::verify, vcapi::verify_presentation, vcapi::status, vcapi::publish,

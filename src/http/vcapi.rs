@@ -102,10 +102,8 @@ pub async fn status(
     ApiJson(request): ApiJson<StatusRequest>,
 ) -> Result<StatusCode> {
     let mut errors = ValidationErrors::default();
-    let id = request.credential_id.as_deref().and_then(|id| {
-        let uuid = id.rsplit('/').next().and_then(|last| uuid::Uuid::try_parse(last).ok());
-        errors.check("credentialId", uuid.ok_or("must be the id of a credential this service issued"))
-    });
+    let id = errors
+        .check("credentialId", request.credential_id.ok_or("is required: the id of a credential this service issued"));
     let purpose = request.credential_status.as_ref().and_then(|s| s.get("statusPurpose")).and_then(Value::as_str);
     let purpose = errors.check(
         "credentialStatus.statusPurpose",
@@ -120,7 +118,7 @@ pub async fn status(
     let (Some(id), Some(purpose), Some(set)) = (id, purpose, set) else {
         return Err(Error::NotPossible("unreachable".into()));
     };
-    let id = crate::domain::award::CredentialId(id);
+    let id = state.app.credential_for_status(&caller, &id).await?;
     let reason = "set through the VC-API status endpoint";
     match (purpose, set) {
         (crate::domain::status::StatusPurpose::Revocation, true) => state.app.revoke(&caller, id, reason).await?,

@@ -308,9 +308,10 @@ impl Microcred {
                 credentials.push(IssuedCredential {
                     id,
                     issuer_id: issuer.id,
-                    achievement_id: achievements[v.achievement].0.id,
-                    recipient_name: v.award.name.clone(),
-                    recipient_email: v.award.email.as_str().to_owned(),
+                    achievement_id: Some(achievements[v.achievement].0.id),
+                    recipient_name: Some(v.award.name.clone()),
+                    recipient_email: Some(v.award.email.as_str().to_owned()),
+                    external_id: None,
                     document,
                     issued_at,
                     valid_until: v.award.valid_until,

@@ -232,6 +232,23 @@ macro_rules! impl_store {
                 .transpose()
             }
 
+            async fn credential_by_external_id(
+                &self,
+                external_id: &str,
+                issuer: Option<$crate::domain::issuer::IssuerId>,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::award::CredentialId>> {
+                let id: Option<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT credential_id FROM credential WHERE external_id = $1 AND ($2 IS NULL OR issuer_id = $2) \
+                     ORDER BY issued_at DESC LIMIT 1",
+                )
+                .bind(external_id)
+                .bind(issuer.map(|i| i.0))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(id.map(|(id,)| $crate::domain::award::CredentialId(id)))
+            }
+
             async fn credentials_of_recipient(
                 &self,
                 achievement: $crate::domain::achievement::AchievementId,
@@ -616,12 +633,12 @@ macro_rules! impl_store {
             sqlx::query(
                 "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
                  document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
-                 status_list_id, status_index, suspension_list_id, suspension_index) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                 status_list_id, status_index, suspension_list_id, suspension_index, external_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             )
             .bind(c.id.0)
             .bind(c.issuer_id.0)
-            .bind(c.achievement_id.0)
+            .bind(c.achievement_id.map(|a| a.0))
             .bind(&c.recipient_name)
             .bind(&c.recipient_email)
             .bind(c.document.get())
@@ -636,6 +653,7 @@ macro_rules! impl_store {
             .bind(c.status.map(|s| i64::from(s.index)))
             .bind(c.suspension.map(|s| s.list.0))
             .bind(c.suspension.map(|s| i64::from(s.index)))
+            .bind(&c.external_id)
             .execute(&mut **tx)
             .await
             .map_err(<$store>::error)?;

@@ -16,6 +16,25 @@ pub const OB_V3P0_3_0_3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context
 /// Data Integrity v2 context (proof terms for documents without the VCDM 2.0 context).
 pub const DATA_INTEGRITY_V2: &str = "https://w3id.org/security/data-integrity/v2";
 
+/// microcred's extension context for the EU micro-credential elements Open Badges 3.0 has no term for
+/// (`docs/eu-microcredential-mapping.md`). Credentials carry it *inline* (an object in `@context`), so
+/// every verifier understands them without holding or fetching anything; the same document is served at
+/// `/contexts/microcredential/v1` and bundled under this URL, for credentials that name it instead.
+pub const MICROCRED_V1: &str = "https://w3id.org/microcred/v1";
+
+/// The extension context's term definitions (the value of its `@context`), as credentials embed it.
+pub fn microcred_inline() -> &'static serde_json::Value {
+    static INLINE: LazyLock<serde_json::Value> =
+        LazyLock::new(|| parsed(MICROCRED_V1).and_then(|doc| doc.get("@context")).cloned().unwrap_or_default());
+    &INLINE
+}
+
+/// Whether a `@context` entry is one microcred writes itself: a URL, or the inline extension context.
+/// Only documents made of these take the canonicalization fast path.
+pub fn is_own_entry(entry: &serde_json::Value) -> bool {
+    entry.is_string() || entry == microcred_inline()
+}
+
 /// `(URL, document)` for every bundled context.
 static CONTEXTS: &[(&str, &[u8])] = &[
     (CREDENTIALS_V2, include_bytes!("../../contexts/credentials-v2.jsonld")),
@@ -38,6 +57,7 @@ static CONTEXTS: &[(&str, &[u8])] = &[
     ("https://w3id.org/security/multikey/v1", include_bytes!("../../contexts/multikey-v1.jsonld")),
     ("https://www.w3.org/ns/did/v1", include_bytes!("../../contexts/did-v1.jsonld")),
     ("https://www.w3.org/ns/credentials/examples/v2", include_bytes!("../../contexts/credentials-examples-v2.jsonld")),
+    (MICROCRED_V1, include_bytes!("../../contexts/microcredential-v1.jsonld")),
     ("https://w3id.org/citizenship/v4rc1", include_bytes!("../../contexts/citizenship-v4rc1.jsonld")),
 ];
 
@@ -75,6 +95,16 @@ mod tests {
         for url in urls() {
             serde_json::from_slice::<serde_json::Value>(bundled(url).unwrap()).expect(url);
         }
+    }
+
+    #[test]
+    fn the_extension_context_defines_every_eu_term() {
+        let inline = microcred_inline().as_object().unwrap();
+        for term in ["learningOutcome", "workloadHours", "assessmentType", "participationForm", "qualityAssurance"] {
+            assert!(inline[term].as_str().unwrap().starts_with("https://w3id.org/microcred/v1#"), "{term}");
+        }
+        assert!(is_own_entry(&serde_json::Value::Object(inline.clone())));
+        assert!(!is_own_entry(&serde_json::json!({"name": "http://example.org/name"})));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::contexts::{CREDENTIALS_V2, OB_V3P0_3_0_3};
+use super::contexts::{self, CREDENTIALS_V2, OB_V3P0_3_0_3};
 use time::OffsetDateTime;
 
 use super::proof::xsd_date_time;
@@ -25,17 +25,26 @@ use crate::domain::achievement::AchievementSpec;
 use crate::domain::issuer::Issuer;
 
 /// `https://www.w3.org/ns/credentials/v2` then the OB 3.0.3 context, in that order.
-pub fn ob_contexts() -> Vec<String> {
-    vec![CREDENTIALS_V2.to_owned(), OB_V3P0_3_0_3.to_owned()]
+pub fn ob_contexts() -> Vec<Value> {
+    vec![CREDENTIALS_V2.into(), OB_V3P0_3_0_3.into()]
+}
+
+/// [`ob_contexts`] followed by microcred's inline extension context, for achievements that carry EU
+/// micro-credential elements Open Badges 3.0 has no term for.
+pub fn eu_contexts() -> Vec<Value> {
+    let mut contexts = ob_contexts();
+    contexts.push(contexts::microcred_inline().clone());
+    contexts
 }
 
 /// An Open Badges 3.0 credential as microcred writes it (unsigned, or with `proof`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBadgeCredential {
-    /// VC v2 + OB 3.0.3.
+    /// VC v2 + OB 3.0.3 ([`ob_contexts`]), and the inline extension context when the achievement carries
+    /// EU elements beyond OB 3.0 ([`eu_contexts`]).
     #[serde(rename = "@context")]
-    pub context: Vec<String>,
+    pub context: Vec<Value>,
     /// `<public-url>/credentials/<uuid>`.
     pub id: String,
     /// `["VerifiableCredential", "OpenBadgeCredential"]`.
@@ -239,6 +248,70 @@ pub struct Achievement {
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<String>,
+    /// EU micro-credential elements Open Badges 3.0 has no term for (the extension context's terms).
+    #[serde(flatten)]
+    pub eu: EuElements,
+}
+
+/// The EU micro-credential elements (Council Recommendation 2022/C 243/02, Annex I) that Open Badges 3.0
+/// has no term for, written with microcred's extension context (`contexts/microcredential-v1.jsonld`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EuElements {
+    /// Learning outcomes, Annex I (f).
+    #[serde(rename = "learningOutcome", default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_outcome: Vec<String>,
+    /// Notional workload in hours, Annex I (g) (ECTS credits go in `creditsAvailable`).
+    #[serde(rename = "workloadHours", default, skip_serializing_if = "Option::is_none")]
+    pub workload_hours: Option<f64>,
+    /// Type of assessment, Annex I (i).
+    #[serde(rename = "assessmentType", default, skip_serializing_if = "Option::is_none")]
+    pub assessment_type: Option<String>,
+    /// Form of participation, Annex I (j): `online`, `onsite` or `blended`.
+    #[serde(rename = "participationForm", default, skip_serializing_if = "Option::is_none")]
+    pub participation_form: Option<String>,
+    /// Type of quality assurance, Annex I (k).
+    #[serde(rename = "qualityAssurance", default, skip_serializing_if = "Option::is_none")]
+    pub quality_assurance: Option<String>,
+    /// Prerequisites needed to enrol (optional element).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prerequisites: Option<String>,
+    /// Supervision and identity verification during assessment (optional element).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervision: Option<String>,
+    /// The grading scheme results are given in (optional element).
+    #[serde(rename = "gradeScheme", default, skip_serializing_if = "Option::is_none")]
+    pub grade_scheme: Option<String>,
+    /// Integration and stackability options (optional element).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stackability: Option<String>,
+}
+
+/// The JSON string an enum serializes to (its API and credential spelling).
+fn label<T: Serialize>(value: &T) -> Option<String> {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned))
+}
+
+impl EuElements {
+    /// The elements of a catalogue entry.
+    pub fn from_spec(spec: &AchievementSpec) -> Self {
+        Self {
+            learning_outcome: spec.learning_outcomes.clone(),
+            workload_hours: spec.hours,
+            assessment_type: spec.assessment_type.clone(),
+            participation_form: spec.participation.as_ref().and_then(label),
+            quality_assurance: spec.quality_assurance.clone(),
+            prerequisites: spec.prerequisites.clone(),
+            supervision: spec.supervision.as_ref().and_then(label),
+            grade_scheme: spec.grade_scheme.clone(),
+            stackability: spec.stackability.clone(),
+        }
+    }
+
+    /// Whether there is nothing to write (and so no need for the extension context).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Everything a credential says about one award, gathered by the service.
@@ -272,7 +345,7 @@ impl OpenBadgeCredential {
         let issuer = facts.issuer;
         let achievement = Achievement::from_spec(facts.achievement_url.clone(), facts.achievement);
         Self {
-            context: ob_contexts(),
+            context: achievement.contexts(),
             id: facts.id.clone(),
             kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
             issuer: Profile {
@@ -350,7 +423,14 @@ impl Achievement {
             image: spec.image.as_ref().map(|u| Image { id: u.to_string(), kind: "Image".into() }),
             alignment,
             tag: spec.tags.clone(),
+            eu: EuElements::from_spec(spec),
         }
+    }
+
+    /// The `@context` a document holding this achievement needs: [`eu_contexts`] when it carries EU
+    /// elements beyond OB 3.0, else [`ob_contexts`].
+    pub fn contexts(&self) -> Vec<Value> {
+        if self.eu.is_empty() { ob_contexts() } else { eu_contexts() }
     }
 }
 
@@ -405,7 +485,8 @@ impl OpenBadgeCredential {
     /// typed model and serializes back to the same JSON, so nothing outside the model is present. Only such
     /// documents take the canonicalization fast path.
     pub fn is_exact_shape(document: &Value) -> bool {
-        serde_json::from_value::<Self>(document.clone()).is_ok_and(|c| c.to_value() == *document)
+        serde_json::from_value::<Self>(document.clone())
+            .is_ok_and(|c| c.context.iter().all(contexts::is_own_entry) && c.to_value() == *document)
     }
 
     /// Whether the contexts are [`ob_contexts`] and every `type` is the model's standard one, so that
@@ -415,7 +496,7 @@ impl OpenBadgeCredential {
         let is = |kind: &[String], expected: &[&str]| kind.iter().map(String::as_str).eq(expected.iter().copied());
         let subject = &self.credential_subject;
         let achievement = &subject.achievement;
-        self.context == ob_contexts()
+        (self.context == ob_contexts() || self.context == eu_contexts())
             && is(&self.kind, &["VerifiableCredential", "OpenBadgeCredential"])
             && is(&self.issuer.kind, &["Profile"])
             && self.issuer.address.as_ref().is_none_or(|a| is(&a.kind, &["Address"]))
@@ -461,7 +542,7 @@ pub fn learner_name_of(credential: &Value) -> Option<&str> {
 /// set: the reference input of the tests and benchmarks, and an example for integrators.
 pub fn example(issuer_did: &str, base: &str) -> OpenBadgeCredential {
     OpenBadgeCredential {
-        context: ob_contexts(),
+        context: eu_contexts(),
         id: format!("{base}/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a"),
         kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
         issuer: Profile {
@@ -506,6 +587,20 @@ pub fn example(issuer_did: &str, base: &str) -> OpenBadgeCredential {
                     target_framework: Some("ESCO".into()),
                 }],
                 tag: vec!["smart city".into(), "IoT".into()],
+                eu: EuElements {
+                    learning_outcome: vec![
+                        "Explain how urban sensor networks feed a city data platform".into(),
+                        "Описва европейската рамка за оперативна съвместимост".into(),
+                    ],
+                    workload_hours: Some(125.0),
+                    assessment_type: Some("Online exam, proctored".into()),
+                    participation_form: Some("online".into()),
+                    quality_assurance: Some("Internal QA of the Erasmus+ consortium; external review by UCS".into()),
+                    prerequisites: Some("Basic digital skills (DigComp level 3)".into()),
+                    supervision: Some("supervised-with-identity-verification".into()),
+                    grade_scheme: Some("0–100, pass mark 60".into()),
+                    stackability: Some("Stackable towards the Smart City Specialist certificate".into()),
+                },
             },
             credits_earned: Some(5.0),
             result: vec![ResultEntry { kind: vec!["Result".into()], value: Some("92".into()) }],

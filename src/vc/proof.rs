@@ -129,12 +129,13 @@ struct KnownProofConfig {
     #[serde(rename = "proofPurpose")]
     proof_purpose: String,
     #[serde(rename = "@context")]
-    context: Vec<String>,
+    context: Vec<Value>,
 }
 
 fn is_known_proof_config(config: &Value) -> bool {
-    serde_json::from_value::<KnownProofConfig>(config.clone())
-        .is_ok_and(|c| serde_json::to_value(c).is_ok_and(|v| v == *config))
+    serde_json::from_value::<KnownProofConfig>(config.clone()).is_ok_and(|c| {
+        c.context.iter().all(super::contexts::is_own_entry) && serde_json::to_value(c).is_ok_and(|v| v == *config)
+    })
 }
 
 /// `hashData` of the suite: `SHA-256(canonical proof config) || SHA-256(canonical document)`.
@@ -196,7 +197,7 @@ pub fn sign_credential(
             if !signed.has_standard_vocabulary() {
                 fastpath::check_defined(&signed.to_value())?;
             }
-            proof.insert("@context".into(), signed.context.iter().map(|c| Value::String(c.clone())).collect());
+            proof.insert("@context".into(), Value::Array(signed.context.clone()));
             let jcs = |e: serde_json::Error| CanonError::Jcs(e.to_string());
             let config = serde_json_canonicalizer::to_vec(&proof).map_err(jcs)?;
             let document = serde_json_canonicalizer::to_vec(&signed).map_err(jcs)?;

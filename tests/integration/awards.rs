@@ -45,6 +45,23 @@ async fn awards(backend: Backend) {
     let report = app.app.verify(credential).await.unwrap();
     assert!(report.verified, "{report:#?}");
     assert!(microcred::vc::schema::achievement_credential_violations(credential).is_empty());
+    // The EU elements OB 3.0 has no term for are in the credential, defined by the inline extension context
+    // that the service also serves.
+    let achievement = &credential["credentialSubject"]["achievement"];
+    assert_eq!(
+        achievement["learningOutcome"],
+        json!(["Explain urban data platforms", "Progettare servizi digitali per la città"])
+    );
+    assert_eq!(achievement["workloadHours"], 125.0);
+    assert_eq!(achievement["creditsAvailable"], 5.0);
+    assert_eq!(achievement["assessmentType"], "Written exam, proctored online");
+    assert_eq!(achievement["participationForm"], "online");
+    assert_eq!(achievement["qualityAssurance"], "Internal QA of the Erasmus+ consortium, ISO 21001");
+    let served: Value =
+        app.client.get(app.url("/contexts/microcredential/v1")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(credential["@context"][2], served["@context"], "the inline context is the served one");
+    let quads = microcred::vc::canon::rdfc(credential).unwrap();
+    assert!(quads.contains("<https://w3id.org/microcred/v1#participationForm> \"online\""), "{quads}");
 
     // A retry with the same key and the same request (keys in another order) returns the same credential.
     let reordered = json!({"result": "92", "recipient": {"email": "Ivan@Example.bg", "name": "Иван Петров"}, "achievement_id": achievement_id});

@@ -4,8 +4,8 @@
 
 use microcred::vc::canon;
 use microcred::vc::credential::{
-    Achievement, AchievementSubject, Address, Alignment, Criteria, IdentityObject, Image, OpenBadgeCredential, Profile,
-    ResultEntry, ob_contexts,
+    Achievement, AchievementSubject, Address, Alignment, Criteria, EuElements, IdentityObject, Image,
+    OpenBadgeCredential, Profile, ResultEntry, eu_contexts, ob_contexts,
 };
 use microcred::vc::fastpath;
 use microcred::vc::proof::{self, Cryptosuite, ProofOptions};
@@ -51,6 +51,22 @@ prop_compose! {
 }
 
 prop_compose! {
+    fn eu_elements()(
+        learning_outcome in proptest::collection::vec(text(), 0..3),
+        workload_hours in proptest::option::of(prop_oneof![Just(25.0), Just(7.5), 0.0f64..1000.0]),
+        assessment_type in proptest::option::of(text()), participation_form in proptest::option::of(text()),
+        quality_assurance in proptest::option::of(text()), prerequisites in proptest::option::of(text()),
+        supervision in proptest::option::of(text()), grade_scheme in proptest::option::of(text()),
+        stackability in proptest::option::of(text()),
+    ) -> EuElements {
+        EuElements {
+            learning_outcome, workload_hours, assessment_type, participation_form, quality_assurance, prerequisites,
+            supervision, grade_scheme, stackability,
+        }
+    }
+}
+
+prop_compose! {
     fn achievement()(
         id in iri(), name in text(), description in text(), narrative in text(),
         achievement_type in proptest::option::of(prop_oneof![Just("MicroCredential".to_owned()), Just("Badge".to_owned()), text()]),
@@ -59,11 +75,12 @@ prop_compose! {
         image in proptest::option::of(iri()),
         alignment in proptest::collection::vec(alignment(), 0..3),
         tag in proptest::collection::vec(text(), 0..3),
+        eu in prop_oneof![Just(EuElements::default()).boxed(), eu_elements().boxed()],
     ) -> Achievement {
         Achievement {
             id, kind: vec!["Achievement".into()], name, description, criteria: Criteria { narrative },
             achievement_type, credits_available: credits, in_language: language,
-            image: image.map(|id| Image { id, kind: "Image".into() }), alignment, tag,
+            image: image.map(|id| Image { id, kind: "Image".into() }), alignment, tag, eu,
         }
     }
 }
@@ -109,7 +126,7 @@ prop_compose! {
         name in text(), description in proptest::option::of(text()), credential_subject in subject().boxed(),
     ) -> OpenBadgeCredential {
         OpenBadgeCredential {
-            context: ob_contexts(),
+            context: credential_subject.achievement.contexts(),
             id,
             kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
             issuer, valid_from, valid_until, name, description, credential_subject,
@@ -159,10 +176,11 @@ proptest! {
     fn fast_path_equals_general_path_on_proof_configurations(
         created in date(), method in iri(), suite in prop_oneof![Just("eddsa-rdfc-2022"), Just("eddsa-jcs-2022")],
         purpose in prop_oneof![Just("assertionMethod"), Just("authentication"), Just("madeUpPurpose")],
+        contexts in prop_oneof![Just(ob_contexts()), Just(eu_contexts())],
     ) {
         let config = json!({
             "type": "DataIntegrityProof", "cryptosuite": suite, "created": created,
-            "verificationMethod": method, "proofPurpose": purpose, "@context": ob_contexts(),
+            "verificationMethod": method, "proofPurpose": purpose, "@context": contexts,
         });
         prop_assert_eq!(fastpath::rdfc(&config), canon::rdfc(&config));
     }
@@ -191,6 +209,11 @@ fn microcred_credentials_and_proof_configurations_take_the_fast_path() {
     let document = credential.to_value();
     assert!(OpenBadgeCredential::is_exact_shape(&document));
     assert!(fastpath::used(&document));
+    assert_eq!(credential.context, microcred::vc::credential::eu_contexts(), "the example carries EU elements");
+    // Any other inline context is not microcred's shape.
+    let mut foreign = document.clone();
+    foreign["@context"][2] = json!({"learningOutcome": "https://example.org/lo"});
+    assert!(!OpenBadgeCredential::is_exact_shape(&foreign));
     // Equal objects in one array send the document to the bounded general path.
     let mut duplicated = credential.clone();
     duplicated

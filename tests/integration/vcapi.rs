@@ -192,3 +192,77 @@ async fn presentations_verify_checks_the_holder_proof_challenge_domain_and_each_
     assert_eq!(post(string_vc, json!({})).await.unwrap().status(), 422);
     assert_eq!(post(json!("a string"), json!({})).await.unwrap().status(), 400);
 }
+
+/// The Bitstring Status List suite's flow: a VCDM 2.0 credential without status, issued through the VC-API,
+/// gets a `BitstringStatusListEntry`; revoking it by its own `id` sets its bit and verification then fails.
+async fn vc_api_credentials_get_a_status_entry(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let issue = |body: Value| app.client.post(app.url("/credentials/issue")).bearer_auth(&assessor).json(&body).send();
+    let subject = json!({"id": "did:example:ebfeb1f712ebc6f1c276e12ec21", "name": "Γιώργος Παπαδόπουλος"});
+    let unsigned = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:0d0b6a4c-7c55-4a57-9a2e-6cf3b3a3c001",
+                          "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": subject});
+    let mut indexes = std::collections::HashSet::new();
+    let mut vc = Value::Null;
+    // The same `id` twice (the suites reuse fixtures): two credentials, two distinct indexes.
+    for _ in 0..2 {
+        let response = issue(json!({"credential": unsigned})).await.unwrap();
+        assert_eq!(response.status(), 201);
+        vc = response.json::<Value>().await.unwrap()["verifiableCredential"].clone();
+        assert_eq!(vc["credentialSubject"], subject, "the subject is kept as sent");
+        let entry = &vc["credentialStatus"];
+        assert_eq!(entry["type"], "BitstringStatusListEntry");
+        assert_eq!(entry["statusPurpose"], "revocation");
+        let index = entry["statusListIndex"].as_str().expect("a base-10 string");
+        assert!(index.parse::<u32>().unwrap() < 131_072);
+        assert!(indexes.insert(index.to_owned()), "indexes are never shared");
+        assert!(entry["statusListCredential"].as_str().unwrap().starts_with(&app.url("/status/")));
+    }
+    let verify =
+        |vc: Value| app.client.post(app.url("/credentials/verify")).json(&json!({"verifiableCredential": vc})).send();
+    assert_eq!(verify(vc.clone()).await.unwrap().status(), 200);
+
+    let revoke = json!({"credentialId": unsigned["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": true});
+    let response =
+        app.client.post(app.url("/credentials/status")).bearer_auth(&assessor).json(&revoke).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let list_url = vc["credentialStatus"]["statusListCredential"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.client.post(format!("{list_url}/publish")).bearer_auth(&assessor).send().await.unwrap().status(),
+        204
+    );
+    let list: Value = app.client.get(&list_url).send().await.unwrap().json().await.unwrap();
+    let bits =
+        microcred::domain::status::decode_list(list["credentialSubject"]["encodedList"].as_str().unwrap()).unwrap();
+    let index: u32 = vc["credentialStatus"]["statusListIndex"].as_str().unwrap().parse().unwrap();
+    assert_eq!(microcred::domain::status::bit(&bits, index), Some(true), "the revoked credential's bit is set");
+    let response = verify(vc).await.unwrap();
+    assert_eq!(response.status(), 422, "a revoked credential does not verify");
+    assert!(!response.json::<Value>().await.unwrap()["errors"].as_array().unwrap().is_empty());
+
+    // An undefined property in a status entry is refused (JSON-LD safe mode), and a credential that brings
+    // its own status keeps it.
+    let mut own = unsigned.clone();
+    own["credentialStatus"] = json!({"id": "https://example.org/status/1#5", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+                                     "statusListIndex": "5", "statusListCredential": "https://example.org/status/1", "statusEntry": "x"});
+    assert_eq!(issue(json!({"credential": own})).await.unwrap().status(), 422);
+    own["credentialStatus"].as_object_mut().unwrap().remove("statusEntry");
+    let kept: Value = issue(json!({"credential": own})).await.unwrap().json().await.unwrap();
+    assert_eq!(kept["verifiableCredential"]["credentialStatus"], own["credentialStatus"]);
+    // An unknown id: 404 problem details.
+    let unknown = json!({"credentialId": "urn:uuid:00000000-0000-4000-8000-000000000000", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": true});
+    let response =
+        app.client.post(app.url("/credentials/status")).bearer_auth(&assessor).json(&unknown).send().await.unwrap();
+    crate::support::assert_problem(response, 404).await;
+}
+
+#[tokio::test]
+async fn vc_api_credentials_get_a_status_entry_on_sqlite() {
+    vc_api_credentials_get_a_status_entry(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn vc_api_credentials_get_a_status_entry_on_postgres() {
+    vc_api_credentials_get_a_status_entry(Backend::Postgres).await;
+}
