@@ -1134,6 +1134,19 @@ impl Microcred {
         self.issued_credential(id).await
     }
 
+    /// Publishes a list's current state on behalf of its issuer's assessors and admins (VC-API `publish`).
+    /// Lists here are re-signed on the first request after any change, so this only checks access and
+    /// makes sure the signed copy is current.
+    pub async fn publish_status_list(&self, caller: &ApiKey, id: StatusListId) -> Result<()> {
+        let list = self
+            .store
+            .status_list(id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "status list", id: id.to_string() })?;
+        Self::require_issuer(caller, list.issuer_id)?;
+        self.published_status_list(id).await.map(|_| ())
+    }
+
     /// The signed `BitstringStatusListCredential` of a list, regenerated when the list's version changed
     /// (on any replica) and otherwise served from memory, so a change is published at the next request.
     pub async fn published_status_list(&self, id: StatusListId) -> Result<Arc<PublishedList>> {

@@ -136,10 +136,10 @@ pub async fn status(
 #[utoipa::path(post, operation_id = "vcapi_publish", path = "/status/{id}/publish", tag = "vc-api", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 204, description = "Published"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)")))]
 pub async fn publish(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(caller): Caller,
     UuidPath(id): UuidPath,
 ) -> Result<StatusCode> {
-    state.app.published_status_list(crate::domain::status::StatusListId(id)).await?;
+    state.app.publish_status_list(&caller, crate::domain::status::StatusListId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

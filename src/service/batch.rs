@@ -214,7 +214,14 @@ impl Microcred {
                                     achievements.len() - 1
                                 })
                             }
-                            _ => None,
+                            // As for a single award: another issuer's achievement is refused outright (403).
+                            Some(_) => {
+                                return Err(Error::Forbidden(format!(
+                                    "{}: achievement {id} belongs to another issuer",
+                                    prefix("achievement_id")
+                                )));
+                            }
+                            None => None,
                         };
                         by_id.insert(id, index);
                         index
