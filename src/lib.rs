@@ -4,6 +4,8 @@
 //! type `OpenBadgeCredential` (Open Badges 3.0) with a Data Integrity proof; learners download it; employers
 //! verify it. The modules, in the order a request meets them:
 
+/// Learners' downloads: the PDF certificate and the baked badge, and reading them back.
+pub mod certificate;
 /// Command-line interface: every subcommand and how it runs.
 pub mod cli;
 /// Settings from flags, environment and a TOML file.

@@ -1,0 +1,242 @@
+//! Reading a certificate PDF back: the embedded credential, and the printed text (to check that what is
+//! printed is what was signed). Input may be hostile (uploads to `/verify`): nothing here panics, and
+//! sizes are bounded by the caller.
+
+use std::collections::{BTreeMap, HashMap};
+
+use lopdf::{Document, Object};
+
+use super::pdf::ATTACHMENT_NAME;
+
+/// What could not be read from a PDF.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// Not a PDF lopdf can read.
+    #[error("not a readable PDF: {0}")]
+    Unreadable(String),
+    /// A PDF without an embedded credential.
+    #[error(
+        "the PDF has no embedded credential (an attachment named {ATTACHMENT_NAME} or of type application/vc+ld+json)"
+    )]
+    NoCredential,
+}
+
+/// A PDF certificate's embedded credential (raw bytes) and its printed text, line by line.
+#[derive(Debug)]
+pub struct PdfContents {
+    /// The embedded credential file, as embedded.
+    pub credential: Vec<u8>,
+    /// The text drawn on the pages, one entry per text object.
+    pub text: Vec<String>,
+}
+
+/// Reads the embedded credential and the printed text of a PDF.
+pub fn read_pdf(bytes: &[u8]) -> Result<PdfContents, ExtractError> {
+    let doc = Document::load_mem(bytes).map_err(|e| ExtractError::Unreadable(e.to_string()))?;
+    let credential = embedded_credential(&doc).ok_or(ExtractError::NoCredential)?;
+    Ok(PdfContents { credential, text: page_text(&doc) })
+}
+
+fn resolve<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {
+    doc.dereference(object).ok().map(|(_, o)| o)
+}
+
+/// The file of the catalog's `/AF` or `/Names /EmbeddedFiles` named `credential.json`, or the first one of
+/// type `application/vc+ld+json`.
+fn embedded_credential(doc: &Document) -> Option<Vec<u8>> {
+    let catalog = doc.catalog().ok()?;
+    let mut specs: Vec<&Object> = Vec::new();
+    if let Some(Object::Array(af)) = catalog.get(b"AF").ok().and_then(|o| resolve(doc, o)) {
+        specs.extend(af.iter());
+    }
+    let embedded = catalog
+        .get(b"Names")
+        .ok()
+        .and_then(|o| resolve(doc, o))
+        .and_then(|n| n.as_dict().ok())
+        .and_then(|n| n.get(b"EmbeddedFiles").ok())
+        .and_then(|o| resolve(doc, o))
+        .and_then(|o| o.as_dict().ok());
+    if let Some(Ok(Object::Array(names))) = embedded.map(|e| e.get(b"Names")) {
+        specs.extend(names.iter().skip(1).step_by(2));
+    }
+    let files: Vec<(String, Vec<u8>, bool)> = specs
+        .into_iter()
+        .filter_map(|spec| {
+            let spec = resolve(doc, spec)?.as_dict().ok()?;
+            let name = spec
+                .get(b"UF")
+                .or_else(|_| spec.get(b"F"))
+                .ok()
+                .and_then(|o| o.as_str().ok())
+                .map(decode_text_string)
+                .unwrap_or_default();
+            let ef = resolve(doc, spec.get(b"EF").ok()?)?.as_dict().ok()?;
+            let stream = resolve(doc, ef.get(b"F").or_else(|_| ef.get(b"UF")).ok()?)?.as_stream().ok()?;
+            let is_vc =
+                stream.dict.get(b"Subtype").ok().and_then(|s| s.as_name().ok()) == Some(b"application/vc+ld+json");
+            let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+            Some((name, content, is_vc))
+        })
+        .collect();
+    files
+        .iter()
+        .find(|(name, _, _)| name == ATTACHMENT_NAME)
+        .or_else(|| files.iter().find(|(_, _, is_vc)| *is_vc))
+        .map(|(_, content, _)| content.clone())
+}
+
+/// A PDF text string: UTF-16BE with a byte-order mark, or PDFDocEncoding (read as Latin-1).
+fn decode_text_string(bytes: &[u8]) -> String {
+    match bytes.strip_prefix(&[0xFE, 0xFF]) {
+        Some(utf16) => String::from_utf16_lossy(
+            &utf16.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect::<Vec<_>>(),
+        ),
+        None => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// The text shown by `Tj`/`TJ` on every page, decoded through each font's `ToUnicode` map (two-byte codes,
+/// as microcred's Identity-H fonts write them; other fonts are read byte by byte).
+fn page_text(doc: &Document) -> Vec<String> {
+    let mut out = Vec::new();
+    for page in doc.get_pages().into_values() {
+        let fonts: BTreeMap<Vec<u8>, Option<HashMap<u16, String>>> = doc
+            .get_page_fonts(page)
+            .into_iter()
+            .map(|(name, font)| {
+                let map = font
+                    .get(b"ToUnicode")
+                    .ok()
+                    .and_then(|o| resolve(doc, o))
+                    .and_then(|o| o.as_stream().ok())
+                    .and_then(|s| s.decompressed_content().ok().or_else(|| Some(s.content.clone())))
+                    .map(|cmap| parse_to_unicode(&cmap));
+                (name, map)
+            })
+            .collect();
+        let Ok(content) = doc.get_and_decode_page_content(page) else { continue };
+        let mut font: Option<&Option<HashMap<u16, String>>> = None;
+        let mut current = String::new();
+        for op in &content.operations {
+            match op.operator.as_str() {
+                "Tf" => font = op.operands.first().and_then(|n| n.as_name().ok()).and_then(|n| fonts.get(n)),
+                "Tj" | "'" | "\"" => {
+                    if let Some(Object::String(bytes, _)) = op.operands.last() {
+                        current.push_str(&decode_shown(bytes, font));
+                    }
+                }
+                "TJ" => {
+                    for item in op.operands.first().and_then(|a| a.as_array().ok()).into_iter().flatten() {
+                        if let Object::String(bytes, _) = item {
+                            current.push_str(&decode_shown(bytes, font));
+                        }
+                    }
+                }
+                "ET" => out.push(std::mem::take(&mut current)),
+                _ => {}
+            }
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+    }
+    out
+}
+
+fn decode_shown(bytes: &[u8], font: Option<&Option<HashMap<u16, String>>>) -> String {
+    match font {
+        Some(Some(map)) => bytes
+            .chunks(2)
+            .filter_map(|c| map.get(&u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).map(String::as_str))
+            .collect(),
+        _ => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// The `bfchar` and `bfrange` entries of a ToUnicode CMap (PDF 32000-1 §9.10.3). Written here rather than
+/// taken from `adobe-cmap-parser`, which panics on malformed input; this reads only `<hex>` tokens and
+/// ignores anything it does not understand.
+fn parse_to_unicode(cmap: &[u8]) -> HashMap<u16, String> {
+    let text = String::from_utf8_lossy(cmap);
+    let mut map = HashMap::new();
+    let hex = |token: &str| -> Option<Vec<u8>> {
+        let inner = token.strip_prefix('<')?.strip_suffix('>')?;
+        (inner.len() % 2 == 0 && inner.is_ascii())
+            .then(|| (0..inner.len()).step_by(2).map(|i| u8::from_str_radix(&inner[i..i + 2], 16).ok()).collect())?
+    };
+    let code = |bytes: &[u8]| -> Option<u16> {
+        match bytes {
+            [b] => Some(u16::from(*b)),
+            [a, b] => Some(u16::from_be_bytes([*a, *b])),
+            _ => None,
+        }
+    };
+    let unicode = |bytes: &[u8]| {
+        let units: Vec<u16> = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect();
+        String::from_utf16_lossy(&units)
+    };
+    let tokens: Vec<&str> =
+        text.split(|c: char| c.is_whitespace() || c == '[' || c == ']').filter(|t| !t.is_empty()).collect();
+    let mut i = 0;
+    let mut section = "";
+    while i < tokens.len() {
+        match tokens[i] {
+            "beginbfchar" | "beginbfrange" => section = tokens[i],
+            "endbfchar" | "endbfrange" => section = "",
+            _ if section == "beginbfchar" => {
+                if let (Some(src), Some(dst)) =
+                    (hex(tokens[i]).as_deref().and_then(code), tokens.get(i + 1).and_then(|t| hex(t)))
+                {
+                    map.insert(src, unicode(&dst));
+                    i += 1;
+                }
+            }
+            _ if section == "beginbfrange" => {
+                let lo = hex(tokens[i]).as_deref().and_then(code);
+                let hi = tokens.get(i + 1).and_then(|t| hex(t)).as_deref().and_then(code);
+                let dst = tokens.get(i + 2).and_then(|t| hex(t));
+                if let (Some(lo), Some(hi), Some(dst)) = (lo, hi, dst) {
+                    let start = unicode(&dst);
+                    // Bounded: at most 256 codes per range, as the specification requires.
+                    for (offset, src) in (lo..=hi).take(256).enumerate() {
+                        let shifted: String = start
+                            .chars()
+                            .enumerate()
+                            .map(|(k, c)| {
+                                if k + 1 == start.chars().count() {
+                                    char::from_u32(c as u32 + offset as u32).unwrap_or(c)
+                                } else {
+                                    c
+                                }
+                            })
+                            .collect();
+                        map.insert(src, shifted);
+                    }
+                    i += 2;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_unicode_maps_are_read_and_malformed_ones_do_not_panic() {
+        let cmap = b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n2 beginbfchar\r\n<0003> <0418>\n<0004> <03b3>\nendbfchar\r\n1 beginbfrange <0010> <0012> <0041> endbfrange";
+        let map = parse_to_unicode(cmap);
+        assert_eq!(map[&3], "И");
+        assert_eq!(map[&4], "γ");
+        assert_eq!(map[&0x11], "B");
+        for junk in [&b"beginbfchar <0"[..], b"beginbfrange <ffff> <0000> <zz>", b"<<<>>>", &[0xff, 0xfe, 0x00][..]] {
+            let _ = parse_to_unicode(junk);
+        }
+        assert!(matches!(read_pdf(b"%PDF-1.7 nonsense"), Err(ExtractError::Unreadable(_))));
+    }
+}

@@ -1,0 +1,421 @@
+//! The PDF certificate: drawn with printpdf from a template, then finished with lopdf. Finishing embeds
+//! the signed credential as an associated file and writes deterministic metadata, so the same credential
+//! always gives the same bytes.
+//!
+//! Everything is vector: text in embedded, subset Noto Sans (with ToUnicode maps, so it can be copied and
+//! searched), shapes, and the QR code as rectangles.
+
+use std::io::Cursor;
+
+use lopdf::{Dictionary, Object, Stream, StringFormat};
+use printpdf::path::{PaintMode, WindingOrder};
+use printpdf::{
+    Color, CurTransMat, IndirectFontRef, Line, Mm, PdfDocument, PdfLayerReference, Point, Polygon, Rect, Rgb,
+};
+use qrcode::{EcLevel, QrCode};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::facts::Facts;
+use super::i18n::Labels;
+use super::layout::{self, CAP_HEIGHT, LINE_HEIGHT, MM_PER_PT, Metrics, fit, fit_with, wrap};
+use super::template::{Align, Element, FontFace, Template, TextBlock, Valign};
+
+/// The name of the embedded credential file.
+pub const ATTACHMENT_NAME: &str = "credential.json";
+/// Its MIME type.
+pub const ATTACHMENT_MIME: &str = "application/vc+ld+json";
+
+/// Paper the design is printed on (landscape).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Paper {
+    /// ISO A4, 297 × 210 mm.
+    #[default]
+    A4,
+    /// US Letter, 279.4 × 215.9 mm.
+    Letter,
+}
+
+impl Paper {
+    /// Width and height in millimetres, landscape.
+    pub fn size_mm(self) -> (f32, f32) {
+        match self {
+            Self::A4 => (297.0, 210.0),
+            Self::Letter => (279.4, 215.9),
+        }
+    }
+}
+
+/// Why a certificate could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// printpdf refused (a font it could not embed).
+    #[error("could not draw the certificate: {0}")]
+    Draw(String),
+    /// lopdf could not finish the document.
+    #[error("could not finish the certificate: {0}")]
+    Finish(#[from] lopdf::Error),
+}
+
+/// What the PDF's document information says.
+struct Metadata<'a> {
+    title: &'a str,
+    author: &'a str,
+    subject: &'a str,
+    created: OffsetDateTime,
+}
+
+/// Renders the certificate of `credential` (the signed JSON, embedded as is) with `facts` taken from it.
+pub fn render(
+    facts: &Facts,
+    credential: &[u8],
+    template: &Template,
+    labels: &Labels,
+    paper: Paper,
+) -> Result<Vec<u8>, PdfError> {
+    let (page_w, page_h) = paper.size_mm();
+    let title = format!("{} — {}", facts.achievement, facts.learner);
+    let created = facts.valid_from.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let digest = Sha256::digest(credential);
+    let document_id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let (doc, page, layer) = PdfDocument::new(title.as_str(), Mm(page_w), Mm(page_h), "certificate");
+    let doc = doc
+        .with_document_id(document_id.clone())
+        .with_creation_date(created)
+        .with_mod_date(created)
+        .with_metadata_date(created)
+        .with_producer("microcred")
+        .with_creator("microcred");
+    let font = |bytes: &'static [u8]| {
+        doc.add_external_font_with_subsetting(Cursor::new(bytes), true).map_err(|e| PdfError::Draw(e.to_string()))
+    };
+    let fonts = Fonts { regular: font(layout::REGULAR)?, bold: font(layout::BOLD)?, italic: font(layout::ITALIC)? };
+    {
+        let layer = doc.get_page(page).get_layer(layer);
+        // The design space is scaled uniformly onto the paper and centred.
+        let scale = (page_w / template.width_mm).min(page_h / template.height_mm);
+        let dx = (page_w - template.width_mm * scale) / 2.0;
+        let dy = (page_h - template.height_mm * scale) / 2.0;
+        if (scale - 1.0).abs() > f32::EPSILON || dx != 0.0 || dy != 0.0 {
+            layer.set_ctm(CurTransMat::Raw([scale, 0.0, 0.0, scale, dx / MM_PER_PT, dy / MM_PER_PT]));
+        }
+        let canvas = Canvas { layer, fonts: &fonts, template, height: template.height_mm };
+        for element in &template.elements {
+            canvas.draw(element, facts, labels);
+        }
+    }
+    let drawn = doc.save_to_bytes().map_err(|e| PdfError::Draw(e.to_string()))?;
+    finish(
+        &drawn,
+        credential,
+        &Metadata { title: &title, author: &facts.issuer, subject: &facts.achievement, created },
+        &digest,
+    )
+}
+
+struct Fonts {
+    regular: IndirectFontRef,
+    bold: IndirectFontRef,
+    italic: IndirectFontRef,
+}
+
+impl Fonts {
+    fn get(&self, face: FontFace) -> &IndirectFontRef {
+        match face {
+            FontFace::Regular => &self.regular,
+            FontFace::Bold => &self.bold,
+            FontFace::Italic => &self.italic,
+        }
+    }
+}
+
+/// Draws in the template's design space (millimetres from the top left).
+struct Canvas<'a> {
+    layer: PdfLayerReference,
+    fonts: &'a Fonts,
+    template: &'a Template,
+    height: f32,
+}
+
+fn point(x: f32, y: f32) -> (Point, bool) {
+    (Point::new(Mm(x), Mm(y)), false)
+}
+
+impl Canvas<'_> {
+    fn color(&self, name: &str) -> Color {
+        let [r, g, b] = self.template.color(name).unwrap_or([0.0; 3]);
+        Color::Rgb(Rgb::new(r, g, b, None))
+    }
+
+    /// A rectangle given by its top-left corner in design space.
+    fn rect(&self, x: f32, y: f32, w: f32, h: f32, mode: PaintMode) {
+        let bottom = self.height - y - h;
+        self.layer.add_rect(Rect::new(Mm(x), Mm(bottom), Mm(x + w), Mm(bottom + h)).with_mode(mode));
+    }
+
+    fn draw(&self, element: &Element, facts: &Facts, labels: &Labels) {
+        match element {
+            Element::Rect { x, y, w, h, fill, stroke, stroke_width } => {
+                if let Some(fill) = fill {
+                    self.layer.set_fill_color(self.color(fill));
+                    self.rect(*x, *y, *w, *h, PaintMode::Fill);
+                }
+                if let Some(stroke) = stroke {
+                    self.layer.set_outline_color(self.color(stroke));
+                    self.layer.set_outline_thickness(stroke_width.unwrap_or(1.0));
+                    self.rect(*x, *y, *w, *h, PaintMode::Stroke);
+                }
+            }
+            Element::Line { x1, y1, x2, y2, color, width } => {
+                self.layer.set_outline_color(self.color(color));
+                self.layer.set_outline_thickness(*width);
+                self.layer.add_line(Line {
+                    points: vec![point(*x1, self.height - y1), point(*x2, self.height - y2)],
+                    is_closed: false,
+                });
+            }
+            Element::Seal { x, y, r, fill, mark } => self.seal(*x, *y, *r, fill, mark),
+            Element::Text(block) => {
+                let text = facts.fill(&block.text, labels);
+                self.text_block(block, &text);
+            }
+            Element::Facts { x, y, w, h, label_w, size, min_size, label_color, color, rows } => {
+                let rows: Vec<(String, String)> =
+                    rows.iter().filter_map(|key| Some((labels.get(key).to_owned(), facts.row(key, labels)?))).collect();
+                self.facts(&rows, [*x, *y, *w, *h, *label_w], *size, min_size.unwrap_or(*size), label_color, color);
+            }
+            Element::Outcomes { x, y, w, h, size, min_size, color } => {
+                self.outcomes(&facts.learning_outcomes, [*x, *y, *w, *h], *size, min_size.unwrap_or(*size), color);
+            }
+            Element::Qr { x, y, size, color } => {
+                if let Some(url) = &facts.url {
+                    self.qr(url, *x, *y, *size, color);
+                }
+            }
+        }
+    }
+
+    /// One line of text with its baseline at `baseline` (design space).
+    fn line(&self, text: &str, face: FontFace, size: f32, spacing: f32, x: f32, baseline: f32) {
+        self.layer.begin_text_section();
+        self.layer.set_font(self.fonts.get(face), size);
+        self.layer.set_character_spacing(spacing);
+        self.layer.set_text_cursor(Mm(x), Mm(self.height - baseline));
+        self.layer.write_text(text, self.fonts.get(face));
+        self.layer.end_text_section();
+    }
+
+    /// Lines laid out from `top`, aligned in `[x, x + w]`.
+    #[allow(clippy::too_many_arguments)]
+    fn lines(&self, lines: &[String], face: FontFace, size: f32, spacing: f32, x: f32, w: f32, top: f32, align: Align) {
+        let metrics = Metrics::of(face);
+        let line_height = size * LINE_HEIGHT * MM_PER_PT;
+        for (i, line) in lines.iter().enumerate() {
+            // Letter spacing adds after every glyph, the last one included: leave it out of the width.
+            let width = metrics.width_mm(line, size, spacing) - spacing * MM_PER_PT;
+            let left = match align {
+                Align::Left => x,
+                Align::Center => x + (w - width) / 2.0,
+                Align::Right => x + w - width,
+            };
+            let baseline = top + i as f32 * line_height + (line_height + CAP_HEIGHT * size * MM_PER_PT) / 2.0;
+            self.line(line, face, size, spacing, left, baseline);
+        }
+    }
+
+    fn text_block(&self, block: &TextBlock, text: &str) {
+        let text = if block.uppercase { layout::uppercase(text) } else { text.to_owned() };
+        if text.trim().is_empty() {
+            return;
+        }
+        let metrics = Metrics::of(block.font);
+        let fitted = fit(
+            metrics,
+            &text,
+            block.size,
+            block.min_size.unwrap_or(block.size),
+            block.letter_spacing,
+            block.w,
+            block.h,
+        );
+        let spacing = block.letter_spacing * fitted.size / block.size;
+        let top = match block.valign {
+            Valign::Top => block.y,
+            Valign::Middle => block.y + (block.h - fitted.height_mm()) / 2.0,
+            Valign::Bottom => block.y + block.h - fitted.height_mm(),
+        };
+        self.layer.set_fill_color(self.color(&block.color));
+        self.lines(&fitted.lines, block.font, fitted.size, spacing, block.x, block.w, top, block.align);
+    }
+
+    /// Label/value rows; labels wrap in their column, values in theirs; everything shrinks together.
+    fn facts(&self, rows: &[(String, String)], area: [f32; 5], size: f32, min: f32, label_color: &str, color: &str) {
+        let [x, y, w, h, label_w] = area;
+        let gap = 2.0;
+        let value_w = w - label_w - gap;
+        let (label_m, value_m) = (Metrics::of(FontFace::Regular), Metrics::of(FontFace::Bold));
+        let laid = fit_with(size, min, |s| {
+            let line = s * LINE_HEIGHT * MM_PER_PT;
+            let rows: Vec<(Vec<String>, Vec<String>)> = rows
+                .iter()
+                .map(|(l, v)| (wrap(label_m, l, s, 0.0, label_w), wrap(value_m, v, s, 0.0, value_w)))
+                .collect();
+            let total: f32 = rows.iter().map(|(l, v)| l.len().max(v.len()) as f32 * line + s * 0.45 * MM_PER_PT).sum();
+            (total <= h).then_some((s, rows))
+        });
+        let Some((s, laid)) = laid else { return };
+        let line = s * LINE_HEIGHT * MM_PER_PT;
+        let mut top = y;
+        for (label, value) in laid {
+            self.layer.set_fill_color(self.color(label_color));
+            self.lines(&label, FontFace::Regular, s, 0.0, x, label_w, top, Align::Left);
+            self.layer.set_fill_color(self.color(color));
+            self.lines(&value, FontFace::Bold, s, 0.0, x + label_w + gap, value_w, top, Align::Left);
+            top += label.len().max(value.len()) as f32 * line + s * 0.45 * MM_PER_PT;
+        }
+    }
+
+    /// A numbered list with hanging indents.
+    fn outcomes(&self, items: &[String], area: [f32; 4], size: f32, min: f32, color: &str) {
+        let [x, y, w, h] = area;
+        let metrics = Metrics::of(FontFace::Regular);
+        let laid = fit_with(size, min, |s| {
+            let indent = metrics.width_mm(&format!("{}. ", items.len()), s, 0.0);
+            let line = s * LINE_HEIGHT * MM_PER_PT;
+            let wrapped: Vec<Vec<String>> = items.iter().map(|i| wrap(metrics, i, s, 0.0, w - indent)).collect();
+            let total: f32 = wrapped.iter().map(|l| l.len() as f32 * line + s * 0.4 * MM_PER_PT).sum();
+            (total <= h).then_some((s, indent, wrapped))
+        });
+        let Some((s, indent, wrapped)) = laid else { return };
+        let line = s * LINE_HEIGHT * MM_PER_PT;
+        self.layer.set_fill_color(self.color(color));
+        let mut top = y;
+        for (n, lines) in wrapped.iter().enumerate() {
+            self.lines(&[format!("{}.", n + 1)], FontFace::Regular, s, 0.0, x, indent, top, Align::Left);
+            self.lines(lines, FontFace::Regular, s, 0.0, x + indent, w - indent, top, Align::Left);
+            top += lines.len() as f32 * line + s * 0.4 * MM_PER_PT;
+        }
+    }
+
+    /// The QR code on a white square: two modules of quiet zone, dark runs merged into one rectangle each.
+    fn qr(&self, url: &str, x: f32, y: f32, size: f32, color: &str) {
+        let Ok(code) = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M) else { return };
+        let n = code.width();
+        let quiet = 2;
+        let module = size / (n + 2 * quiet) as f32;
+        self.layer.set_fill_color(Color::Rgb(Rgb::new(1.0, 1.0, 1.0, None)));
+        self.rect(x, y, size, size, PaintMode::Fill);
+        self.layer.set_fill_color(self.color(color));
+        let colors = code.to_colors();
+        for row in 0..n {
+            let mut col = 0;
+            while col < n {
+                if colors[row * n + col] == qrcode::Color::Dark {
+                    let start = col;
+                    while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                        col += 1;
+                    }
+                    let left = x + (start + quiet) as f32 * module;
+                    let top = y + (row + quiet) as f32 * module;
+                    // A hair of overlap so that anti-aliased viewers show no seams between rows.
+                    self.rect(left, top, (col - start) as f32 * module, module + 0.01, PaintMode::Fill);
+                } else {
+                    col += 1;
+                }
+            }
+        }
+    }
+
+    /// A disc with a check mark.
+    fn seal(&self, x: f32, y: f32, r: f32, fill: &str, mark: &str) {
+        let centre_y = self.height - y;
+        self.layer.set_fill_color(self.color(fill));
+        self.layer.add_polygon(Polygon {
+            rings: vec![printpdf::utils::calculate_points_for_circle(Mm(r), Mm(x), Mm(centre_y))],
+            mode: PaintMode::Fill,
+            winding_order: WindingOrder::NonZero,
+        });
+        self.layer.set_outline_color(self.color(mark));
+        self.layer.set_outline_thickness(r * 0.45 / MM_PER_PT * 0.35);
+        self.layer.add_line(Line {
+            points: vec![
+                point(x - r * 0.42, centre_y + r * 0.02),
+                point(x - r * 0.1, centre_y - r * 0.3),
+                point(x + r * 0.45, centre_y + r * 0.32),
+            ],
+            is_closed: false,
+        });
+    }
+}
+
+/// A PDF text string: UTF-16BE with a byte-order mark, so that any script survives.
+fn text_string(text: &str) -> Object {
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    Object::String(bytes, StringFormat::Hexadecimal)
+}
+
+fn pdf_date(at: OffsetDateTime) -> Object {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    Object::string_literal(format!(
+        "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    ))
+}
+
+/// Embeds the credential (`/EmbeddedFiles` and the catalog's `/AF`, relationship `Source`), writes the
+/// document information and a content-derived file identifier, and compresses every stream.
+fn finish(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -> Result<Vec<u8>, PdfError> {
+    let mut doc = lopdf::Document::load_mem(drawn)?;
+    let mut params = Dictionary::new();
+    params.set("Size", Object::Integer(i64::try_from(credential.len()).unwrap_or(i64::MAX)));
+    params.set("ModDate", pdf_date(meta.created));
+    let mut file_dict = Dictionary::new();
+    file_dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
+    file_dict.set("Subtype", Object::Name(ATTACHMENT_MIME.as_bytes().to_vec()));
+    file_dict.set("Params", Object::Dictionary(params));
+    let file = doc.add_object(Stream::new(file_dict, credential.to_vec()));
+    let mut ef = Dictionary::new();
+    ef.set("F", Object::Reference(file));
+    ef.set("UF", Object::Reference(file));
+    let mut spec = Dictionary::new();
+    spec.set("Type", Object::Name(b"Filespec".to_vec()));
+    spec.set("F", Object::string_literal(ATTACHMENT_NAME));
+    spec.set("UF", text_string(ATTACHMENT_NAME));
+    spec.set("Desc", text_string("The signed credential (W3C Verifiable Credential, Open Badges 3.0)"));
+    spec.set("AFRelationship", Object::Name(b"Source".to_vec()));
+    spec.set("EF", Object::Dictionary(ef));
+    let spec = doc.add_object(spec);
+    let mut embedded = Dictionary::new();
+    embedded.set("Names", Object::Array(vec![Object::string_literal(ATTACHMENT_NAME), Object::Reference(spec)]));
+    let mut names = Dictionary::new();
+    names.set("EmbeddedFiles", Object::Dictionary(embedded));
+    let catalog = doc.catalog_mut()?;
+    catalog.set("Names", Object::Dictionary(names));
+    catalog.set("AF", Object::Array(vec![Object::Reference(spec)]));
+
+    let mut info = Dictionary::new();
+    info.set("Title", text_string(meta.title));
+    info.set("Author", text_string(meta.author));
+    info.set("Subject", text_string(meta.subject));
+    info.set("Creator", text_string("microcred"));
+    info.set("Producer", text_string("microcred (printpdf, lopdf)"));
+    info.set("CreationDate", pdf_date(meta.created));
+    info.set("ModDate", pdf_date(meta.created));
+    let info = doc.add_object(info);
+    doc.trailer.set("Info", Object::Reference(info));
+    let id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);
+    doc.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+    doc.prune_objects();
+    doc.renumber_objects();
+    doc.compress();
+    let mut bytes = Vec::with_capacity(drawn.len() / 2);
+    doc.save_to(&mut bytes).map_err(|e| PdfError::Finish(e.into()))?;
+    Ok(bytes)
+}
