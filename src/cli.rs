@@ -50,13 +50,36 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print the OpenAPI 3.1 description of the HTTP API
     Openapi,
-    /// Verify a credential (JSON file) and print the report; exit 0 verified, 1 not verified, 2 could not check
+    /// Verify a credential, a certificate PDF or a baked badge PNG and print the report; exit 0 verified,
+    /// 1 not verified (or, for a PDF, printed facts that differ from the embedded credential), 2 could not check
     Verify {
-        /// The credential file ("-" for standard input)
+        /// The file ("-" for standard input): JSON, PDF or PNG, recognised by its content
         file: PathBuf,
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Write the PDF certificate of an issued credential
+    Pdf {
+        /// The credential's id (its UUID)
+        id: uuid::Uuid,
+        /// Output file
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Label language: en, bg, el, es, it [default: the award's, then the achievement's, then en]
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
+        /// Paper (landscape)
+        #[arg(long, value_enum, default_value_t = PaperArg::A4)]
+        paper: PaperArg,
+    },
+    /// Write the baked Open Badges 3.0 PNG of an issued credential
+    Badge {
+        /// The credential's id (its UUID)
+        id: uuid::Uuid,
+        /// Output file
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Sign an unsigned credential with an issuer's active key and print it on standard output
     Sign {
@@ -69,6 +92,15 @@ pub enum Command {
         /// The unsigned credential file ("-" for standard input)
         file: PathBuf,
     },
+}
+
+/// Paper sizes for `microcred pdf`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PaperArg {
+    /// ISO A4, landscape.
+    A4,
+    /// US Letter, landscape.
+    Letter,
 }
 
 /// `microcred api-key …`.
@@ -218,6 +250,20 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
             print(&format!("{}\n", doc.to_pretty_json().context("OpenAPI document")?))
         }
         Command::Sign { issuer, cryptosuite, file } => sign(&issuer, cryptosuite, &file, &config).await,
+        Command::Pdf { id, output, lang, paper } => {
+            let paper = match paper {
+                PaperArg::A4 => crate::certificate::Paper::A4,
+                PaperArg::Letter => crate::certificate::Paper::Letter,
+            };
+            download(&config, &output, |app| async move {
+                app.certificate(crate::domain::award::CredentialId(id), lang.as_deref(), paper).await
+            })
+            .await
+        }
+        Command::Badge { id, output } => {
+            download(&config, &output, |app| async move { app.badge(crate::domain::award::CredentialId(id)).await })
+                .await
+        }
     }
 }
 
@@ -234,22 +280,52 @@ fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
 
 async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError> {
     let bytes = read_input(file)?;
-    let could_not_check = |message: String| {
-        eprintln!("could not verify {}: {message}", file.display());
-        CliError::Quiet(2)
-    };
-    let credential: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| could_not_check(format!("not JSON ({e})")))?;
     let app = server::open_app(config).await?;
-    let report = app.verify(&credential).await.map_err(|e| could_not_check(e.to_string()));
+    let result = app.verify_file(&bytes).await;
     app.store().close().await;
-    let report = report?;
+    let file_report = result.map_err(|e| {
+        eprintln!("could not verify {}: {e}", file.display());
+        CliError::Quiet(2)
+    })?;
     if json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report).context("report")?))?;
+        print(&format!("{}\n", serde_json::to_string_pretty(&file_report).context("report")?))?;
     } else {
-        print(&render_report(&report))?;
+        let mut text = render_report(&file_report.report);
+        match &file_report.printed_mismatches {
+            Some(m) if m.is_empty() => {
+                text.push_str(
+                    "  ok    printed   the page shows the credential's learner, achievement, issuer and URL\n",
+                );
+            }
+            Some(m) => {
+                for mismatch in m {
+                    text.push_str(&format!(
+                        "  fail  printed   the page does not show the credential's {} {:?}\n",
+                        mismatch.fact, mismatch.expected
+                    ));
+                }
+                text = text.replacen("VERIFIED", "NOT VERIFIED: the printed facts differ from the credential;", 1);
+            }
+            None => {}
+        }
+        print(&text)?;
     }
-    if report.verified { Ok(()) } else { Err(CliError::Quiet(1)) }
+    if file_report.verified { Ok(()) } else { Err(CliError::Quiet(1)) }
+}
+
+/// Renders a download of an issued credential into `output`.
+async fn download<F, Fut>(config: &Config, output: &Path, make: F) -> Result<(), CliError>
+where
+    F: FnOnce(std::sync::Arc<crate::service::Microcred>) -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<crate::service::downloads::Download>>,
+{
+    let app = std::sync::Arc::new(server::open_app(config).await?);
+    let result = make(std::sync::Arc::clone(&app)).await;
+    app.store().close().await;
+    let bytes = result?.render_blocking().await?;
+    std::fs::write(output, &bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", output.display())))?;
+    eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
+    Ok(())
 }
 
 /// The report for people: the verdict, then one line per check.

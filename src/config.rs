@@ -82,6 +82,10 @@ pub struct Settings {
     /// Public origin used in credential ids, QR codes and DIDs [default: http://localhost:8080]
     #[arg(long, env = "MICROCRED_PUBLIC_URL", global = true, value_name = "URL")]
     pub public_url: Option<Url>,
+    /// Folder with the operator's certificate templates in certificates/*.toml (built-in ones always
+    /// exist) [default: templates]
+    #[arg(long, env = "MICROCRED_TEMPLATES_DIR", global = true, value_name = "DIR")]
+    pub templates_dir: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "MICROCRED_BIND", global = true, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
@@ -129,6 +133,8 @@ pub struct Config {
     pub keys_dir: PathBuf,
     /// See [`Settings::public_url`]; an origin without path.
     pub public_url: Url,
+    /// See [`Settings::templates_dir`].
+    pub templates_dir: PathBuf,
     /// See [`Settings::bind`].
     pub bind: SocketAddr,
     /// See [`Settings::issuer_name`].
@@ -190,6 +196,7 @@ impl Settings {
             database_url: self.database_url.or(lower.database_url),
             keys_dir: self.keys_dir.or(lower.keys_dir),
             public_url: self.public_url.or(lower.public_url),
+            templates_dir: self.templates_dir.or(lower.templates_dir),
             bind: self.bind.or(lower.bind),
             issuer_name: self.issuer_name.or(lower.issuer_name),
             issuer_slug: self.issuer_slug.or(lower.issuer_slug),
@@ -240,6 +247,7 @@ impl Settings {
             database_url,
             keys_dir: self.keys_dir.unwrap_or_else(|| PathBuf::from("keys")),
             public_url,
+            templates_dir: self.templates_dir.unwrap_or_else(|| PathBuf::from("templates")),
             bind: self.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             issuer_name,
             issuer_slug: self.issuer_slug.unwrap_or_else(default_slug),

@@ -40,6 +40,10 @@ pub enum Error {
     /// A key file failed.
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// Something of ours failed (rendering a certificate, a task that panicked): logged, never detailed
+    /// to the client.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for Error {

@@ -31,8 +31,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Store>
 /// Builds the application from `config` for a command-line use (no bootstrap, no key check).
 pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
     let store = open_store(config).await?;
+    let templates = crate::certificate::Templates::load(&config.templates_dir)?;
     Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone())
-        .with_remote_did_web(config.did_web_resolution))
+        .with_remote_did_web(config.did_web_resolution)
+        .with_templates(templates))
 }
 
 /// Everything `serve` does before accepting connections: open and migrate the database, create the default

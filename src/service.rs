@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 pub mod batch;
+pub mod downloads;
 
 use time::OffsetDateTime;
 use tracing::info;
 use url::Url;
 use uuid::Uuid;
 
+use crate::certificate::Templates;
 use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
 use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
 use crate::domain::audit::{AuditEntry, AuditEvent};
@@ -51,6 +53,8 @@ pub struct Microcred {
     status_budget: Arc<std::sync::Mutex<StatusBudget>>,
     /// Signed status lists by id, each with the version it was made from.
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
+    /// Certificate templates: the built-in ones and the operator's.
+    templates: Arc<Templates>,
 }
 
 impl Microcred {
@@ -65,7 +69,15 @@ impl Microcred {
             signing_keys: Arc::default(),
             status_budget: Arc::default(),
             status_cache: Arc::default(),
+            templates: Arc::default(),
         }
+    }
+
+    /// Uses these certificate templates (the built-in ones only, by default).
+    #[must_use]
+    pub fn with_templates(mut self, templates: Templates) -> Self {
+        self.templates = Arc::new(templates);
+        self
     }
 
     /// Switches resolution of other hosts' `did:web` documents over HTTPS on or off.
@@ -640,6 +652,7 @@ impl Microcred {
     pub async fn create_achievement(&self, caller: &ApiKey, input: AchievementInput) -> Result<Achievement> {
         let issuer = self.acting_issuer(caller, input.issuer.as_deref()).await?;
         let spec = input.validate(&issuer)?;
+        self.check_template(&spec)?;
         let at = now();
         let achievement = Achievement {
             id: AchievementId(Uuid::new_v4()),
@@ -700,6 +713,7 @@ impl Microcred {
         let input: AchievementInput =
             serde_json::from_value(merged).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
         achievement.spec = input.validate(&issuer)?;
+        self.check_template(&achievement.spec)?;
         achievement.updated_at = now();
         if !self.store.update_achievement(&achievement).await? {
             return Err(Error::NotFound { what: "achievement", id: id.to_string() });

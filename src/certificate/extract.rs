@@ -101,8 +101,7 @@ fn decode_text_string(bytes: &[u8]) -> String {
 fn page_text(doc: &Document) -> Vec<String> {
     let mut out = Vec::new();
     for page in doc.get_pages().into_values() {
-        let fonts: BTreeMap<Vec<u8>, Option<HashMap<u16, String>>> = doc
-            .get_page_fonts(page)
+        let fonts: BTreeMap<Vec<u8>, Option<HashMap<u16, String>>> = page_fonts(doc, page)
             .into_iter()
             .map(|(name, font)| {
                 let map = font
@@ -142,6 +141,21 @@ fn page_text(doc: &Document) -> Vec<String> {
         }
     }
     out
+}
+
+/// The fonts of a page's resources, following references (lopdf's `get_page_fonts` does not follow a
+/// `/Font` entry that is a reference, which is how printpdf writes it).
+fn page_fonts(doc: &Document, page: lopdf::ObjectId) -> Vec<(Vec<u8>, &lopdf::Dictionary)> {
+    fn dict<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a lopdf::Dictionary> {
+        resolve(doc, o).and_then(|o| o.as_dict().ok())
+    }
+    let dict = |o| dict(doc, o);
+    let Some(page) = doc.get_dictionary(page).ok() else { return vec![] };
+    let Some(fonts) = page.get(b"Resources").ok().and_then(dict).and_then(|r| r.get(b"Font").ok()).and_then(dict)
+    else {
+        return vec![];
+    };
+    fonts.iter().filter_map(|(name, font)| Some((name.clone(), dict(font)?))).collect()
 }
 
 fn decode_shown(bytes: &[u8], font: Option<&Option<HashMap<u16, String>>>) -> String {

@@ -28,6 +28,10 @@ pub struct Template {
     /// What is drawn, in order (later elements on top).
     #[serde(rename = "element", default)]
     pub elements: Vec<Element>,
+    /// A digest of the template's text: part of the certificates' `ETag`, so editing a template
+    /// invalidates cached PDFs.
+    #[serde(skip)]
+    pub fingerprint: String,
 }
 
 /// Horizontal alignment of text in its box.
@@ -245,8 +249,10 @@ impl Template {
     /// Parses and checks a template.
     pub fn parse(source_name: &str, text: &str) -> Result<Self, TemplateError> {
         let error = |reason: String| TemplateError { source_name: source_name.to_owned(), reason };
-        let template: Self = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let mut template: Self = toml::from_str(text).map_err(|e| error(e.to_string()))?;
         template.check().map_err(error)?;
+        use sha2::Digest as _;
+        template.fingerprint = sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         Ok(template)
     }
 
@@ -260,6 +266,7 @@ impl Template {
             height_mm: 210.0,
             colors: BTreeMap::new(),
             elements: vec![],
+            fingerprint: String::new(),
         })
     }
 

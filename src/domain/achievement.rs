@@ -159,6 +159,9 @@ pub struct AchievementSpec {
     /// Integration and stackability options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stackability: Option<String>,
+    /// The certificate template its PDFs use (`templates/certificates/<name>.toml`); the default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_template: Option<String>,
 }
 
 /// An achievement as stored.
@@ -243,6 +246,9 @@ pub struct AchievementInput {
     /// See [`AchievementSpec::stackability`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stackability: Option<String>,
+    /// See [`AchievementSpec::certificate_template`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_template: Option<String>,
 }
 
 /// Longest free text accepted in an achievement field, in characters.
@@ -386,6 +392,13 @@ impl AchievementInput {
         });
         let grade_scheme = text(&mut e, "grade_scheme", self.grade_scheme.as_deref(), false);
         let stackability = text(&mut e, "stackability", self.stackability.as_deref(), false);
+        let certificate_template = self.certificate_template.filter(|t| !t.is_empty()).and_then(|t| {
+            let valid = t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            e.check(
+                "certificate_template",
+                if valid { Ok(t) } else { Err("must be a template name: letters, digits, - and _") },
+            )
+        });
 
         if micro {
             // EU Council Recommendation 2022/C 243/02, Annex I: mandatory elements.
@@ -431,6 +444,7 @@ impl AchievementInput {
                 supervision,
                 grade_scheme,
                 stackability,
+                certificate_template,
             }),
             _ => Err(e),
         }
@@ -460,6 +474,7 @@ impl From<&AchievementSpec> for AchievementInput {
             supervision: s.supervision.as_ref().map(wire_name),
             grade_scheme: s.grade_scheme.clone(),
             stackability: s.stackability.clone(),
+            certificate_template: s.certificate_template.clone(),
         }
     }
 }

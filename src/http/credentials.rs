@@ -201,28 +201,99 @@ pub async fn get(
     Ok(Json(view(&state, credential)))
 }
 
-/// `GET /credentials/{id}.json` (public, by the unguessable id): the signed credential as a download.
-/// Any other file name is the same 404 as a missing credential.
-#[utoipa::path(get, operation_id = "credentials_public_file", path = "/credentials/{file}", tag = "public", params(("file" = String, Path, description = "<id>.json")), responses((status = 200, description = "The signed credential (application/vc+ld+json)", body = serde_json::Value), (status = 404, description = "Not found (problem+json)")))]
+/// Query of the public downloads.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DownloadQuery {
+    /// Label language of a PDF certificate: en, bg, el, es or it (default: the award's, then the
+    /// achievement's language, then English).
+    lang: Option<String>,
+    /// Paper of a PDF certificate: `a4` (default) or `letter`, landscape.
+    paper: Option<String>,
+}
+
+/// `GET /credentials/{id}.json`, `.pdf`, `.png` (public, by the unguessable id): the signed credential,
+/// the PDF certificate (QR code, credential embedded), the baked Open Badges 3.0 badge. Any other file
+/// name is the same 404 as a missing credential.
+#[utoipa::path(get, operation_id = "credentials_public_file", path = "/credentials/{file}", tag = "public", params(("file" = String, Path, description = "<id>.json, <id>.pdf or <id>.png"), DownloadQuery), responses((status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png)", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found (problem+json)"), (status = 422, description = "Invalid paper (problem+json)")))]
 pub async fn public_file(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
+    Query(query): Query<DownloadQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
-    let Some(id) = file.strip_suffix(".json").and_then(|id| Uuid::try_parse(id).ok()) else { return not_found() };
-    match state.app.issued_credential(CredentialId(id)).await {
-        Ok(credential) => {
-            let mut response = Json(credential.document).into_response();
+    let Some((id, extension)) = file.rsplit_once('.') else { return not_found() };
+    let Ok(id) = Uuid::try_parse(id) else { return not_found() };
+    let id = CredentialId(id);
+    let download = match extension {
+        "json" => return json_download(&state, id).await.unwrap_or_else(|e| found_or(e, not_found)),
+        "pdf" => {
+            let paper = match query.paper.as_deref() {
+                None | Some("a4" | "A4") => crate::certificate::Paper::A4,
+                Some("letter") => crate::certificate::Paper::Letter,
+                Some(_) => {
+                    return Error::from(ValidationErrors::single("paper", "must be a4 or letter")).into_response();
+                }
+            };
+            state.app.certificate(id, query.lang.as_deref(), paper).await
+        }
+        "png" => state.app.badge(id).await,
+        _ => return not_found(),
+    };
+    let download = match download {
+        Ok(download) => download,
+        Err(e) => return found_or(e, not_found),
+    };
+    let cache = |mut response: Response, etag: &str| {
+        let headers = response.headers_mut();
+        if let Ok(etag) = HeaderValue::from_str(etag) {
+            headers.insert(header::ETAG, etag);
+        }
+        // The bytes never change for a given ETag; revalidation after an hour picks up template changes.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        response
+    };
+    let etag = download.etag.clone();
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
+    {
+        return cache(StatusCode::NOT_MODIFIED.into_response(), &etag);
+    }
+    let (content_type, file_name) = (download.content_type, download.file_name.clone());
+    match download.render_blocking().await {
+        Ok(bytes) => {
+            let mut response = bytes.into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vc+ld+json"));
-            if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"credential-{id}.json\"")) {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Ok(disposition) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
                 headers.insert(header::CONTENT_DISPOSITION, disposition);
             }
-            response
+            cache(response, &etag)
         }
-        Err(Error::NotFound { .. }) => not_found(),
         Err(e) => e.into_response(),
     }
+}
+
+/// A missing credential answers like any unknown address; other errors as themselves.
+fn found_or(e: Error, not_found: impl Fn() -> Response) -> Response {
+    match e {
+        Error::NotFound { .. } => not_found(),
+        e => e.into_response(),
+    }
+}
+
+async fn json_download(state: &AppState, id: CredentialId) -> Result<Response> {
+    let credential = state.app.issued_credential(id).await?;
+    let mut response = Json(credential.document).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vc+ld+json"));
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"credential-{id}.json\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
 }
 
 /// The body of `/revoke` and `/suspend`.

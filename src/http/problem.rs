@@ -215,7 +215,7 @@ impl From<Error> for Problem {
                 tracing::warn!(error = %source, "database unavailable");
                 Problem::new(Kind::Unavailable, "the database cannot be reached; retry shortly")
             }
-            Error::Store(_) | Error::Keys(_) => {
+            Error::Store(_) | Error::Keys(_) | Error::Internal(_) => {
                 // Log the whole cause chain once, here, inside the request span; the client gets no internals.
                 tracing::error!(error = %error_chain(&e), "request failed");
                 Problem::new(Kind::Internal, "an internal error occurred; it has been logged")

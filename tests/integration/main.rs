@@ -8,6 +8,7 @@ mod achievements;
 mod api;
 mod awards;
 mod batch;
+mod certificates;
 mod cli;
 mod credentials;
 mod fastpath;
