@@ -189,9 +189,8 @@ impl Microcred {
                 .map_err(|e| unreadable(&format!("the baked credential is not JSON ({e})")))?;
             (FileKind::Png, credential, None)
         } else {
-            let credential: Value = serde_json::from_slice(bytes).map_err(|e| {
-                unreadable(&format!("not a credential (JSON), a certificate (PDF) or a badge (PNG): {e}"))
-            })?;
+            let credential: Value = serde_json::from_slice(bytes)
+                .map_err(|e| unreadable(&format!("not JSON ({e}), nor a certificate PDF or a baked badge PNG")))?;
             (FileKind::Json, credential, None)
         };
         let report = self.verify(&credential).await?;
