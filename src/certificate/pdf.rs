@@ -106,12 +106,13 @@ pub fn render(
         }
     }
     let drawn = doc.save_to_bytes().map_err(|e| PdfError::Draw(e.to_string()))?;
-    finish(
-        &drawn,
-        credential,
-        &Metadata { title: &title, author: &facts.issuer, subject: &facts.achievement, created },
-        &digest,
-    )
+    let meta = Metadata { title: &title, author: &facts.issuer, subject: &facts.achievement, created };
+    // Appending an incremental update avoids re-parsing the whole file (the slowest step by far); if
+    // printpdf's output ever stops looking as expected, the general lopdf path does the same job.
+    match append_update(&drawn, credential, &meta, &digest) {
+        Some(pdf) => Ok(pdf),
+        None => finish(&drawn, credential, &meta, &digest),
+    }
 }
 
 struct Fonts {
@@ -369,6 +370,162 @@ fn pdf_date(at: OffsetDateTime) -> Object {
     ))
 }
 
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The integer after `key` in a dictionary's text (`/Size 25` → 25).
+fn integer_after(dict: &[u8], key: &[u8]) -> Option<usize> {
+    let start = find(dict, key)? + key.len();
+    let digits: Vec<u8> =
+        dict[start..].iter().skip_while(|b| **b == b' ').take_while(|b| b.is_ascii_digit()).copied().collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    format!("<{}>", bytes.iter().map(|b| format!("{b:02X}")).collect::<String>())
+}
+
+fn hex_text(text: &str) -> String {
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    hex_string(&bytes)
+}
+
+fn date_literal(at: OffsetDateTime) -> String {
+    match pdf_date(at) {
+        Object::String(bytes, _) => format!("({})", String::from_utf8_lossy(&bytes)),
+        _ => String::new(),
+    }
+}
+
+/// [`finish`] as an incremental update (PDF 32000-1 §7.5.6) appended to printpdf's output: the embedded
+/// credential, its file specification, the catalog with `/Names` and `/AF`, new document information, and a
+/// cross-reference stream pointing back to the original one. printpdf's random file identifier is
+/// overwritten in place (same length, so no offset moves). `None` when the file is not shaped as expected.
+fn append_update(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -> Option<Vec<u8>> {
+    // The original cross-reference stream: where it is, and what it says.
+    let startxref = drawn.windows(9).rposition(|w| w == b"startxref")?;
+    let prev: usize = std::str::from_utf8(&drawn[startxref + 9..]).ok()?.split_whitespace().next()?.parse().ok()?;
+    let dict_start = prev + find(drawn.get(prev..)?, b"<<")?;
+    let dict_end = dict_start + find(&drawn[dict_start..], b">>stream")? + 2;
+    let xref_dict = &drawn[dict_start..dict_end];
+    if find(xref_dict, b"/Type/XRef").is_none()
+        || find(xref_dict, b"/W[1 4 2]").is_none()
+        || find(xref_dict, b"/Filter").is_some()
+    {
+        return None;
+    }
+    let (root, size) = (integer_after(xref_dict, b"/Root")?, integer_after(xref_dict, b"/Size")?);
+    let first = integer_after(xref_dict, b"/Index[")?;
+    let data_start = dict_end + "stream\n".len();
+    let entry = drawn.get(data_start + (root.checked_sub(first)?) * 7..)?.get(..7)?;
+    if entry[0] != 1 {
+        return None;
+    }
+    let catalog_at = u32::from_be_bytes([entry[1], entry[2], entry[3], entry[4]]) as usize;
+    let catalog_obj = drawn.get(catalog_at..)?;
+    let catalog_start = find(catalog_obj, b"<<")?;
+    let catalog_end = find(catalog_obj, b"\nendobj")?;
+    let catalog = catalog_obj.get(catalog_start..catalog_end)?;
+    if !catalog.starts_with(b"<<") || !catalog.ends_with(b">>") || find(catalog, b"/Names").is_some() {
+        return None;
+    }
+
+    let mut out = drawn.to_vec();
+    // Overwrite the random file identifier in place: two 32-byte literal strings.
+    let id_at = dict_start + find(xref_dict, b"/ID[(")? + 5;
+    let fixed: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    if out.get(id_at + 32..id_at + 34)? != b")(" || out.get(id_at + 66)? != &b')' {
+        return None;
+    }
+    out.get_mut(id_at..id_at + 32)?.copy_from_slice(fixed.as_bytes());
+    out.get_mut(id_at + 34..id_at + 66)?.copy_from_slice(fixed.as_bytes());
+
+    let (file, spec, info, xref) = (size, size + 1, size + 2, size + 3);
+    let mut offsets: Vec<(usize, usize)> = Vec::new();
+    fn push(out: &mut Vec<u8>, offsets: &mut Vec<(usize, usize)>, id: usize, body: &[u8]) {
+        if out.last() != Some(&b'\n') {
+            out.push(b'\n');
+        }
+        offsets.push((id, out.len()));
+        out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let mut deflater = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut deflater, credential).ok()?;
+    let packed = deflater.finish().ok()?;
+    let mut body = format!(
+        "<</Type/EmbeddedFile/Subtype/application#2Fvc+ld+json/Filter/FlateDecode/Params<</Size {}/ModDate{}>>/Length {}>>stream\n",
+        credential.len(),
+        date_literal(meta.created),
+        packed.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(&packed);
+    body.extend_from_slice(b"\nendstream");
+    push(&mut out, &mut offsets, file, &body);
+    push(
+        &mut out,
+        &mut offsets,
+        spec,
+        format!(
+            "<</Type/Filespec/F({ATTACHMENT_NAME})/UF{}/Desc{}/AFRelationship/Source/EF<</F {file} 0 R/UF {file} 0 R>>>>",
+            hex_text(ATTACHMENT_NAME),
+            hex_text("The signed credential (W3C Verifiable Credential, Open Badges 3.0)")
+        )
+        .as_bytes(),
+    );
+    let mut new_catalog =
+        format!("<</Names<</EmbeddedFiles<</Names[({ATTACHMENT_NAME}) {spec} 0 R]>>>>/AF[{spec} 0 R]").into_bytes();
+    new_catalog.extend_from_slice(&catalog[2..]);
+    push(&mut out, &mut offsets, root, &new_catalog);
+    push(
+        &mut out,
+        &mut offsets,
+        info,
+        format!(
+            "<</Title{}/Author{}/Subject{}/Creator{}/Producer{}/CreationDate{}/ModDate{}>>",
+            hex_text(meta.title),
+            hex_text(meta.author),
+            hex_text(meta.subject),
+            hex_text("microcred"),
+            hex_text("microcred (printpdf, lopdf)"),
+            date_literal(meta.created),
+            date_literal(meta.created)
+        )
+        .as_bytes(),
+    );
+    // The new cross-reference stream: the replaced catalog, the three new objects, and itself.
+    if out.last() != Some(&b'\n') {
+        out.push(b'\n');
+    }
+    let xref_at = out.len();
+    offsets.push((xref, xref_at));
+    offsets.sort_unstable();
+    let mut entries = Vec::with_capacity(offsets.len() * 7);
+    for (_, at) in &offsets {
+        entries.push(1u8);
+        entries.extend_from_slice(&u32::try_from(*at).ok()?.to_be_bytes());
+        entries.extend_from_slice(&[0, 0]);
+    }
+    let id = hex_string(&digest[..16]);
+    let mut body = format!(
+        "<</Type/XRef/Size {}/Root {root} 0 R/Info {info} 0 R/ID[{id}{id}]/Prev {prev}/W[1 4 2]/Index[{root} 1 {file} 4]/Length {}>>stream\n",
+        xref + 1,
+        entries.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(&entries);
+    body.extend_from_slice(b"\nendstream");
+    out.extend_from_slice(format!("{xref} 0 obj\n").as_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(b"\nendobj\n");
+    out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+    Some(out)
+}
+
 /// Embeds the credential (`/EmbeddedFiles` and the catalog's `/AF`, relationship `Source`), writes the
 /// document information and a content-derived file identifier, and compresses every stream.
 fn finish(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -> Result<Vec<u8>, PdfError> {
@@ -418,4 +575,40 @@ fn finish(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -
     let mut bytes = Vec::with_capacity(drawn.len() / 2);
     doc.save_to(&mut bytes).map_err(|e| PdfError::Finish(e.into()))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::extract::read_pdf;
+
+    /// Both ways of finishing give a PDF that reads back with the same credential and text; the fast one is
+    /// the one taken, and the output is the same every time.
+    #[test]
+    fn the_incremental_update_and_the_lopdf_path_agree() {
+        let credential = crate::vc::credential::example("did:web:x.eu:issuers:ucs", "https://x.eu").to_value();
+        let json = serde_json::to_string(&credential).unwrap();
+        let facts = Facts::of(&credential, "el");
+        let labels = Labels::for_tag("el");
+        let pdf = render(&facts, json.as_bytes(), &Template::builtin(), labels, Paper::A4).unwrap();
+        assert_eq!(pdf, render(&facts, json.as_bytes(), &Template::builtin(), labels, Paper::A4).unwrap());
+        let fast = read_pdf(&pdf).unwrap();
+        assert_eq!(fast.credential, json.as_bytes());
+        assert!(fast.text.iter().any(|t| t == "Иван Петров"), "{:?}", fast.text);
+        // The same drawing finished by lopdf.
+        let (doc, page, layer) = PdfDocument::new("t", Mm(297.0), Mm(210.0), "l");
+        let font = doc.add_external_font_with_subsetting(Cursor::new(layout::REGULAR), true).unwrap();
+        doc.get_page(page).get_layer(layer).use_text("Γιώργος", 12.0, Mm(20.0), Mm(20.0), &font);
+        let drawn = doc.save_to_bytes().unwrap();
+        let meta = Metadata { title: "T", author: "A", subject: "S", created: OffsetDateTime::UNIX_EPOCH };
+        let digest = Sha256::digest(b"x");
+        let appended = append_update(&drawn, json.as_bytes(), &meta, &digest).expect("printpdf output is recognised");
+        let general = finish(&drawn, json.as_bytes(), &meta, &digest).unwrap();
+        for bytes in [&appended, &general] {
+            let back = read_pdf(bytes).unwrap();
+            assert_eq!(back.credential, json.as_bytes());
+            assert_eq!(back.text, vec!["Γιώργος".to_owned()]);
+        }
+        assert!(append_update(b"%PDF-1.7 not printpdf", b"{}", &meta, &digest).is_none());
+    }
 }
