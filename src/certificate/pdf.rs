@@ -107,9 +107,9 @@ pub fn render(
     }
     let drawn = doc.save_to_bytes().map_err(|e| PdfError::Draw(e.to_string()))?;
     let meta = Metadata { title: &title, author: &facts.issuer, subject: &facts.achievement, created };
-    // Appending an incremental update avoids re-parsing the whole file (the slowest step by far); if
+    // Rewriting printpdf's output directly avoids re-parsing the whole file (the slowest step by far); if
     // printpdf's output ever stops looking as expected, the general lopdf path does the same job.
-    match append_update(&drawn, credential, &meta, &digest) {
+    match rewrite(&drawn, credential, &meta, &digest) {
         Some(pdf) => Ok(pdf),
         None => finish(&drawn, credential, &meta, &digest),
     }
@@ -399,15 +399,16 @@ fn date_literal(at: OffsetDateTime) -> String {
     }
 }
 
-/// [`finish`] as an incremental update (PDF 32000-1 §7.5.6) appended to printpdf's output: the embedded
-/// credential, its file specification, the catalog with `/Names` and `/AF`, new document information, and a
-/// cross-reference stream pointing back to the original one. printpdf's random file identifier is
-/// overwritten in place (same length, so no offset moves). `None` when the file is not shaped as expected.
-fn append_update(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -> Option<Vec<u8>> {
-    // The original cross-reference stream: where it is, and what it says.
+/// [`finish`] without re-parsing: printpdf's objects are copied as they are, found through its
+/// cross-reference stream, except that the font programs are compressed (printpdf stores them raw, which
+/// nearly doubles the file), the catalog gains `/Names` and `/AF`, and the document information is
+/// replaced. Then come the embedded credential, its file specification, and a new cross-reference stream
+/// with a content-derived identifier. `None` when the file is not shaped as expected.
+fn rewrite(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -> Option<Vec<u8>> {
+    // printpdf's cross-reference stream: where every object starts.
     let startxref = drawn.windows(9).rposition(|w| w == b"startxref")?;
-    let prev: usize = std::str::from_utf8(&drawn[startxref + 9..]).ok()?.split_whitespace().next()?.parse().ok()?;
-    let dict_start = prev + find(drawn.get(prev..)?, b"<<")?;
+    let xref_at: usize = std::str::from_utf8(&drawn[startxref + 9..]).ok()?.split_whitespace().next()?.parse().ok()?;
+    let dict_start = xref_at + find(drawn.get(xref_at..)?, b"<<")?;
     let dict_end = dict_start + find(&drawn[dict_start..], b">>stream")? + 2;
     let xref_dict = &drawn[dict_start..dict_end];
     if find(xref_dict, b"/Type/XRef").is_none()
@@ -416,114 +417,150 @@ fn append_update(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &
     {
         return None;
     }
-    let (root, size) = (integer_after(xref_dict, b"/Root")?, integer_after(xref_dict, b"/Size")?);
+    let (root, info, size) =
+        (integer_after(xref_dict, b"/Root")?, integer_after(xref_dict, b"/Info")?, integer_after(xref_dict, b"/Size")?);
     let first = integer_after(xref_dict, b"/Index[")?;
-    let data_start = dict_end + "stream\n".len();
-    let entry = drawn.get(data_start + (root.checked_sub(first)?) * 7..)?.get(..7)?;
-    if entry[0] != 1 {
-        return None;
-    }
-    let catalog_at = u32::from_be_bytes([entry[1], entry[2], entry[3], entry[4]]) as usize;
-    let catalog_obj = drawn.get(catalog_at..)?;
-    let catalog_start = find(catalog_obj, b"<<")?;
-    let catalog_end = find(catalog_obj, b"\nendobj")?;
-    let catalog = catalog_obj.get(catalog_start..catalog_end)?;
-    if !catalog.starts_with(b"<<") || !catalog.ends_with(b">>") || find(catalog, b"/Names").is_some() {
-        return None;
-    }
-
-    let mut out = drawn.to_vec();
-    // Overwrite the random file identifier in place: two 32-byte literal strings.
-    let id_at = dict_start + find(xref_dict, b"/ID[(")? + 5;
-    let fixed: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    if out.get(id_at + 32..id_at + 34)? != b")(" || out.get(id_at + 66)? != &b')' {
-        return None;
-    }
-    out.get_mut(id_at..id_at + 32)?.copy_from_slice(fixed.as_bytes());
-    out.get_mut(id_at + 34..id_at + 66)?.copy_from_slice(fixed.as_bytes());
-
-    let (file, spec, info, xref) = (size, size + 1, size + 2, size + 3);
-    let mut offsets: Vec<(usize, usize)> = Vec::new();
-    fn push(out: &mut Vec<u8>, offsets: &mut Vec<(usize, usize)>, id: usize, body: &[u8]) {
-        if out.last() != Some(&b'\n') {
-            out.push(b'\n');
+    let count = integer_after(xref_dict, format!("/Index[{first} ").as_bytes())?;
+    let data = drawn.get(dict_end + "stream\n".len()..)?.get(..count * 7)?;
+    let mut objects: Vec<(usize, usize)> = Vec::with_capacity(count);
+    for (i, entry) in data.chunks(7).enumerate() {
+        match entry[0] {
+            1 => objects.push((u32::from_be_bytes([entry[1], entry[2], entry[3], entry[4]]) as usize, first + i)),
+            0 => {}
+            _ => return None,
         }
-        offsets.push((id, out.len()));
-        out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
     }
-    let mut deflater = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut deflater, credential).ok()?;
-    let packed = deflater.finish().ok()?;
-    let mut body = format!(
-        "<</Type/EmbeddedFile/Subtype/application#2Fvc+ld+json/Filter/FlateDecode/Params<</Size {}/ModDate{}>>/Length {}>>stream\n",
-        credential.len(),
-        date_literal(meta.created),
-        packed.len()
-    )
-    .into_bytes();
-    body.extend_from_slice(&packed);
-    body.extend_from_slice(b"\nendstream");
-    push(&mut out, &mut offsets, file, &body);
-    push(
-        &mut out,
-        &mut offsets,
-        spec,
+    objects.sort_unstable();
+    let xref_id = objects.iter().find(|(at, _)| *at == xref_at).map(|(_, id)| *id)?;
+
+    let header_end = objects.first()?.0;
+    let mut out = Vec::with_capacity(drawn.len());
+    out.extend_from_slice(drawn.get(..header_end)?);
+    let mut offsets: Vec<(usize, usize)> = Vec::with_capacity(objects.len() + 2);
+    let (file, spec) = (size, size + 1);
+    for (i, &(at, id)) in objects.iter().enumerate() {
+        if id == xref_id {
+            continue;
+        }
+        let end = objects.get(i + 1).map_or(xref_at, |next| next.0);
+        let object = drawn.get(at..end)?;
+        let head = format!("{id} 0 obj\n");
+        let body = object.strip_prefix(head.as_bytes())?;
+        offsets.push((id, out.len()));
+        out.extend_from_slice(head.as_bytes());
+        if id == root {
+            let catalog = &body[..find(body, b"\nendobj")?];
+            if !catalog.starts_with(b"<<") || find(catalog, b"/Names").is_some() {
+                return None;
+            }
+            out.extend_from_slice(
+                format!("<</Names<</EmbeddedFiles<</Names[({ATTACHMENT_NAME}) {spec} 0 R]>>>>/AF[{spec} 0 R]")
+                    .as_bytes(),
+            );
+            out.extend_from_slice(&catalog[2..]);
+            out.extend_from_slice(b"\nendobj\n");
+        } else if id == info {
+            out.extend_from_slice(info_dict(meta).as_bytes());
+            out.extend_from_slice(b"\nendobj\n");
+        } else if let Some(dict_len) = find(body, b">>stream\n").filter(|_| body.starts_with(b"<</Length1")) {
+            // A raw font program: compress it.
+            let dict = &body[..dict_len + 2];
+            let length = integer_after(dict, b"/Length ")?;
+            if find(dict, b"/Filter").is_some() {
+                return None;
+            }
+            let raw = body.get(dict_len + 9..dict_len + 9 + length)?;
+            let packed = deflate(raw)?;
+            let old = format!("/Length {length}");
+            let dict = std::str::from_utf8(dict).ok()?.replacen(
+                &old,
+                &format!("/Filter/FlateDecode/Length {}", packed.len()),
+                1,
+            );
+            out.extend_from_slice(dict.as_bytes());
+            out.extend_from_slice(b"stream\n");
+            out.extend_from_slice(&packed);
+            out.extend_from_slice(b"\nendstream\nendobj\n");
+        } else {
+            out.extend_from_slice(body);
+            if !body.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+        }
+    }
+
+    let packed = deflate(credential)?;
+    offsets.push((file, out.len()));
+    out.extend_from_slice(
         format!(
-            "<</Type/Filespec/F({ATTACHMENT_NAME})/UF{}/Desc{}/AFRelationship/Source/EF<</F {file} 0 R/UF {file} 0 R>>>>",
+            "{file} 0 obj\n<</Type/EmbeddedFile/Subtype/application#2Fvc+ld+json/Filter/FlateDecode/Params<</Size {}/ModDate{}>>/Length {}>>stream\n",
+            credential.len(),
+            date_literal(meta.created),
+            packed.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&packed);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    offsets.push((spec, out.len()));
+    out.extend_from_slice(
+        format!(
+            "{spec} 0 obj\n<</Type/Filespec/F({ATTACHMENT_NAME})/UF{}/Desc{}/AFRelationship/Source/EF<</F {file} 0 R/UF {file} 0 R>>>>\nendobj\n",
             hex_text(ATTACHMENT_NAME),
             hex_text("The signed credential (W3C Verifiable Credential, Open Badges 3.0)")
         )
         .as_bytes(),
     );
-    let mut new_catalog =
-        format!("<</Names<</EmbeddedFiles<</Names[({ATTACHMENT_NAME}) {spec} 0 R]>>>>/AF[{spec} 0 R]").into_bytes();
-    new_catalog.extend_from_slice(&catalog[2..]);
-    push(&mut out, &mut offsets, root, &new_catalog);
-    push(
-        &mut out,
-        &mut offsets,
-        info,
+
+    // The cross-reference stream: every object, itself included, by number.
+    let xref = size + 2;
+    let xref_offset = out.len();
+    offsets.push((xref, xref_offset));
+    offsets.sort_unstable();
+    let mut entries = vec![0u8, 0, 0, 0, 0, 0xFF, 0xFF];
+    let mut next = 1;
+    for (id, at) in &offsets {
+        while next < *id {
+            entries.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0]);
+            next += 1;
+        }
+        entries.push(1);
+        entries.extend_from_slice(&u32::try_from(*at).ok()?.to_be_bytes());
+        entries.extend_from_slice(&[0, 0]);
+        next += 1;
+    }
+    let id = hex_string(&digest[..16]);
+    out.extend_from_slice(
         format!(
-            "<</Title{}/Author{}/Subject{}/Creator{}/Producer{}/CreationDate{}/ModDate{}>>",
-            hex_text(meta.title),
-            hex_text(meta.author),
-            hex_text(meta.subject),
-            hex_text("microcred"),
-            hex_text("microcred (printpdf, lopdf)"),
-            date_literal(meta.created),
-            date_literal(meta.created)
+            "{xref} 0 obj\n<</Type/XRef/Size {next}/Root {root} 0 R/Info {info} 0 R/ID[{id}{id}]/W[1 4 2]/Index[0 {next}]/Length {}>>stream\n",
+            entries.len()
         )
         .as_bytes(),
     );
-    // The new cross-reference stream: the replaced catalog, the three new objects, and itself.
-    if out.last() != Some(&b'\n') {
-        out.push(b'\n');
-    }
-    let xref_at = out.len();
-    offsets.push((xref, xref_at));
-    offsets.sort_unstable();
-    let mut entries = Vec::with_capacity(offsets.len() * 7);
-    for (_, at) in &offsets {
-        entries.push(1u8);
-        entries.extend_from_slice(&u32::try_from(*at).ok()?.to_be_bytes());
-        entries.extend_from_slice(&[0, 0]);
-    }
-    let id = hex_string(&digest[..16]);
-    let mut body = format!(
-        "<</Type/XRef/Size {}/Root {root} 0 R/Info {info} 0 R/ID[{id}{id}]/Prev {prev}/W[1 4 2]/Index[{root} 1 {file} 4]/Length {}>>stream\n",
-        xref + 1,
-        entries.len()
-    )
-    .into_bytes();
-    body.extend_from_slice(&entries);
-    body.extend_from_slice(b"\nendstream");
-    out.extend_from_slice(format!("{xref} 0 obj\n").as_bytes());
-    out.extend_from_slice(&body);
-    out.extend_from_slice(b"\nendobj\n");
-    out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+    out.extend_from_slice(&entries);
+    out.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{xref_offset}\n%%EOF\n").as_bytes());
     Some(out)
+}
+
+fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut deflater =
+        flate2::write::ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::fast());
+    std::io::Write::write_all(&mut deflater, bytes).ok()?;
+    deflater.finish().ok()
+}
+
+/// The document information dictionary (text strings in UTF-16BE).
+fn info_dict(meta: &Metadata<'_>) -> String {
+    format!(
+        "<</Title{}/Author{}/Subject{}/Creator{}/Producer{}/CreationDate{}/ModDate{}>>",
+        hex_text(meta.title),
+        hex_text(meta.author),
+        hex_text(meta.subject),
+        hex_text("microcred"),
+        hex_text("microcred (printpdf, lopdf)"),
+        date_literal(meta.created),
+        date_literal(meta.created)
+    )
 }
 
 /// Embeds the credential (`/EmbeddedFiles` and the catalog's `/AF`, relationship `Source`), writes the
@@ -602,13 +639,13 @@ mod tests {
         let drawn = doc.save_to_bytes().unwrap();
         let meta = Metadata { title: "T", author: "A", subject: "S", created: OffsetDateTime::UNIX_EPOCH };
         let digest = Sha256::digest(b"x");
-        let appended = append_update(&drawn, json.as_bytes(), &meta, &digest).expect("printpdf output is recognised");
+        let appended = rewrite(&drawn, json.as_bytes(), &meta, &digest).expect("printpdf output is recognised");
         let general = finish(&drawn, json.as_bytes(), &meta, &digest).unwrap();
         for bytes in [&appended, &general] {
             let back = read_pdf(bytes).unwrap();
             assert_eq!(back.credential, json.as_bytes());
             assert_eq!(back.text, vec!["Γιώργος".to_owned()]);
         }
-        assert!(append_update(b"%PDF-1.7 not printpdf", b"{}", &meta, &digest).is_none());
+        assert!(rewrite(b"%PDF-1.7 not printpdf", b"{}", &meta, &digest).is_none());
     }
 }

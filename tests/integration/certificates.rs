@@ -228,6 +228,33 @@ async fn certificates(backend: Backend) {
     assert!(!report.verified);
     assert_eq!(report.printed_mismatches.unwrap()[0].fact, "learner");
 
+    // A PDF whose embedded credential was tampered with (and printed to match) fails verification.
+    let mut tampered = stored.clone();
+    tampered["credentialSubject"]["name"] = json!("Мария Иванова");
+    tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Мария Иванова");
+    let tampered_pdf =
+        certificate::render_pdf(&tampered.to_string(), &Template::builtin(), Labels::for_tag("bg"), Paper::A4).unwrap();
+    let report = app.app.verify_file(&tampered_pdf).await.unwrap();
+    assert_eq!(report.printed_mismatches, Some(vec![]), "the page matches the (tampered) credential");
+    assert!(!report.verified);
+    assert_eq!(serde_json::to_value(report.report.outcome).unwrap(), "invalid");
+    let tampered_path = dir.join("tampered.pdf");
+    std::fs::write(&tampered_path, &tampered_pdf).unwrap();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_microcred"))
+        .args([
+            "--database-url",
+            &app.database_url(),
+            "--keys-dir",
+            dir.join("keys").to_str().unwrap(),
+            "--public-url",
+            &app.base,
+        ])
+        .args(["verify", tampered_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(cli.status.code(), Some(1), "{}", String::from_utf8_lossy(&cli.stdout));
+    assert!(String::from_utf8_lossy(&cli.stdout).starts_with("NOT VERIFIED (invalid)"));
+
     // Revoked: the certificate still downloads, and verifying it says revoked.
     let admin_revoke = app
         .client

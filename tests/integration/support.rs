@@ -128,6 +128,14 @@ impl TestApp {
         })
     }
 
+    /// The database URL the service runs on, for the command line (SQLite file or PostgreSQL).
+    pub fn database_url(&self) -> String {
+        match &self._pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", self.dir.path().join("db/microcred.db").display()),
+        }
+    }
+
     /// The database URL the service runs on.
     pub fn config_database_url(&self) -> String {
         self._pg.as_ref().map(|pg| pg.url.clone()).unwrap_or_default()
