@@ -104,6 +104,15 @@ pub struct Settings {
     /// Largest accepted batch upload (JSON or CSV), in bytes [default: 16777216]
     #[arg(long, env = "MICROCRED_MAX_BATCH_BYTES", global = true, value_name = "BYTES")]
     pub max_batch_bytes: Option<usize>,
+    /// Largest file accepted by POST /verify (credential, certificate PDF or badge PNG), in bytes [default: 10485760]
+    #[arg(long, env = "MICROCRED_MAX_UPLOAD_BYTES", global = true, value_name = "BYTES")]
+    pub max_upload_bytes: Option<usize>,
+    /// Requests per second each client address may make to the public pages and APIs; 0 switches the limit off [default: 20]
+    #[arg(long, env = "MICROCRED_RATE_LIMIT_PER_SECOND", global = true, value_name = "N")]
+    pub rate_limit_per_second: Option<u32>,
+    /// Burst above that rate a client address may make [default: 100]
+    #[arg(long, env = "MICROCRED_RATE_LIMIT_BURST", global = true, value_name = "N")]
+    pub rate_limit_burst: Option<u32>,
     /// Longest time a request may take, in seconds [default: 30]
     #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
@@ -147,6 +156,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// See [`Settings::max_batch_bytes`].
     pub max_batch_bytes: usize,
+    /// See [`Settings::max_upload_bytes`].
+    pub max_upload_bytes: usize,
+    /// See [`Settings::rate_limit_per_second`]; 0 is off.
+    pub rate_limit_per_second: u32,
+    /// See [`Settings::rate_limit_burst`].
+    pub rate_limit_burst: u32,
     /// See [`Settings::request_timeout_secs`].
     pub request_timeout: Duration,
     /// See [`Settings::shutdown_timeout_secs`].
@@ -203,6 +218,9 @@ impl Settings {
             issuer_country: self.issuer_country.or(lower.issuer_country),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_batch_bytes: self.max_batch_bytes.or(lower.max_batch_bytes),
+            max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
+            rate_limit_per_second: self.rate_limit_per_second.or(lower.rate_limit_per_second),
+            rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
@@ -255,6 +273,10 @@ impl Settings {
             max_body_bytes: positive("max_body_bytes", self.max_body_bytes.map(|v| v as u64), 1024 * 1024)? as usize,
             max_batch_bytes: positive("max_batch_bytes", self.max_batch_bytes.map(|v| v as u64), 16 * 1024 * 1024)?
                 as usize,
+            max_upload_bytes: positive("max_upload_bytes", self.max_upload_bytes.map(|v| v as u64), 10 * 1024 * 1024)?
+                as usize,
+            rate_limit_per_second: self.rate_limit_per_second.unwrap_or(20),
+            rate_limit_burst: self.rate_limit_burst.unwrap_or(100),
             request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
             shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
             db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,

@@ -19,7 +19,9 @@ mod extract;
 mod health;
 mod issuers;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
+pub mod ratelimit;
 mod vcapi;
 
 /// Shared state of every handler.
@@ -38,20 +40,41 @@ pub struct HttpSettings {
     pub max_batch_bytes: usize,
     /// Longest time a request may take.
     pub request_timeout: Duration,
+    /// Largest file accepted by `POST /verify`.
+    pub max_upload_bytes: usize,
+    /// Requests per second per client address on the public endpoints (0: no limit).
+    pub rate_limit_per_second: u32,
+    /// Burst above that rate.
+    pub rate_limit_burst: u32,
 }
 
-/// Builds the whole router: public pages and documents, the authenticated API, and problem fallbacks.
+/// Builds the whole router: public pages and documents (rate-limited per client address), the authenticated
+/// API, and problem fallbacks.
 pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
     let state = AppState { app };
+    let limit = ratelimit::RateLimit::new(settings.rate_limit_per_second, settings.rate_limit_burst);
+    let public = Router::new()
+        .route("/issuers/{slug}/did.json", get(issuers::did_document))
+        .route("/achievements/{id}", get(achievements::public))
+        .route("/contexts/microcredential/v1", get(achievements::extension_context))
+        .route("/status/{id}", get(credentials::status_list))
+        .route("/credentials/verify", post(vcapi::verify))
+        .route("/presentations/verify", post(vcapi::verify_presentation))
+        .route("/credentials/{file}", get(credentials::public_file))
+        .route("/api/v1/verify/{id}", get(pages::report))
+        .route(
+            "/verify",
+            get(pages::verify_page).post(pages::verify_upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(limit, ratelimit::limit));
     Router::new()
+        .merge(public)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/issuers/{slug}/did.json", get(issuers::did_document))
+        .route("/assets/{name}", get(pages::asset))
         .route("/api/v1/issuers", get(issuers::list).post(issuers::create))
         .route("/api/v1/achievements", get(achievements::list).post(achievements::create))
         .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
-        .route("/achievements/{id}", get(achievements::public))
-        .route("/contexts/microcredential/v1", get(achievements::extension_context))
         .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
         .route(
             "/api/v1/credentials/batch",
@@ -61,20 +84,17 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/credentials/{id}/revoke", post(credentials::revoke))
         .route("/api/v1/credentials/{id}/suspend", post(credentials::suspend))
         .route("/api/v1/credentials/{id}/reinstate", post(credentials::reinstate))
-        .route("/status/{id}", get(credentials::status_list))
         .route("/api/v1/audit", get(credentials::audit))
         .route("/credentials/issue", post(vcapi::issue))
-        .route("/credentials/verify", post(vcapi::verify))
         .route("/credentials/status", post(vcapi::status))
-        .route("/presentations/verify", post(vcapi::verify_presentation))
         .route("/status/{id}/publish", post(vcapi::publish))
-        .route("/credentials/{file}", get(credentials::public_file))
         .route("/problems/{kind}", get(problem::describe))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::docs))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::map_response(problem::fill_empty_errors))
+        .layer(axum::middleware::map_response(pages::security_headers))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -49,6 +49,9 @@ pub async fn prepare(config: &Config) -> anyhow::Result<Microcred> {
         tracing::info!(issuer.did = %issuer.did, "first start: created default issuer {}", issuer.slug);
     }
     app.check_keys().await.context("issuer keys are not usable")?;
+    // Cached verdicts are checked against status-list versions polled from the database.
+    app.refresh_status_versions().await.context("cannot read status lists")?;
+    app.spawn_status_poller();
     Ok(app)
 }
 
@@ -58,6 +61,9 @@ pub fn router(app: Microcred, config: &Config) -> Router {
         max_body_bytes: config.max_body_bytes,
         max_batch_bytes: config.max_batch_bytes,
         request_timeout: config.request_timeout,
+        max_upload_bytes: config.max_upload_bytes,
+        rate_limit_per_second: config.rate_limit_per_second,
+        rate_limit_burst: config.rate_limit_burst,
     };
     crate::http::router(Arc::new(app), &settings)
 }
@@ -71,7 +77,9 @@ pub async fn serve(
     drain: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    // Connection info gives the rate limiter each client's address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: draining requests for at most {} s", drain.as_secs());
         let _ = stopping_tx.send(true);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 pub mod batch;
 pub mod downloads;
+pub mod verification;
 
 use time::OffsetDateTime;
 use tracing::info;
@@ -55,6 +56,8 @@ pub struct Microcred {
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
     /// Certificate templates: the built-in ones and the operator's.
     templates: Arc<Templates>,
+    /// Verdicts of issued credentials, and the status-list versions they depend on.
+    verdicts: Arc<verification::Verdicts>,
 }
 
 impl Microcred {
@@ -70,6 +73,7 @@ impl Microcred {
             status_budget: Arc::default(),
             status_cache: Arc::default(),
             templates: Arc::default(),
+            verdicts: Arc::default(),
         }
     }
 
@@ -1145,6 +1149,13 @@ impl Microcred {
             return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
         }
         info!(credential.id = %id, purpose = purpose.as_str(), set = reason.is_some(), "changed status of credential {id}");
+        let list = match purpose {
+            StatusPurpose::Revocation => credential.status,
+            StatusPurpose::Suspension => credential.suspension,
+        };
+        if let Some(slot) = list {
+            self.note_status_change(slot.list).await;
+        }
         self.issued_credential(id).await
     }
 

@@ -145,6 +145,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn latest_status_list(&self, issuer: IssuerId, purpose: StatusPurpose) -> StoreResult<Option<StatusList>>;
     /// One status list.
     async fn status_list(&self, id: StatusListId) -> StoreResult<Option<StatusList>>;
+    /// Every status list's current version (one small read, polled to keep cached verdicts honest).
+    async fn status_list_versions(&self) -> StoreResult<Vec<(StatusListId, i64)>>;
     /// Opens a new status list.
     async fn insert_status_list(&self, list: &StatusList) -> StoreResult<()>;
     /// Counts `n` more indexes handed out from `list`; returns how many have been.

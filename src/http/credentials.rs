@@ -15,7 +15,6 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Caller;
 use super::extract::{ApiJson, UuidPath};
-use super::problem::{Kind, Problem};
 use crate::domain::achievement::AchievementId;
 use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
 use crate::domain::validation::ValidationErrors;
@@ -221,8 +220,17 @@ pub async fn public_file(
     Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
-    let Some((id, extension)) = file.rsplit_once('.') else { return not_found() };
+    // Downloads answer problem details to programs, and the 404 page to browsers.
+    let not_found = || {
+        if super::pages::prefers_html(&headers) {
+            super::pages::not_found(&headers, query.lang.as_deref())
+        } else {
+            super::problem::Problem::new(super::problem::Kind::NotFound, "no resource at this address").into_response()
+        }
+    };
+    let Some((id, extension)) = file.rsplit_once('.') else {
+        return super::pages::credential(&state, &file, query.lang.as_deref(), &headers).await;
+    };
     let Ok(id) = Uuid::try_parse(id) else { return not_found() };
     let id = CredentialId(id);
     let download = match extension {

@@ -37,6 +37,8 @@ pub enum Kind {
     UnsupportedMediaType,
     /// 422: the body is well-formed but invalid.
     Validation,
+    /// 429: rate limited.
+    TooManyRequests,
     /// 500: a fault of ours.
     Internal,
     /// 503: the database is unreachable.
@@ -44,7 +46,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 13] = [
         Kind::BadRequest,
         Kind::Unauthorized,
         Kind::Forbidden,
@@ -55,6 +57,7 @@ impl Kind {
         Kind::PayloadTooLarge,
         Kind::UnsupportedMediaType,
         Kind::Validation,
+        Kind::TooManyRequests,
         Kind::Internal,
         Kind::Unavailable,
     ];
@@ -121,6 +124,12 @@ impl Kind {
                 "validation",
                 "Invalid input",
                 "Some fields are missing or invalid; `errors` lists each with a message.",
+            ),
+            Kind::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+                "This address sent more requests than the public endpoints allow; wait the number of seconds in `Retry-After`.",
             ),
             Kind::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -325,6 +325,16 @@ macro_rules! impl_store {
                     .transpose()
             }
 
+            async fn status_list_versions(
+                &self,
+            ) -> $crate::store::StoreResult<Vec<($crate::domain::status::StatusListId, i64)>> {
+                let rows: Vec<(uuid::Uuid, i64)> = sqlx::query_as("SELECT status_list_id, version FROM status_list")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(rows.into_iter().map(|(id, v)| ($crate::domain::status::StatusListId(id), v)).collect())
+            }
+
             async fn insert_status_list(&self, list: &$crate::domain::status::StatusList) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO status_list (status_list_id, issuer_id, purpose, size, version, created_at) VALUES ($1, $2, $3, $4, $5, $6)",

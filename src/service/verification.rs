@@ -1,0 +1,168 @@
+//! Verification verdicts of issued credentials, cached so that a page view costs a lookup, not a
+//! signature check, and never shows a stale verdict.
+//!
+//! A verdict is computed by really verifying the signed credential and its status lists (the
+//! credentials-core verifier), and kept with the versions of the status lists it read and the next moment
+//! its validity period changes. It is reused only while every one of those lists still has that version
+//! and that moment has not come. List versions are polled from the database every
+//! [`STATUS_POLL`] (one small query for all lists, shared by every request), and updated at once when this
+//! process changes a status, so a revocation shows here immediately and on other replicas within the
+//! poll interval.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::Microcred;
+use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::status::StatusListId;
+use crate::error::{Error, Result};
+use crate::vc::verify::VerificationReport;
+
+/// How often status-list versions are read from the database.
+pub const STATUS_POLL: Duration = Duration::from_millis(200);
+/// A version snapshot older than this (the poller stopped) is not trusted: verdicts are recomputed.
+const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(2);
+/// Verdicts kept in memory.
+const CAPACITY: usize = 20_000;
+
+/// A credential's verdict, with what the public page and the JSON API show.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The stored credential (status reasons and dates, links).
+    pub credential: IssuedCredential,
+    /// The signed document, parsed.
+    pub document: Value,
+    /// The verification report.
+    pub report: VerificationReport,
+    /// The report as JSON, serialized once.
+    pub report_json: bytes::Bytes,
+    versions: Vec<(StatusListId, i64)>,
+    fresh_until: Option<OffsetDateTime>,
+}
+
+/// The verdict cache and the status-list version snapshot it is checked against.
+#[derive(Debug)]
+pub struct Verdicts {
+    cache: quick_cache::sync::Cache<CredentialId, Arc<Verdict>>,
+    versions: RwLock<Snapshot>,
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    taken: Option<Instant>,
+    versions: HashMap<StatusListId, i64>,
+}
+
+impl Default for Verdicts {
+    fn default() -> Self {
+        Self {
+            cache: quick_cache::sync::Cache::new(CAPACITY),
+            versions: RwLock::new(Snapshot { taken: None, versions: HashMap::new() }),
+        }
+    }
+}
+
+impl Verdicts {
+    fn is_fresh(&self, verdict: &Verdict, now: OffsetDateTime) -> bool {
+        if verdict.fresh_until.is_some_and(|until| now >= until) {
+            return false;
+        }
+        let Ok(snapshot) = self.versions.read() else { return false };
+        snapshot.taken.is_some_and(|t| t.elapsed() < SNAPSHOT_MAX_AGE)
+            && verdict.versions.iter().all(|(list, version)| snapshot.versions.get(list) == Some(version))
+    }
+
+    /// Records versions read from the database (never moving one backwards).
+    fn note(&self, versions: impl IntoIterator<Item = (StatusListId, i64)>, complete: bool) {
+        let Ok(mut snapshot) = self.versions.write() else { return };
+        for (list, version) in versions {
+            let known = snapshot.versions.entry(list).or_insert(version);
+            *known = (*known).max(version);
+        }
+        if complete {
+            snapshot.taken = Some(Instant::now());
+        }
+    }
+}
+
+/// The next moment a credential's validity verdict changes: `validFrom` if still ahead, else `validUntil`
+/// if still ahead.
+fn next_boundary(document: &Value, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let at = |key: &str| {
+        document
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|v| OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).ok())
+    };
+    [at("validFrom").or_else(|| at("issuanceDate")), at("validUntil").or_else(|| at("expirationDate"))]
+        .into_iter()
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+}
+
+impl Microcred {
+    /// The verdict of an issued credential: from the cache while still true, else verified afresh.
+    pub async fn verdict(&self, id: CredentialId) -> Result<Arc<Verdict>> {
+        let now = OffsetDateTime::now_utc();
+        if let Some(hit) = self.verdicts.cache.get(&id)
+            && self.verdicts.is_fresh(&hit, now)
+        {
+            return Ok(hit);
+        }
+        let credential = self.issued_credential(id).await?;
+        let document: Value = serde_json::from_str(credential.document.get())
+            .map_err(|e| Error::Internal(format!("stored credential {id} is not JSON: {e}")))?;
+        // Versions first: a change racing with this verification makes the verdict stale, never wrong.
+        let mut versions = Vec::new();
+        for slot in credential.status.iter().chain(credential.suspension.iter()) {
+            versions.push((slot.list, self.published_status_list(slot.list).await?.version));
+        }
+        let report = self.verify(&document).await.map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?;
+        let report_json = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
+        self.verdicts.note(versions.iter().copied(), false);
+        let verdict = Arc::new(Verdict {
+            fresh_until: next_boundary(&document, now),
+            credential,
+            document,
+            report,
+            report_json,
+            versions,
+        });
+        self.verdicts.cache.insert(id, Arc::clone(&verdict));
+        Ok(verdict)
+    }
+
+    /// Reads every status list's version into the snapshot verdicts are checked against.
+    pub async fn refresh_status_versions(&self) -> Result<()> {
+        let versions = self.store.status_list_versions().await?;
+        self.verdicts.note(versions, true);
+        Ok(())
+    }
+
+    /// After this process changed a list: its new version, at once.
+    pub(super) async fn note_status_change(&self, list: StatusListId) {
+        if let Ok(Some(list)) = self.store.status_list(list).await {
+            self.verdicts.note([(list.id, list.version)], false);
+        }
+    }
+
+    /// Polls status-list versions every [`STATUS_POLL`] until the process ends (spawned by `serve`).
+    pub fn spawn_status_poller(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(STATUS_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.refresh_status_versions().await {
+                    tracing::warn!(error = %e, "could not read status-list versions; verdicts are recomputed until it works");
+                }
+            }
+        })
+    }
+}
