@@ -391,9 +391,10 @@ pub async fn verify_upload(
             Err(rejection) => return axum::extract::multipart::MultipartRejection::into_response(rejection),
         }
     } else {
-        match axum::body::to_bytes(request.into_body(), usize::MAX).await {
+        // The Bytes extractor enforces the route's upload limit (413 past it).
+        match <axum::body::Bytes as axum::extract::FromRequest<AppState>>::from_request(request, &state).await {
             Ok(bytes) => bytes.to_vec(),
-            Err(_) => return Problem::new(Kind::PayloadTooLarge, "the upload is larger than allowed").into_response(),
+            Err(rejection) => return rejection.into_response(),
         }
     };
     let result = state.app.verify_file(&bytes).await;

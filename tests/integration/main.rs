@@ -12,6 +12,7 @@ mod certificates;
 mod cli;
 mod credentials;
 mod fastpath;
+mod pages;
 mod status;
 mod store;
 mod support;

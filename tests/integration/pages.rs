@@ -1,0 +1,354 @@
+//! The public credential page and the verification endpoints as employers meet them: each verdict, in
+//! their language, from real verification; the same 404 for any unknown id; escaping; security headers;
+//! the rate limit; uploads of JSON, PDF and PNG (valid, tampered, from another issuer).
+
+use microcred::domain::audit::AuditEntry;
+use microcred::domain::award::CredentialId;
+use microcred::domain::status::StatusPurpose;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp, assert_problem};
+
+const HTML: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+
+async fn award(app: &TestApp, assessor: &str, achievement_id: &str, extra: Value) -> Value {
+    let mut body = json!({"achievement_id": achievement_id, "recipient": {"name": "Иван Петров", "email": format!("{}@example.eu", uuid::Uuid::new_v4())}});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let response =
+        app.client.post(app.url("/api/v1/credentials")).bearer_auth(assessor).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+async fn page(app: &TestApp, id: &str, accept_language: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = app
+        .client
+        .get(app.url(&format!("/credentials/{id}")))
+        .header("accept", HTML)
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+fn verdict_of(html: &str) -> &str {
+    let start = html.find("data-verdict=\"").expect("a verdict banner") + "data-verdict=\"".len();
+    &html[start..start + html[start..].find('"').unwrap()]
+}
+
+async fn stored_count(app: &TestApp) -> usize {
+    let filter = microcred::store::CredentialFilter { limit: 1000, ..Default::default() };
+    app.app.store().list_credentials(&filter).await.unwrap().len()
+}
+
+async fn report(app: &TestApp, id: &str) -> Value {
+    let response = app.client.get(app.url(&format!("/api/v1/verify/{id}"))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    response.json().await.unwrap()
+}
+
+async fn pages(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(true).await;
+
+    // Valid, in the employer's language, with the facts, the checks and the downloads.
+    let valid = award(&app, &assessor, &achievement_id, json!({"result": "92"})).await;
+    let id = valid["id"].as_str().unwrap().to_owned();
+    let (status, headers, html) = page(&app, &id, "el-GR,el;q=0.9,en;q=0.5").await;
+    assert_eq!(status, 200);
+    assert_eq!(verdict_of(&html), "valid");
+    for expected in [
+        "Έγκυρο",
+        "Иван Петров",
+        "Умни градове: основи",
+        "Universal Certification Solutions",
+        "Explain urban data platforms",
+        "5 πιστωτικές μονάδες ECTS (125 ώρες)",
+        "Η ψηφιακή υπογραφή είναι ακέραιη",
+    ] {
+        assert!(html.contains(expected), "{expected:?} missing");
+    }
+    for link in [
+        format!("/credentials/{id}.pdf"),
+        format!("/credentials/{id}.json"),
+        format!("/credentials/{id}.png"),
+        "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME".into(),
+    ] {
+        assert!(html.contains(&link), "{link} missing");
+    }
+    assert!(html.contains("property=\"og:title\""));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers.contains_key("referrer-policy"));
+    let (_, _, bulgarian) = page(&app, &format!("{id}?lang=bg"), "el").await;
+    assert!(bulgarian.contains("Валидно"), "?lang= wins over Accept-Language");
+    let report_json = report(&app, &id).await;
+    assert_eq!(report_json["verified"], true);
+    assert_eq!(report_json["outcome"], "valid");
+    // Machines asking for JSON get the signed credential at the same address.
+    let response = app
+        .client
+        .get(app.url(&format!("/credentials/{id}")))
+        .header("accept", "application/vc+ld+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/vc+ld+json");
+    assert_eq!(response.json::<Value>().await.unwrap(), valid["credential"]);
+
+    // Revoked: verdict, date and reason, right after the revocation (the cached verdict is not reused).
+    let revoke = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/revoke")))
+        .bearer_auth(&assessor)
+        .json(&json!({"reason": "Assessment misconduct"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let (_, _, html) = page(&app, &id, "en").await;
+    assert_eq!(verdict_of(&html), "revoked");
+    assert!(
+        html.contains("Reason: Assessment misconduct") && html.contains("The issuer revoked this credential on"),
+        "{html}"
+    );
+    assert_eq!(report(&app, &id).await["outcome"], "revoked");
+
+    // Suspended, then reinstated.
+    let other = award(&app, &assessor, &achievement_id, json!({})).await;
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    assert_eq!(report(&app, &other_id).await["outcome"], "valid");
+    app.client
+        .post(app.url(&format!("/api/v1/credentials/{other_id}/suspend")))
+        .bearer_auth(&assessor)
+        .json(&json!({"reason": "Under review"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, _, html) = page(&app, &other_id, "it").await;
+    assert_eq!(verdict_of(&html), "suspended");
+    assert!(html.contains("Sospesa") && html.contains("Motivo: Under review"));
+    app.client
+        .post(app.url(&format!("/api/v1/credentials/{other_id}/reinstate")))
+        .bearer_auth(&assessor)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report(&app, &other_id).await["outcome"], "valid");
+
+    // Expired and not yet valid, with their dates.
+    let expired = award(
+        &app,
+        &assessor,
+        &achievement_id,
+        json!({"awarded_at": "2020-01-15T09:00:00Z", "valid_until": "2021-01-15T09:00:00Z"}),
+    )
+    .await;
+    let (_, _, html) = page(&app, expired["id"].as_str().unwrap(), "es").await;
+    assert_eq!(verdict_of(&html), "expired");
+    assert!(html.contains("Caducada") && html.contains("15 de enero de 2021"));
+    let future = award(&app, &assessor, &achievement_id, json!({"awarded_at": "2099-03-01T00:00:00Z"})).await;
+    let (_, _, html) = page(&app, future["id"].as_str().unwrap(), "en").await;
+    assert_eq!(verdict_of(&html), "not-yet-valid");
+    assert!(html.contains("1 March 2099"));
+
+    // Another replica revokes (straight in the database, so this process is not told): the poller notices.
+    let third = award(&app, &assessor, &achievement_id, json!({})).await;
+    let third_id = third["id"].as_str().unwrap().to_owned();
+    assert_eq!(report(&app, &third_id).await["outcome"], "valid");
+    let audit = AuditEntry {
+        at: time::OffsetDateTime::now_utc(),
+        api_key_id: None,
+        issuer_id: None,
+        action: "credential.revoke",
+        subject: third_id.clone(),
+        reason: Some("elsewhere".into()),
+    };
+    let changed = app
+        .app
+        .store()
+        .set_credential_status(
+            CredentialId(third_id.parse().unwrap()),
+            StatusPurpose::Revocation,
+            Some("elsewhere"),
+            &audit,
+        )
+        .await
+        .unwrap();
+    assert!(changed);
+    let mut outcome = Value::Null;
+    for _ in 0..30 {
+        outcome = report(&app, &third_id).await["outcome"].clone();
+        if outcome == "revoked" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(outcome, "revoked", "seen within the poll interval");
+
+    // Markup in a learner's name is text.
+    for name in ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>"] {
+        let hostile = award(
+            &app,
+            &assessor,
+            &achievement_id,
+            json!({"recipient": {"name": name, "email": format!("{}@example.eu", uuid::Uuid::new_v4())}}),
+        )
+        .await;
+        let (_, _, html) = page(&app, hostile["id"].as_str().unwrap(), "en").await;
+        assert!(!html.contains(name), "unescaped: {name}");
+        assert!(!html.contains("<script>alert") && !html.contains("<img src=x"));
+        // Shown as text: the escaped name, decoded, is the name.
+        let decoded = html
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#38;", "&");
+        assert!(decoded.contains(&format!("<h1 class=\"learner\">{name}</h1>")), "{name} not shown as text");
+    }
+
+    // Unknown ids: one and the same 404 page, however the id looks.
+    let mut bodies = Vec::new();
+    for unknown in [
+        uuid::Uuid::new_v4().to_string(),
+        "not-a-uuid".into(),
+        "..%2F..%2Fetc%2Fpasswd".into(),
+        "1".into(),
+        "%3Cscript%3E".into(),
+    ] {
+        let (status, headers, html) = page(&app, &unknown, "en").await;
+        assert_eq!(status, 404, "{unknown}");
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        bodies.push(html);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "the 404 pages differ");
+    assert!(bodies[0].contains("Credential not found"));
+    assert_problem(
+        app.client.get(app.url(&format!("/api/v1/verify/{}", uuid::Uuid::new_v4()))).send().await.unwrap(),
+        404,
+    )
+    .await;
+    assert_problem(app.client.get(app.url("/api/v1/verify/nope")).send().await.unwrap(), 404).await;
+}
+
+#[tokio::test]
+async fn pages_on_sqlite() {
+    pages(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn pages_on_postgres() {
+    pages(Backend::Postgres).await;
+}
+
+/// `POST /verify`: JSON, PDF and PNG uploads; tampered and foreign credentials; not a credential; too big;
+/// and the HTML form.
+#[tokio::test]
+async fn uploads_are_verified_and_never_stored() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.max_upload_bytes = Some(200_000)).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let issued = award(&app, &assessor, &achievement_id, json!({})).await;
+    let id = issued["id"].as_str().unwrap();
+    let upload = |body: Vec<u8>, content_type: &str| {
+        app.client.post(app.url("/verify")).header("content-type", content_type).body(body).send()
+    };
+    let pdf = app
+        .client
+        .get(app.url(&format!("/credentials/{id}.pdf")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let png = app
+        .client
+        .get(app.url(&format!("/credentials/{id}.png")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let credential = serde_json::to_vec(&issued["credential"]).unwrap();
+    let before = stored_count(&app).await;
+    for (body, kind) in [(credential.clone(), "json"), (pdf.clone(), "pdf"), (png.clone(), "png")] {
+        let response = upload(body, "application/octet-stream").await.unwrap();
+        assert_eq!(response.status(), 200);
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(report["kind"], kind);
+        assert_eq!(report["verified"], true, "{report}");
+    }
+    let pdf_report: Value = upload(pdf.clone(), "application/pdf").await.unwrap().json().await.unwrap();
+    assert_eq!(pdf_report["printed_mismatches"], json!([]));
+
+    // Tampered: a verdict (200), not an error.
+    let mut tampered = issued["credential"].clone();
+    tampered["credentialSubject"]["name"] = json!("Мария Иванова");
+    let report: Value =
+        upload(serde_json::to_vec(&tampered).unwrap(), "application/json").await.unwrap().json().await.unwrap();
+    assert_eq!(report["verified"], false);
+    assert_eq!(report["report"]["outcome"], "invalid");
+    // Another issuer's credential (did:key), signed by another implementation.
+    let peer = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/peer-signed/ob3-did-key-eddsa-rdfc-2022.json"
+    ))
+    .unwrap();
+    let report: Value = upload(peer, "application/json").await.unwrap().json().await.unwrap();
+    assert_eq!(report["verified"], true, "{report}");
+    // Not a credential, and too big.
+    assert_problem(upload(b"hello".to_vec(), "text/plain").await.unwrap(), 422).await;
+    assert_problem(upload(vec![b' '; 300_000], "application/json").await.unwrap(), 413).await;
+
+    // The HTML form, as a browser sends it.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf).file_name("certificate.pdf").mime_str("application/pdf").unwrap(),
+    );
+    let response =
+        app.client.post(app.url("/verify?lang=bg")).header("accept", HTML).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert_eq!(verdict_of(&html), "valid");
+    assert!(html.contains("Отпечатаният сертификат съответства на вграденото в него удостоверение."));
+    let page = app.client.get(app.url("/verify")).header("accept", HTML).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("enctype=\"multipart/form-data\""));
+    assert_eq!(stored_count(&app).await, before, "uploads are never stored");
+}
+
+/// The public endpoints are rate-limited per address: 429 with Retry-After past the burst.
+#[tokio::test]
+async fn public_endpoints_are_rate_limited() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.rate_limit_per_second = Some(1);
+        s.rate_limit_burst = Some(3);
+    })
+    .await
+    .unwrap();
+    let url = app.url(&format!("/api/v1/verify/{}", uuid::Uuid::new_v4()));
+    for _ in 0..3 {
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 404);
+    }
+    let limited = app.client.get(&url).send().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert_problem(limited, 429).await;
+    // The authenticated API and health checks are not limited.
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+}
