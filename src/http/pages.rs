@@ -466,6 +466,7 @@ pub async fn asset(axum::extract::Path(name): axum::extract::Path<String>, heade
     let (body, content_type): (&'static str, &'static str) = match name.as_str() {
         "style.css" => (include_str!("../../templates/assets/style.css"), "text/css; charset=utf-8"),
         "app.js" => (include_str!("../../templates/assets/app.js"), "text/javascript; charset=utf-8"),
+        "favicon.svg" => (include_str!("../../templates/assets/favicon.svg"), "image/svg+xml"),
         _ => return not_found(&headers, None),
     };
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()

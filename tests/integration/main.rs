@@ -8,6 +8,7 @@ mod achievements;
 mod api;
 mod awards;
 mod batch;
+mod browser;
 mod certificates;
 mod cli;
 mod credentials;

@@ -1,0 +1,104 @@
+//! End to end in a real browser: Debian's headless Chromium, driven by `tests/browser/verdicts.mjs`
+//! (playwright-core), opens the page of a valid, a revoked and an expired credential at phone size,
+//! checks each verdict and that no request failed, screenshots them, and verifies a PDF on `/verify`.
+//! Needs `chromium`, `node` and `npm ci --prefix tests/browser` (`.ci/run` does all three); without them
+//! it says so and skips, unless `REQUIRE_BROWSER` is set. `UPDATE_SCREENSHOTS=1` writes the screenshots
+//! to `docs/screenshots/`.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp};
+
+fn browser_available() -> bool {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ready = Path::new("/usr/bin/chromium").exists()
+        && Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
+        && root.join("tests/browser/node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("REQUIRE_BROWSER").is_none(),
+            "REQUIRE_BROWSER is set but chromium, node or playwright-core is missing"
+        );
+        eprintln!("skipping: needs chromium, node and `npm ci --prefix tests/browser`");
+    }
+    ready
+}
+
+#[tokio::test]
+async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let mut ids = Vec::new();
+    for extra in
+        [json!({}), json!({}), json!({"awarded_at": "2020-01-15T09:00:00Z", "valid_until": "2021-01-15T09:00:00Z"})]
+    {
+        let mut body = json!({"achievement_id": achievement_id, "recipient": {"name": "Γιώργος Παπαδόπουλος", "email": format!("{}@example.gr", uuid::Uuid::new_v4())}, "result": "92"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let issued: Value = app
+            .client
+            .post(app.url("/api/v1/credentials"))
+            .bearer_auth(&assessor)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(issued["id"].as_str().unwrap().to_owned());
+    }
+    let revoked = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{}/revoke", ids[1])))
+        .bearer_auth(&assessor)
+        .json(&json!({"reason": "Issued in error"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let pdf = app.dir.path().join("certificate.pdf");
+    std::fs::write(
+        &pdf,
+        app.client.get(app.url(&format!("/credentials/{}.pdf", ids[0]))).send().await.unwrap().bytes().await.unwrap(),
+    )
+    .unwrap();
+    let cases = json!([
+        {"id": ids[0], "verdict": "valid", "label": "Valid"},
+        {"id": ids[1], "verdict": "revoked", "label": "Revoked"},
+        {"id": ids[2], "verdict": "expired", "label": "Expired"},
+    ]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        root.join("docs/screenshots")
+    } else {
+        app.dir.path().join("shots")
+    };
+    std::fs::create_dir_all(&shots).unwrap();
+    let output = tokio::process::Command::new("node")
+        .arg(root.join("tests/browser/verdicts.mjs"))
+        .env("BASE", &app.base)
+        .env("CASES", cases.to_string())
+        .env("PDF", &pdf)
+        .env("SHOTS", &shots)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "browser test failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for verdict in ["valid", "revoked", "expired", "upload"] {
+        let png = std::fs::read(shots.join(format!("{verdict}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{verdict}.png");
+    }
+}
