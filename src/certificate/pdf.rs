@@ -622,7 +622,7 @@ mod tests {
     /// Both ways of finishing give a PDF that reads back with the same credential and text; the fast one is
     /// the one taken, and the output is the same every time.
     #[test]
-    fn the_incremental_update_and_the_lopdf_path_agree() {
+    fn the_one_pass_rewrite_and_the_lopdf_path_agree() {
         let credential = crate::vc::credential::example("did:web:x.eu:issuers:ucs", "https://x.eu").to_value();
         let json = serde_json::to_string(&credential).unwrap();
         let facts = Facts::of(&credential, "el");

@@ -202,6 +202,7 @@ pub async fn get(
 
 /// Query of the public downloads.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
     /// Label language of a PDF certificate: en, bg, el, es or it (default: the award's, then the
     /// achievement's language, then English).
