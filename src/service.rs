@@ -778,7 +778,7 @@ impl Microcred {
         if !award.allow_duplicate {
             let held = self.store.credentials_of_recipient(achievement.id, award.email.as_str()).await?;
             if let Some(first) = held.first() {
-                return Err(duplicate(*first));
+                return self.replay_or(issuer.id, idempotency_key, request_hash, duplicate(*first)).await;
             }
         }
 
@@ -865,16 +865,35 @@ impl Microcred {
                 }
                 Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
                     let held = self.store.credentials_of_recipient(achievement.id, award.email.as_str()).await?;
-                    return Err(held.first().map_or_else(
+                    let error = held.first().map_or_else(
                         || Error::Conflict("this learner already holds this achievement".into()),
                         |first| duplicate(*first),
-                    ));
+                    );
+                    return self.replay_or(issuer.id, idempotency_key, request_hash, error).await;
                 }
                 Err(e) => return Err(e.into()),
             };
             tracing::debug!(credential.id = %id, %conflict, "status index taken concurrently; drawing again");
         }
         Err(Error::Conflict("status-list indexes were taken concurrently three times; retry the request".into()))
+    }
+
+    /// When a request with an `Idempotency-Key` meets an existing award, that award may be its own twin,
+    /// committed by a concurrent retry (on this or another replica) after this request looked: answer as a
+    /// retry if so, and with `error` otherwise.
+    async fn replay_or(
+        &self,
+        issuer: IssuerId,
+        idempotency_key: Option<&str>,
+        request_hash: [u8; 32],
+        error: Error,
+    ) -> Result<(IssuedCredential, Issued)> {
+        if let Some(key) = idempotency_key
+            && let Some(existing) = self.store.credential_by_idempotency_key(issuer, key).await?
+        {
+            return replay(existing, request_hash);
+        }
+        Err(error)
     }
 
     /// One issued credential, for its issuer's assessors and admins.

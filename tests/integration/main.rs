@@ -14,6 +14,7 @@ mod cli;
 mod credentials;
 mod fastpath;
 mod pages;
+mod replicas;
 mod status;
 mod store;
 mod support;
