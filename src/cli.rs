@@ -366,6 +366,17 @@ async fn serve(config: &Config) -> Result<(), CliError> {
         startup_ms = started.elapsed().as_millis() as u64,
         "listening on http://{address}"
     );
+    // Metrics on their own address; if it is taken (a second server on a developer's machine), say so and go on.
+    crate::metrics::handle();
+    match tokio::net::TcpListener::bind(config.metrics_bind).await {
+        Ok(metrics) => {
+            let address = metrics.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            tracing::info!("metrics on http://{address}/metrics");
+            let router = crate::http::metrics_router(std::sync::Arc::new(app.clone()));
+            tokio::spawn(async move { axum::serve(metrics, router).await });
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics endpoint not started: cannot listen on {}", config.metrics_bind),
+    }
     let router = server::router(app, config);
     server::serve(listener, router, server::shutdown_signal(), config.shutdown_timeout)
         .await

@@ -86,6 +86,9 @@ pub struct Settings {
     /// exist) [default: templates]
     #[arg(long, env = "MICROCRED_TEMPLATES_DIR", global = true, value_name = "DIR")]
     pub templates_dir: Option<PathBuf>,
+    /// Address of the Prometheus metrics endpoint (GET /metrics), kept apart from the public one [default: 127.0.0.1:9464]
+    #[arg(long, env = "MICROCRED_METRICS_BIND", global = true, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "MICROCRED_BIND", global = true, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
@@ -146,6 +149,8 @@ pub struct Config {
     pub templates_dir: PathBuf,
     /// See [`Settings::bind`].
     pub bind: SocketAddr,
+    /// See [`Settings::metrics_bind`].
+    pub metrics_bind: SocketAddr,
     /// See [`Settings::issuer_name`].
     pub issuer_name: String,
     /// See [`Settings::issuer_slug`].
@@ -213,6 +218,7 @@ impl Settings {
             public_url: self.public_url.or(lower.public_url),
             templates_dir: self.templates_dir.or(lower.templates_dir),
             bind: self.bind.or(lower.bind),
+            metrics_bind: self.metrics_bind.or(lower.metrics_bind),
             issuer_name: self.issuer_name.or(lower.issuer_name),
             issuer_slug: self.issuer_slug.or(lower.issuer_slug),
             issuer_country: self.issuer_country.or(lower.issuer_country),
@@ -267,6 +273,7 @@ impl Settings {
             public_url,
             templates_dir: self.templates_dir.unwrap_or_else(|| PathBuf::from("templates")),
             bind: self.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            metrics_bind: self.metrics_bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9464))),
             issuer_name,
             issuer_slug: self.issuer_slug.unwrap_or_else(default_slug),
             issuer_country: self.issuer_country,

@@ -48,6 +48,26 @@ pub struct HttpSettings {
     pub rate_limit_burst: u32,
 }
 
+/// The metrics router, served on its own address: `GET /metrics` in Prometheus text format, with gauges
+/// (database pool, status snapshot age) sampled at each scrape.
+pub fn metrics_router(app: Arc<Microcred>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let app = Arc::clone(&app);
+            async move {
+                let (open, idle) = app.store().pool_usage();
+                metrics::gauge!("microcred_db_pool_connections", "state" => "open").set(f64::from(open));
+                metrics::gauge!("microcred_db_pool_connections", "state" => "idle").set(idle as f64);
+                if let Some(age) = app.status_snapshot_age() {
+                    metrics::gauge!("microcred_status_snapshot_age_seconds").set(age);
+                }
+                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::handle().render())
+            }
+        }),
+    )
+}
+
 /// Builds the whole router: public pages and documents (rate-limited per client address), the authenticated
 /// API, and problem fallbacks.
 pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
@@ -95,6 +115,7 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::map_response(problem::fill_empty_errors))
         .layer(axum::middleware::map_response(pages::security_headers))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -18,6 +18,8 @@ pub mod error;
 pub mod http;
 /// Private key files: the only module that touches private keys.
 pub mod keys;
+/// Prometheus metrics.
+pub mod metrics;
 /// Resolving verification methods (did:key, own and remote did:web).
 pub mod resolver;
 /// Start-up, serving and shutdown.

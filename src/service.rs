@@ -480,7 +480,10 @@ impl Microcred {
                 .insert_credential(&row, &audit(Some(caller), Some(issuer.id), "credential.issue", &subject, None))
                 .await
             {
-                Ok(()) => return Ok(signed),
+                Ok(()) => {
+                    metrics::counter!("microcred_credentials_issued_total", "path" => "vc-api").increment(1);
+                    return Ok(signed);
+                }
                 Err(StoreError::Conflict { constraint })
                     if constraint.starts_with("credential_status_index")
                         || constraint.starts_with("credential_suspension_index") => {}
@@ -809,10 +812,14 @@ impl Microcred {
             unsigned.credential_status = Some(self.status_entries(revocation, suspension));
             let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             // Signing is CPU work (about 0.2 ms): keep it off the async workers.
-            let signed = tokio::task::spawn_blocking(move || proof::sign_credential(&unsigned, &options, &key))
-                .await
-                .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
-                .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+            let signed = tokio::task::spawn_blocking(move || {
+                crate::metrics::timed("microcred_signature_seconds", || {
+                    proof::sign_credential(&unsigned, &options, &key)
+                })
+            })
+            .await
+            .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+            .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
             let credential = IssuedCredential {
                 id,
                 issuer_id: issuer.id,
@@ -846,6 +853,7 @@ impl Microcred {
             {
                 Ok(()) => {
                     info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
+                    metrics::counter!("microcred_credentials_issued_total", "path" => "award").increment(1);
                     return Ok((credential, Issued::Created));
                 }
                 // Another replica took the same random status index between our check and insert: draw again.
@@ -1168,6 +1176,7 @@ impl Microcred {
             return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
         }
         info!(credential.id = %id, purpose = purpose.as_str(), set = reason.is_some(), "changed status of credential {id}");
+        metrics::counter!("microcred_status_changes_total", "action" => action).increment(1);
         let list = match purpose {
             StatusPurpose::Revocation => credential.status,
             StatusPurpose::Suspension => credential.suspension,
@@ -1229,10 +1238,12 @@ impl Microcred {
             },
         });
         let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
-        let credential = tokio::task::spawn_blocking(move || proof::secure(&unsigned, &options, &key))
-            .await
-            .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
-            .map_err(|e| Error::NotPossible(format!("cannot sign the status list: {e}")))?;
+        let credential = tokio::task::spawn_blocking(move || {
+            crate::metrics::timed("microcred_status_list_sign_seconds", || proof::secure(&unsigned, &options, &key))
+        })
+        .await
+        .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+        .map_err(|e| Error::NotPossible(format!("cannot sign the status list: {e}")))?;
         let published = Arc::new(PublishedList { version: list.version, credential, bits });
         if let Ok(mut cache) = self.status_cache.lock() {
             cache.insert(id, Arc::clone(&published));

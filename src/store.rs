@@ -96,6 +96,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn ping(&self) -> StoreResult<()>;
     /// Closes the pool, waiting for connections to be returned.
     async fn close(&self);
+    /// Open connections and idle ones among them (for metrics).
+    fn pool_usage(&self) -> (u32, usize);
 
     /// Stores a new issuer together with its first (active) key.
     async fn insert_issuer(&self, issuer: &Issuer, key: &IssuerKey) -> StoreResult<()>;

@@ -147,6 +147,7 @@ impl Microcred {
         match self.store.insert_batch(&credentials, &audits, record.as_ref()).await {
             Ok(()) => {
                 tracing::info!(issued = result.issued, rejected, "issued a batch of {} credentials", result.issued);
+                metrics::counter!("microcred_credentials_issued_total", "path" => "batch").increment(result.issued as u64);
                 Ok((result, Issued::Created))
             }
             Err(StoreError::Conflict { constraint }) if constraint == "award_batch_idempotency_key" => {

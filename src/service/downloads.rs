@@ -38,8 +38,10 @@ impl Download {
     /// Renders it (CPU-bound: call from a blocking thread).
     pub fn render(&self) -> Result<Vec<u8>> {
         match &self.kind {
-            Kind::Pdf { template, labels, paper } => certificate::render_pdf(&self.document, template, labels, *paper)
-                .map_err(|e| Error::Internal(e.to_string())),
+            Kind::Pdf { template, labels, paper } => crate::metrics::timed("microcred_pdf_render_seconds", || {
+                certificate::render_pdf(&self.document, template, labels, *paper)
+            })
+            .map_err(|e| Error::Internal(e.to_string())),
             Kind::Png { image } => {
                 badge::bake(image.as_deref(), &self.document).map_err(|e| Error::Internal(e.to_string()))
             }

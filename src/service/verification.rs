@@ -137,6 +137,12 @@ impl Microcred {
         Ok(verdict)
     }
 
+    /// Seconds since the status-version snapshot was last refreshed (`None` before the first refresh): how
+    /// late a revocation made on another replica can show here.
+    pub fn status_snapshot_age(&self) -> Option<f64> {
+        self.verdicts.versions.read().ok()?.taken.map(|t| t.elapsed().as_secs_f64())
+    }
+
     /// Reads every status list's version into the snapshot verdicts are checked against.
     pub async fn refresh_status_versions(&self) -> Result<()> {
         let versions = self.store.status_list_versions().await?;

@@ -22,6 +22,10 @@ macro_rules! impl_store {
                 self.pool.close().await;
             }
 
+            fn pool_usage(&self) -> (u32, usize) {
+                (self.pool.size(), self.pool.num_idle())
+            }
+
             async fn insert_issuer(
                 &self,
                 issuer: &$crate::domain::issuer::Issuer,

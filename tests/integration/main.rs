@@ -13,6 +13,7 @@ mod certificates;
 mod cli;
 mod credentials;
 mod fastpath;
+mod observability;
 mod pages;
 mod replicas;
 mod status;

@@ -42,6 +42,8 @@ fn common_args(db: &str, dir: &std::path::Path) -> Vec<String> {
         "BG",
         "--rate-limit-per-second",
         "0",
+        "--metrics-bind",
+        "127.0.0.1:0",
         "--log-level",
         "warn",
     ]
