@@ -96,6 +96,7 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/api/v1/achievements", get(achievements::list).post(achievements::create))
         .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
         .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
+        .route("/api/v1/credentials.csv", get(credentials::export))
         .route(
             "/api/v1/credentials/batch",
             post(credentials::issue_batch).layer(DefaultBodyLimit::max(settings.max_batch_bytes)),

@@ -143,6 +143,15 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Page>> {
     let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let filter = parse_filter(q)?;
+    let limit = filter.limit as usize;
+    let rows = state.app.list_credentials(&caller, filter).await?;
+    let next_cursor = (rows.len() == limit).then(|| rows.last().map(|c| encode_cursor(c.issued_at, c.id))).flatten();
+    Ok(Json(Page { items: rows.iter().map(|c| summary(&state, c)).collect(), next_cursor }))
+}
+
+/// The listing filters of a query, each checked.
+fn parse_filter(q: ListQuery) -> Result<CredentialFilter> {
     let mut errors = ValidationErrors::default();
     let date = |errors: &mut ValidationErrors, field: &str, v: Option<&str>| {
         v.and_then(|v| {
@@ -171,11 +180,68 @@ pub async fn list(
             }
         },
     };
-    errors.finish(())?;
-    let limit = filter.limit as usize;
-    let rows = state.app.list_credentials(&caller, filter).await?;
-    let next_cursor = (rows.len() == limit).then(|| rows.last().map(|c| encode_cursor(c.issued_at, c.id))).flatten();
-    Ok(Json(Page { items: rows.iter().map(|c| summary(&state, c)).collect(), next_cursor }))
+    errors.finish(filter).map_err(Into::into)
+}
+
+/// A CSV cell that a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return gets a leading `'` (OWASP's advice against CSV formula injection).
+fn csv_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
+}
+
+/// `GET /api/v1/credentials.csv` with the listing's filters: every matching award as CSV, for spreadsheets.
+#[utoipa::path(get, operation_id = "credentials_export", path = "/api/v1/credentials.csv", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"), ("email" = Option<String>, Query, description = "Filter"), ("issued_after" = Option<String>, Query, description = "RFC 3339"), ("issued_before" = Option<String>, Query, description = "RFC 3339")), responses((status = 200, description = "text/csv: id, achievement_id, name, email, status, issued_at, valid_until, page"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+pub async fn export(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let Query(mut q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    q.limit = Some(MAX_PAGE);
+    q.cursor = None;
+    let mut filter = parse_filter(q)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+        out.write_record(record).map_err(|e| Error::Internal(format!("CSV export: {e}")))
+    };
+    write(
+        &mut out,
+        &["id", "achievement_id", "name", "email", "status", "issued_at", "valid_until", "page"].map(String::from),
+    )?;
+    loop {
+        let rows = state.app.list_credentials(&caller, filter.clone()).await?;
+        for c in &rows {
+            let at = |t: Option<OffsetDateTime>| {
+                t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
+            };
+            write(
+                &mut out,
+                &[
+                    c.id.to_string(),
+                    c.achievement_id.map(|a| a.to_string()).unwrap_or_default(),
+                    csv_cell(c.recipient_name.as_deref().unwrap_or_default()),
+                    csv_cell(c.recipient_email.as_deref().unwrap_or_default()),
+                    c.status().to_owned(),
+                    at(Some(c.issued_at)),
+                    at(c.valid_until),
+                    state.app.credential_url(c.id),
+                ],
+            )?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() == MAX_PAGE as usize => filter.after = Some((last.issued_at, last.id)),
+            _ => break,
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| Error::Internal(format!("CSV export: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"credentials.csv\""),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 fn encode_cursor(at: OffsetDateTime, id: CredentialId) -> String {

@@ -22,7 +22,7 @@ use super::{achievements, credentials, health, issuers, pages, problem, vcapi};
         health::healthz, health::readyz, problem::describe,
         issuers::did_document, issuers::list, issuers::create,
         achievements::create, achievements::list, achievements::get, achievements::patch, achievements::public, achievements::extension_context, pages::report, pages::verify_page, pages::verify_upload,
-        credentials::issue, credentials::issue_batch, credentials::list, credentials::get, credentials::public_file,
+        credentials::issue, credentials::issue_batch, credentials::list, credentials::export, credentials::get, credentials::public_file,
         credentials::revoke, credentials::suspend, credentials::reinstate, credentials::status_list, credentials::audit,
         vcapi::issue, vcapi::verify, vcapi::verify_presentation, vcapi::status, vcapi::publish,
     ),

@@ -6,6 +6,7 @@
 mod access;
 mod achievements;
 mod api;
+mod attacks;
 mod awards;
 mod batch;
 mod browser;
