@@ -58,7 +58,17 @@ impl StoreError {
                 let constraint = constraint_of(db.as_ref()).unwrap_or_else(|| "unknown".to_owned());
                 Self::Conflict { constraint }
             }
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            // Can't talk to the database: refused, cut off mid-handshake or mid-query, pool exhausted.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(e),
+            // PostgreSQL shutting down or starting up (SQLSTATE class 57), or a connection exception (08).
+            sqlx::Error::Database(ref db)
+                if db.code().is_some_and(|code| code.starts_with("57") || code.starts_with("08")) =>
+            {
                 Self::Unavailable(e)
             }
             other => Self::Other(other),

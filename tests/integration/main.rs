@@ -12,6 +12,7 @@ mod batch;
 mod browser;
 mod certificates;
 mod cli;
+mod crash;
 mod credentials;
 mod fastpath;
 mod observability;
