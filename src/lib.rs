@@ -14,6 +14,8 @@ pub mod config;
 pub mod domain;
 /// The service layer's error type.
 pub mod error;
+/// Entry points for fuzzing and corpus replay.
+pub mod fuzzing;
 /// HTTP routing, extractors and problem details.
 pub mod http;
 /// Private key files: the only module that touches private keys.

@@ -62,6 +62,11 @@ impl Kind {
         Kind::Unavailable,
     ];
 
+    /// Every kind.
+    pub fn all() -> [Kind; 13] {
+        Self::ALL
+    }
+
     /// `(status, slug, title, what a client should do)`.
     fn info(self) -> (StatusCode, &'static str, &'static str, &'static str) {
         match self {

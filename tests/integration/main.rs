@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod credentials;
 mod fastpath;
+mod fuzz_corpus;
 mod observability;
 mod pages;
 mod replicas;
