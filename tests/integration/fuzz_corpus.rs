@@ -4,10 +4,13 @@
 
 use std::path::Path;
 
+/// A fuzz target: its corpus folder and its entry point.
+type Target = (&'static str, fn(&[u8]));
+
 #[test]
 fn every_corpus_input_is_handled_without_panicking() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 5] = [
+    let targets: [Target; 5] = [
         ("verify_json", microcred::fuzzing::verify_json),
         ("csv_batch", microcred::fuzzing::csv_batch),
         ("pdf", microcred::fuzzing::pdf),
