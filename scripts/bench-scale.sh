@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Cost as the work grows: measures, on an empty database and again after N credentials (default 1,000,000,
+# issued through the batch path in batches of 10,000), the single-award latency, the verification page and
+# JSON report latency on random ids, the time until a revocation shows in the published status list, and
+# listing with filters; then the database size per credential. SQLite by default, PostgreSQL with
+# DATABASE_URL=postgres://… (the database must exist and be empty). Needs wrk.
+# Usage: scripts/bench-scale.sh [CREDENTIALS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${1:-1000000}"
+cargo build --release -q
+bin="$PWD/target/release/microcred"
+dir="$(mktemp -d)"
+port=18096
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+cd "$dir"
+db="${DATABASE_URL:-sqlite://$dir/bench.db}"
+base="http://127.0.0.1:$port"
+"$bin" --database-url "$db" --public-url "$base" issuer create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
+token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
+"$bin" --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --metrics-bind 127.0.0.1:0 --max-batch-bytes 67108864 \
+  --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn serve 2>server.log &
+pid=$!
+until curl -sf "$base/healthz" >/dev/null; do sleep 0.05; done
+achievement=$(curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"name":"Smart city basics","description":"Basics","criteria":"Pass the exam","achievement_type":"MicroCredential","learning_outcomes":["Explain urban data platforms"],"ects":5,"assessment_type":"Online exam","participation":"online","quality_assurance":"ISO 21001"}' \
+  "$base/api/v1/achievements" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+cat > award.lua <<LUA
+local counter = 0
+local thread_id = 0
+setup = function(thread) thread:set("id", thread_id); thread_id = thread_id + 1 end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"achievement_id":"$achievement","recipient":{"name":"Probe","email":"probe-%s-%d-%d@example.eu"}}', os.getenv("ROUND"), id, counter)
+  return wrk.format("POST", "/api/v1/credentials", {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"}, body)
+end
+LUA
+cat > random.lua <<'LUA'
+dofile("ids.lua")
+local prefix = os.getenv("PREFIX")
+init = function(args) math.randomseed(os.time() + math.floor(os.clock() * 1000000)) end
+request = function() return wrk.format("GET", prefix .. ids[math.random(#ids)]) end
+LUA
+
+latency() { # wrk output → "p50 / p99 / req/s"
+  awk '/ 50%/{p50=$2} / 99%/{p99=$2} /Requests\/sec/{rps=$2} END {printf "p50 %s, p99 %s, %s req/s", p50, p99, rps}'
+}
+
+measure() { # $1 = label
+  local round="$1"
+  # Single awards, 4 connections, 10 s.
+  echo "[$round] single award: $(ROUND=$round wrk -t1 -c4 -d10s --latency -s award.lua "$base" | latency)"
+  # ids of existing credentials for random reads (a sample of up to 10,000).
+  curl -sf -H "Authorization: Bearer $token" "$base/api/v1/credentials.csv" -o all.csv
+  python3 -c '
+import csv, random
+ids = [r["id"] for r in csv.DictReader(open("all.csv"))]
+random.seed(1); sample = random.sample(ids, min(10000, len(ids)))
+open("ids.lua", "w").write("ids = {" + ",".join(chr(34) + i + chr(34) for i in sample) + "}\n")
+open("one.txt", "w").write(sample[0])'
+  echo "[$round] verification report: $(PREFIX=/api/v1/verify/ wrk -t2 -c16 -d10s --latency -s random.lua "$base" | latency)"
+  echo "[$round] verification page: $(PREFIX=/credentials/ wrk -t2 -c16 -d10s --latency -s random.lua "$base" | latency)"
+  # Listing with filters: by e-mail, and by achievement and date range (first page of 100).
+  local t0 t1
+  t0=$(date +%s%N); for _ in $(seq 1 50); do curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base/api/v1/credentials?email=learner77@example.eu"; done; t1=$(date +%s%N)
+  echo "[$round] list by e-mail: $(( (t1 - t0) / 50000 )) µs per request"
+  t0=$(date +%s%N); for _ in $(seq 1 50); do curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base/api/v1/credentials?achievement_id=$achievement&issued_after=2026-01-01T00:00:00Z&limit=100"; done; t1=$(date +%s%N)
+  echo "[$round] list by achievement and date, 100 per page: $(( (t1 - t0) / 50000 )) µs per request"
+  # A revocation until it shows in the published list.
+  local id list index start end
+  id=$(cat one.txt)
+  read -r list index < <(curl -sf "$base/credentials/$id.json" | python3 -c 'import json,sys; s=json.load(sys.stdin)["credentialStatus"]; print(s["statusListCredential"], s["statusListIndex"])')
+  start=$(date +%s%N)
+  curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'content-type: application/json' -d '{"reason":"bench"}' "$base/api/v1/credentials/$id/revoke"
+  until curl -sf "$list" | python3 -c '
+import json, sys, gzip, base64
+enc = json.load(sys.stdin)["credentialSubject"]["encodedList"][1:]
+bits = gzip.decompress(base64.urlsafe_b64decode(enc + "=" * (-len(enc) % 4)))
+i = int(sys.argv[1]); sys.exit(0 if bits[i // 8] >> (7 - i % 8) & 1 else 1)' "$index"; do :; done
+  end=$(date +%s%N)
+  echo "[$round] revocation visible in the published list after $(( (end - start) / 1000000 )) ms"
+}
+
+measure empty
+python3 -c '
+import sys
+n = int(sys.argv[1])
+for b in range(0, n, 10000):
+    with open(f"batch{b // 10000}.csv", "w") as f:
+        f.write("name;email\n")
+        for i in range(b, min(b + 10000, n)):
+            f.write(f"Иван Петров {i};learner{i}@example.eu\n")' "$count"
+start=$(date +%s)
+for f in batch*.csv; do
+  curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'content-type: text/csv' --data-binary @"$f" "$base/api/v1/credentials/batch?achievement_id=$achievement"
+done
+echo "issued $count credentials in $(( $(date +%s) - start )) s"
+measure full
+case "$db" in
+  sqlite://*) size=$(du -cb "$dir"/bench.db* | tail -1 | cut -f1) ;;
+  *) size=$(psql "$db" -Atc "select pg_database_size(current_database())") ;;
+esac
+echo "database size: $(( size / 1048576 )) MB, $(( size / (count + 1) )) bytes per credential"
