@@ -64,7 +64,12 @@ fn decode(png: &[u8]) -> Result<(u32, u32, Vec<u8>, Option<String>), BadgeError>
         png::Transformations::EXPAND | png::Transformations::ALPHA | png::Transformations::STRIP_16,
     );
     let mut reader = decoder.read_info().map_err(bad)?;
-    let size = reader.output_buffer_size().ok_or_else(|| BadgeError::Unreadable("image too large".into()))?;
+    // The decoder's limit covers its own buffers, not the frame we allocate: check that too (a fuzzed header
+    // claiming 4 × 4,294,901,764 pixels once asked for 64 GB here).
+    let size = reader
+        .output_buffer_size()
+        .filter(|size| *size <= DECODE_LIMIT)
+        .ok_or_else(|| BadgeError::Unreadable("image too large".into()))?;
     let mut buffer = vec![0; size];
     let frame = reader.next_frame(&mut buffer).map_err(bad)?;
     reader.finish().map_err(bad)?;
@@ -138,5 +143,12 @@ mod tests {
         assert_eq!(extract(&again).unwrap(), "{}");
         assert_eq!(decode(&again).unwrap().2, decode(&png).unwrap().2);
         assert!(matches!(extract(b"\x89PNG\r\n\x1a\nnot really"), Err(BadgeError::Unreadable(_))));
+        // Found by fuzzing: a header announcing billions of pixels is refused, not allocated.
+        let huge = base64::engine::general_purpose::STANDARD
+            .decode(
+                "iVBORw0KGgoAAAANSUhEUgAAAAT8/wAECAYAAACp8Z5+AAAAEklEQVR4nGOQt4r/j4wZSBcAAI8pG3GcrUsoAAAAAElFTq5gREKC",
+            )
+            .unwrap();
+        assert!(matches!(extract(&huge), Err(BadgeError::Unreadable(_))));
     }
 }
