@@ -274,29 +274,37 @@ macro_rules! impl_store {
                 &self,
                 f: &$crate::store::CredentialFilter,
             ) -> $crate::store::StoreResult<Vec<$crate::domain::award::IssuedCredential>> {
-                // Every filter is optional: a NULL parameter disables its condition. Keyset pagination on
-                // (issued_at, credential_id) stays fast however deep the listing goes.
-                sqlx::query_as::<_, $crate::store::rows::CredentialRow>(
-                    "SELECT * FROM credential WHERE ($1 IS NULL OR issuer_id = $1) \
-                     AND ($2 IS NULL OR achievement_id = $2) AND ($3 IS NULL OR recipient_email = $3) \
-                     AND ($4 IS NULL OR issued_at >= $4) AND ($5 IS NULL OR issued_at < $5) \
-                     AND ($6 IS NULL OR issued_at > $6 OR (issued_at = $6 AND credential_id > $7)) \
-                     ORDER BY issued_at, credential_id LIMIT $8",
-                )
-                .bind(f.issuer_id.map(|i| i.0))
-                .bind(f.achievement_id.map(|a| a.0))
-                .bind(&f.email)
-                .bind(f.issued_after)
-                .bind(f.issued_before)
-                .bind(f.after.map(|(t, _)| t))
-                .bind(f.after.map(|(_, id)| id.0))
-                .bind(i64::from(f.limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(Self::error)?
-                .into_iter()
-                .map(TryInto::try_into)
-                .collect()
+                // Only the filters given become conditions (a `($1 IS NULL OR col = $1)` form would keep the
+                // planner from using the indexes). Keyset pagination on (issued_at, credential_id) stays fast
+                // however deep the listing goes.
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM credential WHERE 1 = 1");
+                if let Some(issuer) = f.issuer_id {
+                    q.push(" AND issuer_id = ").push_bind(issuer.0);
+                }
+                if let Some(achievement) = f.achievement_id {
+                    q.push(" AND achievement_id = ").push_bind(achievement.0);
+                }
+                if let Some(email) = &f.email {
+                    q.push(" AND recipient_email = ").push_bind(email.clone());
+                }
+                if let Some(after) = f.issued_after {
+                    q.push(" AND issued_at >= ").push_bind(after);
+                }
+                if let Some(before) = f.issued_before {
+                    q.push(" AND issued_at < ").push_bind(before);
+                }
+                if let Some((at, id)) = f.after {
+                    q.push(" AND (issued_at > ").push_bind(at);
+                    q.push(" OR (issued_at = ").push_bind(at).push(" AND credential_id > ").push_bind(id.0).push("))");
+                }
+                q.push(" ORDER BY issued_at, credential_id LIMIT ").push_bind(i64::from(f.limit));
+                q.build_query_as::<$crate::store::rows::CredentialRow>()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
             }
 
             async fn latest_status_list(

@@ -311,6 +311,35 @@ async fn uploads_are_verified_and_never_stored() {
     .unwrap();
     let report: Value = upload(peer, "application/json").await.unwrap().json().await.unwrap();
     assert_eq!(report["verified"], true, "{report}");
+    // Tampered PDF and PNG: the files are well-formed, the credential inside is not genuine.
+    let tampered_text = tampered.to_string();
+    let labels = microcred::certificate::Labels::for_tag("en");
+    let template = microcred::certificate::Template::builtin();
+    let tampered_pdf =
+        microcred::certificate::render_pdf(&tampered_text, &template, labels, microcred::certificate::Paper::A4)
+            .unwrap();
+    let tampered_png = microcred::certificate::badge::bake(None, &tampered_text).unwrap();
+    for (body, kind) in [(tampered_pdf, "pdf"), (tampered_png, "png")] {
+        let report: Value = upload(body, "application/octet-stream").await.unwrap().json().await.unwrap();
+        assert_eq!((report["kind"].as_str(), report["verified"].as_bool()), (Some(kind), Some(false)), "{report}");
+        assert_eq!(report["report"]["outcome"], "invalid");
+    }
+    // Another issuer's credential (did:key) as a baked badge and as a certificate.
+    let peer_text = String::from_utf8(
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/peer-signed/ob3-did-key-eddsa-rdfc-2022.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let peer_png = microcred::certificate::badge::bake(None, &peer_text).unwrap();
+    let peer_pdf =
+        microcred::certificate::render_pdf(&peer_text, &template, labels, microcred::certificate::Paper::A4).unwrap();
+    for (body, kind) in [(peer_png, "png"), (peer_pdf, "pdf")] {
+        let report: Value = upload(body, "application/octet-stream").await.unwrap().json().await.unwrap();
+        assert_eq!((report["kind"].as_str(), report["verified"].as_bool()), (Some(kind), Some(true)), "{report}");
+    }
     // Not a credential, and too big.
     assert_problem(upload(b"hello".to_vec(), "text/plain").await.unwrap(), 422).await;
     assert_problem(upload(vec![b' '; 300_000], "application/json").await.unwrap(), 413).await;
