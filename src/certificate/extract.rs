@@ -86,12 +86,15 @@ fn embedded_credential(doc: &Document) -> Option<Vec<u8>> {
         .map(|(_, content, _)| content.clone())
 }
 
+/// Big-endian 16-bit units (a trailing odd byte counts as a unit of its own).
+fn units_be(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+}
+
 /// A PDF text string: UTF-16BE with a byte-order mark, or PDFDocEncoding (read as Latin-1).
 fn decode_text_string(bytes: &[u8]) -> String {
     match bytes.strip_prefix(&[0xFE, 0xFF]) {
-        Some(utf16) => String::from_utf16_lossy(
-            &utf16.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect::<Vec<_>>(),
-        ),
+        Some(utf16) => String::from_utf16_lossy(&units_be(utf16).collect::<Vec<_>>()),
         None => bytes.iter().map(|&b| char::from(b)).collect(),
     }
 }
@@ -160,10 +163,7 @@ fn page_fonts(doc: &Document, page: lopdf::ObjectId) -> Vec<(Vec<u8>, &lopdf::Di
 
 fn decode_shown(bytes: &[u8], font: Option<&Option<HashMap<u16, String>>>) -> String {
     match font {
-        Some(Some(map)) => bytes
-            .chunks(2)
-            .filter_map(|c| map.get(&u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).map(String::as_str))
-            .collect(),
+        Some(Some(map)) => units_be(bytes).filter_map(|code| map.get(&code).map(String::as_str)).collect(),
         _ => bytes.iter().map(|&b| char::from(b)).collect(),
     }
 }
@@ -186,10 +186,7 @@ fn parse_to_unicode(cmap: &[u8]) -> HashMap<u16, String> {
             _ => None,
         }
     };
-    let unicode = |bytes: &[u8]| {
-        let units: Vec<u16> = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect();
-        String::from_utf16_lossy(&units)
-    };
+    let unicode = |bytes: &[u8]| String::from_utf16_lossy(&units_be(bytes).collect::<Vec<_>>());
     let tokens: Vec<&str> =
         text.split(|c: char| c.is_whitespace() || c == '[' || c == ']').filter(|t| !t.is_empty()).collect();
     let mut i = 0;

@@ -66,6 +66,19 @@ struct Metadata<'a> {
     created: OffsetDateTime,
 }
 
+impl Metadata<'_> {
+    /// The document information's text entries.
+    fn texts(&self) -> [(&'static str, &str); 5] {
+        [
+            ("Title", self.title),
+            ("Author", self.author),
+            ("Subject", self.subject),
+            ("Creator", "microcred"),
+            ("Producer", "microcred (printpdf, lopdf)"),
+        ]
+    }
+}
+
 /// Renders the certificate of `credential` (the signed JSON, embedded as is) with `facts` taken from it.
 pub fn render(
     facts: &Facts,
@@ -350,11 +363,16 @@ impl Canvas<'_> {
     }
 }
 
-/// A PDF text string: UTF-16BE with a byte-order mark, so that any script survives.
-fn text_string(text: &str) -> Object {
+/// The bytes of a PDF text string: UTF-16BE with a byte-order mark, so that any script survives.
+fn utf16_text(text: &str) -> Vec<u8> {
     let mut bytes = vec![0xFE, 0xFF];
     bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-    Object::String(bytes, StringFormat::Hexadecimal)
+    bytes
+}
+
+/// A PDF text string as a lopdf object.
+fn text_string(text: &str) -> Object {
+    Object::String(utf16_text(text), StringFormat::Hexadecimal)
 }
 
 fn pdf_date(at: OffsetDateTime) -> Object {
@@ -386,10 +404,9 @@ fn hex_string(bytes: &[u8]) -> String {
     format!("<{}>", bytes.iter().map(|b| format!("{b:02X}")).collect::<String>())
 }
 
+/// A PDF text string as written in a dictionary's text.
 fn hex_text(text: &str) -> String {
-    let mut bytes = vec![0xFE, 0xFF];
-    bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-    hex_string(&bytes)
+    hex_string(&utf16_text(text))
 }
 
 fn date_literal(at: OffsetDateTime) -> String {
@@ -551,16 +568,13 @@ fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// The document information dictionary (text strings in UTF-16BE).
 fn info_dict(meta: &Metadata<'_>) -> String {
-    format!(
-        "<</Title{}/Author{}/Subject{}/Creator{}/Producer{}/CreationDate{}/ModDate{}>>",
-        hex_text(meta.title),
-        hex_text(meta.author),
-        hex_text(meta.subject),
-        hex_text("microcred"),
-        hex_text("microcred (printpdf, lopdf)"),
-        date_literal(meta.created),
-        date_literal(meta.created)
-    )
+    let mut dict = String::from("<<");
+    for (key, text) in meta.texts() {
+        dict.push_str(&format!("/{key}{}", hex_text(text)));
+    }
+    let date = date_literal(meta.created);
+    dict.push_str(&format!("/CreationDate{date}/ModDate{date}>>"));
+    dict
 }
 
 /// Embeds the credential (`/EmbeddedFiles` and the catalog's `/AF`, relationship `Source`), writes the
@@ -595,11 +609,9 @@ fn finish(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -
     catalog.set("AF", Object::Array(vec![Object::Reference(spec)]));
 
     let mut info = Dictionary::new();
-    info.set("Title", text_string(meta.title));
-    info.set("Author", text_string(meta.author));
-    info.set("Subject", text_string(meta.subject));
-    info.set("Creator", text_string("microcred"));
-    info.set("Producer", text_string("microcred (printpdf, lopdf)"));
+    for (key, text) in meta.texts() {
+        info.set(key, text_string(text));
+    }
     info.set("CreationDate", pdf_date(meta.created));
     info.set("ModDate", pdf_date(meta.created));
     let info = doc.add_object(info);

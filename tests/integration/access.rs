@@ -18,17 +18,12 @@ struct Target {
 async fn access_matrix(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (assessor, achievement_id) = app.issuer_with_achievement(true).await;
-    let issued: Value = app
-        .client
-        .post(app.url("/api/v1/credentials"))
-        .bearer_auth(&assessor)
-        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "lucia@example.es"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issued = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "lucia@example.es"}}),
+        )
+        .await;
     let credential_id = issued["id"].as_str().unwrap().to_owned();
     let vc = issued["credential"].clone();
     let list = vc["credentialStatus"][0]["statusListCredential"].as_str().unwrap().to_owned();

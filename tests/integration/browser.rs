@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{Backend, TestApp};
 
@@ -42,17 +42,7 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let issued: Value = app
-            .client
-            .post(app.url("/api/v1/credentials"))
-            .bearer_auth(&assessor)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let issued = app.award(&assessor, body).await;
         ids.push(issued["id"].as_str().unwrap().to_owned());
     }
     let revoked = app

@@ -59,16 +59,11 @@ fn qr_of(pdf: &Path) -> String {
 }
 
 async fn award(app: &TestApp, assessor: &str, achievement_id: &str, name: &str, email: &str) -> Value {
-    let response = app
-        .client
-        .post(app.url("/api/v1/credentials"))
-        .bearer_auth(assessor)
-        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": name, "email": email}, "result": "92"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
+    app.award(
+        assessor,
+        json!({"achievement_id": achievement_id, "recipient": {"name": name, "email": email}, "result": "92"}),
+    )
+    .await
 }
 
 async fn certificates(backend: Backend) {

@@ -18,17 +18,12 @@ async fn metrics_count_requests_awards_and_timings() {
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
-    let issued: Value = app
-        .client
-        .post(app.url("/api/v1/credentials"))
-        .bearer_auth(&assessor)
-        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "lucia@example.es"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issued = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "lucia@example.es"}}),
+        )
+        .await;
     let id = issued["id"].as_str().unwrap();
     assert_eq!(app.client.get(app.url(&format!("/credentials/{id}.pdf"))).send().await.unwrap().status(), 200);
     assert_eq!(app.client.get(app.url(&format!("/api/v1/verify/{id}"))).send().await.unwrap().status(), 200);

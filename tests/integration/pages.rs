@@ -16,10 +16,7 @@ async fn award(app: &TestApp, assessor: &str, achievement_id: &str, extra: Value
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let response =
-        app.client.post(app.url("/api/v1/credentials")).bearer_auth(assessor).json(&body).send().await.unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    response.json().await.unwrap()
+    app.award(assessor, body).await
 }
 
 async fn page(app: &TestApp, id: &str, accept_language: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -39,11 +36,6 @@ async fn page(app: &TestApp, id: &str, accept_language: &str) -> (u16, reqwest::
 fn verdict_of(html: &str) -> &str {
     let start = html.find("data-verdict=\"").expect("a verdict banner") + "data-verdict=\"".len();
     &html[start..start + html[start..].find('"').unwrap()]
-}
-
-async fn stored_count(app: &TestApp) -> usize {
-    let filter = microcred::store::CredentialFilter { limit: 1000, ..Default::default() };
-    app.app.store().list_credentials(&filter).await.unwrap().len()
 }
 
 async fn report(app: &TestApp, id: &str) -> Value {
@@ -285,7 +277,7 @@ async fn uploads_are_verified_and_never_stored() {
         .unwrap()
         .to_vec();
     let credential = serde_json::to_vec(&issued["credential"]).unwrap();
-    let before = stored_count(&app).await;
+    let before = app.stored_credentials().await;
     for (body, kind) in [(credential.clone(), "json"), (pdf.clone(), "pdf"), (png.clone(), "png")] {
         let response = upload(body, "application/octet-stream").await.unwrap();
         assert_eq!(response.status(), 200);
@@ -357,7 +349,7 @@ async fn uploads_are_verified_and_never_stored() {
     assert!(html.contains("Отпечатаният сертификат съответства на вграденото в него удостоверение."));
     let page = app.client.get(app.url("/verify")).header("accept", HTML).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("enctype=\"multipart/form-data\""));
-    assert_eq!(stored_count(&app).await, before, "uploads are never stored");
+    assert_eq!(app.stored_credentials().await, before, "uploads are never stored");
 }
 
 /// The public endpoints are rate-limited per address: 429 with Retry-After past the burst.

@@ -180,6 +180,21 @@ impl TestApp {
         (assessor, achievement["id"].as_str().unwrap().to_owned())
     }
 
+    /// Awards through the API (`body` as `POST /api/v1/credentials` takes it); asserts 201 and returns
+    /// `{id, credential, links}`.
+    pub async fn award(&self, assessor: &str, body: serde_json::Value) -> serde_json::Value {
+        let response =
+            self.client.post(self.url("/api/v1/credentials")).bearer_auth(assessor).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// How many credentials the database holds (up to 1,000), read behind the API's back.
+    pub async fn stored_credentials(&self) -> usize {
+        let filter = microcred::store::CredentialFilter { limit: 1000, ..Default::default() };
+        self.app.store().list_credentials(&filter).await.unwrap().len()
+    }
+
     /// The keys folder.
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.path().join("keys")
