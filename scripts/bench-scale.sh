@@ -43,6 +43,22 @@ init = function(args) math.randomseed(os.time() + math.floor(os.clock() * 100000
 request = function() return wrk.format("GET", prefix .. ids[math.random(#ids)]) end
 LUA
 
+cat > cold.lua <<'LUA'
+-- Each request asks for an id not asked for before (two threads interleave over ids[FIRST+1 .. FIRST+COUNT]), so
+-- every answer is a first verification: signature, status lists, no verdict cache. Runs must be short enough
+-- not to wrap around (about 1,200 cold verifications a second on 2 cores).
+dofile("ids.lua")
+local prefix, first, count = os.getenv("PREFIX"), tonumber(os.getenv("FIRST")), tonumber(os.getenv("COUNT"))
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+local n = 0
+request = function()
+  local i = first + (n * 2 + tid) % count
+  n = n + 1
+  return wrk.format("GET", prefix .. ids[i + 1])
+end
+LUA
+
 latency() { # wrk output → "p50 / p99 / req/s"
   awk '/ 50%/{p50=$2} / 99%/{p99=$2} /Requests\/sec/{rps=$2} END {printf "p50 %s, p99 %s, %s req/s", p50, p99, rps}'
 }
@@ -58,14 +74,17 @@ import csv, random
 ids = [r["id"] for r in csv.DictReader(open("all.csv"))]
 random.seed(1); sample = random.sample(ids, min(10000, len(ids)))
 open("ids.lua", "w").write("ids = {" + ",".join(chr(34) + i + chr(34) for i in sample) + "}\n")
-open("one.txt", "w").write(sample[0])'
+open("five.txt", "w").write(" ".join(sample[-5:]))'
+  echo "[$round] verification report, cold (each id once): $(FIRST=0 COUNT=5000 PREFIX=/api/v1/verify/ wrk -t2 -c16 -d2s --latency -s cold.lua "$base" | latency)"
+  echo "[$round] verification page, cold (each id once): $(FIRST=5000 COUNT=5000 PREFIX=/credentials/ wrk -t2 -c16 -d2s --latency -s cold.lua "$base" | latency)"
   echo "[$round] verification report: $(PREFIX=/api/v1/verify/ wrk -t2 -c16 -d10s --latency -s random.lua "$base" | latency)"
   echo "[$round] verification page: $(PREFIX=/credentials/ wrk -t2 -c16 -d10s --latency -s random.lua "$base" | latency)"
   # Listing with filters: by e-mail, and by achievement and date range (first page of 100), 1 connection, 5 s.
   echo "[$round] list by e-mail: $(wrk -t1 -c1 -d5s --latency -H "Authorization: Bearer $token" "$base/api/v1/credentials?email=learner77@example.eu" | latency)"
   echo "[$round] list by achievement and date, 100 per page: $(wrk -t1 -c1 -d5s --latency -H "Authorization: Bearer $token" "$base/api/v1/credentials?achievement_id=$achievement&issued_after=2026-01-01T00:00:00Z&limit=100" | latency)"
-  # A revocation until it shows in the published list (one process polls the list as fast as it can).
-  python3 - "$base" "$token" "$(cat one.txt)" <<'PY'
+  # Revocations until they show in the published list (one process polls the list as fast as it can), five
+  # credentials one after the other.
+  for cid in $(cat five.txt); do python3 - "$base" "$token" "$cid" <<'PY'
 import base64, gzip, json, sys, time, urllib.request
 base, token, cid = sys.argv[1:4]
 get = lambda url: json.load(urllib.request.urlopen(url))
@@ -82,8 +101,9 @@ while True:
     if bits[index // 8] >> (7 - index % 8) & 1:
         break
 done = time.monotonic()
-print(f"[{sys.argv[0]}] revocation request {1000 * (revoked - start):.1f} ms; visible in the published list {1000 * (done - start):.1f} ms after it was sent")
+print(f"revocation request {1000 * (revoked - start):.1f} ms; visible in the published list {1000 * (done - start):.1f} ms after it was sent")
 PY
+  done
 }
 
 measure empty

@@ -202,6 +202,20 @@ pub trait Store: Send + Sync + fmt::Debug {
 }
 
 /// The JSON stored for an achievement's content.
+/// The query that reads the indexes whose bit is set in a list for `purpose`. It must be answered from the
+/// partial indexes `credential_revoked_idx` / `credential_suspended_idx` (migration 000800), not by walking
+/// every credential of the list; public so that a test can check both databases' plans.
+pub fn set_status_indexes_sql(purpose: StatusPurpose) -> &'static str {
+    match purpose {
+        StatusPurpose::Revocation => {
+            "SELECT status_index FROM credential WHERE status_list_id = $1 AND revoked_at IS NOT NULL"
+        }
+        StatusPurpose::Suspension => {
+            "SELECT suspension_index FROM credential WHERE suspension_list_id = $1 AND suspended_at IS NOT NULL"
+        }
+    }
+}
+
 fn spec_json(achievement: &Achievement) -> StoreResult<String> {
     serde_json::to_string(&achievement.spec)
         .map_err(|e| StoreError::Corrupt(format!("achievement {}: {e}", achievement.id)))

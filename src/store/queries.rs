@@ -542,15 +542,7 @@ macro_rules! impl_store {
                 list: $crate::domain::status::StatusListId,
                 purpose: $crate::domain::status::StatusPurpose,
             ) -> $crate::store::StoreResult<Vec<u32>> {
-                let query = match purpose {
-                    $crate::domain::status::StatusPurpose::Revocation => {
-                        "SELECT status_index FROM credential WHERE status_list_id = $1 AND revoked_at IS NOT NULL"
-                    }
-                    $crate::domain::status::StatusPurpose::Suspension => {
-                        "SELECT suspension_index FROM credential WHERE suspension_list_id = $1 AND suspended_at IS NOT NULL"
-                    }
-                };
-                let rows: Vec<(i64,)> = sqlx::query_as(query).bind(list.0).fetch_all(&self.pool).await.map_err(Self::error)?;
+                let rows: Vec<(i64,)> = sqlx::query_as($crate::store::set_status_indexes_sql(purpose)).bind(list.0).fetch_all(&self.pool).await.map_err(Self::error)?;
                 Ok(rows.into_iter().filter_map(|(i,)| u32::try_from(i).ok()).collect())
             }
 

@@ -202,3 +202,46 @@ async fn an_unreachable_postgres_server_is_reported_as_unavailable() {
     let store = store::connect("postgres://postgres@127.0.0.1:1/none", &settings).await.unwrap();
     assert!(matches!(store.ping().await, Err(StoreError::Unavailable(_))));
 }
+
+/// Re-signing a status list must read only its set bits (the partial indexes of migration 000800); walking every
+/// credential of the list made publication grow slower as lists filled. The plans are checked rather than timed.
+#[tokio::test]
+async fn reading_a_lists_set_bits_uses_the_partial_indexes_on_sqlite() {
+    use microcred::domain::status::StatusPurpose;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+    store::connect(&url, &PoolSettings::default()).await.unwrap().migrate().await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for (purpose, index) in
+        [(StatusPurpose::Revocation, "credential_revoked_idx"), (StatusPurpose::Suspension, "credential_suspended_idx")]
+    {
+        let sql = store::set_status_indexes_sql(purpose).replace("$1", "?1");
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).bind(Uuid::nil()).fetch_all(&pool).await.unwrap();
+        let detail: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+        assert!(
+            detail.iter().any(|d| d.contains(&format!("COVERING INDEX {index}"))),
+            "{purpose:?} reads {detail:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reading_a_lists_set_bits_uses_the_partial_indexes_on_postgres() {
+    use microcred::domain::status::StatusPurpose;
+    let Some(db) = PgDatabase::create().await else { return };
+    store::connect(&db.url, &PoolSettings::default()).await.unwrap().migrate().await.unwrap();
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    // An empty table would be scanned whatever the indexes; forbid the scan to see which index the planner takes.
+    sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
+    for (purpose, index) in
+        [(StatusPurpose::Revocation, "credential_revoked_idx"), (StatusPurpose::Suspension, "credential_suspended_idx")]
+    {
+        let sql = store::set_status_indexes_sql(purpose);
+        let plan: Vec<(String,)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"))).bind(Uuid::nil()).fetch_all(&mut *conn).await.unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|row| row.0).collect();
+        assert!(plan.iter().any(|line| line.contains(index)), "{purpose:?} reads {plan:?}");
+    }
+}

@@ -1,0 +1,7 @@
+-- Re-signing a status list reads the indexes whose bit is set. Without these, the query walked every credential
+-- of the list (up to 65,536, each a row of about 5 KB) to look at revoked_at, so publishing a change grew slower
+-- as lists filled (30 ms → 100 ms at a million credentials). Partial indexes hold only the set bits, so the read
+-- costs what the list's revocations cost, whatever the list's size; the time column
+-- is included so that the read never touches the table (a covering index).
+CREATE INDEX credential_revoked_idx ON credential (status_list_id, status_index, revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX credential_suspended_idx ON credential (suspension_list_id, suspension_index, suspended_at) WHERE suspended_at IS NOT NULL;
