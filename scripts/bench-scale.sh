@@ -3,28 +3,39 @@
 # issued through the batch path in batches of 10,000), the single-award latency, the verification page and
 # JSON report latency on random ids, the time until a revocation shows in the published status list, and
 # listing with filters; then the database size per credential. SQLite by default, PostgreSQL with
-# DATABASE_URL=postgres://… (the database must exist and be empty). Needs wrk.
+# DATABASE_URL=postgres://… (the database must exist and be empty). With EXISTING=1 it measures a database an
+# earlier run filled (a PostgreSQL database outlives the run), skipping the first round and the issuance, so that
+# a change can be measured at a million without issuing them again. Needs wrk.
 # Usage: scripts/bench-scale.sh [CREDENTIALS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$PWD"
 count="${1:-1000000}"
 cargo build --release -q
 bin="$PWD/target/release/microcred"
 dir="$(mktemp -d)"
 port=18096
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 db="${DATABASE_URL:-sqlite://$dir/bench.db}"
+# The issuer's key must outlive the run when the database does (PostgreSQL), for EXISTING=1.
+case "$db" in
+  postgres*) export MICROCRED_KEYS_DIR="$repo/target/bench-scale-keys" ;;
+esac
 base="http://127.0.0.1:$port"
-"$bin" --database-url "$db" --public-url "$base" issuer create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
+[ -n "${EXISTING:-}" ] || "$bin" --database-url "$db" --public-url "$base" issuer create --slug ucs \
+  --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
 token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
 "$bin" --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --metrics-bind 127.0.0.1:0 --max-batch-bytes 67108864 \
   --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn serve 2>server.log &
 pid=$!
 until curl -sf "$base/healthz" >/dev/null; do sleep 0.05; done
-achievement=$(curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+if [ -n "${EXISTING:-}" ]; then
+  achievement=$(curl -sf -H "Authorization: Bearer $token" "$base/api/v1/achievements" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+else achievement=$(curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \
   -d '{"name":"Smart city basics","description":"Basics","criteria":"Pass the exam","achievement_type":"MicroCredential","learning_outcomes":["Explain urban data platforms"],"ects":5,"assessment_type":"Online exam","participation":"online","quality_assurance":"ISO 21001"}' \
   "$base/api/v1/achievements" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+fi
 
 cat > award.lua <<LUA
 local counter = 0
@@ -45,17 +56,24 @@ LUA
 
 cat > cold.lua <<'LUA'
 -- Each request asks for an id not asked for before (two threads interleave over ids[FIRST+1 .. FIRST+COUNT]), so
--- every answer is a first verification: signature, status lists, no verdict cache. Runs must be short enough
--- not to wrap around (about 1,200 cold verifications a second on 2 cores).
+-- every answer is a first verification: signature, status lists, no verdict cache. A thread stops once its
+-- half is answered (wrk then divides by the time it really ran), so nothing is asked twice.
 dofile("ids.lua")
 local prefix, first, count = os.getenv("PREFIX"), tonumber(os.getenv("FIRST")), tonumber(os.getenv("COUNT"))
 local threads = 0
 setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
-local n = 0
+local sent, answered = 0, 0
 request = function()
-  local i = first + (n * 2 + tid) % count
-  n = n + 1
+  local i = first + (sent * 2 + tid) % count
+  sent = sent + 1
   return wrk.format("GET", prefix .. ids[i + 1])
+end
+response = function()
+  answered = answered + 1
+  if answered * 2 >= count - 32 and answered * 2 < count - 30 then
+    io.open("cold-done-" .. tid, "w"):close()
+    wrk.thread:stop()
+  end
 end
 LUA
 
@@ -63,20 +81,36 @@ latency() { # wrk output → "p50 / p99 / req/s"
   awk '/ 50%/{p50=$2} / 99%/{p99=$2} /Requests\/sec/{rps=$2} END {printf "p50 %s, p99 %s, %s req/s", p50, p99, rps}'
 }
 
+cold() { # $1 = first id, $2 = path prefix → "p50 / p99 / req/s" over up to 5,000 ids asked once each. A stopped wrk
+  # thread does not end wrk's run: each leaves a file when done, and SIGINT then ends the run, so that wrk
+  # divides by the time the requests took (plus up to 10 ms of polling), not by its -d.
+  rm -f cold-done-*
+  FIRST="$1" COUNT="$(cat half.txt)" PREFIX="$2" wrk -t2 -c16 -d60s --latency -s cold.lua "$base" > cold.txt &
+  local w=$!
+  until [ -e cold-done-0 ] && [ -e cold-done-1 ]; do sleep 0.01; done
+  kill -INT "$w"
+  wait "$w"
+  latency < cold.txt
+}
+
 measure() { # $1 = label
   local round="$1"
   # Single awards, 4 connections, 10 s.
   echo "[$round] single award: $(ROUND=$round wrk -t1 -c4 -d10s --latency -s award.lua "$base" | latency)"
   # ids of existing credentials for random reads (a sample of up to 10,000).
+  local start
+  start=$(date +%s%3N)
   curl -sf -H "Authorization: Bearer $token" "$base/api/v1/credentials.csv" -o all.csv
+  echo "[$round] CSV export of all $(( $(wc -l < all.csv) - 1 )) credentials: $(( $(date +%s%3N) - start )) ms"
   python3 -c '
 import csv, random
 ids = [r["id"] for r in csv.DictReader(open("all.csv"))]
 random.seed(1); sample = random.sample(ids, min(10000, len(ids)))
 open("ids.lua", "w").write("ids = {" + ",".join(chr(34) + i + chr(34) for i in sample) + "}\n")
-open("five.txt", "w").write(" ".join(sample[-5:]))'
-  echo "[$round] verification report, cold (each id once): $(FIRST=0 COUNT=5000 PREFIX=/api/v1/verify/ wrk -t2 -c16 -d2s --latency -s cold.lua "$base" | latency)"
-  echo "[$round] verification page, cold (each id once): $(FIRST=5000 COUNT=5000 PREFIX=/credentials/ wrk -t2 -c16 -d2s --latency -s cold.lua "$base" | latency)"
+open("five.txt", "w").write(" ".join(sample[-5:]))
+open("half.txt", "w").write(str(min(5000, len(sample) // 2)))'
+  echo "[$round] verification report, cold (each id once): $(cold 0 /api/v1/verify/)"
+  echo "[$round] verification page, cold (each id once): $(cold "$(cat half.txt)" /credentials/)"
   echo "[$round] verification report: $(PREFIX=/api/v1/verify/ wrk -t2 -c16 -d10s --latency -s random.lua "$base" | latency)"
   echo "[$round] verification page: $(PREFIX=/credentials/ wrk -t2 -c16 -d10s --latency -s random.lua "$base" | latency)"
   # Listing with filters: by e-mail, and by achievement and date range (first page of 100), 1 connection, 5 s.
@@ -106,6 +140,10 @@ PY
   done
 }
 
+if [ -n "${EXISTING:-}" ]; then
+  measure existing
+  exit
+fi
 measure empty
 python3 -c '
 import sys

@@ -58,6 +58,8 @@ pub struct Microcred {
     templates: Arc<Templates>,
     /// Verdicts of issued credentials, and the status-list versions they depend on.
     verdicts: Arc<verification::Verdicts>,
+    /// Set while a statistics refresh runs, so that batches arriving together start one, not one each.
+    refreshing_statistics: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Microcred {
@@ -74,6 +76,7 @@ impl Microcred {
             status_cache: Arc::default(),
             templates: Arc::default(),
             verdicts: Arc::default(),
+            refreshing_statistics: Arc::default(),
         }
     }
 

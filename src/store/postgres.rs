@@ -27,6 +27,9 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables bulk inserts grow.
+    const REFRESH_STATISTICS: Option<&'static str> = Some("ANALYZE credential, audit_event");
+
     fn error(e: sqlx::Error) -> StoreError {
         StoreError::classify(e, |db| db.constraint().map(str::to_owned))
     }

@@ -294,8 +294,10 @@ macro_rules! impl_store {
                     q.push(" AND issued_at < ").push_bind(before);
                 }
                 if let Some((at, id)) = f.after {
-                    q.push(" AND (issued_at > ").push_bind(at);
-                    q.push(" OR (issued_at = ").push_bind(at).push(" AND credential_id > ").push_bind(id.0).push("))");
+                    // A row value, not `a > x OR (a = x AND b > y)`: PostgreSQL can start an index scan at a row
+                    // value, while the OR form made every page walk the index from its start (O(depth); a
+                    // million-row CSV export never finished).
+                    q.push(" AND (issued_at, credential_id) > (").push_bind(at).push(", ").push_bind(id.0).push(")");
                 }
                 q.push(" ORDER BY issued_at, credential_id LIMIT ").push_bind(i64::from(f.limit));
                 q.build_query_as::<$crate::store::rows::CredentialRow>()
@@ -422,6 +424,13 @@ macro_rules! impl_store {
                     .map_err(Self::error)?;
                 }
                 tx.commit().await.map_err(Self::error)
+            }
+
+            async fn refresh_statistics(&self) -> $crate::store::StoreResult<()> {
+                if let Some(sql) = Self::REFRESH_STATISTICS {
+                    sqlx::query(sql).execute(&self.pool).await.map_err(Self::error)?;
+                }
+                Ok(())
             }
 
             async fn batch_by_idempotency_key(

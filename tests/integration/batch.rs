@@ -136,3 +136,47 @@ async fn batches_on_sqlite() {
 async fn batches_on_postgres() {
     batches(Backend::Postgres).await;
 }
+
+/// A large batch refreshes PostgreSQL's planner statistics (`ANALYZE`), so that listings are not planned for a
+/// table a tenth of its size until autovacuum comes by (where it runs at all); a small batch does not.
+#[tokio::test]
+async fn a_large_batch_refreshes_the_planner_statistics_on_postgres() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let pool = sqlx::PgPool::connect(&app.database_url()).await.unwrap();
+    let analyzed = || async {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT analyze_count + autoanalyze_count FROM pg_stat_user_tables WHERE relname = 'credential'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        count
+    };
+    let batch = |rows: usize, tag: &'static str| {
+        let mut body = String::from("name;email\n");
+        for i in 0..rows {
+            body.push_str(&format!("Ελένη Νικολάου {i};{tag}{i}@example.gr\n"));
+        }
+        app.client
+            .post(app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}")))
+            .bearer_auth(&assessor)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let before = analyzed().await;
+    assert_eq!(batch(10, "small").await.unwrap().status(), 201);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(analyzed().await, before, "a small batch leaves the statistics to autovacuum");
+    assert_eq!(batch(1_000, "large").await.unwrap().status(), 201);
+    let mut refreshed = false;
+    for _ in 0..100 {
+        if analyzed().await > before {
+            refreshed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refreshed, "the credential table was not analyzed after a batch of 1,000");
+}

@@ -217,12 +217,13 @@ async fn reading_a_lists_set_bits_uses_the_partial_indexes_on_sqlite() {
     {
         let sql = store::set_status_indexes_sql(purpose).replace("$1", "?1");
         let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).bind(Uuid::nil()).fetch_all(&pool).await.unwrap();
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .bind(Uuid::nil())
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         let detail: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
-        assert!(
-            detail.iter().any(|d| d.contains(&format!("COVERING INDEX {index}"))),
-            "{purpose:?} reads {detail:?}"
-        );
+        assert!(detail.iter().any(|d| d.contains(&format!("COVERING INDEX {index}"))), "{purpose:?} reads {detail:?}");
     }
 }
 
@@ -239,8 +240,11 @@ async fn reading_a_lists_set_bits_uses_the_partial_indexes_on_postgres() {
         [(StatusPurpose::Revocation, "credential_revoked_idx"), (StatusPurpose::Suspension, "credential_suspended_idx")]
     {
         let sql = store::set_status_indexes_sql(purpose);
-        let plan: Vec<(String,)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"))).bind(Uuid::nil()).fetch_all(&mut *conn).await.unwrap();
+        let plan: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+            .bind(Uuid::nil())
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
         let plan: Vec<String> = plan.into_iter().map(|row| row.0).collect();
         assert!(plan.iter().any(|line| line.contains(index)), "{purpose:?} reads {plan:?}");
     }
