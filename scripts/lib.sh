@@ -32,7 +32,10 @@ bench_serve() {
     --metrics-bind 127.0.0.1:0 --max-batch-bytes 67108864 --request-timeout-secs 300 --rate-limit-per-second 0 \
     --log-level warn "$@" serve 2>>"server-$port.log" &
   pids+=($!)
-  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.02; done
+  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "the server did not start:" >&2; cat "server-$port.log" >&2; exit 1; }
+    sleep 0.02
+  done
 }
 
 # bench_achievement BASE_URL: prints the id of a new micro-credential achievement.

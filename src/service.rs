@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 pub mod batch;
 pub mod downloads;
+pub mod statistics;
 pub mod verification;
 
 use time::OffsetDateTime;
@@ -58,8 +59,8 @@ pub struct Microcred {
     templates: Arc<Templates>,
     /// Verdicts of issued credentials, and the status-list versions they depend on.
     verdicts: Arc<verification::Verdicts>,
-    /// Set while a statistics refresh runs, so that batches arriving together start one, not one each.
-    refreshing_statistics: Arc<std::sync::atomic::AtomicBool>,
+    /// When to refresh the database's planner statistics next (see [`statistics`]).
+    statistics: Arc<statistics::Growth>,
 }
 
 impl Microcred {
@@ -76,7 +77,7 @@ impl Microcred {
             status_cache: Arc::default(),
             templates: Arc::default(),
             verdicts: Arc::default(),
-            refreshing_statistics: Arc::default(),
+            statistics: Arc::default(),
         }
     }
 
@@ -485,6 +486,7 @@ impl Microcred {
             {
                 Ok(()) => {
                     metrics::counter!("microcred_credentials_issued_total", "path" => "vc-api").increment(1);
+                    self.note_inserted(1);
                     return Ok(signed);
                 }
                 Err(StoreError::Conflict { constraint })
@@ -857,6 +859,7 @@ impl Microcred {
                 Ok(()) => {
                     info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
                     metrics::counter!("microcred_credentials_issued_total", "path" => "award").increment(1);
+                    self.note_inserted(1);
                     return Ok((credential, Issued::Created));
                 }
                 // Another replica took the same random status index between our check and insert: draw again.

@@ -173,11 +173,11 @@ pub trait Store: Send + Sync + fmt::Debug {
         audits: &[AuditEntry],
         batch: Option<&BatchRecord>,
     ) -> StoreResult<()>;
-    /// Brings the query planner's statistics up to date after a bulk insert. PostgreSQL plans from sampled
-    /// statistics that autovacuum refreshes only later (or never, where it is off), and a listing planned for
-    /// a table a tenth of its size sorted every row; its manual advises `ANALYZE` after large loads. SQLite
-    /// keeps no statistics unless asked and plans from the indexes alone, so it does nothing.
-    async fn refresh_statistics(&self) -> StoreResult<()>;
+    /// Brings the query planner's statistics up to date after many inserts (PostgreSQL's manual advises
+    /// `ANALYZE` after large loads; see [`crate::service::statistics`]) and returns the credential count it
+    /// estimated. SQLite keeps no statistics unless asked and plans from the indexes alone: it does nothing
+    /// and returns `None`.
+    async fn refresh_statistics(&self) -> StoreResult<Option<u64>>;
     /// The batch an issuer sent under an `Idempotency-Key`.
     async fn batch_by_idempotency_key(&self, issuer: IssuerId, key: &str) -> StoreResult<Option<BatchRecord>>;
     /// Whether a credential already holds `index` of `list`.

@@ -81,25 +81,7 @@ struct Valid {
     achievement: usize,
 }
 
-/// Batches at least this large refresh the planner's statistics (see [`crate::store::Store::refresh_statistics`]).
-const REFRESH_STATISTICS_AFTER: usize = 1_000;
-
 impl Microcred {
-    /// Refreshes the database's statistics in the background: the batch is answered at once, and a failure
-    /// costs only slower plans until autovacuum catches up, so it is logged, not returned.
-    fn refresh_statistics(&self) {
-        use std::sync::atomic::Ordering;
-        if self.refreshing_statistics.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (store, flag) = (std::sync::Arc::clone(&self.store), std::sync::Arc::clone(&self.refreshing_statistics));
-        tokio::spawn(async move {
-            if let Err(e) = store.refresh_statistics().await {
-                tracing::warn!(error = %e, "could not refresh the database statistics after a batch");
-            }
-            flag.store(false, Ordering::Release);
-        });
-    }
 
     /// Issues a batch of awards (see the module documentation for the rules).
     pub async fn issue_batch(
@@ -167,9 +149,7 @@ impl Microcred {
             Ok(()) => {
                 tracing::info!(issued = result.issued, rejected, "issued a batch of {} credentials", result.issued);
                 metrics::counter!("microcred_credentials_issued_total", "path" => "batch").increment(result.issued as u64);
-                if result.issued >= REFRESH_STATISTICS_AFTER {
-                    self.refresh_statistics();
-                }
+                self.note_inserted(result.issued as u64);
                 Ok((result, Issued::Created))
             }
             Err(StoreError::Conflict { constraint }) if constraint == "award_batch_idempotency_key" => {

@@ -27,8 +27,12 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables bulk inserts grow.
-    const REFRESH_STATISTICS: Option<&'static str> = Some("ANALYZE credential, audit_event");
+    /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables awards grow, then the
+    /// row count the sample estimated.
+    const REFRESH_STATISTICS: Option<(&'static str, &'static str)> = Some((
+        "ANALYZE credential, audit_event",
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'credential'::regclass",
+    ));
 
     fn error(e: sqlx::Error) -> StoreError {
         StoreError::classify(e, |db| db.constraint().map(str::to_owned))

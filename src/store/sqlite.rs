@@ -42,7 +42,7 @@ impl SqliteStore {
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): SQLite plans without statistics.
-    const REFRESH_STATISTICS: Option<&'static str> = None;
+    const REFRESH_STATISTICS: Option<(&'static str, &'static str)> = None;
 
     /// SQLite reports a unique violation as "UNIQUE constraint failed: table.column"; this maps the
     /// columns back to the constraint names the PostgreSQL tree uses, so callers see one vocabulary.

@@ -137,10 +137,11 @@ async fn batches_on_postgres() {
     batches(Backend::Postgres).await;
 }
 
-/// A large batch refreshes PostgreSQL's planner statistics (`ANALYZE`), so that listings are not planned for a
-/// table a tenth of its size until autovacuum comes by (where it runs at all); a small batch does not.
+/// After 1,000 new credentials microcred refreshes PostgreSQL's planner statistics (`ANALYZE`), so that awards
+/// and listings are not planned for a table a tenth of its size until autovacuum comes by (where it runs at
+/// all); ten do not.
 #[tokio::test]
-async fn a_large_batch_refreshes_the_planner_statistics_on_postgres() {
+async fn a_thousand_awards_refresh_the_planner_statistics_on_postgres() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
     let pool = sqlx::PgPool::connect(&app.database_url()).await.unwrap();
@@ -168,7 +169,7 @@ async fn a_large_batch_refreshes_the_planner_statistics_on_postgres() {
     let before = analyzed().await;
     assert_eq!(batch(10, "small").await.unwrap().status(), 201);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(analyzed().await, before, "a small batch leaves the statistics to autovacuum");
+    assert_eq!(analyzed().await, before, "ten awards leave the statistics as they were");
     assert_eq!(batch(1_000, "large").await.unwrap().status(), 201);
     let mut refreshed = false;
     for _ in 0..100 {
