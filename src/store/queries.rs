@@ -270,6 +270,29 @@ macro_rules! impl_store {
                 Ok(ids.into_iter().map(|(id,)| $crate::domain::award::CredentialId(id)).collect())
             }
 
+            async fn holders(
+                &self,
+                achievement: $crate::domain::achievement::AchievementId,
+                emails: &[&str],
+            ) -> $crate::store::StoreResult<Vec<(String, $crate::domain::award::CredentialId)>> {
+                let mut held = Vec::new();
+                for chunk in emails.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT recipient_email, credential_id FROM credential WHERE achievement_id = ",
+                    );
+                    q.push_bind(achievement.0).push(" AND recipient_email IN (");
+                    let mut list = q.separated(", ");
+                    for email in chunk {
+                        list.push_bind(*email);
+                    }
+                    q.push(") ORDER BY issued_at DESC, credential_id DESC");
+                    let rows: Vec<(String, uuid::Uuid)> =
+                        q.build_query_as().fetch_all(&self.pool).await.map_err(Self::error)?;
+                    held.extend(rows.into_iter().map(|(email, id)| (email, $crate::domain::award::CredentialId(id))));
+                }
+                Ok(held)
+            }
+
             async fn list_credentials(
                 &self,
                 f: &$crate::store::CredentialFilter,
