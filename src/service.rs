@@ -784,8 +784,8 @@ impl Microcred {
             return replay(existing, request_hash);
         }
         if !award.allow_duplicate {
-            let held = self.store.credentials_of_recipient(achievement.id, award.email.as_str()).await?;
-            if let Some(first) = held.first() {
+            let held = self.store.holders(achievement.id, &[award.email.as_str()]).await?;
+            if let Some((_, first)) = held.first() {
                 return self.replay_or(issuer.id, idempotency_key, request_hash, duplicate(*first)).await;
             }
         }
@@ -878,10 +878,10 @@ impl Microcred {
                     };
                 }
                 Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
-                    let held = self.store.credentials_of_recipient(achievement.id, award.email.as_str()).await?;
+                    let held = self.store.holders(achievement.id, &[award.email.as_str()]).await?;
                     let error = held.first().map_or_else(
                         || Error::Conflict("this learner already holds this achievement".into()),
-                        |first| duplicate(*first),
+                        |(_, first)| duplicate(*first),
                     );
                     return self.replay_or(issuer.id, idempotency_key, request_hash, error).await;
                 }

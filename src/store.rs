@@ -147,11 +147,8 @@ pub trait Store: Send + Sync + fmt::Debug {
         external_id: &str,
         issuer: Option<IssuerId>,
     ) -> StoreResult<Option<CredentialId>>;
-    /// Credentials of one achievement held by one recipient (e-mail lower-cased), oldest first.
-    async fn credentials_of_recipient(&self, achievement: AchievementId, email: &str)
-    -> StoreResult<Vec<CredentialId>>;
-    /// For each of `emails` (lower-cased) that holds `achievement`, its oldest credential of it: the batch
-    /// duplicate check, in one query per 500 learners rather than one each.
+    /// The credentials of `achievement` held by any of `emails` (lower-cased), oldest first: the duplicate
+    /// check of an award, and of a whole batch in one query per 500 learners rather than one each.
     async fn holders(&self, achievement: AchievementId, emails: &[&str]) -> StoreResult<Vec<(String, CredentialId)>>;
     /// Credentials matching `filter`, in issue order, at most `filter.limit`.
     async fn list_credentials(&self, filter: &CredentialFilter) -> StoreResult<Vec<IssuedCredential>>;

@@ -257,9 +257,11 @@ impl Microcred {
             by_achievement.entry(v.award.achievement_id.0).or_default().push(v.award.email.as_str());
         }
         for (achievement, emails) in by_achievement {
-            let holders = self.store.holders(crate::domain::achievement::AchievementId(achievement), &emails).await?;
-            // Newest first, so that the oldest credential is the one kept.
-            held.extend(holders.into_iter().map(|(email, id)| ((achievement, email), id)));
+            for (email, id) in
+                self.store.holders(crate::domain::achievement::AchievementId(achievement), &emails).await?
+            {
+                held.entry((achievement, email)).or_insert(id); // oldest first: the first is the one named
+            }
         }
         for v in unchecked {
             match held.get(&(v.award.achievement_id.0, v.award.email.as_str().to_owned())) {
@@ -275,8 +277,7 @@ impl Microcred {
                 None => valid.push(v),
             }
         }
-        rejected.sort_by_key(|r| r.row);
-        valid.sort_by_key(|v| v.row);
+        rejected.sort_by_key(|r| r.row); // a refused batch lists its errors in row order
         Ok((valid, rejected, achievements))
     }
 

@@ -253,23 +253,6 @@ macro_rules! impl_store {
                 Ok(id.map(|(id,)| $crate::domain::award::CredentialId(id)))
             }
 
-            async fn credentials_of_recipient(
-                &self,
-                achievement: $crate::domain::achievement::AchievementId,
-                email: &str,
-            ) -> $crate::store::StoreResult<Vec<$crate::domain::award::CredentialId>> {
-                let ids: Vec<(uuid::Uuid,)> = sqlx::query_as(
-                    "SELECT credential_id FROM credential WHERE achievement_id = $1 AND recipient_email = $2 \
-                     ORDER BY issued_at, credential_id",
-                )
-                .bind(achievement.0)
-                .bind(email)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(Self::error)?;
-                Ok(ids.into_iter().map(|(id,)| $crate::domain::award::CredentialId(id)).collect())
-            }
-
             async fn holders(
                 &self,
                 achievement: $crate::domain::achievement::AchievementId,
@@ -285,7 +268,7 @@ macro_rules! impl_store {
                     for email in chunk {
                         list.push_bind(*email);
                     }
-                    q.push(") ORDER BY issued_at DESC, credential_id DESC");
+                    q.push(") ORDER BY issued_at, credential_id");
                     let rows: Vec<(String, uuid::Uuid)> =
                         q.build_query_as().fetch_all(&self.pool).await.map_err(Self::error)?;
                     held.extend(rows.into_iter().map(|(email, id)| (email, $crate::domain::award::CredentialId(id))));

@@ -57,40 +57,61 @@ async fn total(client: &reqwest::Client, base: &str, token: &str) -> Vec<String>
     csv::Reader::from_reader(csv.as_bytes()).records().map(|r| r.unwrap()[0].to_owned()).collect()
 }
 
+/// A SQLite data folder with an issuer, an assessor's token and an achievement, made through the command line
+/// and a first server (stopped again), for tests that start and kill servers themselves.
+struct Setup {
+    dir: tempfile::TempDir,
+    port: u16,
+    base: String,
+    token: String,
+    achievement_id: String,
+    client: reqwest::Client,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let cli = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_microcred"))
+                .current_dir(dir.path())
+                .args(["--public-url", &base])
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        assert!(cli(&["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]).status.success());
+        let token = String::from_utf8(
+            cli(&["api-key", "create", "--issuer", "ucs", "--role", "assessor", "--name", "crash"]).stdout,
+        )
+        .unwrap()
+        .trim()
+        .to_owned();
+        let client = reqwest::Client::new();
+        let server = serve(dir.path(), port);
+        wait_ready(&client, &base).await;
+        let achievement: Value = client
+            .post(format!("{base}/api/v1/achievements"))
+            .bearer_auth(&token)
+            .json(&crate::achievements::micro_credential())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let achievement_id = achievement["id"].as_str().unwrap().to_owned();
+        drop(server);
+        Self { dir, port, base, token, achievement_id, client }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_in_the_middle_of_a_batch_loses_nothing_acknowledged_and_writes_nothing_half() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_microcred"))
-            .current_dir(dir.path())
-            .args(["--public-url", &base])
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(cli(&["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]).status.success());
-    let token = String::from_utf8(
-        cli(&["api-key", "create", "--issuer", "ucs", "--role", "assessor", "--name", "crash"]).stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
-    let client = reqwest::Client::new();
+    let Setup { dir, port, base, token, achievement_id, client } = Setup::new().await;
     let server = serve(dir.path(), port);
     wait_ready(&client, &base).await;
-    let achievement: Value = client
-        .post(format!("{base}/api/v1/achievements"))
-        .bearer_auth(&token)
-        .json(&crate::achievements::micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let achievement_id = achievement["id"].as_str().unwrap().to_owned();
 
     // Acknowledged single awards.
     let mut acknowledged = Vec::new();
@@ -247,39 +268,7 @@ async fn losing_postgres_gives_503_and_recovers_without_a_restart() {
 /// proof or status entry, and every award and revocation the server acknowledged, in any earlier round, is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_never_damages_the_sqlite_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_microcred"))
-            .current_dir(dir.path())
-            .args(["--public-url", &base])
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(cli(&["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]).status.success());
-    let token = String::from_utf8(
-        cli(&["api-key", "create", "--issuer", "ucs", "--role", "assessor", "--name", "kills"]).stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
-    let client = reqwest::Client::new();
-    let server = serve(dir.path(), port);
-    wait_ready(&client, &base).await;
-    let achievement: Value = client
-        .post(format!("{base}/api/v1/achievements"))
-        .bearer_auth(&token)
-        .json(&crate::achievements::micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let achievement_id = achievement["id"].as_str().unwrap().to_owned();
-    drop(server);
+    let Setup { dir, port, base, token, achievement_id, client } = Setup::new().await;
 
     let awarded: Arc<Mutex<Vec<String>>> = Arc::default();
     let revoked: Arc<Mutex<Vec<String>>> = Arc::default();
