@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -199,49 +200,69 @@ pub async fn export(
     let Query(mut q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
     q.limit = Some(MAX_PAGE);
     q.cursor = None;
-    let mut filter = parse_filter(q)?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
-        out.write_record(record).map_err(|e| Error::Internal(format!("CSV export: {e}")))
-    };
-    write(
-        &mut out,
-        &["id", "achievement_id", "name", "email", "status", "issued_at", "valid_until", "page"].map(String::from),
-    )?;
-    loop {
-        let rows = state.app.list_credentials(&caller, filter.clone()).await?;
-        for c in &rows {
-            let at = |t: Option<OffsetDateTime>| {
-                t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
+    let filter = parse_filter(q)?;
+    // The first page is read before answering, so that a refusal or a database failure is a problem response
+    // rather than a file cut short; the rest is streamed a page at a time, so memory stays at one page however
+    // many credentials match (a million-row export used to be built whole in memory).
+    let first = state.app.list_credentials(&caller, filter.clone()).await?;
+    let head = csv_records(&[EXPORT_COLUMNS.map(String::from)])?;
+    let app = state.app.clone();
+    let pages = futures_util::stream::try_unfold((Some(first), filter), move |(page, mut filter)| {
+        let (app, caller) = (app.clone(), caller.clone());
+        async move {
+            let rows = match page {
+                Some(rows) => rows,
+                None if filter.after.is_none() => return Ok(None),
+                None => app.list_credentials(&caller, filter.clone()).await?,
             };
-            write(
-                &mut out,
-                &[
-                    c.id.to_string(),
-                    c.achievement_id.map(|a| a.to_string()).unwrap_or_default(),
-                    csv_cell(c.recipient_name.as_deref().unwrap_or_default()),
-                    csv_cell(c.recipient_email.as_deref().unwrap_or_default()),
-                    c.status().to_owned(),
-                    at(Some(c.issued_at)),
-                    at(c.valid_until),
-                    state.app.credential_url(c.id),
-                ],
-            )?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            filter.after =
+                rows.last().filter(|_| rows.len() == MAX_PAGE as usize).map(|last| (last.issued_at, last.id));
+            let chunk = csv_records(&rows.iter().map(|c| export_record(&app, c)).collect::<Vec<_>>())?;
+            Ok::<_, Error>(Some((chunk, (None, filter))))
         }
-        match rows.last() {
-            Some(last) if rows.len() == MAX_PAGE as usize => filter.after = Some((last.issued_at, last.id)),
-            _ => break,
-        }
-    }
-    let bytes = out.into_inner().map_err(|e| Error::Internal(format!("CSV export: {e}")))?;
+    });
+    let body = futures_util::stream::once(async { Ok(head) }).chain(pages);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"credentials.csv\""),
         ],
-        bytes,
+        axum::body::Body::from_stream(body),
     )
         .into_response())
+}
+
+/// The columns of the CSV export, in order.
+const EXPORT_COLUMNS: [&str; 8] =
+    ["id", "achievement_id", "name", "email", "status", "issued_at", "valid_until", "page"];
+
+/// One credential as a row of the CSV export.
+fn export_record(app: &crate::service::Microcred, c: &IssuedCredential) -> [String; 8] {
+    let at = |t: Option<OffsetDateTime>| {
+        t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
+    };
+    [
+        c.id.to_string(),
+        c.achievement_id.map(|a| a.to_string()).unwrap_or_default(),
+        csv_cell(c.recipient_name.as_deref().unwrap_or_default()),
+        csv_cell(c.recipient_email.as_deref().unwrap_or_default()),
+        c.status().to_owned(),
+        at(Some(c.issued_at)),
+        at(c.valid_until),
+        app.credential_url(c.id),
+    ]
+}
+
+/// Records encoded as CSV (RFC 4180 quoting, by the `csv` crate).
+fn csv_records(records: &[[String; 8]]) -> Result<axum::body::Bytes> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for record in records {
+        out.write_record(record).map_err(|e| Error::Internal(format!("CSV export: {e}")))?;
+    }
+    out.into_inner().map(Into::into).map_err(|e| Error::Internal(format!("CSV export: {e}")))
 }
 
 fn encode_cursor(at: OffsetDateTime, id: CredentialId) -> String {

@@ -403,3 +403,125 @@ async fn sigkill_at_random_moments_never_damages_the_sqlite_file() {
     }
     drop(server);
 }
+
+/// A PostgreSQL server of the test's own (`initdb` into a temporary folder, on a free port), so that the test can
+/// stop and start a real server without touching the shared one the other tests use. Run as the `postgres`
+/// user when the tests run as root, since PostgreSQL refuses to run as root.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PrivatePostgres {
+    /// `None` (the test is skipped) when PostgreSQL's server programs are not installed, unless
+    /// `REQUIRE_POSTGRES` is set, as in CI.
+    fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|version| version.path().join("bin"))
+            .find(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists());
+        let Some(bin) = bin else {
+            assert!(std::env::var("REQUIRE_POSTGRES").is_err(), "REQUIRE_POSTGRES is set but initdb is not installed");
+            eprintln!("skipping: PostgreSQL's server programs (initdb, pg_ctl) are not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let as_postgres = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        if as_postgres {
+            let chown = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
+            assert!(chown.success());
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = Self { dir, bin, port, as_postgres };
+        let data = server.dir.path().join("data");
+        let initdb = server
+            .run("initdb", &["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(initdb.status.success(), "initdb: {}", String::from_utf8_lossy(&initdb.stderr));
+        server.ctl("start");
+        Some(server)
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin.join(program));
+            c
+        } else {
+            Command::new(self.bin.join(program))
+        };
+        command.args(args).stdin(Stdio::null());
+        command
+    }
+
+    /// `pg_ctl start`, or `stop` in immediate mode: the server ends at once without a checkpoint, as in a
+    /// crash, and the next start runs crash recovery.
+    fn ctl(&self, action: &str) {
+        let dir = self.dir.path();
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, dir.display());
+        let mut command = self.run("pg_ctl", &["-w", "-t", "60", "-D"]);
+        command.arg(dir.join("data")).arg("-l").arg(dir.join("log"));
+        match action {
+            "start" => command.args(["-o", &options, "start"]),
+            _ => command.args(["-m", "immediate", "stop"]),
+        };
+        let output = command.output().unwrap();
+        let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+        assert!(output.status.success(), "pg_ctl {action}: {}\n{log}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-m", "immediate", "stop", "-D"]).arg(self.dir.path().join("data")).output();
+    }
+}
+
+/// A real PostgreSQL server stopped (immediate mode, as in a crash) under a running microcred: readiness and awards
+/// answer 503 problem details with `Retry-After` while it is down, and once it has started again (with crash
+/// recovery) microcred serves again without a restart, and nothing acknowledged before the stop is lost.
+#[tokio::test]
+async fn stopping_a_real_postgres_server_gives_503_and_recovers_without_a_restart() {
+    let Some(pg) = PrivatePostgres::start() else { return };
+    let url = pg.url();
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.database_url = Some(url.parse().unwrap())).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let award = |n: u32| {
+        app.client.post(app.url("/api/v1/credentials")).bearer_auth(&assessor)
+            .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Ελένη", "email": format!("eleni{n}@example.gr")}}))
+            .send()
+    };
+    let first: Value = award(0).await.unwrap().json().await.unwrap();
+    let first_id = first["id"].as_str().expect("an award before the stop").to_owned();
+
+    pg.ctl("stop");
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 503);
+    let response = award(1).await.unwrap();
+    assert!(response.headers().contains_key("retry-after"), "{}: {:?}", response.status(), response.headers());
+    assert_problem(response, 503).await;
+
+    pg.ctl("start");
+    let mut recovered = false;
+    for _ in 0..100 {
+        if app.client.get(app.url("/readyz")).send().await.unwrap().status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "PostgreSQL came back but the server did not notice");
+    assert_eq!(award(2).await.unwrap().status(), 201);
+    let report: Value =
+        app.client.get(app.url(&format!("/api/v1/verify/{first_id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(report["outcome"], "valid", "{report}");
+}
