@@ -18,7 +18,7 @@ use super::issuer::{Issuer, IssuerId, check_text, parse_http_url};
 use super::validation::ValidationErrors;
 
 /// Database identity of an achievement, also the last segment of its public URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct AchievementId(pub Uuid);
 
@@ -64,7 +64,7 @@ pub const ACHIEVEMENT_TYPES: [&str; 31] = [
 ];
 
 /// Form of participation in the learning activity (EU recommendation, Annex I (j)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Participation {
     /// Online.
@@ -76,7 +76,7 @@ pub enum Participation {
 }
 
 /// Supervision and identity verification during assessment (EU recommendation, Annex I, optional).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Supervision {
     /// Unsupervised, no identity verification.
@@ -104,7 +104,7 @@ pub struct AlignmentSpec {
 }
 
 /// A validated achievement: what the API returns and what credentials are built from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AchievementSpec {
     /// Title.
     pub name: String,
@@ -165,7 +165,7 @@ pub struct AchievementSpec {
 }
 
 /// An achievement as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Achievement {
     /// Identity.
     pub id: AchievementId,

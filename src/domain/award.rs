@@ -14,7 +14,7 @@ use super::validation::ValidationErrors;
 use crate::vc::model::{is_url, parse_date_time_stamp};
 
 /// Identity of an issued credential: a random UUID (never sequential), the last segment of its URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct CredentialId(pub Uuid);
 

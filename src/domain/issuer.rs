@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::validation::ValidationErrors;
 
 /// Database identity of an issuer (never shown in credentials; those use the DID).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct IssuerId(pub Uuid);
 
@@ -159,7 +159,9 @@ impl From<Email> for String {
 }
 
 /// How an issuer's DID is formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, clap::ValueEnum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DidMethod {
     /// `did:web:<host>:issuers:<slug>`, resolved from this service; keys can rotate.
@@ -191,11 +193,12 @@ impl FromStr for DidMethod {
 }
 
 /// An awarding body as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Issuer {
     /// Database identity.
     pub id: IssuerId,
     /// URL-safe short name, unique.
+    #[schema(value_type = String)]
     pub slug: Slug,
     /// The issuer's DID, fixed when the issuer is created.
     pub did: String,
@@ -206,8 +209,10 @@ pub struct Issuer {
     /// Home page of the awarding body.
     pub url: Option<Url>,
     /// Contact address.
+    #[schema(value_type = Option<String>)]
     pub email: Option<Email>,
-    /// Country of the awarding body.
+    /// Country of the awarding body (ISO 3166-1 alpha-2).
+    #[schema(value_type = Option<String>)]
     pub country: Option<CountryCode>,
     /// Free-text description.
     pub description: Option<String>,

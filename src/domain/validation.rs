@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One invalid or missing field of an input, with a message a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field's name as the client wrote it (JSON pointer-like, e.g. `recipient.email`).
     pub field: String,

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::vc::credential;
 
 /// An achievement as the API shows it: its content, its issuer's slug and its public URL.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AchievementView {
     #[serde(flatten)]
     achievement: Achievement,
@@ -30,7 +30,7 @@ impl AchievementView {
 }
 
 /// `POST /api/v1/achievements`.
-#[utoipa::path(post, operation_id = "achievements_create", path = "/api/v1/achievements", tag = "achievements", security(("bearer" = [])), request_body = crate::domain::achievement::AchievementInput, responses((status = 201, description = "Created", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "achievements_create", path = "/api/v1/achievements", tag = "achievements", security(("bearer" = [])), request_body = crate::domain::achievement::AchievementInput, responses((status = 201, description = "Created", body = AchievementView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -48,7 +48,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/achievements[?issuer=SLUG]`.
-#[utoipa::path(get, operation_id = "achievements_list", path = "/api/v1/achievements", tag = "achievements", security(("bearer" = [])), params(("issuer" = Option<String>, Query, description = "Issuer slug (admins)")), responses((status = 200, description = "The catalogue", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)")))]
+#[utoipa::path(get, operation_id = "achievements_list", path = "/api/v1/achievements", tag = "achievements", security(("bearer" = [])), params(("issuer" = Option<String>, Query, description = "Issuer slug (admins)")), responses((status = 200, description = "The catalogue", body = Vec<AchievementView>), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -59,7 +59,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/achievements/{id}`.
-#[utoipa::path(get, operation_id = "achievements_get", path = "/api/v1/achievements/{id}", tag = "achievements", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "One achievement", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(get, operation_id = "achievements_get", path = "/api/v1/achievements/{id}", tag = "achievements", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "One achievement", body = AchievementView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -70,7 +70,7 @@ pub async fn get(
 }
 
 /// `PATCH /api/v1/achievements/{id}` with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, operation_id = "achievements_patch", path = "/api/v1/achievements/{id}", tag = "achievements", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396)"), responses((status = 200, description = "Updated", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(patch, operation_id = "achievements_patch", path = "/api/v1/achievements/{id}", tag = "achievements", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396)"), responses((status = 200, description = "Updated", body = AchievementView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -82,7 +82,7 @@ pub async fn patch(
 }
 
 /// `GET /achievements/{id}` (public): the Open Badges 3.0 `Achievement` that credentials name, as JSON-LD.
-#[utoipa::path(get, operation_id = "achievements_public", path = "/achievements/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "The Open Badges 3.0 Achievement (JSON-LD)", body = serde_json::Value), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(get, operation_id = "achievements_public", path = "/achievements/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "The Open Badges 3.0 Achievement (JSON-LD)", body = serde_json::Value), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn public(State(state): State<AppState>, UuidPath(id): UuidPath) -> Result<Json<Value>> {
     let (achievement, _) = state.app.achievement(AchievementId(id)).await?;
     let ob = credential::Achievement::from_spec(state.app.achievement_url(achievement.id), &achievement.spec);

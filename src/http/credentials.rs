@@ -25,7 +25,7 @@ use crate::store::CredentialFilter;
 use crate::vc::model::parse_date_time_stamp;
 
 /// Where a credential can be seen and downloaded.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Links {
     page: String,
     json: String,
@@ -34,7 +34,7 @@ pub struct Links {
 }
 
 /// A credential as the API lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CredentialSummary {
     id: CredentialId,
     /// `null` for a credential issued through the VC-API.
@@ -44,6 +44,8 @@ pub struct CredentialSummary {
     /// The credential's own `id`, when a VC-API caller chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
+    /// `active`, `suspended` or `revoked` (expiry is shown by `valid_until`).
+    #[schema(value_type = String, pattern = "^(active|suspended|revoked)$")]
     status: &'static str,
     #[serde(with = "time::serde::rfc3339")]
     issued_at: OffsetDateTime,
@@ -52,17 +54,20 @@ pub struct CredentialSummary {
     links: Links,
 }
 
-#[derive(Debug, Serialize)]
+/// The learner an award names.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Recipient {
     name: String,
     email: String,
 }
 
 /// A credential with its signed document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CredentialView {
     #[serde(flatten)]
     summary: CredentialSummary,
+    /// The signed `OpenBadgeCredential`, as issued.
+    #[schema(value_type = Object)]
     credential: Box<serde_json::value::RawValue>,
 }
 
@@ -90,7 +95,7 @@ fn view(state: &AppState, c: IssuedCredential) -> CredentialView {
 
 /// `POST /api/v1/credentials`: 201 with the new credential, or 200 with the earlier one when the request
 /// repeats an `Idempotency-Key`.
-#[utoipa::path(post, operation_id = "credentials_issue", path = "/api/v1/credentials", tag = "awards", security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")), request_body = crate::domain::award::AwardInput, responses((status = 201, description = "Issued", body = serde_json::Value), (status = 200, description = "A retry: the credential issued before", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 409, description = "The learner already holds it (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "credentials_issue", path = "/api/v1/credentials", tag = "awards", security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")), request_body = crate::domain::award::AwardInput, responses((status = 201, description = "Issued", body = CredentialView), (status = 200, description = "A retry: the credential issued before", body = CredentialView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "The learner already holds it", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -127,7 +132,7 @@ pub struct ListQuery {
 }
 
 /// One page of a listing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page {
     items: Vec<CredentialSummary>,
     next_cursor: Option<String>,
@@ -137,7 +142,7 @@ pub struct Page {
 pub const MAX_PAGE: u32 = 1000;
 
 /// `GET /api/v1/credentials?achievement_id=&email=&issued_after=&issued_before=&limit=&cursor=`.
-#[utoipa::path(get, operation_id = "credentials_list", path = "/api/v1/credentials", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"), ("email" = Option<String>, Query, description = "Filter"), ("issued_after" = Option<String>, Query, description = "RFC 3339"), ("issued_before" = Option<String>, Query, description = "RFC 3339"), ("limit" = Option<u32>, Query, description = "1 to 1000, default 100"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")), responses((status = 200, description = "{items, next_cursor}", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(get, operation_id = "credentials_list", path = "/api/v1/credentials", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"), ("email" = Option<String>, Query, description = "Filter"), ("issued_after" = Option<String>, Query, description = "RFC 3339"), ("issued_before" = Option<String>, Query, description = "RFC 3339"), ("limit" = Option<u32>, Query, description = "1 to 1000, default 100"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")), responses((status = 200, description = "{items, next_cursor}", body = Page), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -191,7 +196,7 @@ fn csv_cell(text: &str) -> String {
 }
 
 /// `GET /api/v1/credentials.csv` with the listing's filters: every matching award as CSV, for spreadsheets.
-#[utoipa::path(get, operation_id = "credentials_export", path = "/api/v1/credentials.csv", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"), ("email" = Option<String>, Query, description = "Filter"), ("issued_after" = Option<String>, Query, description = "RFC 3339"), ("issued_before" = Option<String>, Query, description = "RFC 3339")), responses((status = 200, description = "text/csv: id, achievement_id, name, email, status, issued_at, valid_until, page"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(get, operation_id = "credentials_export", path = "/api/v1/credentials.csv", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"), ("email" = Option<String>, Query, description = "Filter"), ("issued_after" = Option<String>, Query, description = "RFC 3339"), ("issued_before" = Option<String>, Query, description = "RFC 3339")), responses((status = 200, description = "text/csv: id, achievement_id, name, email, status, issued_at, valid_until, page"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn export(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -277,7 +282,7 @@ fn decode_cursor(cursor: &str) -> Option<(OffsetDateTime, CredentialId)> {
 }
 
 /// `GET /api/v1/credentials/{id}`.
-#[utoipa::path(get, operation_id = "credentials_get", path = "/api/v1/credentials/{id}", tag = "awards", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "One credential", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(get, operation_id = "credentials_get", path = "/api/v1/credentials/{id}", tag = "awards", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "One credential", body = CredentialView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -301,7 +306,7 @@ pub struct DownloadQuery {
 /// `GET /credentials/{id}.json`, `.pdf`, `.png` (public, by the unguessable id): the signed credential,
 /// the PDF certificate (QR code, credential embedded), the baked Open Badges 3.0 badge. Any other file
 /// name is the same 404 as a missing credential.
-#[utoipa::path(get, operation_id = "credentials_public_file", path = "/credentials/{file}", tag = "public", params(("file" = String, Path, description = "<id>.json, <id>.pdf or <id>.png"), DownloadQuery), responses((status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png)", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found (problem+json)"), (status = 422, description = "Invalid paper (problem+json)")))]
+#[utoipa::path(get, operation_id = "credentials_public_file", path = "/credentials/{file}", tag = "public", params(("file" = String, Path, description = "<id>.json, <id>.pdf or <id>.png"), DownloadQuery), responses((status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png)", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid paper", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn public_file(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
@@ -400,7 +405,7 @@ pub struct Reason {
 }
 
 /// `POST /api/v1/credentials/{id}/revoke` `{reason}`: permanent.
-#[utoipa::path(post, operation_id = "credentials_revoke", path = "/api/v1/credentials/{id}/revoke", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body = Reason, responses((status = 200, description = "Revoked", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "credentials_revoke", path = "/api/v1/credentials/{id}/revoke", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body = Reason, responses((status = 200, description = "Revoked", body = CredentialView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -412,7 +417,7 @@ pub async fn revoke(
 }
 
 /// `POST /api/v1/credentials/{id}/suspend` `{reason}`: 409 for a credential without a suspension entry.
-#[utoipa::path(post, operation_id = "credentials_suspend", path = "/api/v1/credentials/{id}/suspend", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body = Reason, responses((status = 200, description = "Suspended", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 409, description = "No suspension entry (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "credentials_suspend", path = "/api/v1/credentials/{id}/suspend", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), request_body = Reason, responses((status = 200, description = "Suspended", body = CredentialView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "No suspension entry", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn suspend(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -424,7 +429,7 @@ pub async fn suspend(
 }
 
 /// `POST /api/v1/credentials/{id}/reinstate`: lifts a suspension.
-#[utoipa::path(post, operation_id = "credentials_reinstate", path = "/api/v1/credentials/{id}/reinstate", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "Reinstated", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)"), (status = 409, description = "Not suspended, or revoked (problem+json)")))]
+#[utoipa::path(post, operation_id = "credentials_reinstate", path = "/api/v1/credentials/{id}/reinstate", tag = "status", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "Reinstated", body = CredentialView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "Not suspended, or revoked", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn reinstate(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -436,7 +441,7 @@ pub async fn reinstate(
 
 /// `GET /status/{list-id}`: the signed `BitstringStatusListCredential`, with an `ETag` (the list's version)
 /// and a `Cache-Control` lifetime equal to its `ttl`.
-#[utoipa::path(get, operation_id = "credentials_status_list", path = "/status/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "The signed BitstringStatusListCredential", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(get, operation_id = "credentials_status_list", path = "/status/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 200, description = "The signed BitstringStatusListCredential", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn status_list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -475,7 +480,7 @@ pub struct AuditQuery {
 
 /// `GET /api/v1/audit?after=&limit=` (admin): the audit log, oldest first; page on with `after` = the last
 /// `id` seen. Read-only: nothing in it can be changed through the API.
-#[utoipa::path(get, operation_id = "credentials_audit", path = "/api/v1/audit", tag = "operations", security(("bearer" = [])), params(("after" = Option<i64>, Query, description = "Last id seen"), ("limit" = Option<u32>, Query, description = "1 to 1000")), responses((status = 200, description = "Audit events", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(get, operation_id = "credentials_audit", path = "/api/v1/audit", tag = "operations", security(("bearer" = [])), params(("after" = Option<i64>, Query, description = "Last id seen"), ("limit" = Option<u32>, Query, description = "1 to 1000")), responses((status = 200, description = "Audit events", body = serde_json::Value), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn audit(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -503,7 +508,7 @@ pub struct BatchQuery {
 /// `POST /api/v1/credentials/batch[?achievement_id=&partial=true]` with a JSON array of awards or a CSV file
 /// (`Content-Type: text/csv`). 201 when every row was issued; 200 with per-row results when `partial`
 /// rejected some, or for a retried `Idempotency-Key`; 422 listing every bad row otherwise.
-#[utoipa::path(post, operation_id = "credentials_issue_batch", path = "/api/v1/credentials/batch", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "For rows naming none"), ("partial" = Option<bool>, Query, description = "Issue the valid rows"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")), request_body(content = String, description = "A JSON array of awards, or a CSV file", content_type = "text/csv"), responses((status = 201, description = "All issued", body = serde_json::Value), (status = 200, description = "Partly issued, or a retry", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 413, description = "Too large"), (status = 415, description = "Neither JSON nor CSV"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "credentials_issue_batch", path = "/api/v1/credentials/batch", tag = "awards", security(("bearer" = [])), params(("achievement_id" = Option<uuid::Uuid>, Query, description = "For rows naming none"), ("partial" = Option<bool>, Query, description = "Issue the valid rows"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")), request_body(content = String, description = "A JSON array of awards, or a CSV file", content_type = "text/csv"), responses((status = 201, description = "All issued", body = crate::service::batch::BatchOutcome), (status = 200, description = "Partly issued, or a retry", body = crate::service::batch::BatchOutcome), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 415, description = "Neither JSON nor CSV", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn issue_batch(
     State(state): State<AppState>,
     Caller(caller): Caller,

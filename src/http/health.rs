@@ -16,7 +16,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET /readyz`: the database answers; 503 problem details when it does not, so a load balancer sends
 /// traffic elsewhere until it recovers.
-#[utoipa::path(get, operation_id = "health_readyz", path = "/readyz", tag = "operations", responses((status = 200, description = "The database answers", body = serde_json::Value), (status = 503, description = "The database is unreachable (problem+json)")))]
+#[utoipa::path(get, operation_id = "health_readyz", path = "/readyz", tag = "operations", responses((status = 200, description = "The database answers", body = serde_json::Value), (status = 503, description = "The database is unreachable", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     match state.app.store().ping().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),

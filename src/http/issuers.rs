@@ -13,7 +13,7 @@ use crate::domain::issuer::{Issuer, IssuerInput};
 use crate::error::Result;
 
 /// `GET /issuers/{slug}/did.json`: the `did:web` document of an issuer, readable by any verifier.
-#[utoipa::path(get, operation_id = "issuers_did_document", path = "/issuers/{slug}/did.json", tag = "issuers", params(("slug" = String, Path, description = "Issuer slug")), responses((status = 200, description = "The did:web DID document (application/did+json)", body = serde_json::Value), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(get, operation_id = "issuers_did_document", path = "/issuers/{slug}/did.json", tag = "issuers", params(("slug" = String, Path, description = "Issuer slug")), responses((status = 200, description = "The did:web DID document (application/did+json)", body = serde_json::Value), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn did_document(State(state): State<AppState>, SlugPath(slug): SlugPath) -> Result<Response> {
     let document = state.app.did_document(&slug).await?;
     let mut response = Json(document).into_response();
@@ -26,7 +26,7 @@ pub async fn did_document(State(state): State<AppState>, SlugPath(slug): SlugPat
 }
 
 /// An issuer as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IssuerView {
     #[serde(flatten)]
     issuer: Issuer,
@@ -42,7 +42,7 @@ impl IssuerView {
 }
 
 /// `GET /api/v1/issuers`: all issuers for an admin, its own for an assessor.
-#[utoipa::path(get, operation_id = "issuers_list", path = "/api/v1/issuers", tag = "issuers", security(("bearer" = [])), responses((status = 200, description = "Issuers the caller may see", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)")))]
+#[utoipa::path(get, operation_id = "issuers_list", path = "/api/v1/issuers", tag = "issuers", security(("bearer" = [])), responses((status = 200, description = "Issuers the caller may see", body = Vec<IssuerView>), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list(State(state): State<AppState>, Caller(caller): Caller) -> Result<Json<Vec<IssuerView>>> {
     let issuers = state.app.issuers_visible_to(&caller).await?;
     let url = state.app.public_url();
@@ -50,7 +50,7 @@ pub async fn list(State(state): State<AppState>, Caller(caller): Caller) -> Resu
 }
 
 /// `POST /api/v1/issuers` (admin): creates an issuer with a new signing key.
-#[utoipa::path(post, operation_id = "issuers_create", path = "/api/v1/issuers", tag = "issuers", security(("bearer" = [])), request_body = crate::domain::issuer::IssuerInput, responses((status = 201, description = "Created", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 409, description = "Slug taken (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "issuers_create", path = "/api/v1/issuers", tag = "issuers", security(("bearer" = [])), request_body = crate::domain::issuer::IssuerInput, responses((status = 201, description = "Created", body = IssuerView), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "Slug taken", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -160,15 +160,22 @@ impl Kind {
     }
 }
 
-/// An RFC 9457 problem, ready to be sent.
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem, ready to be sent (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// The problem type, a URI reference resolved against the server (`GET` it for what it means).
     #[serde(rename = "type")]
     kind_uri: String,
+    /// The problem type's short summary, the same for every occurrence.
+    #[schema(value_type = String)]
     title: &'static str,
+    /// The HTTP status code.
     #[serde(serialize_with = "serialize_status")]
+    #[schema(value_type = u16)]
     status: StatusCode,
+    /// What went wrong this time, for a person.
     detail: String,
+    /// Each invalid or missing field (422 only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError>,
     #[serde(skip)]
@@ -267,7 +274,7 @@ pub async fn method_not_allowed() -> Problem {
 }
 
 /// `GET /problems/{kind}`: documents a problem type, so `type` URIs resolve to something useful.
-#[utoipa::path(get, operation_id = "problem_describe", path = "/problems/{kind}", tag = "operations", params(("kind" = String, Path, description = "Problem type")), responses((status = 200, description = "What the problem type means", body = serde_json::Value), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(get, operation_id = "problem_describe", path = "/problems/{kind}", tag = "operations", params(("kind" = String, Path, description = "Problem type")), responses((status = 200, description = "What the problem type means", body = serde_json::Value), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn describe(Path(slug): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
     let kind = Kind::ALL
         .into_iter()

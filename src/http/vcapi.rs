@@ -30,7 +30,7 @@ pub struct IssueRequest {
 /// `POST /credentials/issue` (assessor or admin of the issuer named in `credential.issuer`): signs a
 /// credential built by the caller → 201 `{verifiableCredential}`. `options.cryptosuite` may ask for
 /// `eddsa-jcs-2022`.
-#[utoipa::path(post, operation_id = "vcapi_issue", path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 201, description = "{verifiableCredential}", body = serde_json::Value), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "vcapi_issue", path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 201, description = "{verifiableCredential}", body = serde_json::Value), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -95,7 +95,7 @@ pub struct StatusRequest {
 /// `POST /credentials/status` (assessor or admin): `{credentialId, credentialStatus: {type,
 /// statusPurpose}, status}` sets (`true`) or clears (`false`) a status of a credential microcred issued.
 /// Revocation cannot be cleared.
-#[utoipa::path(post, operation_id = "vcapi_status", path = "/credentials/status", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 200, description = "Changed"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 409, description = "Revocation cannot be cleared"), (status = 422, description = "Invalid fields, each named (problem+json)")))]
+#[utoipa::path(post, operation_id = "vcapi_status", path = "/credentials/status", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 200, description = "Changed"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "Revocation cannot be cleared"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn status(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -133,7 +133,7 @@ pub async fn status(
 
 /// `POST /status/{list-id}/publish`: 204 once the list's current state is published — always at once
 /// here, since a list is re-signed on the first request after any change.
-#[utoipa::path(post, operation_id = "vcapi_publish", path = "/status/{id}/publish", tag = "vc-api", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 204, description = "Published"), (status = 401, description = "Missing or invalid API token (problem+json)"), (status = 403, description = "Wrong role or another issuer (problem+json)"), (status = 404, description = "Not found (problem+json)")))]
+#[utoipa::path(post, operation_id = "vcapi_publish", path = "/status/{id}/publish", tag = "vc-api", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 204, description = "Published"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn publish(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -28,7 +28,7 @@ use crate::vc::proof::{self, Cryptosuite, ProofOptions};
 pub const MAX_BATCH: usize = 10_000;
 
 /// What happened to one row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RowStatus {
     /// A credential was issued.
@@ -38,7 +38,7 @@ pub enum RowStatus {
 }
 
 /// One row's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchRowResult {
     /// The row number as the assessor sees it: the spreadsheet line of a CSV (the header is line 1), or the
     /// position in a JSON array counted from 1.
@@ -54,7 +54,7 @@ pub struct BatchRowResult {
 }
 
 /// The answer to a batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchOutcome {
     /// Credentials issued.
     pub issued: usize,

@@ -288,3 +288,114 @@ async fn every_secured_operation_refuses_missing_malformed_and_revoked_tokens_wi
     assert!(checked >= 3 * 17, "{checked}");
     assert!(app.app.api_keys().await.unwrap().len() == 1, "nothing was created");
 }
+
+/// Checks a real response against what the OpenAPI document declares for its operation and status: the status is
+/// documented, the content type is, and the body validates against the declared schema (JSON Schema 2020-12,
+/// which OpenAPI 3.1 schemas are, formats included). The whole document is the schema's root, so its `$ref`s to
+/// `#/components/schemas/…` resolve.
+async fn conforms(doc: &Value, method: &str, path: &str, response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response.headers()["content-type"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let declared = &doc["paths"][path][method]["responses"][status.to_string()];
+    assert!(declared.is_object(), "{method} {path}: status {status} is not documented: {body}");
+    let schema = &declared["content"][&content_type]["schema"];
+    assert!(schema.is_object(), "{method} {path} {status}: no schema documented for {content_type}");
+    assert_ne!(schema, &json!({}), "{method} {path} {status}: the schema says nothing");
+    let validator = schema_validator(doc, schema);
+    let errors: Vec<String> = validator.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{method} {path} {status}: {errors:?}\n{body}");
+    (status, body)
+}
+
+/// A validator for `schema`, with the OpenAPI document as the root its `$ref`s resolve against.
+fn schema_validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = doc.clone();
+    root["$defs"] = json!({"response": schema});
+    root["$ref"] = json!("#/$defs/response");
+    jsonschema::draft202012::options().should_validate_formats(true).build(&root).unwrap()
+}
+
+#[tokio::test]
+async fn responses_match_the_schemas_the_openapi_document_declares() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |s| s.max_batch_bytes = Some(4096)).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(true).await;
+    let other_issuer = app.token(Role::Assessor).await;
+    let doc: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let award = |email: &str| json!({"achievement_id": achievement_id, "recipient": {"name": "Ελένη Παπαδοπούλου", "email": email}});
+    let post = |path: &str, token: &str| app.client.post(app.url(path)).bearer_auth(token);
+    let credentials = "/api/v1/credentials";
+
+    let mut seen = std::collections::BTreeSet::new();
+    let mut check = async |method: &str, path: &str, request: reqwest::RequestBuilder| {
+        let (status, body) = conforms(&doc, method, path, request.send().await.unwrap()).await;
+        seen.insert(status);
+        body
+    };
+    let issued = check("post", credentials, post(credentials, &assessor).json(&award("eleni@example.gr"))).await;
+    let id = issued["id"].as_str().unwrap().to_owned();
+    assert_eq!(issued["credential"]["credentialSubject"]["type"][0], "AchievementSubject");
+    let keyed = || post(credentials, &assessor).header("idempotency-key", "k1").json(&award("maria@example.gr"));
+    check("post", credentials, keyed()).await;
+    let retried = check("post", credentials, keyed()).await;
+    assert_eq!(retried["recipient"]["email"], "maria@example.gr");
+    let page = check("get", credentials, app.client.get(app.url(credentials)).bearer_auth(&assessor)).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let one = app.client.get(app.url(&format!("{credentials}/{id}"))).bearer_auth(&assessor);
+    check("get", "/api/v1/credentials/{id}", one).await;
+    for action in ["suspend", "reinstate", "revoke"] {
+        let request = post(&format!("{credentials}/{id}/{action}"), &assessor).json(&json!({"reason": "test"}));
+        let changed = check("post", &format!("/api/v1/credentials/{{id}}/{action}"), request).await;
+        assert_eq!(changed["id"], id.as_str());
+    }
+    let batch = "/api/v1/credentials/batch";
+    let rows = json!([award("ivan@example.bg"), award("not an address")]);
+    let outcome = check("post", batch, post(&format!("{batch}?partial=true"), &assessor).json(&rows)).await;
+    assert_eq!((outcome["issued"].as_u64(), outcome["rejected"].as_u64()), (Some(1), Some(1)));
+    check("post", batch, post(batch, &assessor).json(&json!([award("giorgos@example.gr")]))).await;
+
+    // The catalogue and the issuers.
+    let achievements = "/api/v1/achievements";
+    let created =
+        check("post", achievements, post(achievements, &assessor).json(&crate::achievements::micro_credential())).await;
+    let module = format!("{achievements}/{}", created["id"].as_str().unwrap());
+    assert!(created["url"].as_str().unwrap().ends_with(created["id"].as_str().unwrap()));
+    let list = check("get", achievements, app.client.get(app.url(achievements)).bearer_auth(&assessor)).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    check("get", "/api/v1/achievements/{id}", app.client.get(app.url(&module)).bearer_auth(&assessor)).await;
+    let patch = app.client.patch(app.url(&module)).bearer_auth(&assessor).json(&json!({"hours": 30}));
+    assert_eq!(check("patch", "/api/v1/achievements/{id}", patch).await["hours"], 30.0);
+    let admin = app.token(Role::Admin).await;
+    let issuers = "/api/v1/issuers";
+    let new_issuer = json!({"slug": "uoa", "name": "Πανεπιστήμιο Αθηνών", "country": "GR", "email": "info@example.gr"});
+    let issuer = check("post", issuers, post(issuers, &admin).json(&new_issuer)).await;
+    assert!(issuer["did"].as_str().unwrap().starts_with("did:"));
+    let all = check("get", issuers, app.client.get(app.url(issuers)).bearer_auth(&admin)).await;
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    check("post", issuers, post(issuers, &admin).json(&json!({"slug": "Not A Slug"}))).await; // 422
+    check("post", issuers, post(issuers, &assessor).json(&new_issuer)).await; // 403
+
+    // Errors: each documented, each an RFC 9457 problem.
+    let invalid = check("post", credentials, post(credentials, &assessor).json(&award("no"))).await;
+    assert_eq!(invalid["errors"][0]["field"], "recipient.email");
+    check("post", credentials, post(credentials, &assessor).json(&award("eleni@example.gr"))).await; // 409
+    check("post", credentials, post(credentials, &other_issuer).json(&award("lucia@example.es"))).await; // 403
+    check("post", credentials, app.client.post(app.url(credentials)).json(&award("lucia@example.es"))).await; // 401
+    let unknown = app.client.get(app.url(&format!("{credentials}/{}", uuid::Uuid::new_v4()))).bearer_auth(&assessor);
+    check("get", "/api/v1/credentials/{id}", unknown).await;
+    check("post", batch, post(batch, &assessor).header("content-type", "text/plain").body("x")).await; // 415
+    check("post", batch, post(batch, &assessor).json(&vec![award("a@example.eu"); 100])).await; // 413
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [200, 201, 401, 403, 404, 409, 413, 415, 422]);
+
+    // The check can fail: bodies that break the declared schemas do not validate.
+    let created = &doc["paths"][credentials]["post"]["responses"]["201"]["content"]["application/json"]["schema"];
+    let mut broken = issued.clone();
+    broken["issued_at"] = json!("yesterday");
+    assert!(!schema_validator(&doc, created).is_valid(&broken));
+    broken = issued.clone();
+    broken.as_object_mut().unwrap().remove("credential");
+    assert!(!schema_validator(&doc, created).is_valid(&broken));
+    let problem =
+        &doc["paths"][credentials]["post"]["responses"]["422"]["content"]["application/problem+json"]["schema"];
+    assert!(!schema_validator(&doc, problem).is_valid(&json!({"type": "/problems/validation", "status": "422"})));
+}
