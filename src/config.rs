@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use serde::Deserialize;
 use url::Url;
 
@@ -55,6 +56,27 @@ impl fmt::Display for DatabaseUrl {
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// A trusted proxy: one address (`10.0.0.7`, `::1`) or a CIDR network (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedNet(pub IpNet);
+
+impl FromStr for TrustedNet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        s.parse::<IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+            .map(Self)
+            .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR network such as 10.0.0.0/8"))
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedNet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -116,6 +138,10 @@ pub struct Settings {
     /// Burst above that rate a client address may make [default: 100]
     #[arg(long, env = "MICROCRED_RATE_LIMIT_BURST", global = true, value_name = "N")]
     pub rate_limit_burst: Option<u32>,
+    /// Reverse proxies or CDN nodes (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is believed
+    /// when finding a client's address for rate limiting [default: none: the connection's address]
+    #[arg(long, env = "MICROCRED_TRUSTED_PROXIES", global = true, value_name = "NETS", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<TrustedNet>>,
     /// Longest time a request may take, in seconds [default: 30]
     #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
@@ -167,6 +193,8 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// See [`Settings::rate_limit_burst`].
     pub rate_limit_burst: u32,
+    /// See [`Settings::trusted_proxies`].
+    pub trusted_proxies: Vec<IpNet>,
     /// See [`Settings::request_timeout_secs`].
     pub request_timeout: Duration,
     /// See [`Settings::shutdown_timeout_secs`].
@@ -227,6 +255,7 @@ impl Settings {
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             rate_limit_per_second: self.rate_limit_per_second.or(lower.rate_limit_per_second),
             rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
@@ -284,6 +313,7 @@ impl Settings {
                 as usize,
             rate_limit_per_second: self.rate_limit_per_second.unwrap_or(20),
             rate_limit_burst: self.rate_limit_burst.unwrap_or(100),
+            trusted_proxies: self.trusted_proxies.unwrap_or_default().into_iter().map(|n| n.0).collect(),
             request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
             shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
             db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,
@@ -335,6 +365,20 @@ mod tests {
         std::fs::write(&path, "bind = \"not an address\"\n").unwrap();
         let err = Settings::from_file(&path).unwrap_err().to_string();
         assert!(err.contains("invalid socket address"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_from_file_or_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        let config = Settings::from_file(&path).unwrap().resolve().unwrap();
+        let nets: Vec<String> = config.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "::1/128"]);
+        std::fs::write(&path, "trusted_proxies = [\"10.0.0.0/33\"]\n").unwrap();
+        let err = Settings::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("CIDR"), "{err}");
+        assert!(Settings::default().resolve().unwrap().trusted_proxies.is_empty(), "no header is believed by default");
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct HttpSettings {
     pub rate_limit_per_second: u32,
     /// Burst above that rate.
     pub rate_limit_burst: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The metrics router, served on its own address: `GET /metrics` in Prometheus text format, with gauges
@@ -72,7 +74,8 @@ pub fn metrics_router(app: Arc<Microcred>) -> Router {
 /// API, and problem fallbacks.
 pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
     let state = AppState { app };
-    let limit = ratelimit::RateLimit::new(settings.rate_limit_per_second, settings.rate_limit_burst);
+    let limit = ratelimit::RateLimit::new(settings.rate_limit_per_second, settings.rate_limit_burst)
+        .trusting(settings.trusted_proxies.clone());
     let public = Router::new()
         .route("/issuers/{slug}/did.json", get(issuers::did_document))
         .route("/achievements/{id}", get(achievements::public))

@@ -64,6 +64,7 @@ pub fn router(app: Microcred, config: &Config) -> Router {
         max_upload_bytes: config.max_upload_bytes,
         rate_limit_per_second: config.rate_limit_per_second,
         rate_limit_burst: config.rate_limit_burst,
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     crate::http::router(Arc::new(app), &settings)
 }

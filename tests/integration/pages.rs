@@ -373,3 +373,33 @@ async fn public_endpoints_are_rate_limited() {
     // The authenticated API and health checks are not limited.
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
 }
+
+/// Behind a trusted proxy each client has its own budget, named by `X-Forwarded-For`; from anywhere else the header
+/// is ignored, so a client cannot dodge the limit by writing a new address into each request.
+#[tokio::test]
+async fn the_rate_limit_sees_clients_behind_a_trusted_proxy_and_ignores_forged_headers() {
+    let limited = |trusted: &'static str| {
+        TestApp::spawn_with(Backend::Sqlite, move |s| {
+            s.rate_limit_per_second = Some(1);
+            s.rate_limit_burst = Some(2);
+            s.trusted_proxies = Some(vec![trusted.parse().unwrap()]);
+        })
+    };
+    let statuses = async |app: &TestApp, forwarded: &[&str]| {
+        let url = app.url(&format!("/api/v1/verify/{}", uuid::Uuid::new_v4()));
+        let mut out = Vec::new();
+        for address in forwarded {
+            let response = app.client.get(&url).header("x-forwarded-for", *address).send().await.unwrap();
+            out.push(response.status().as_u16());
+        }
+        out
+    };
+    // The tests connect from 127.0.0.1: here it is the trusted proxy.
+    let app = limited("127.0.0.1").await.unwrap();
+    let answers =
+        statuses(&app, &["198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.2", "198.51.100.1"]).await;
+    assert_eq!(answers, [404, 404, 404, 404, 429], "two clients, two budgets");
+    // Here it is not: every request counts against 127.0.0.1, whatever the header says.
+    let app = limited("10.0.0.0/8").await.unwrap();
+    assert_eq!(statuses(&app, &["198.51.100.1", "198.51.100.2", "198.51.100.3"]).await, [404, 404, 429]);
+}
