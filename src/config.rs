@@ -142,6 +142,9 @@ pub struct Settings {
     /// when finding a client's address for rate limiting [default: none: the connection's address]
     #[arg(long, env = "MICROCRED_TRUSTED_PROXIES", global = true, value_name = "NETS", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<TrustedNet>>,
+    /// Memory for cached verification verdicts, in MiB (estimated); 0 caches none [default: 128]
+    #[arg(long, env = "MICROCRED_VERDICT_CACHE_MB", global = true, value_name = "MIB")]
+    pub verdict_cache_mb: Option<u64>,
     /// Longest time a request may take, in seconds [default: 30]
     #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
@@ -195,6 +198,8 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// See [`Settings::trusted_proxies`].
     pub trusted_proxies: Vec<IpNet>,
+    /// See [`Settings::verdict_cache_mb`].
+    pub verdict_cache_mb: u64,
     /// See [`Settings::request_timeout_secs`].
     pub request_timeout: Duration,
     /// See [`Settings::shutdown_timeout_secs`].
@@ -256,6 +261,7 @@ impl Settings {
             rate_limit_per_second: self.rate_limit_per_second.or(lower.rate_limit_per_second),
             rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            verdict_cache_mb: self.verdict_cache_mb.or(lower.verdict_cache_mb),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
@@ -314,6 +320,7 @@ impl Settings {
             rate_limit_per_second: self.rate_limit_per_second.unwrap_or(20),
             rate_limit_burst: self.rate_limit_burst.unwrap_or(100),
             trusted_proxies: self.trusted_proxies.unwrap_or_default().into_iter().map(|n| n.0).collect(),
+            verdict_cache_mb: self.verdict_cache_mb.unwrap_or(128),
             request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
             shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
             db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,

@@ -61,6 +61,9 @@ pub fn metrics_router(app: Arc<Microcred>) -> Router {
                 let (open, idle) = app.store().pool_usage();
                 metrics::gauge!("microcred_db_pool_connections", "state" => "open").set(f64::from(open));
                 metrics::gauge!("microcred_db_pool_connections", "state" => "idle").set(idle as f64);
+                let (verdicts, bytes) = app.verdict_cache_usage();
+                metrics::gauge!("microcred_verdict_cache_entries").set(verdicts as f64);
+                metrics::gauge!("microcred_verdict_cache_bytes").set(bytes as f64);
                 if let Some(age) = app.status_snapshot_age() {
                     metrics::gauge!("microcred_status_snapshot_age_seconds").set(age);
                 }

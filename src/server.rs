@@ -34,6 +34,7 @@ pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
     let templates = crate::certificate::Templates::load(&config.templates_dir)?;
     Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone())
         .with_remote_did_web(config.did_web_resolution)
+        .with_verdict_cache_bytes(config.verdict_cache_mb * 1024 * 1024)
         .with_templates(templates))
 }
 

@@ -88,6 +88,13 @@ impl Microcred {
         self
     }
 
+    /// Keeps verdicts of at most `bytes` (estimated) in memory.
+    #[must_use]
+    pub fn with_verdict_cache_bytes(mut self, bytes: u64) -> Self {
+        self.verdicts = Arc::new(verification::Verdicts::with_budget(bytes));
+        self
+    }
+
     /// Switches resolution of other hosts' `did:web` documents over HTTPS on or off.
     #[must_use]
     pub fn with_remote_did_web(mut self, enabled: bool) -> Self {

@@ -26,8 +26,8 @@ use crate::vc::verify::VerificationReport;
 pub const STATUS_POLL: Duration = Duration::from_millis(200);
 /// A version snapshot older than this (the poller stopped) is not trusted: verdicts are recomputed.
 const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(2);
-/// Verdicts kept in memory.
-const CAPACITY: usize = 20_000;
+/// Memory the verdict cache may use by default, in bytes (`--verdict-cache-mb`).
+pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// A credential's verdict, with what the public page and the JSON API show.
 #[derive(Debug)]
@@ -42,12 +42,33 @@ pub struct Verdict {
     pub report_json: bytes::Bytes,
     versions: Vec<(StatusListId, i64)>,
     fresh_until: Option<OffsetDateTime>,
+    /// Estimated bytes held, for the cache's budget.
+    weight: u64,
+}
+
+impl Verdict {
+    /// Bytes a verdict holds, estimated from its sizes: a credential parsed into `serde_json::Value` (ordered
+    /// maps) measured 4.8 times its text, kept beside the text itself; the report is kept as a struct and as
+    /// JSON. Counted generously, so the budget is an upper bound in practice.
+    fn estimate_weight(document_text: usize, report_json: usize) -> u64 {
+        (document_text * 6 + report_json * 3 + 1024) as u64
+    }
+}
+
+/// Weighs cached verdicts by their estimated bytes.
+#[derive(Debug, Clone, Copy)]
+struct ByBytes;
+
+impl quick_cache::Weighter<CredentialId, Arc<Verdict>> for ByBytes {
+    fn weight(&self, _: &CredentialId, verdict: &Arc<Verdict>) -> u64 {
+        verdict.weight
+    }
 }
 
 /// The verdict cache and the status-list version snapshot it is checked against.
 #[derive(Debug)]
 pub struct Verdicts {
-    cache: quick_cache::sync::Cache<CredentialId, Arc<Verdict>>,
+    cache: quick_cache::sync::Cache<CredentialId, Arc<Verdict>, ByBytes>,
     versions: RwLock<Snapshot>,
 }
 
@@ -59,14 +80,21 @@ struct Snapshot {
 
 impl Default for Verdicts {
     fn default() -> Self {
-        Self {
-            cache: quick_cache::sync::Cache::new(CAPACITY),
-            versions: RwLock::new(Snapshot { taken: None, versions: HashMap::new() }),
-        }
+        Self::with_budget(DEFAULT_CACHE_BYTES)
     }
 }
 
 impl Verdicts {
+    /// A cache holding verdicts of at most `bytes` (estimated); 0 keeps none.
+    pub fn with_budget(bytes: u64) -> Self {
+        // A verdict of a typical credential weighs about 30 KB; the item estimate only sizes the table.
+        let items = usize::try_from(bytes / 30_000).unwrap_or(usize::MAX).clamp(16, 1 << 20);
+        Self {
+            cache: quick_cache::sync::Cache::with_weighter(items, bytes.max(1), ByBytes),
+            versions: RwLock::new(Snapshot { taken: None, versions: HashMap::new() }),
+        }
+    }
+
     fn is_fresh(&self, verdict: &Verdict, now: OffsetDateTime) -> bool {
         if verdict.fresh_until.is_some_and(|until| now >= until) {
             return false;
@@ -123,9 +151,10 @@ impl Microcred {
             versions.push((slot.list, self.published_status_list(slot.list).await?.version));
         }
         let report = self.verify(&document).await.map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?;
-        let report_json = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
+        let report_json: bytes::Bytes = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
         self.verdicts.note(versions.iter().copied(), false);
         let verdict = Arc::new(Verdict {
+            weight: Verdict::estimate_weight(credential.document.get().len(), report_json.len()),
             fresh_until: next_boundary(&document, now),
             credential,
             document,
@@ -135,6 +164,11 @@ impl Microcred {
         });
         self.verdicts.cache.insert(id, Arc::clone(&verdict));
         Ok(verdict)
+    }
+
+    /// Verdicts cached, and their estimated bytes (for metrics).
+    pub fn verdict_cache_usage(&self) -> (usize, u64) {
+        (self.verdicts.cache.len(), self.verdicts.cache.weight())
     }
 
     /// Seconds since the status-version snapshot was last refreshed (`None` before the first refresh): how

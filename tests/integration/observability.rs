@@ -43,6 +43,13 @@ async fn metrics_count_requests_awards_and_timings() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // One verdict is cached: the gauges say so.
+    let gauge = |name: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    assert_eq!(gauge("microcred_verdict_cache_entries"), 1.0);
+    assert!((5_000.0..100_000.0).contains(&gauge("microcred_verdict_cache_bytes")));
     // The public address does not serve metrics.
     assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 404);
 }

@@ -403,3 +403,54 @@ async fn the_rate_limit_sees_clients_behind_a_trusted_proxy_and_ignores_forged_h
     let app = limited("10.0.0.0/8").await.unwrap();
     assert_eq!(statuses(&app, &["198.51.100.1", "198.51.100.2", "198.51.100.3"]).await, [404, 404, 429]);
 }
+
+/// The verdict cache keeps within its memory budget (`--verdict-cache-mb`): with 1 MiB it holds a few dozen
+/// verdicts and answers the rest by verifying again, correctly; with the default it keeps every one.
+#[tokio::test]
+async fn the_verdict_cache_keeps_within_its_memory_budget() {
+    for (mib, all_cached) in [(1, false), (128, true)] {
+        let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+            s.verdict_cache_mb = Some(mib);
+            s.rate_limit_per_second = Some(0);
+        })
+        .await
+        .unwrap();
+        let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+        let rows: Vec<serde_json::Value> = (0..120)
+            .map(|n| serde_json::json!({"recipient": {"name": format!("Иван {n}"), "email": format!("ivan{n}@example.bg")}}))
+            .collect();
+        let outcome: serde_json::Value = app
+            .client
+            .post(app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}")))
+            .bearer_auth(&assessor)
+            .json(&rows)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = outcome["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        for round in 0..2 {
+            for id in &ids {
+                let report: serde_json::Value = app
+                    .client
+                    .get(app.url(&format!("/api/v1/verify/{id}")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(report["outcome"], "valid", "round {round}: {report}");
+            }
+        }
+        let (entries, bytes) = app.app.verdict_cache_usage();
+        assert!(bytes <= mib * 1024 * 1024, "{bytes} bytes cached over a {mib} MiB budget");
+        if all_cached {
+            assert_eq!(entries, 120);
+        } else {
+            assert!((1..120).contains(&entries), "{entries} verdicts in 1 MiB");
+        }
+    }
+}
