@@ -142,7 +142,7 @@ pub struct Settings {
     /// when finding a client's address for rate limiting [default: none: the connection's address]
     #[arg(long, env = "MICROCRED_TRUSTED_PROXIES", global = true, value_name = "NETS", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<TrustedNet>>,
-    /// Memory for cached verification verdicts, in MiB (estimated); 0 caches none [default: 128]
+    /// Memory for cached verification verdicts, in MiB (estimated); 0 caches none [default: 512]
     #[arg(long, env = "MICROCRED_VERDICT_CACHE_MB", global = true, value_name = "MIB")]
     pub verdict_cache_mb: Option<u64>,
     /// Longest time a request may take, in seconds [default: 30]
@@ -320,7 +320,7 @@ impl Settings {
             rate_limit_per_second: self.rate_limit_per_second.unwrap_or(20),
             rate_limit_burst: self.rate_limit_burst.unwrap_or(100),
             trusted_proxies: self.trusted_proxies.unwrap_or_default().into_iter().map(|n| n.0).collect(),
-            verdict_cache_mb: self.verdict_cache_mb.unwrap_or(128),
+            verdict_cache_mb: self.verdict_cache_mb.unwrap_or(crate::service::verification::DEFAULT_CACHE_MIB),
             request_timeout: Duration::from_secs(positive("request_timeout_secs", self.request_timeout_secs, 30)?),
             shutdown_timeout: Duration::from_secs(positive("shutdown_timeout_secs", self.shutdown_timeout_secs, 10)?),
             db_max_connections: positive("db_max_connections", self.db_max_connections.map(u64::from), 10)? as u32,
@@ -348,6 +348,7 @@ mod tests {
         assert_eq!(config.keys_dir, PathBuf::from("keys"));
         assert_eq!(config.issuer_slug.as_str(), "default");
         assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.verdict_cache_mb, 512);
     }
 
     #[test]

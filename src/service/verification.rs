@@ -26,8 +26,10 @@ use crate::vc::verify::VerificationReport;
 pub const STATUS_POLL: Duration = Duration::from_millis(200);
 /// A version snapshot older than this (the poller stopped) is not trusted: verdicts are recomputed.
 const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(2);
-/// Memory the verdict cache may use by default, in bytes (`--verdict-cache-mb`).
-pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+/// Memory the verdict cache may use by default, in MiB (`--verdict-cache-mb`): about 20,000 verdicts of
+/// typical credentials, so that the hot set of a large course's employers stays cached, while a flood of very
+/// large credentials (the VC-API takes documents up to the body limit) cannot exhaust memory.
+pub const DEFAULT_CACHE_MIB: u64 = 512;
 
 /// A credential's verdict, with what the public page and the JSON API show.
 #[derive(Debug)]
@@ -47,11 +49,12 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Bytes a verdict holds, estimated from its sizes: a credential parsed into `serde_json::Value` (ordered
-    /// maps) measured 4.8 times its text, kept beside the text itself; the report is kept as a struct and as
-    /// JSON. Counted generously, so the budget is an upper bound in practice.
+    /// Bytes a verdict holds, estimated from its sizes: the credential as text and parsed into
+    /// `serde_json::Value` (ordered maps: about 4.8 times the text alone), the stored row, and the report as a
+    /// struct and as JSON. The factors are fitted to the server's measured memory (`scripts/bench-memory.sh`:
+    /// about 25 KB more resident memory per cached verdict of a typical credential), rounded up.
     fn estimate_weight(document_text: usize, report_json: usize) -> u64 {
-        (document_text * 6 + report_json * 3 + 1024) as u64
+        (document_text * 8 + report_json * 4 + 2048) as u64
     }
 }
 
@@ -80,7 +83,7 @@ struct Snapshot {
 
 impl Default for Verdicts {
     fn default() -> Self {
-        Self::with_budget(DEFAULT_CACHE_BYTES)
+        Self::with_budget(DEFAULT_CACHE_MIB * 1024 * 1024)
     }
 }
 
