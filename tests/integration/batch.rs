@@ -190,15 +190,7 @@ async fn export_streams_every_page(backend: Backend) {
     let rows: Vec<Value> = (0..2_345)
         .map(|n| json!({"recipient": {"name": format!("Μαρία {n}"), "email": format!("maria{n}@example.gr")}}))
         .collect();
-    let response = app
-        .client
-        .post(app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}")))
-        .bearer_auth(&assessor)
-        .json(&rows)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    app.batch(&assessor, &achievement_id, &Value::from(rows)).await;
     let export = |query: &'static str| {
         let request = app.client.get(app.url(&format!("/api/v1/credentials.csv{query}"))).bearer_auth(&assessor);
         async move {

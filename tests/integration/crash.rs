@@ -233,32 +233,7 @@ async fn losing_postgres_gives_503_and_recovers_without_a_restart() {
     url.set_port(Some(proxy.port)).unwrap();
     let proxied = url.to_string();
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.database_url = Some(proxied.parse().unwrap())).await.unwrap();
-    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
-    let award = |n: u32| {
-        app.client.post(app.url("/api/v1/credentials")).bearer_auth(&assessor)
-            .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": format!("lucia{n}@example.es")}}))
-            .send()
-    };
-    assert_eq!(award(0).await.unwrap().status(), 201);
-
-    proxy.cut();
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 503);
-    let response = award(1).await.unwrap();
-    assert!(response.headers().contains_key("retry-after"), "{}: {:?}", response.status(), response.headers());
-    assert_problem(response, 503).await;
-
-    proxy.restore();
-    let mut recovered = false;
-    for _ in 0..100 {
-        if app.client.get(app.url("/readyz")).send().await.unwrap().status() == 200 {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(recovered, "the database came back but the server did not notice");
-    assert_eq!(award(2).await.unwrap().status(), 201);
+    outage_and_recovery(&app, || proxy.cut(), || proxy.restore()).await;
     drop(pg);
 }
 
@@ -495,6 +470,12 @@ async fn stopping_a_real_postgres_server_gives_503_and_recovers_without_a_restar
     let Some(pg) = PrivatePostgres::start() else { return };
     let url = pg.url();
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.database_url = Some(url.parse().unwrap())).await.unwrap();
+    outage_and_recovery(&app, || pg.ctl("stop"), || pg.ctl("start")).await;
+}
+
+/// An award, then `down()`: readiness and awards answer 503 problem details with `Retry-After`; then `up()`: the
+/// server is ready again by itself within 10 s, awards again, and the first award is there and verifies.
+async fn outage_and_recovery(app: &TestApp, down: impl FnOnce(), up: impl FnOnce()) {
     let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
     let award = |n: u32| {
         app.client.post(app.url("/api/v1/credentials")).bearer_auth(&assessor)
@@ -502,15 +483,15 @@ async fn stopping_a_real_postgres_server_gives_503_and_recovers_without_a_restar
             .send()
     };
     let first: Value = award(0).await.unwrap().json().await.unwrap();
-    let first_id = first["id"].as_str().expect("an award before the stop").to_owned();
+    let first_id = first["id"].as_str().expect("an award before the outage").to_owned();
 
-    pg.ctl("stop");
+    down();
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 503);
     let response = award(1).await.unwrap();
     assert!(response.headers().contains_key("retry-after"), "{}: {:?}", response.status(), response.headers());
     assert_problem(response, 503).await;
 
-    pg.ctl("start");
+    up();
     let mut recovered = false;
     for _ in 0..100 {
         if app.client.get(app.url("/readyz")).send().await.unwrap().status() == 200 {
@@ -519,7 +500,7 @@ async fn stopping_a_real_postgres_server_gives_503_and_recovers_without_a_restar
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(recovered, "PostgreSQL came back but the server did not notice");
+    assert!(recovered, "the database came back but the server did not notice");
     assert_eq!(award(2).await.unwrap().status(), 201);
     let report: Value =
         app.client.get(app.url(&format!("/api/v1/verify/{first_id}"))).send().await.unwrap().json().await.unwrap();

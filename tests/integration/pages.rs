@@ -419,29 +419,11 @@ async fn the_verdict_cache_keeps_within_its_memory_budget() {
         let rows: Vec<serde_json::Value> = (0..120)
             .map(|n| serde_json::json!({"recipient": {"name": format!("Иван {n}"), "email": format!("ivan{n}@example.bg")}}))
             .collect();
-        let outcome: serde_json::Value = app
-            .client
-            .post(app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}")))
-            .bearer_auth(&assessor)
-            .json(&rows)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let outcome = app.batch(&assessor, &achievement_id, &serde_json::Value::from(rows)).await;
         let ids: Vec<&str> = outcome["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
         for round in 0..2 {
             for id in &ids {
-                let report: serde_json::Value = app
-                    .client
-                    .get(app.url(&format!("/api/v1/verify/{id}")))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let report = app.get_json(&format!("/api/v1/verify/{id}")).await;
                 assert_eq!(report["outcome"], "valid", "round {round}: {report}");
             }
         }

@@ -189,6 +189,19 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// A JSON batch of awards of `achievement_id`, all issued (201): the batch's outcome.
+    pub async fn batch(&self, assessor: &str, achievement_id: &str, rows: &serde_json::Value) -> serde_json::Value {
+        let url = self.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}"));
+        let response = self.client.post(url).bearer_auth(assessor).json(rows).send().await.unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// `GET path`, without a token, as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+    }
+
     /// How many credentials the database holds (up to 1,000), read behind the API's back.
     pub async fn stored_credentials(&self) -> usize {
         let filter = microcred::store::CredentialFilter { limit: 1000, ..Default::default() };
