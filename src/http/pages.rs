@@ -335,7 +335,7 @@ pub async fn credential(state: &AppState, id: &str, lang: Option<&str>, headers:
 }
 
 /// `GET /api/v1/verify/{id}` (public): the verification report of one of our credentials, as JSON.
-#[utoipa::path(get, operation_id = "verify_report", path = "/api/v1/verify/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The credential id")), responses((status = 200, description = "The verification report: {verified, outcome, checks, errors, warnings}", body = serde_json::Value), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited (problem+json, Retry-After)")))]
+#[utoipa::path(get, operation_id = "verify_report", path = "/api/v1/verify/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The credential id")), responses((status = 200, description = "The verification report", body = crate::vc::verify::VerificationReport), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited; Retry-After says when to retry", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn report(State(state): State<AppState>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
     let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
     let Ok(uuid) = Uuid::try_parse(&id) else { return not_found() };
@@ -369,7 +369,7 @@ pub async fn verify_page(Query(q): Query<LangQuery>, headers: HeaderMap) -> Resp
 /// `POST /verify`: checks an uploaded credential (JSON), certificate (PDF) or badge (PNG), as a multipart
 /// form field `file` or as the raw body, and answers with the report: a page for browsers, JSON
 /// otherwise. Nothing is stored.
-#[utoipa::path(post, operation_id = "verify_upload", path = "/verify", tag = "public", request_body(content = Vec<u8>, description = "The file (JSON, PDF or PNG), raw or as multipart field `file`"), responses((status = 200, description = "The report (JSON or HTML)", body = serde_json::Value), (status = 413, description = "Too large", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Not a credential file", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited (problem+json, Retry-After)")))]
+#[utoipa::path(post, operation_id = "verify_upload", path = "/verify", tag = "public", request_body(content = Vec<u8>, description = "The file (JSON, PDF or PNG), raw or as multipart field `file`"), responses((status = 200, description = "The report: JSON, or an HTML page for browsers", body = crate::vc::verify::VerificationReport), (status = 413, description = "Too large", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Not a credential file", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited; Retry-After says when to retry", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn verify_upload(
     State(state): State<AppState>,
     Query(q): Query<LangQuery>,

@@ -21,7 +21,7 @@ use super::proof::{self, ProofError};
 use super::{contexts, model, schema};
 
 /// The result of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     /// The check passed.
@@ -35,7 +35,7 @@ pub enum CheckStatus {
 }
 
 /// One line of the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Check {
     /// `structure`, `contexts`, `proof`, `issuer`, `validity`, `status` or `schema`.
     pub name: String,
@@ -46,7 +46,7 @@ pub struct Check {
 }
 
 /// An RFC 9457 problem in a report, typed with the VC and Data Integrity error URIs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReportProblem {
     /// E.g. `https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR`.
     #[serde(rename = "type")]
@@ -58,7 +58,7 @@ pub struct ReportProblem {
 }
 
 /// The overall verdict, for people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Genuine and current.
@@ -76,7 +76,7 @@ pub enum Outcome {
 }
 
 /// What verification found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VerificationReport {
     /// `true` only for a genuine, current credential.
     pub verified: bool,

@@ -348,6 +348,10 @@ async fn responses_match_the_schemas_the_openapi_document_declares() {
         let changed = check("post", &format!("/api/v1/credentials/{{id}}/{action}"), request).await;
         assert_eq!(changed["id"], id.as_str());
     }
+    let report = check("get", "/api/v1/verify/{id}", app.client.get(app.url(&format!("/api/v1/verify/{id}")))).await;
+    assert_eq!(report["outcome"], "revoked");
+    let unknown_report = app.client.get(app.url(&format!("/api/v1/verify/{}", uuid::Uuid::new_v4())));
+    check("get", "/api/v1/verify/{id}", unknown_report).await;
     let batch = "/api/v1/credentials/batch";
     let rows = json!([award("ivan@example.bg"), award("not an address")]);
     let outcome = check("post", batch, post(&format!("{batch}?partial=true"), &assessor).json(&rows)).await;
