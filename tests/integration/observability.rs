@@ -168,12 +168,16 @@ async fn logs_never_contain_tokens_or_private_keys() {
     }
     assert!(logs.contains("issued credential"), "the run was logged at all:\n{logs}");
 
+    // A token is `mc_<id>_<secret>`, and the secret is base64url, which may itself contain `_`: split twice only,
+    // or a short tail of the secret would be searched for (and found by chance).
+    let secret_of = |token: &str| token.splitn(3, '_').nth(2).unwrap().to_owned();
     let mut secrets: Vec<String> = Vec::new();
     for token in &tokens {
         secrets.push(token.clone());
-        secrets.push(token.rsplit('_').next().unwrap().to_owned());
+        secrets.push(secret_of(token));
     }
-    secrets.push(near_miss.rsplit('_').next().unwrap().to_owned());
+    secrets.push(secret_of(&near_miss));
+    assert!(secrets.iter().all(|s| s.len() >= 43), "every secret is searched for whole");
     for entry in std::fs::read_dir(dir.path().join("keys/ucs")).unwrap() {
         let pem = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         secrets.push("PRIVATE KEY".into());
