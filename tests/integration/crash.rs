@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, PgDatabase, TestApp, assert_problem};
+use crate::support::{Backend, PgDatabase, TestApp, assert_problem, create_achievement};
 
 struct Server {
     child: Child,
@@ -91,17 +91,7 @@ impl Setup {
         let client = reqwest::Client::new();
         let server = serve(dir.path(), port);
         wait_ready(&client, &base).await;
-        let achievement: Value = client
-            .post(format!("{base}/api/v1/achievements"))
-            .bearer_auth(&token)
-            .json(&crate::achievements::micro_credential())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let achievement_id = achievement["id"].as_str().unwrap().to_owned();
+        let achievement_id = create_achievement(&client, &base, &token).await;
         drop(server);
         Self { dir, port, base, token, achievement_id, client }
     }

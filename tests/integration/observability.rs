@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, create_achievement};
 
 #[tokio::test]
 async fn metrics_count_requests_awards_and_timings() {
@@ -100,17 +100,7 @@ async fn logs_never_contain_tokens_or_private_keys() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let (admin, assessor) = (&tokens[0], &tokens[1]);
-    let achievement: Value = client
-        .post(format!("{base}/api/v1/achievements"))
-        .bearer_auth(assessor)
-        .json(&crate::achievements::micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let achievement_id = achievement["id"].as_str().unwrap();
+    let achievement_id = &create_achievement(&client, &base, assessor).await;
     let issued: Value = client
         .post(format!("{base}/api/v1/credentials"))
         .bearer_auth(assessor)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use crate::support::PgDatabase;
+use crate::support::{PgDatabase, create_achievement};
 
 struct Replica {
     child: Child,
@@ -93,17 +93,7 @@ async fn two_replicas_over_one_postgres_database_issue_and_revoke_consistently()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
-    let achievement: Value = client
-        .post(format!("{}/api/v1/achievements", replicas[0].base))
-        .bearer_auth(&token)
-        .json(&crate::achievements::micro_credential())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let achievement_id = achievement["id"].as_str().unwrap().to_owned();
+    let achievement_id = create_achievement(&client, &replicas[0].base, &token).await;
     let bases: Vec<String> = replicas.iter().map(|r| r.base.clone()).collect();
 
     // 2,000 awards from 32 concurrent clients, alternating replicas; every 20th is also sent, with the same

@@ -167,17 +167,8 @@ impl TestApp {
             self.client.post(self.url("/api/v1/issuers")).bearer_auth(&admin).json(&issuer).send().await.unwrap();
         assert_eq!(created.status(), 201);
         let assessor = self.token_for("ucs", Role::Assessor).await;
-        let response = self
-            .client
-            .post(self.url("/api/v1/achievements"))
-            .bearer_auth(&assessor)
-            .json(&crate::achievements::micro_credential())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        let achievement: serde_json::Value = response.json().await.unwrap();
-        (assessor, achievement["id"].as_str().unwrap().to_owned())
+        let achievement_id = create_achievement(&self.client, &self.base, &assessor).await;
+        (assessor, achievement_id)
     }
 
     /// Awards through the API (`body` as `POST /api/v1/credentials` takes it); asserts 201 and returns
@@ -215,6 +206,21 @@ impl TestApp {
 }
 
 /// Asserts that a response is RFC 9457 problem details with `status`, and returns its body.
+/// Creates the micro-credential achievement of `crate::achievements::micro_credential` on the server at `base`
+/// (for tests that run servers of their own); asserts 201 and returns its id.
+pub async fn create_achievement(client: &reqwest::Client, base: &str, assessor: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/v1/achievements"))
+        .bearer_auth(assessor)
+        .json(&crate::achievements::micro_credential())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let achievement: serde_json::Value = response.json().await.unwrap();
+    achievement["id"].as_str().unwrap().to_owned()
+}
+
 pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status");
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
