@@ -5,13 +5,18 @@
 #   2. GET /credentials/{id}     (the HTML page, Accept-Language: bg)
 # The rate limiter stays on, with a limit no single address reaches here, so its cost is measured.
 # Needs wrk (Debian package). Usage: scripts/bench-verify.sh [SECONDS] [CONNECTIONS] [CREDENTIALS]
+# MICROCRED_BIN=path runs that binary instead of building this checkout (to compare two builds on one machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 connections="${2:-64}"
 count="${3:-10000}"
-cargo build --release -q
-bin="$PWD/target/release/microcred"
+if [ -n "${MICROCRED_BIN:-}" ]; then
+  bin="$(realpath "$MICROCRED_BIN")"
+else
+  cargo build --release -q
+  bin="$PWD/target/release/microcred"
+fi
 dir="$(mktemp -d)"
 port=18094
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT

@@ -142,7 +142,8 @@ pub struct Settings {
     /// when finding a client's address for rate limiting [default: none: the connection's address]
     #[arg(long, env = "MICROCRED_TRUSTED_PROXIES", global = true, value_name = "NETS", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<TrustedNet>>,
-    /// Memory for cached verification verdicts, in MiB (estimated); 0 caches none [default: 512]
+    /// Memory for cached verification verdicts and the pages rendered from them, in MiB (estimated); 0 caches
+    /// none [default: 512]
     #[arg(long, env = "MICROCRED_VERDICT_CACHE_MB", global = true, value_name = "MIB")]
     pub verdict_cache_mb: Option<u64>,
     /// Longest time a request may take, in seconds [default: 30]

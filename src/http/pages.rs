@@ -243,6 +243,7 @@ fn linkedin(facts: &Facts, url: &str) -> String {
     format!("https://www.linkedin.com/profile/add?{}", q.finish())
 }
 
+/// The credential page, rendered.
 #[allow(clippy::too_many_arguments)]
 fn credential_page(
     l: &Labels,
@@ -253,7 +254,7 @@ fn credential_page(
     printed: Option<String>,
     upload: bool,
     path: &str,
-) -> Response {
+) -> Result<String, Error> {
     let facts = Facts::of(document, l.lang);
     let verdict = verdict_view(report, credential, &facts, l);
     let rows = crate::certificate::template::FACT_ROWS
@@ -290,7 +291,7 @@ fn credential_page(
         downloads,
         upload,
     };
-    html(StatusCode::OK, &page)
+    page.render().map_err(|e| Error::Internal(format!("page template: {e}")))
 }
 
 /// `GET /credentials/{id}`: the credential page (HTML), or the signed credential for
@@ -317,18 +318,28 @@ pub async fn credential(state: &AppState, id: &str, lang: Option<&str>, headers:
         Err(e) => return e.into_response(),
     };
     let l = labels(lang, headers, verdict.credential.language.as_deref());
-    let page_url = state.app.credential_url(id);
-    let path = format!("/credentials/{id}");
-    let mut response = credential_page(
-        l,
-        &verdict.document,
-        &verdict.report,
-        Some(&verdict.credential),
-        Some(page_url),
-        None,
-        false,
-        &path,
-    );
+    // The page shows only the verdict, in one language: kept with the verdict, it is rendered once.
+    let page = state.app.rendering(id, &verdict, l.lang, || {
+        let page_url = state.app.credential_url(id);
+        let path = format!("/credentials/{id}");
+        let page = credential_page(
+            l,
+            &verdict.document,
+            &verdict.report,
+            Some(&verdict.credential),
+            Some(page_url),
+            None,
+            false,
+            &path,
+        )?;
+        Ok(page.into())
+    });
+    let mut response = match page {
+        Ok(page) => {
+            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], page).into_response()
+        }
+        Err(e) => return e.into_response(),
+    };
     response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept, accept-language"));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
@@ -458,7 +469,10 @@ async fn upload_page(state: &AppState, l: &Labels, report: &FileReport) -> Respo
         None => None,
     };
     let page_url = stored.as_ref().map(|c| state.app.credential_url(c.id));
-    credential_page(l, &report.credential, &report.report, stored.as_ref(), page_url, printed, true, "/verify")
+    match credential_page(l, &report.credential, &report.report, stored.as_ref(), page_url, printed, true, "/verify") {
+        Ok(page) => Html(page).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Static assets of the pages (compiled in).

@@ -8,8 +8,13 @@
 //! [`STATUS_POLL`] (one small query for all lists, shared by every request), and updated at once when this
 //! process changes a status, so a revocation shows here immediately and on other replicas within the
 //! poll interval.
+//!
+//! Beside each verdict the cache keeps its renderings (the public page in each language asked for), so that
+//! a page view of a cached verdict costs a lookup, not a template render. A rendering is tagged with the
+//! verdict it was made from and is used only with that verdict, so it is never staler than the verdict.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,10 +31,17 @@ use crate::vc::verify::VerificationReport;
 pub const STATUS_POLL: Duration = Duration::from_millis(200);
 /// A version snapshot older than this (the poller stopped) is not trusted: verdicts are recomputed.
 const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(2);
-/// Memory the verdict cache may use by default, in MiB (`--verdict-cache-mb`): about 20,000 verdicts of
-/// typical credentials, so that the hot set of a large course's employers stays cached, while a flood of very
-/// large credentials (the VC-API takes documents up to the body limit) cannot exhaust memory.
+/// Memory the verdict cache may use by default, in MiB (`--verdict-cache-mb`): about 16,000 verdicts of
+/// typical credentials and 11,000 pages (9 KB each), so that the hot set of a large course's employers stays
+/// cached, while a flood of very large credentials (the VC-API takes documents up to the body limit) cannot
+/// exhaust memory.
 pub const DEFAULT_CACHE_MIB: u64 = 512;
+/// The share of the cache's budget its renderings may use: one in five bytes. A page (about 9 KB) is about a
+/// third of its verdict's weight, so this holds a page in one language for most cached verdicts.
+const RENDERINGS_SHARE: u64 = 5;
+
+/// Distinguishes every verdict made by this process, so a rendering can name the verdict it shows.
+static SERIAL: AtomicU64 = AtomicU64::new(0);
 
 /// A credential's verdict, with what the public page and the JSON API show.
 #[derive(Debug)]
@@ -46,6 +58,8 @@ pub struct Verdict {
     fresh_until: Option<OffsetDateTime>,
     /// Estimated bytes held, for the cache's budget.
     weight: u64,
+    /// Which verdict this is (renderings name it).
+    serial: u64,
 }
 
 impl Verdict {
@@ -68,10 +82,24 @@ impl quick_cache::Weighter<CredentialId, Arc<Verdict>> for ByBytes {
     }
 }
 
-/// The verdict cache and the status-list version snapshot it is checked against.
+/// A rendering of a verdict: the verdict's serial and the bytes.
+type Rendering = (u64, bytes::Bytes);
+
+/// Weighs renderings by their length, plus their key and the table's overhead.
+#[derive(Debug, Clone, Copy)]
+struct ByLength;
+
+impl quick_cache::Weighter<(CredentialId, &'static str), Rendering> for ByLength {
+    fn weight(&self, _: &(CredentialId, &'static str), rendering: &Rendering) -> u64 {
+        rendering.1.len() as u64 + 128
+    }
+}
+
+/// The verdict cache, its renderings, and the status-list version snapshot it is checked against.
 #[derive(Debug)]
 pub struct Verdicts {
     cache: quick_cache::sync::Cache<CredentialId, Arc<Verdict>, ByBytes>,
+    renderings: quick_cache::sync::Cache<(CredentialId, &'static str), Rendering, ByLength>,
     versions: RwLock<Snapshot>,
 }
 
@@ -88,12 +116,20 @@ impl Default for Verdicts {
 }
 
 impl Verdicts {
-    /// A cache holding verdicts of at most `bytes` (estimated); 0 keeps none.
+    /// A cache holding verdicts and their renderings of at most `bytes` (estimated) in all; 0 keeps none.
     pub fn with_budget(bytes: u64) -> Self {
-        // A verdict of a typical credential weighs about 30 KB; the item estimate only sizes the table.
-        let items = usize::try_from(bytes / 30_000).unwrap_or(usize::MAX).clamp(16, 1 << 20);
+        let for_renderings = bytes / RENDERINGS_SHARE;
+        let for_verdicts = bytes - for_renderings;
+        // A verdict of a typical credential weighs about 30 KB, a page about 10 KB; the item estimates only
+        // size the tables.
+        let items = |bytes: u64, each: u64| usize::try_from(bytes / each).unwrap_or(usize::MAX).clamp(16, 1 << 20);
         Self {
-            cache: quick_cache::sync::Cache::with_weighter(items, bytes.max(1), ByBytes),
+            cache: quick_cache::sync::Cache::with_weighter(items(for_verdicts, 30_000), for_verdicts.max(1), ByBytes),
+            renderings: quick_cache::sync::Cache::with_weighter(
+                items(for_renderings, 10_000),
+                for_renderings.max(1),
+                ByLength,
+            ),
             versions: RwLock::new(Snapshot { taken: None, versions: HashMap::new() }),
         }
     }
@@ -164,14 +200,36 @@ impl Microcred {
             report,
             report_json,
             versions,
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
         });
         self.verdicts.cache.insert(id, Arc::clone(&verdict));
         Ok(verdict)
     }
 
-    /// Verdicts cached, and their estimated bytes (for metrics).
+    /// A rendering of `verdict` (the verdict of credential `id`), named by `key` (the page in one language,
+    /// say): made by `render` the first time it is asked for, then kept while the cache keeps it and used for
+    /// as long as `verdict` is the credential's current verdict.
+    pub fn rendering(
+        &self,
+        id: CredentialId,
+        verdict: &Verdict,
+        key: &'static str,
+        render: impl FnOnce() -> Result<bytes::Bytes>,
+    ) -> Result<bytes::Bytes> {
+        let renderings = &self.verdicts.renderings;
+        if let Some((serial, bytes)) = renderings.get(&(id, key))
+            && serial == verdict.serial
+        {
+            return Ok(bytes);
+        }
+        let bytes = render()?;
+        renderings.insert((id, key), (verdict.serial, bytes.clone()));
+        Ok(bytes)
+    }
+
+    /// Verdicts cached, and the estimated bytes of the verdicts and their renderings (for metrics).
     pub fn verdict_cache_usage(&self) -> (usize, u64) {
-        (self.verdicts.cache.len(), self.verdicts.cache.weight())
+        (self.verdicts.cache.len(), self.verdicts.cache.weight() + self.verdicts.renderings.weight())
     }
 
     /// Seconds since the status-version snapshot was last refreshed (`None` before the first refresh): how

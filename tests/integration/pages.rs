@@ -98,7 +98,11 @@ async fn pages(backend: Backend) {
     assert_eq!(response.headers()["content-type"], "application/vc+ld+json");
     assert_eq!(response.json::<Value>().await.unwrap(), valid["credential"]);
 
-    // Revoked: verdict, date and reason, right after the revocation (the cached verdict is not reused).
+    // Revoked: verdict, date and reason, right after the revocation (neither the cached verdict nor the page
+    // rendered from it is reused).
+    let (_, _, before) = page(&app, &id, "en").await;
+    assert_eq!(verdict_of(&before), "valid");
+    assert_eq!(page(&app, &id, "en").await.2, before, "the same page twice");
     let revoke = app
         .client
         .post(app.url(&format!("/api/v1/credentials/{id}/revoke")))
@@ -159,6 +163,7 @@ async fn pages(backend: Backend) {
     let third = award(&app, &assessor, &achievement_id, json!({})).await;
     let third_id = third["id"].as_str().unwrap().to_owned();
     assert_eq!(report(&app, &third_id).await["outcome"], "valid");
+    assert_eq!(verdict_of(&page(&app, &third_id, "bg").await.2), "valid");
     let audit = AuditEntry {
         at: time::OffsetDateTime::now_utc(),
         api_key_id: None,
@@ -188,6 +193,8 @@ async fn pages(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(outcome, "revoked", "seen within the poll interval");
+    let (_, _, html) = page(&app, &third_id, "bg").await;
+    assert_eq!(verdict_of(&html), "revoked", "the page too");
 
     // Markup in a learner's name is text.
     for name in ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>"] {
@@ -404,8 +411,9 @@ async fn the_rate_limit_sees_clients_behind_a_trusted_proxy_and_ignores_forged_h
     assert_eq!(statuses(&app, &["198.51.100.1", "198.51.100.2", "198.51.100.3"]).await, [404, 404, 429]);
 }
 
-/// The verdict cache keeps within its memory budget (`--verdict-cache-mb`): with 1 MiB it holds a few dozen
-/// verdicts and answers the rest by verifying again, correctly; with the default it keeps every one.
+/// The verdict cache keeps within its memory budget (`--verdict-cache-mb`), with the pages rendered from its
+/// verdicts: with 1 MiB it holds a few dozen verdicts and answers the rest by verifying again, correctly; with
+/// 128 MiB it keeps every one.
 #[tokio::test]
 async fn the_verdict_cache_keeps_within_its_memory_budget() {
     for (mib, all_cached) in [(1, false), (128, true)] {
@@ -425,6 +433,9 @@ async fn the_verdict_cache_keeps_within_its_memory_budget() {
             for id in &ids {
                 let report = app.get_json(&format!("/api/v1/verify/{id}")).await;
                 assert_eq!(report["outcome"], "valid", "round {round}: {report}");
+                // The pages rendered from the verdicts are kept within the same budget.
+                let (status, _, html) = page(&app, id, "el").await;
+                assert_eq!((status, verdict_of(&html)), (200, "valid"), "round {round}");
             }
         }
         let (entries, bytes) = app.app.verdict_cache_usage();
