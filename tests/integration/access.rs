@@ -40,16 +40,7 @@ async fn access_matrix(backend: Backend) {
     );
     let outsider = app.token_for("other", Role::Assessor).await;
     let audit_count = || async {
-        let events: Value = app
-            .client
-            .get(app.url("/api/v1/audit?limit=1000"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let events: Value = app.get_json_as(&admin, "/api/v1/audit?limit=1000").await;
         events.as_array().unwrap().len()
     };
     let audit_before = audit_count().await;
@@ -136,23 +127,13 @@ async fn access_matrix(backend: Backend) {
         let body = app.client.get(app.url(path)).bearer_auth(&outsider).send().await.unwrap().text().await.unwrap();
         assert!(!body.contains(&achievement_id) && !body.contains(&credential_id), "{path}: {body}");
     }
-    let issuers: Value =
-        app.client.get(app.url("/api/v1/issuers")).bearer_auth(&outsider).send().await.unwrap().json().await.unwrap();
+    let issuers: Value = app.get_json_as(&outsider, "/api/v1/issuers").await;
     assert!(!issuers.to_string().contains("\"ucs\""), "{issuers}");
 
     // Nothing changed: no audit event, the credential is still valid, the achievement keeps its name.
     assert_eq!(audit_count().await, audit_before);
     assert!(app.app.verify(&vc).await.unwrap().verified);
-    let achievement: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/achievements/{achievement_id}")))
-        .bearer_auth(&assessor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let achievement: Value = app.get_json_as(&assessor, &format!("/api/v1/achievements/{achievement_id}")).await;
     assert_eq!(achievement["name"], "Умни градове: основи");
     assert_eq!(app.app.issuers().await.unwrap().len(), 3, "default, ucs, other");
 }

@@ -94,16 +94,7 @@ async fn hostile_input(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(issued["credential"]["credentialSubject"]["name"], sql);
-    let found: Value = app
-        .client
-        .get(app.url("/api/v1/credentials?email=x%27%20OR%20%271%27%3D%271"))
-        .bearer_auth(&assessor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Value = app.get_json_as(&assessor, "/api/v1/credentials?email=x%27%20OR%20%271%27%3D%271").await;
     assert_eq!(found["items"], json!([]), "a quote in a filter matches nothing");
     assert_eq!(app.stored_credentials().await, before + 1);
 

@@ -14,16 +14,7 @@ async fn batches(backend: Backend) {
         app.client.post(&url).bearer_auth(&assessor).header("content-type", "text/csv").body(body.to_owned())
     };
     let count = || async {
-        let page: Value = app
-            .client
-            .get(app.url("/api/v1/credentials?limit=1000"))
-            .bearer_auth(&assessor)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json_as(&assessor, "/api/v1/credentials?limit=1000").await;
         page["items"].as_array().unwrap().len()
     };
 
@@ -52,16 +43,7 @@ async fn batches(backend: Backend) {
     assert_eq!(rows[1]["status"], "rejected");
     assert_eq!(rows[0]["status"], "issued");
     let issued_id = rows[0]["id"].as_str().unwrap();
-    let one: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/credentials/{issued_id}")))
-        .bearer_auth(&assessor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: Value = app.get_json_as(&assessor, &format!("/api/v1/credentials/{issued_id}")).await;
     assert_eq!(one["credential"]["credentialSubject"]["name"], "Иван Петров");
     assert!(app.app.verify(&one["credential"]).await.unwrap().verified);
     assert_eq!(count().await, 2);

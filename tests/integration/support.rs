@@ -193,6 +193,13 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
     }
 
+    /// `GET path` with `token`, asserting 200: the JSON body.
+    pub async fn get_json_as(&self, token: &str, path: &str) -> serde_json::Value {
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     /// How many credentials the database holds (up to 1,000), read behind the API's back.
     pub async fn stored_credentials(&self) -> usize {
         let filter = microcred::store::CredentialFilter { limit: 1000, ..Default::default() };
