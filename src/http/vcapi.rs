@@ -9,8 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
@@ -18,84 +19,128 @@ use super::extract::{ApiJson, UuidPath};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::vc::proof::Cryptosuite;
+use crate::vc::verify::{ReportProblem, VerificationReport};
 
-/// `POST /credentials/issue` body.
-#[derive(Debug, Deserialize)]
+/// `POST /credentials/issue` body (VC-API `IssueCredentialRequest`).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct IssueRequest {
+    /// The credential to sign (VC Data Model 2.0, no proof); its `issuer` is the DID of the caller's issuer.
+    #[schema(value_type = Object, required = true)]
     credential: Option<Value>,
-    #[serde(default)]
-    options: Value,
+    /// How to sign it.
+    #[schema(nullable = false)]
+    options: Option<IssueOptions>,
+}
+
+/// Options of `POST /credentials/issue`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct IssueOptions {
+    /// The Data Integrity cryptosuite: `eddsa-rdfc-2022` (the default) or `eddsa-jcs-2022`.
+    #[schema(nullable = false, example = "eddsa-rdfc-2022")]
+    cryptosuite: Option<String>,
+}
+
+/// `POST /credentials/issue` answer (VC-API `IssueCredentialResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Issued {
+    /// The signed credential, with its Data Integrity proof.
+    #[schema(value_type = Object)]
+    verifiable_credential: Value,
 }
 
 /// `POST /credentials/issue` (assessor or admin of the issuer named in `credential.issuer`): signs a
 /// credential built by the caller → 201 `{verifiableCredential}`. `options.cryptosuite` may ask for
 /// `eddsa-jcs-2022`.
-#[utoipa::path(post, operation_id = "vcapi_issue", path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 201, description = "{verifiableCredential}", body = serde_json::Value), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, operation_id = "vcapi_issue", path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])), request_body = IssueRequest, responses((status = 201, description = "Signed", body = Issued), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(request): ApiJson<IssueRequest>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<Issued>)> {
     let credential = request.credential.ok_or_else(|| ValidationErrors::single("credential", "is required"))?;
-    let suite = match request.options.get("cryptosuite").and_then(Value::as_str) {
+    let suite = match request.options.unwrap_or_default().cryptosuite {
         None => Cryptosuite::EddsaRdfc2022,
         Some(name) => name.parse().map_err(|e: String| ValidationErrors::single("options.cryptosuite", e))?,
     };
     let signed = state.app.issue_vc_api(&caller, credential, suite).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredential": signed }))))
+    Ok((StatusCode::CREATED, Json(Issued { verifiable_credential: signed })))
 }
 
-/// `POST /credentials/verify` body.
-#[derive(Debug, Deserialize)]
+/// `POST /credentials/verify` body (VC-API `VerifyCredentialRequest`).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct VerifyRequest {
+    /// The signed credential.
     #[serde(rename = "verifiableCredential")]
+    #[schema(value_type = Object, required = true)]
     verifiable_credential: Option<Value>,
+}
+
+/// The answer when a credential or presentation could not be checked (400), and the answer of
+/// `POST /presentations/verify`: the VC-API's verification result, with RFC 9457 problems.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationResult {
+    /// Whether it verified.
+    verified: bool,
+    /// Why not.
+    errors: Vec<ReportProblem>,
+    /// What did not prevent it.
+    warnings: Vec<ReportProblem>,
 }
 
 /// `POST /credentials/verify` (public): 200 with the report when the credential verifies (status
 /// included); 422 with the report and a non-empty `errors` list when it does not; 400 when it could not be
 /// checked.
-#[utoipa::path(post, operation_id = "vcapi_verify", path = "/credentials/verify", tag = "vc-api", request_body = serde_json::Value, responses((status = 200, description = "Verified", body = serde_json::Value), (status = 422, description = "Not verified; errors lists why", body = serde_json::Value), (status = 400, description = "Could not verify", body = serde_json::Value)))]
+#[utoipa::path(post, operation_id = "vcapi_verify", path = "/credentials/verify", tag = "vc-api", request_body = VerifyRequest, responses((status = 200, description = "Verified", body = VerificationReport), (status = 422, description = "Not verified; errors lists why", body = VerificationReport), (status = 400, description = "Could not verify", body = VerificationResult)))]
 pub async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Response {
     let Some(credential) = request.verifiable_credential.filter(Value::is_object) else {
         return rejected(StatusCode::BAD_REQUEST, "verifiableCredential must be a credential object");
     };
     match state.app.verify(&credential).await {
         Ok(report) if report.verified => (StatusCode::OK, Json(report)).into_response(),
-        Ok(report) => {
-            let mut body = serde_json::to_value(&report).unwrap_or_default();
+        Ok(mut report) => {
             if report.errors.is_empty() {
                 // A verdict such as "expired" is a failed check; clients need it in `errors`.
-                body["errors"] = json!([{ "type": "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
-                                          "title": "The credential is not valid now", "detail": format!("{:?}", report.outcome) }]);
+                report.errors.push(ReportProblem {
+                    kind: "https://www.w3.org/TR/vc-data-model#RANGE_ERROR".into(),
+                    title: "The credential is not valid now".into(),
+                    detail: format!("{:?}", report.outcome),
+                });
             }
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()
         }
         Err(e) => rejected(StatusCode::BAD_REQUEST, &e.to_string()),
     }
 }
 
 fn rejected(status: StatusCode, detail: &str) -> Response {
-    let body = json!({
-        "verified": false,
-        "errors": [{ "type": "https://www.w3.org/TR/vc-data-model#PARSING_ERROR", "title": "Could not verify", "detail": detail }],
-    });
-    (status, Json(body)).into_response()
+    let problem = ReportProblem {
+        kind: "https://www.w3.org/TR/vc-data-model#PARSING_ERROR".into(),
+        title: "Could not verify".into(),
+        detail: detail.into(),
+    };
+    (status, Json(VerificationResult { verified: false, errors: vec![problem], warnings: vec![] })).into_response()
 }
 
-/// `POST /credentials/status` body.
-#[derive(Debug, Deserialize)]
+/// `POST /credentials/status` body (VC-API `UpdateCredentialStatus`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRequest {
+    /// The `id` of a credential this service issued.
+    #[schema(required = true, nullable = false)]
     credential_id: Option<String>,
+    /// Which status: `{"type": "BitstringStatusListEntry", "statusPurpose": "revocation" | "suspension"}`.
+    #[schema(value_type = Object, required = true)]
     credential_status: Option<Value>,
+    /// Set (`true`) or clear (`false`) it.
+    #[schema(required = true, nullable = false)]
     status: Option<bool>,
 }
 
 /// `POST /credentials/status` (assessor or admin): `{credentialId, credentialStatus: {type,
 /// statusPurpose}, status}` sets (`true`) or clears (`false`) a status of a credential microcred issued.
 /// Revocation cannot be cleared.
-#[utoipa::path(post, operation_id = "vcapi_status", path = "/credentials/status", tag = "vc-api", security(("bearer" = [])), request_body = serde_json::Value, responses((status = 200, description = "Changed"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "Revocation cannot be cleared"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, operation_id = "vcapi_status", path = "/credentials/status", tag = "vc-api", security(("bearer" = [])), request_body = StatusRequest, responses((status = 200, description = "Changed"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not a credential this service issued", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "Revocation cannot be cleared", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn status(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -143,18 +188,32 @@ pub async fn publish(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /presentations/verify` body.
-#[derive(Debug, Deserialize)]
+/// `POST /presentations/verify` body (VC-API `VerifyPresentationRequest`).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PresentationRequest {
+    /// The signed presentation.
     #[serde(rename = "verifiablePresentation")]
+    #[schema(value_type = Object, required = true)]
     verifiable_presentation: Option<Value>,
-    #[serde(default)]
-    options: Value,
+    /// What the presentation's proof must carry.
+    #[schema(nullable = false)]
+    options: Option<PresentationOptions>,
+}
+
+/// Options of `POST /presentations/verify`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PresentationOptions {
+    /// The challenge the verifier gave the holder.
+    #[schema(nullable = false)]
+    challenge: Option<String>,
+    /// The domain the proof must be bound to.
+    #[schema(nullable = false)]
+    domain: Option<String>,
 }
 
 /// `POST /presentations/verify` (public): 200 when the presentation and every credential in it verify,
 /// 422 with the problems otherwise, 400 when it could not be checked.
-#[utoipa::path(post, operation_id = "vcapi_verify_presentation", path = "/presentations/verify", tag = "vc-api", request_body = serde_json::Value, responses((status = 200, description = "Verified", body = serde_json::Value), (status = 422, description = "Not verified", body = serde_json::Value), (status = 400, description = "Could not verify", body = serde_json::Value)))]
+#[utoipa::path(post, operation_id = "vcapi_verify_presentation", path = "/presentations/verify", tag = "vc-api", request_body = PresentationRequest, responses((status = 200, description = "Verified", body = VerificationResult), (status = 422, description = "Not verified", body = VerificationResult), (status = 400, description = "Could not verify", body = VerificationResult)))]
 pub async fn verify_presentation(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PresentationRequest>,
@@ -162,18 +221,19 @@ pub async fn verify_presentation(
     let Some(vp) = request.verifiable_presentation.filter(Value::is_object) else {
         return rejected(StatusCode::BAD_REQUEST, "verifiablePresentation must be a presentation object");
     };
-    let challenge = request.options.get("challenge").and_then(Value::as_str);
-    let domain = request.options.get("domain").and_then(Value::as_str);
-    match state.app.verify_presentation(&vp, challenge, domain).await {
-        Ok(problems) if problems.is_empty() => {
-            (StatusCode::OK, Json(json!({ "verified": true, "errors": [], "warnings": [] }))).into_response()
-        }
+    let options = request.options.unwrap_or_default();
+    match state.app.verify_presentation(&vp, options.challenge.as_deref(), options.domain.as_deref()).await {
         Ok(problems) => {
-            let errors: Vec<Value> = problems
+            let errors: Vec<ReportProblem> = problems
                 .into_iter()
-                .map(|detail| json!({ "type": "https://www.w3.org/TR/vc-data-integrity#PROOF_VERIFICATION_ERROR", "title": "The presentation does not verify", "detail": detail }))
+                .map(|detail| ReportProblem {
+                    kind: "https://www.w3.org/TR/vc-data-integrity#PROOF_VERIFICATION_ERROR".into(),
+                    title: "The presentation does not verify".into(),
+                    detail,
+                })
                 .collect();
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "verified": false, "errors": errors }))).into_response()
+            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            (status, Json(VerificationResult { verified: errors.is_empty(), errors, warnings: vec![] })).into_response()
         }
         Err(e) => rejected(StatusCode::BAD_REQUEST, &e.to_string()),
     }

@@ -379,6 +379,40 @@ async fn responses_match_the_schemas_the_openapi_document_declares() {
     check("post", issuers, post(issuers, &admin).json(&json!({"slug": "Not A Slug"}))).await; // 422
     check("post", issuers, post(issuers, &assessor).json(&new_issuer)).await; // 403
 
+    // The W3C VC-API: signed, verified (or not), statuses, presentations.
+    let did = app.app.issuer(&"ucs".parse().unwrap()).await.unwrap().did;
+    let plain = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                       "issuer": did, "credentialSubject": {"name": "Lucía García"}});
+    let (issue, verify) = ("/credentials/issue", "/credentials/verify");
+    let signed = check("post", issue, post(issue, &assessor).json(&json!({"credential": plain}))).await;
+    let vc = signed["verifiableCredential"].clone();
+    let bad_suite = json!({"credential": plain, "options": {"cryptosuite": "rsa"}});
+    check("post", issue, post(issue, &assessor).json(&bad_suite)).await; // 422
+    let verified =
+        check("post", verify, app.client.post(app.url(verify)).json(&json!({"verifiableCredential": vc}))).await;
+    assert_eq!(verified["verified"], true);
+    let mut forged = vc.clone();
+    forged["credentialSubject"]["name"] = json!("Someone Else");
+    let refused =
+        check("post", verify, app.client.post(app.url(verify)).json(&json!({"verifiableCredential": forged}))).await;
+    assert_eq!(refused["verified"], false);
+    let unreadable = app.client.post(app.url(verify)).json(&json!({"verifiableCredential": "text"}));
+    assert!(!check("post", verify, unreadable).await["errors"].as_array().unwrap().is_empty()); // 400
+    let status = "/credentials/status";
+    let change = |id: &str, set: bool| json!({"credentialId": id, "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": set});
+    check("post", status, post(status, &assessor).json(&change("urn:uuid:never-issued", true))).await; // 404
+    let own = app.url(&format!("/credentials/{id}"));
+    check("post", status, post(status, &assessor).json(&change(&own, false))).await; // 409
+    let presentations = "/presentations/verify";
+    let vp = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "verifiableCredential": [vc]});
+    let accepted = app.client.post(app.url(presentations)).json(&json!({"verifiablePresentation": vp}));
+    assert_eq!(check("post", presentations, accepted).await["verified"], true);
+    let challenged = json!({"verifiablePresentation": vp, "options": {"challenge": "c-1", "domain": "example.eu"}});
+    let unsigned = app.client.post(app.url(presentations)).json(&challenged);
+    assert_eq!(check("post", presentations, unsigned).await["verified"], false); // 422
+    check("post", presentations, app.client.post(app.url(presentations)).json(&json!({"verifiablePresentation": 5})))
+        .await; // 400
+
     // Errors: each documented, each an RFC 9457 problem.
     let invalid = check("post", credentials, post(credentials, &assessor).json(&award("no"))).await;
     assert_eq!(invalid["errors"][0]["field"], "recipient.email");
@@ -389,7 +423,7 @@ async fn responses_match_the_schemas_the_openapi_document_declares() {
     check("get", "/api/v1/credentials/{id}", unknown).await;
     check("post", batch, post(batch, &assessor).header("content-type", "text/plain").body("x")).await; // 415
     check("post", batch, post(batch, &assessor).json(&vec![award("a@example.eu"); 100])).await; // 413
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [200, 201, 401, 403, 404, 409, 413, 415, 422]);
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [200, 201, 400, 401, 403, 404, 409, 413, 415, 422]);
 
     // The check can fail: bodies that break the declared schemas do not validate.
     let created = &doc["paths"][credentials]["post"]["responses"]["201"]["content"]["application/json"]["schema"];
