@@ -20,11 +20,53 @@ pub fn handle() -> &'static PrometheusHandle {
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
             .unwrap_or_else(|_| PrometheusBuilder::new());
         match builder.install_recorder() {
-            Ok(handle) => handle,
+            Ok(handle) => {
+                describe();
+                handle
+            }
             // Another recorder is installed (only possible in tests embedding several apps): keep a private one.
             Err(_) => PrometheusBuilder::new().build_recorder().handle(),
         }
     })
+}
+
+/// Every metric microcred records, with its unit and what it means (Prometheus `# HELP` lines), so an
+/// operator reading `/metrics` needs no other document.
+fn describe() {
+    use metrics::Unit;
+    let counters = [
+        ("microcred_http_requests_total", "Requests answered, by matched route, method and status"),
+        ("microcred_credentials_issued_total", "Credentials issued, by path (award, batch, vc-api)"),
+        ("microcred_status_changes_total", "Revocations, suspensions and reinstatements, by action"),
+    ];
+    for (name, help) in counters {
+        metrics::describe_counter!(name, Unit::Count, help);
+    }
+    let histograms = [
+        ("microcred_http_request_duration_seconds", "Time to answer a request, by matched route and method"),
+        ("microcred_signature_seconds", "Time to sign one credential (canonicalization, hashing, Ed25519)"),
+        ("microcred_pdf_render_seconds", "Time to render one PDF certificate"),
+        ("microcred_status_list_sign_seconds", "Time to re-sign a status list after a change (publication lag)"),
+    ];
+    for (name, help) in histograms {
+        metrics::describe_histogram!(name, Unit::Seconds, help);
+    }
+    metrics::describe_gauge!(
+        "microcred_db_pool_connections",
+        Unit::Count,
+        "Database pool connections, open and idle (sampled at each scrape)"
+    );
+    metrics::describe_gauge!(
+        "microcred_status_snapshot_age_seconds",
+        Unit::Seconds,
+        "Age of the status-list versions verdicts are checked against: how late another replica's revocation can show"
+    );
+    metrics::describe_gauge!("microcred_verdict_cache_entries", Unit::Count, "Verification verdicts cached");
+    metrics::describe_gauge!(
+        "microcred_verdict_cache_bytes",
+        Unit::Bytes,
+        "Estimated memory of the cached verdicts and their rendered pages (bounded by --verdict-cache-mb)"
+    );
 }
 
 /// Middleware counting every request by matched route, method and status, with its duration.

@@ -88,7 +88,7 @@ impl Microcred {
         self
     }
 
-    /// Keeps verdicts of at most `bytes` (estimated) in memory.
+    /// Keeps verdicts and their rendered pages of at most `bytes` (estimated) in memory.
     #[must_use]
     pub fn with_verdict_cache_bytes(mut self, bytes: u64) -> Self {
         self.verdicts = Arc::new(verification::Verdicts::with_budget(bytes));

@@ -43,6 +43,12 @@ async fn metrics_count_requests_awards_and_timings() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // Every metric says what it is.
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let name = line.split(['{', ' ']).next().unwrap();
+        let base = ["_bucket", "_sum", "_count"].iter().fold(name, |n, suffix| n.strip_suffix(suffix).unwrap_or(n));
+        assert!(text.contains(&format!("# HELP {base} ")), "{base} has no HELP line");
+    }
     // One verdict is cached: the gauges say so.
     let gauge = |name: &str| -> f64 {
         let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}"));
