@@ -38,7 +38,6 @@ impl Metrics {
     pub fn of(face: FontFace) -> &'static Metrics {
         // The fonts are compiled in, so parsing can only fail if the repository's font files were
         // corrupted, which `fonts_parse_and_cover_latin_cyrillic_and_greek` would catch.
-        #[allow(clippy::expect_used)]
         static FACES: LazyLock<[Metrics; 3]> = LazyLock::new(|| {
             [REGULAR, BOLD, ITALIC].map(|bytes| {
                 let face = ttf_parser::Face::parse(bytes, 0).expect("compiled-in Noto Sans parses");
