@@ -118,7 +118,7 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
         .route("/problems/{kind}", get(problem::describe))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::docs))
-        .fallback(problem::not_found)
+        .fallback(pages::unknown_address)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::map_response(problem::fill_empty_errors))
         .layer(axum::middleware::map_response(pages::security_headers))

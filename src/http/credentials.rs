@@ -309,7 +309,7 @@ pub struct DownloadQuery {
 #[utoipa::path(get, operation_id = "credentials_public_file", path = "/credentials/{file}", tag = "public", params(("file" = String, Path, description = "<id>.json, <id>.pdf or <id>.png"), DownloadQuery), responses((status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png)", body = serde_json::Value), (status = 304, description = "Not modified (If-None-Match)"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid paper", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn public_file(
     State(state): State<AppState>,
-    axum::extract::Path(file): axum::extract::Path<String>,
+    file: std::result::Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
     Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -321,6 +321,8 @@ pub async fn public_file(
             super::problem::Problem::new(super::problem::Kind::NotFound, "no resource at this address").into_response()
         }
     };
+    // A path that is not even text (`%FF`) is just another address with nothing at it.
+    let Ok(axum::extract::Path(file)) = file else { return not_found() };
     let Some((id, extension)) = file.rsplit_once('.') else {
         return super::pages::credential(&state, &file, query.lang.as_deref(), &headers).await;
     };

@@ -148,6 +148,15 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
+/// Fallback for addresses no route serves: the 404 page for browsers, problem details for everyone else.
+pub async fn unknown_address(headers: HeaderMap) -> Response {
+    if prefers_html(&headers) {
+        not_found(&headers, None)
+    } else {
+        Problem::new(Kind::NotFound, "no resource at this address").into_response()
+    }
+}
+
 /// The same 404 page whatever the address looks like, so malformed and missing ids cannot be told apart.
 pub fn not_found(headers: &HeaderMap, lang: Option<&str>) -> Response {
     if wants_json(headers) {
@@ -347,9 +356,15 @@ pub async fn credential(state: &AppState, id: &str, lang: Option<&str>, headers:
 
 /// `GET /api/v1/verify/{id}` (public): the verification report of one of our credentials, as JSON.
 #[utoipa::path(get, operation_id = "verify_report", path = "/api/v1/verify/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The credential id")), responses((status = 200, description = "The verification report", body = crate::vc::verify::VerificationReport), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited; Retry-After says when to retry", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-pub async fn report(State(state): State<AppState>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+pub async fn report(
+    State(state): State<AppState>,
+    id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
     let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
-    let Ok(uuid) = Uuid::try_parse(&id) else { return not_found() };
+    // A malformed id, even one that is not text (`%FF`), is the same 404 as a missing one.
+    let Some(uuid) = id.ok().and_then(|axum::extract::Path(id)| Uuid::try_parse(&id).ok()) else {
+        return not_found();
+    };
     match state.app.verdict(CredentialId(uuid)).await {
         Ok(verdict) => (
             [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")],

@@ -263,11 +263,6 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Fallback for unknown routes.
-pub async fn not_found() -> Problem {
-    Problem::new(Kind::NotFound, "no resource at this address")
-}
-
 /// Fallback for a known route with another method.
 pub async fn method_not_allowed() -> Problem {
     Problem::new(Kind::MethodNotAllowed, "this address does not accept this method")

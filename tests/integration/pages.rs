@@ -226,14 +226,22 @@ async fn pages(backend: Backend) {
         "..%2F..%2Fetc%2Fpasswd".into(),
         "1".into(),
         "%3Cscript%3E".into(),
+        "%FF".into(),
+        "%FF.pdf".into(),
+        "../../no/such/page".into(),
     ] {
         let (status, headers, html) = page(&app, &unknown, "en").await;
         assert_eq!(status, 404, "{unknown}");
-        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"), "{unknown}");
         bodies.push(html);
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "the 404 pages differ");
     assert!(bodies[0].contains("Credential not found"));
+    // An address no route serves: the same page for browsers, problem details for programs.
+    let (status, _, html) = page(&app, "x/no/such/page", "en").await;
+    assert_eq!((status, html == bodies[0]), (404, true));
+    assert_problem(app.client.get(app.url("/no/such/page")).send().await.unwrap(), 404).await;
+    assert_problem(app.client.get(app.url("/api/v1/verify/%FF")).send().await.unwrap(), 404).await;
     assert_problem(
         app.client.get(app.url(&format!("/api/v1/verify/{}", uuid::Uuid::new_v4()))).send().await.unwrap(),
         404,
