@@ -404,23 +404,17 @@ pub async fn verify_upload(
 ) -> Response {
     let l = labels(q.lang.as_deref(), &headers, None);
     let json = !prefers_html(&headers);
-    let is_multipart = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .is_some_and(|c| c.starts_with("multipart/form-data"));
-    let bytes = if is_multipart {
-        match <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, &state).await {
-            Ok(multipart) => match first_file(multipart).await {
-                Ok(bytes) => bytes,
-                Err(response) => return response,
-            },
-            Err(rejection) => return axum::extract::multipart::MultipartRejection::into_response(rejection),
-        }
-    } else {
-        // The Bytes extractor enforces the route's upload limit (413 past it).
-        match <axum::body::Bytes as axum::extract::FromRequest<AppState>>::from_request(request, &state).await {
-            Ok(bytes) => bytes.to_vec(),
-            Err(rejection) => return rejection.into_response(),
+    let bytes = match read_upload(&state, &headers, request).await {
+        Ok(bytes) => bytes,
+        Err(e) if json => return Problem::new(Kind::from_status(e.status), e.detail).into_response(),
+        // People get the form again, saying what went wrong in their language.
+        Err(e) => {
+            let message = if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                l.get("upload_too_large").to_owned()
+            } else {
+                l.format("upload_error", &[("error", &e.detail)])
+            };
+            return verify_form(l, e.status, message);
         }
     };
     let result = state.app.verify_file(&bytes).await;
@@ -437,20 +431,52 @@ pub async fn verify_upload(
     }
     match result {
         Ok(report) => upload_page(&state, l, &report).await,
-        Err(e) => html(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &VerifyPage {
-                l,
-                lang: l.lang,
-                title: l.get("verify_title").to_owned(),
-                error: Some(l.format("upload_error", &[("error", &e.to_string())])),
-                languages: languages("/verify"),
-            },
-        ),
+        Err(e) => {
+            verify_form(l, StatusCode::UNPROCESSABLE_ENTITY, l.format("upload_error", &[("error", &e.to_string())]))
+        }
     }
 }
 
-async fn first_file(mut multipart: Multipart) -> Result<Vec<u8>, Response> {
+/// The upload form again, with what went wrong.
+fn verify_form(l: &'static Labels, status: StatusCode, error: String) -> Response {
+    html(
+        status,
+        &VerifyPage {
+            l,
+            lang: l.lang,
+            title: l.get("verify_title").to_owned(),
+            error: Some(error),
+            languages: languages("/verify"),
+        },
+    )
+}
+
+/// Why an upload could not be read: the status to answer, and the detail.
+struct UploadError {
+    status: StatusCode,
+    detail: String,
+}
+
+/// The uploaded file: the multipart form field `file`, or the raw body. The route's upload limit applies to
+/// both (413 past it).
+async fn read_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<Vec<u8>, UploadError> {
+    let is_multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return <axum::body::Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state)
+            .await
+            .map(|bytes| bytes.to_vec())
+            .map_err(|e| UploadError { status: e.status(), detail: e.body_text() });
+    }
+    let mut multipart = <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, state)
+        .await
+        .map_err(|e| UploadError { status: e.status(), detail: e.body_text() })?;
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => {
@@ -458,11 +484,16 @@ async fn first_file(mut multipart: Multipart) -> Result<Vec<u8>, Response> {
                     .bytes()
                     .await
                     .map(|b| b.to_vec())
-                    .map_err(|e| Problem::new(Kind::PayloadTooLarge, e.body_text()).into_response());
+                    .map_err(|e| UploadError { status: e.status(), detail: e.body_text() });
             }
-            Ok(Some(_)) => continue,
-            Ok(None) => return Err(Problem::new(Kind::Validation, "the form has no field named file").into_response()),
-            Err(e) => return Err(Problem::new(Kind::BadRequest, e.body_text()).into_response()),
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(UploadError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    detail: "the form has no field named file".into(),
+                });
+            }
+            Err(e) => return Err(UploadError { status: e.status(), detail: e.body_text() }),
         }
     }
 }

@@ -151,7 +151,8 @@ impl Kind {
         }
     }
 
-    fn from_status(status: StatusCode) -> Self {
+    /// The kind of problem a status stands for (the closest one for statuses without their own).
+    pub fn from_status(status: StatusCode) -> Self {
         Self::ALL.into_iter().find(|k| k.info().0 == status).unwrap_or(if status.is_server_error() {
             Kind::Internal
         } else {

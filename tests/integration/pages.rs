@@ -364,6 +364,29 @@ async fn uploads_are_verified_and_never_stored() {
     assert!(html.contains("Отпечатаният сертификат съответства на вграденото в него удостоверение."));
     let page = app.client.get(app.url("/verify")).header("accept", HTML).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("enctype=\"multipart/form-data\""));
+    // A file too large for the form, or a form without the file: the form again, saying so in their language.
+    let browser_form = |part: &str, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .part(part.to_owned(), reqwest::multipart::Part::bytes(bytes).file_name("x.pdf"));
+        app.client.post(app.url("/verify?lang=el")).header("accept", HTML).multipart(form).send()
+    };
+    let response = browser_form("file", vec![b'%'; 300_000]).await.unwrap();
+    assert_eq!(response.status(), 413);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Το αρχείο είναι πολύ μεγάλο") && html.contains("enctype=\"multipart/form-data\""), "{html}");
+    let response = browser_form("other", b"{}".to_vec()).await.unwrap();
+    assert_eq!(response.status(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Δεν ήταν δυνατός ο έλεγχος του αρχείου: the form has no field named file")
+    );
+    // Programs get problem details for the same.
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![b'%'; 300_000]));
+    assert_problem(app.client.post(app.url("/verify")).multipart(form).send().await.unwrap(), 413).await;
     assert_eq!(app.stored_credentials().await, before, "uploads are never stored");
 }
 
