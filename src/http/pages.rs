@@ -157,6 +157,22 @@ pub async fn unknown_address(headers: HeaderMap) -> Response {
     }
 }
 
+/// The page people get when their address is over the rate limit (429; the caller adds `Retry-After`).
+pub fn too_many_requests(headers: &HeaderMap, seconds: u64) -> Response {
+    let l = labels(None, headers, None);
+    html(
+        StatusCode::TOO_MANY_REQUESTS,
+        &MessagePage {
+            l,
+            lang: l.lang,
+            title: l.get("rate_limited_title").to_owned(),
+            heading: l.get("rate_limited_title").to_owned(),
+            text: l.format("rate_limited_text", &[("seconds", &seconds.to_string())]),
+            languages: languages("/verify"),
+        },
+    )
+}
+
 /// The same 404 page whatever the address looks like, so malformed and missing ids cannot be told apart.
 pub fn not_found(headers: &HeaderMap, lang: Option<&str>) -> Response {
     if wants_json(headers) {

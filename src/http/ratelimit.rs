@@ -94,13 +94,18 @@ pub async fn limit(State(limit): State<RateLimit>, request: Request, next: Next)
         Ok(()) => next.run(request).await,
         Err(not_until) => {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let mut response = Problem::new(
-                Kind::TooManyRequests,
-                "too many requests from this address; retry after the time given in Retry-After",
-            )
-            .into_response();
-            if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            // People reach these addresses too (the credential page from a QR code): they get a page.
+            let mut response = if super::pages::prefers_html(request.headers()) {
+                super::pages::too_many_requests(request.headers(), seconds)
+            } else {
+                Problem::new(
+                    Kind::TooManyRequests,
+                    "too many requests from this address; retry after the time given in Retry-After",
+                )
+                .into_response()
+            };
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response

@@ -390,7 +390,8 @@ async fn uploads_are_verified_and_never_stored() {
     assert_eq!(app.stored_credentials().await, before, "uploads are never stored");
 }
 
-/// The public endpoints are rate-limited per address: 429 with Retry-After past the burst.
+/// The public endpoints are rate-limited per address: 429 with Retry-After past the burst, as problem details
+/// for programs and as a page for people.
 #[tokio::test]
 async fn public_endpoints_are_rate_limited() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
@@ -408,6 +409,11 @@ async fn public_endpoints_are_rate_limited() {
     let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry), "{retry}");
     assert_problem(limited, 429).await;
+    // A person (the credential page from a QR code) gets a page saying when to try again, in their language.
+    let (status, headers, html) = page(&app, &uuid::Uuid::new_v4().to_string(), "it").await;
+    assert_eq!(status, 429);
+    assert!(headers.contains_key("retry-after") && headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(html.contains("Troppe richieste") && html.contains("Riprovi tra "), "{html}");
     // The authenticated API and health checks are not limited.
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
 }
