@@ -7,7 +7,9 @@
 # target/fuzz-new/TARGET.log; crashes to fuzz/artifacts/TARGET. The summary gives libFuzzer's `cov` (edges) at a
 # tenth, half and all of the run, and the gain over the last half, which is how BENCHMARKS.md judges stability.
 # Builds with the default (stable) toolchain and RUSTC_BOOTSTRAP=1, which lets it take the few -Z flags cargo fuzz
-# passes (as CI does, so no nightly is needed); FUZZ_TOOLCHAIN=nightly uses nightly instead.
+# passes (as CI does, so no nightly is needed); FUZZ_TOOLCHAIN=nightly uses nightly instead. Do not pause a run
+# (SIGSTOP): libFuzzer's -timeout counts wall-clock time and would report the pause as a hang; run it under nice.
+# scripts/fuzz-merge.sh TARGET then adds the run's new coverage to the committed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=$1
