@@ -160,17 +160,8 @@ pub async fn unknown_address(headers: HeaderMap) -> Response {
 /// The page people get when their address is over the rate limit (429; the caller adds `Retry-After`).
 pub fn too_many_requests(headers: &HeaderMap, seconds: u64) -> Response {
     let l = labels(None, headers, None);
-    html(
-        StatusCode::TOO_MANY_REQUESTS,
-        &MessagePage {
-            l,
-            lang: l.lang,
-            title: l.get("rate_limited_title").to_owned(),
-            heading: l.get("rate_limited_title").to_owned(),
-            text: l.format("rate_limited_text", &[("seconds", &seconds.to_string())]),
-            languages: languages("/verify"),
-        },
-    )
+    let text = l.format("rate_limited_text", &[("seconds", &seconds.to_string())]);
+    message_page(l, StatusCode::TOO_MANY_REQUESTS, "rate_limited_title", text)
 }
 
 /// The same 404 page whatever the address looks like, so malformed and missing ids cannot be told apart.
@@ -179,17 +170,13 @@ pub fn not_found(headers: &HeaderMap, lang: Option<&str>) -> Response {
         return Problem::new(Kind::NotFound, "no resource at this address").into_response();
     }
     let l = labels(lang, headers, None);
-    html(
-        StatusCode::NOT_FOUND,
-        &MessagePage {
-            l,
-            lang: l.lang,
-            title: l.get("not_found_title").to_owned(),
-            heading: l.get("not_found_title").to_owned(),
-            text: l.get("not_found_text").to_owned(),
-            languages: languages("/verify"),
-        },
-    )
+    message_page(l, StatusCode::NOT_FOUND, "not_found_title", l.get("not_found_text").to_owned())
+}
+
+/// A page with a heading (the label `title_key`) and one paragraph.
+fn message_page(l: &'static Labels, status: StatusCode, title_key: &str, text: String) -> Response {
+    let title = l.get(title_key).to_owned();
+    html(status, &MessagePage { l, lang: l.lang, heading: title.clone(), title, text, languages: languages("/verify") })
 }
 
 fn verdict_view(
