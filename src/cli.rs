@@ -310,7 +310,12 @@ async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError
         }
         print(&text)?;
     }
-    if file_report.verified { Ok(()) } else { Err(CliError::Quiet(1)) }
+    match file_report.report.outcome {
+        _ if file_report.verified => Ok(()),
+        // "Could not check" (exit 2), as for input that cannot be verified at all: not a verdict of forgery.
+        crate::vc::verify::Outcome::StatusUnknown => Err(CliError::Quiet(2)),
+        _ => Err(CliError::Quiet(1)),
+    }
 }
 
 /// Renders a download of an issued credential into `output`.

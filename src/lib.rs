@@ -14,6 +14,8 @@ pub mod config;
 pub mod domain;
 /// The service layer's error type.
 pub mod error;
+/// Fetching from other hosts, guarded against requests to private addresses.
+pub mod fetch;
 /// Entry points for fuzzing and corpus replay.
 pub mod fuzzing;
 /// HTTP routing, extractors and problem details.

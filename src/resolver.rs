@@ -1,6 +1,6 @@
 //! The key resolver the service verifies with: `did:key` locally, this deployment's own `did:web` issuers
 //! from the database (no network, and retired keys included), and other `did:web` DIDs over HTTPS only
-//! when enabled (`--did-web-resolution`), with a timeout and a size limit.
+//! when enabled (`--did-web-resolution`), through the guarded client of [`crate::fetch`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use ed25519_dalek::VerifyingKey;
 
 use crate::domain::did::did_web_document_url;
+use crate::fetch::GuardedClient;
 use crate::store::Store;
 use crate::vc::resolve::{resolve_did_key, resolve_in_document};
 use crate::vc::verify::{KeyResolver, ResolveError, ResolvedKey};
@@ -22,21 +23,14 @@ pub const DID_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct Resolver {
     store: Arc<dyn Store>,
-    http: Option<reqwest::Client>,
+    http: Option<GuardedClient>,
 }
 
 impl Resolver {
-    /// A resolver over `store`; `remote_did_web` enables fetching other hosts' DID documents.
-    pub fn new(store: Arc<dyn Store>, remote_did_web: bool) -> Self {
-        let http = remote_did_web.then(|| {
-            reqwest::Client::builder()
-                .timeout(DID_FETCH_TIMEOUT)
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .https_only(true)
-                .build()
-                .unwrap_or_default()
-        });
-        Self { store, http }
+    /// A resolver over `store`; `remote` (the guarded client, or `None` when remote resolution is off) fetches
+    /// other hosts' DID documents.
+    pub fn new(store: Arc<dyn Store>, remote: Option<GuardedClient>) -> Self {
+        Self { store, http: remote }
     }
 
     async fn fetch(&self, method: &str, did: &str) -> Result<serde_json::Value, ResolveError> {
@@ -47,17 +41,10 @@ impl Resolver {
             )));
         };
         let url = did_web_document_url(did).ok_or_else(|| error("not a valid did:web".into()))?;
-        let mut response = http.get(url.clone()).send().await.map_err(|e| error(format!("fetching {url}: {e}")))?;
-        if !response.status().is_success() {
-            return Err(error(format!("fetching {url}: HTTP {}", response.status())));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| error(format!("reading {url}: {e}")))? {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_DID_DOCUMENT_BYTES {
-                return Err(error(format!("{url} is larger than {MAX_DID_DOCUMENT_BYTES} bytes")));
-            }
-        }
+        let body = http
+            .get(&url, "application/did+json, application/json", MAX_DID_DOCUMENT_BYTES)
+            .await
+            .map_err(|e| error(e.0))?;
         serde_json::from_slice(&body).map_err(|e| error(format!("{url} is not JSON: {e}")))
     }
 }

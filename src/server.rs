@@ -10,6 +10,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::fetch::{FetchPolicy, GuardedClient};
 use crate::keys::KeyStore;
 use crate::service::Microcred;
 use crate::store::{self, PoolSettings};
@@ -32,8 +33,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Store>
 pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
     let store = open_store(config).await?;
     let templates = crate::certificate::Templates::load(&config.templates_dir)?;
+    let remote = if config.did_web_resolution {
+        let policy = FetchPolicy::public(crate::resolver::DID_FETCH_TIMEOUT);
+        Some(GuardedClient::new(policy).context("cannot set up fetching from other hosts")?)
+    } else {
+        None
+    };
     Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone())
-        .with_remote_did_web(config.did_web_resolution)
+        .with_remote_fetching(remote)
         .with_verdict_cache_bytes(config.verdict_cache_mb * 1024 * 1024)
         .with_templates(templates))
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 pub mod batch;
 pub mod downloads;
 pub mod statistics;
+pub mod status_lists;
 pub mod verification;
 
 use time::OffsetDateTime;
@@ -23,6 +24,7 @@ use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer,
 use crate::domain::status::{LIST_SIZE, StatusList, StatusListId, StatusPurpose, StatusSlot};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, OnConstraint as _, Result};
+use crate::fetch::GuardedClient;
 use crate::keys::{IssuerSigningKey, KeyStore};
 use crate::resolver::Resolver;
 use crate::store::{CredentialFilter, IssuerKey, Store, StoreError};
@@ -30,7 +32,7 @@ use crate::vc::canon::CanonError;
 use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
 use crate::vc::model;
 use crate::vc::proof::{self, Cryptosuite, ProofError, ProofOptions};
-use crate::vc::verify::{StatusChecker, StatusFinding, VerificationReport, Verifier, VerifyError};
+use crate::vc::verify::{VerificationReport, Verifier, VerifyError};
 
 /// Per issuer and purpose: a status list and the indexes this process may still hand out from it.
 type StatusBudget = std::collections::HashMap<(IssuerId, StatusPurpose), (StatusList, u32)>;
@@ -48,6 +50,8 @@ pub struct Microcred {
     keys: KeyStore,
     public_url: Url,
     resolver: Resolver,
+    /// Fetches other hosts' DID documents and status lists; `None` unless `--did-web-resolution true`.
+    remote: Option<GuardedClient>,
     /// Private keys already read from their files, by key id (rotation makes a new id).
     signing_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, IssuerSigningKey>>>,
     /// Per issuer and purpose: the current list and how many more indexes this process may hand out from
@@ -66,12 +70,13 @@ pub struct Microcred {
 impl Microcred {
     /// Assembles the application from its parts (resolving other hosts' did:web switched off).
     pub fn new(store: Arc<dyn Store>, keys: KeyStore, public_url: Url) -> Self {
-        let resolver = Resolver::new(Arc::clone(&store), false);
+        let resolver = Resolver::new(Arc::clone(&store), None);
         Self {
             store,
             keys,
             public_url,
             resolver,
+            remote: None,
             signing_keys: Arc::default(),
             status_budget: Arc::default(),
             status_cache: Arc::default(),
@@ -95,10 +100,11 @@ impl Microcred {
         self
     }
 
-    /// Switches resolution of other hosts' `did:web` documents over HTTPS on or off.
+    /// Fetches other hosts' `did:web` documents and status lists through `client` (`None`: never).
     #[must_use]
-    pub fn with_remote_did_web(mut self, enabled: bool) -> Self {
-        self.resolver = Resolver::new(Arc::clone(&self.store), enabled);
+    pub fn with_remote_fetching(mut self, client: Option<GuardedClient>) -> Self {
+        self.resolver = Resolver::new(Arc::clone(&self.store), client.clone());
+        self.remote = client;
         self
     }
 
@@ -624,8 +630,9 @@ impl Microcred {
 
     /// Verifies any credential (ours or another issuer's) and reports every check.
     pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
-        let status = OwnStatusLists { app: self };
-        let verifier = Verifier { keys: &self.resolver, status: &status, now: OffsetDateTime::now_utc() };
+        let now = OffsetDateTime::now_utc();
+        let status = status_lists::StatusLists { app: self, now };
+        let verifier = Verifier { keys: &self.resolver, status: &status, now };
         verifier.verify(credential).await
     }
 }
@@ -1262,62 +1269,5 @@ impl Microcred {
             cache.insert(id, Arc::clone(&published));
         }
         Ok(published)
-    }
-}
-
-/// Checks `credentialStatus` entries against this service's own published lists; entries of lists on
-/// other hosts are reported as not checked (fetching them is not built yet).
-#[derive(Debug)]
-struct OwnStatusLists<'a> {
-    app: &'a Microcred,
-}
-
-#[async_trait::async_trait]
-impl StatusChecker for OwnStatusLists<'_> {
-    async fn check(&self, credential: &serde_json::Value) -> StatusFinding {
-        let entries: Vec<&serde_json::Value> = match credential.get("credentialStatus") {
-            None => return StatusFinding::None,
-            Some(serde_json::Value::Array(items)) => items.iter().collect(),
-            Some(single) => vec![single],
-        };
-        let prefix = format!("{}status/", self.app.public_url);
-        let mut finding = StatusFinding::Active;
-        for entry in entries {
-            let field = |name: &str| entry.get(name).and_then(serde_json::Value::as_str);
-            if field("type") != Some("BitstringStatusListEntry") {
-                return StatusFinding::Unknown(format!(
-                    "unsupported status entry type {:?}",
-                    field("type").unwrap_or("none")
-                ));
-            }
-            let Some(list_url) = field("statusListCredential") else {
-                return StatusFinding::Unknown("a status entry has no statusListCredential".into());
-            };
-            let Some(list_id) = list_url.strip_prefix(&prefix).and_then(|id| Uuid::try_parse(id).ok()) else {
-                return StatusFinding::Unknown(format!(
-                    "status list {list_url} is on another host and was not fetched"
-                ));
-            };
-            let Some(index) = field("statusListIndex").and_then(|i| i.parse::<u32>().ok()) else {
-                return StatusFinding::Unknown("statusListIndex must be a decimal string".into());
-            };
-            let published = match self.app.published_status_list(StatusListId(list_id)).await {
-                Ok(published) => published,
-                Err(e) => return StatusFinding::Unknown(format!("status list {list_url}: {e}")),
-            };
-            let purpose = published.credential["credentialSubject"]["statusPurpose"].as_str().unwrap_or_default();
-            if field("statusPurpose") != Some(purpose) {
-                return StatusFinding::Unknown(format!(
-                    "the entry's statusPurpose does not match list {list_url} ({purpose})"
-                ));
-            }
-            match (crate::domain::status::bit(&published.bits, index), purpose) {
-                (None, _) => return StatusFinding::Unknown(format!("index {index} is outside list {list_url}")),
-                (Some(true), "revocation") => return StatusFinding::Revoked,
-                (Some(true), _) => finding = StatusFinding::Suspended,
-                (Some(false), _) => {}
-            }
-        }
-        finding
     }
 }

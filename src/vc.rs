@@ -18,4 +18,5 @@ pub mod model;
 pub mod proof;
 pub mod resolve;
 pub mod schema;
+pub mod status;
 pub mod verify;

@@ -192,6 +192,7 @@ fn verdict_view(
         Outcome::Suspended => ("suspended", "suspended"),
         Outcome::Expired => ("expired", "expired"),
         Outcome::NotYetValid => ("not-yet-valid", "not_yet_valid"),
+        Outcome::StatusUnknown => ("status-unknown", "status_unknown"),
         Outcome::Invalid => ("invalid", "invalid"),
     };
     let when = match report.outcome {
@@ -227,7 +228,11 @@ fn check_views(report: &VerificationReport, l: &Labels) -> Vec<CheckView> {
                 CheckStatus::Warn => ("warn", "!", "warn"),
                 CheckStatus::Skip => ("skip", "–", "skip"),
             };
-            let specific = format!("{word}_{}", check.name);
+            // A status check that failed because the status could not be established says so, not "revoked".
+            let unknown = check.name == "status"
+                && check.status == CheckStatus::Fail
+                && report.errors.iter().any(|e| e.kind.starts_with(crate::vc::status::STATUS_ERRORS));
+            let specific = if unknown { "fail_status_unknown".to_owned() } else { format!("{word}_{}", check.name) };
             let generic = format!("{word}_generic");
             let sentence = if l.get(&specific) != specific { l.get(&specific) } else { l.get(&generic) }.to_owned();
             let name_key = format!("check_{}", check.name);

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use super::canon::CanonError;
 use super::proof::{self, ProofError};
+use super::status::{StatusError, StatusErrorKind};
 use super::{contexts, model, schema};
 
 /// The result of one check.
@@ -71,6 +72,11 @@ pub enum Outcome {
     Expired,
     /// Genuine, but before `validFrom`.
     NotYetValid,
+    /// Genuine, but whether its issuer revoked or suspended it could not be checked (the status list could
+    /// not be retrieved or validated, or its status entry is malformed or of an unsupported kind).
+    ///
+    /// See: <https://www.w3.org/TR/vc-bitstring-status-list/#processing-errors>
+    StatusUnknown,
     /// Not genuine (bad signature, malformed, untrusted key).
     Invalid,
 }
@@ -129,8 +135,9 @@ pub enum StatusFinding {
     Revoked,
     /// The suspension bit is set.
     Suspended,
-    /// A status list could not be fetched or checked.
-    Unknown(String),
+    /// The status could not be established: a status list could not be retrieved or validated, or an
+    /// entry is malformed or unsupported.
+    Unknown(StatusError),
 }
 
 /// Looks up a credential's `credentialStatus` entries.
@@ -148,7 +155,10 @@ pub struct NoStatusLists;
 impl StatusChecker for NoStatusLists {
     async fn check(&self, credential: &Value) -> StatusFinding {
         if credential.get("credentialStatus").is_some() {
-            StatusFinding::Unknown("status lists are not checked by this verifier".into())
+            StatusFinding::Unknown(StatusError::new(
+                StatusErrorKind::Retrieval,
+                "status lists are not retrieved by this verifier",
+            ))
         } else {
             StatusFinding::None
         }
@@ -209,6 +219,21 @@ impl Builder {
         self.checks.push(Check { name: name.into(), status: CheckStatus::Fail, detail });
     }
 
+    /// A failed status check, typed with the Bitstring Status List error it is.
+    fn fail_status(&mut self, error: &StatusError) {
+        let detail = format!("the status could not be checked: {}", error.detail);
+        let title = match error.kind {
+            StatusErrorKind::Retrieval => "The status list could not be retrieved",
+            StatusErrorKind::Verification => "The status list or entry did not validate",
+            StatusErrorKind::ListLength => "The status list is too short",
+            StatusErrorKind::Range => "The status index is outside the status list",
+            StatusErrorKind::MalformedValue => "The status entry or list is malformed",
+            StatusErrorKind::Unsupported => "The status mechanism is not supported",
+        };
+        self.errors.push(ReportProblem { kind: error.type_url(), title: title.into(), detail: detail.clone() });
+        self.checks.push(Check { name: "status".into(), status: CheckStatus::Fail, detail });
+    }
+
     fn warn(&mut self, name: &str, code: &str, detail: impl Into<String>) {
         let detail = detail.into();
         self.warnings.push(ReportProblem {
@@ -256,9 +281,7 @@ impl Verifier<'_> {
             StatusFinding::Active => r.pass("status", "not revoked or suspended by its issuer"),
             StatusFinding::Revoked => r.fail("status", "STATUS_ERROR", "revoked by its issuer"),
             StatusFinding::Suspended => r.fail("status", "STATUS_ERROR", "suspended by its issuer"),
-            StatusFinding::Unknown(why) => {
-                r.warn("status", "STATUS_ERROR", format!("status could not be checked: {why}"))
-            }
+            StatusFinding::Unknown(error) => r.fail_status(error),
         }
         if schema::is_open_badge(credential) {
             let violations = schema::achievement_credential_violations(credential);
@@ -285,6 +308,9 @@ impl Verifier<'_> {
             Outcome::Suspended
         } else if let Some(outcome) = period {
             outcome
+        } else if matches!(status, StatusFinding::Unknown(_)) {
+            // Never "valid" without knowing that the issuer has not withdrawn it.
+            Outcome::StatusUnknown
         } else {
             Outcome::Valid
         };

@@ -20,6 +20,7 @@ mod observability;
 mod pages;
 mod replicas;
 mod status;
+mod status_checks;
 mod store;
 mod support;
 mod vcapi;
