@@ -11,3 +11,4 @@ pub mod did;
 pub mod issuer;
 pub mod status;
 pub mod validation;
+pub mod xsd;

@@ -318,12 +318,23 @@ impl AchievementInput {
         let mut learning_outcomes = Vec::new();
         for (i, outcome) in self.learning_outcomes.unwrap_or_default().iter().enumerate() {
             if let Some(o) = text(&mut e, &format!("learning_outcomes[{i}]"), Some(outcome), true) {
-                learning_outcomes.push(o);
+                // The credential's outcomes are a JSON-LD set, where a repeated one would be a single statement.
+                if let Some(first) = learning_outcomes.iter().position(|seen: &String| *seen == o) {
+                    e.add(format!("learning_outcomes[{i}]"), format!("repeats learning_outcomes[{first}]"));
+                } else {
+                    learning_outcomes.push(o);
+                }
             }
         }
         let workload = |e: &mut ValidationErrors, field: &str, v: Option<f64>| match v {
             Some(v) if !(v.is_finite() && v > 0.0 && v <= 10_000.0) => {
                 e.add(field, "must be a positive number");
+                None
+            }
+            // Credits and hours come in halves and quarters; more decimals are a typing slip, and would
+            // need more digits than signed JSON-LD numbers keep exactly.
+            Some(v) if ((v * 100.0).round() - v * 100.0).abs() > 1e-9 => {
+                e.add(field, "must have at most two decimal places");
                 None
             }
             v => v,
@@ -565,6 +576,22 @@ mod tests {
         };
         let errors = input.validate(&issuer(None)).unwrap_err();
         assert_eq!(fields(&errors), ["achievement_type", "ects", "eqf_level", "participation", "language"]);
+    }
+
+    #[test]
+    fn repeated_outcomes_and_credits_with_more_than_two_decimals_are_named() {
+        let input = AchievementInput {
+            name: Some("Badge".into()),
+            description: Some("d".into()),
+            criteria: Some("c".into()),
+            learning_outcomes: Some(vec!["Plan a sensor network".into(), "Plan a sensor network".into()]),
+            ects: Some(99.094_201_789_446_36),
+            hours: Some(7.25),
+            ..Default::default()
+        };
+        let errors = input.validate(&issuer(None)).unwrap_err();
+        assert_eq!(fields(&errors), ["learning_outcomes[1]", "ects"]);
+        assert!(errors.0[0].message.contains("repeats learning_outcomes[0]"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::api_key::ApiKeyId;
 use super::issuer::{Email, IssuerId, check_text};
 use super::status::StatusSlot;
 use super::validation::ValidationErrors;
-use crate::vc::model::{is_url, parse_date_time_stamp};
+use super::xsd::{is_url, parse_date_time_stamp};
 
 /// Identity of an issued credential: a random UUID (never sequential), the last segment of its URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

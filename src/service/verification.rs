@@ -159,12 +159,7 @@ impl Verdicts {
 /// The next moment a credential's validity verdict changes: `validFrom` if still ahead, else `validUntil`
 /// if still ahead.
 fn next_boundary(document: &Value, now: OffsetDateTime) -> Option<OffsetDateTime> {
-    let at = |key: &str| {
-        document
-            .get(key)
-            .and_then(Value::as_str)
-            .and_then(|v| OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).ok())
-    };
+    let at = |key: &str| document.get(key).and_then(Value::as_str).and_then(crate::domain::xsd::parse_date_time_stamp);
     [at("validFrom").or_else(|| at("issuanceDate")), at("validUntil").or_else(|| at("expirationDate"))]
         .into_iter()
         .flatten()

@@ -9,6 +9,15 @@
 //! as without the sentinel. When no sentinel IRI appears, the sentinel changed nothing and the dataset is
 //! exactly the document's.
 //!
+//! The same rule — nothing of the document may go unsigned — covers everything else JSON-LD → RDF can drop
+//! without a word (VC Data Integrity §4, "Transformation"): values that are not valid IRIs (oxjsonld runs in
+//! its lenient mode so that it keeps them, and every IRI, blank node and language tag of the dataset is then
+//! validated), keys that look like keywords, `@index`, terms mapped to `null`, and `null` contexts (refused
+//! before processing). Base directions are signed as jsonld.js and the Digital Bazaar libraries sign them,
+//! with `rdfDirection: "i18n-datatype"`: `{"@value": v, "@language": l, "@direction": d}` becomes the literal
+//! `v` typed `https://www.w3.org/ns/i18n#{l}_{d}` (JSON-LD 1.1 API §8.5.1 "Object to RDF Conversion", step
+//! 13); a direction set by a context, which that rewriting cannot reach, is refused.
+//!
 //! See <https://www.w3.org/TR/vc-di-eddsa/#transformation-eddsa-rdfc-2022>, <https://www.w3.org/TR/rdf-canon/>
 //! and <https://www.rfc-editor.org/rfc/rfc8785>.
 
@@ -19,6 +28,8 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use super::contexts;
+
+mod lossless;
 
 /// The `@vocab` that catches undefined terms. A URN no real vocabulary uses.
 const UNDEFINED_VOCAB: &str = "urn:microcred:undefined-term:";
@@ -45,6 +56,11 @@ pub enum CanonError {
     /// The JSON cannot be canonicalized (JCS).
     #[error("JSON canonicalization failed: {0}")]
     Jcs(String),
+    /// Part of the document would be dropped by JSON-LD → RDF, and so would not be signed: values that are
+    /// not valid IRIs, keyword-like keys, `@index`, terms mapped to `null`, a `null` context, a context's
+    /// default base direction.
+    #[error("the document cannot be transformed to RDF without loss: {0}")]
+    Lossy(String),
 }
 
 /// The RDFC-1.0 canonical N-Quads of a JSON-LD document, each line ending in `\n`, refusing undefined terms.
@@ -53,11 +69,22 @@ pub fn rdfc(document: &Value) -> Result<String, CanonError> {
     canonicalize(&quads)
 }
 
+/// Refuses a document whose JSON alone shows that JSON-LD → RDF would lose part of it: keyword-like keys,
+/// `@index`, terms mapped to `null`, `null` contexts, a context's base direction, a value repeated in an
+/// array (a set), numbers no JSON-LD processor writes back exactly. [`to_rdf`] checks this too; the fast
+/// path, which skips most of `to_rdf`, calls it on every document.
+pub fn check_lossless(document: &Value) -> Result<(), CanonError> {
+    lossless::check_document(document)
+}
+
 /// The JSON-LD → RDF step alone (oxrdf 0.3 quads), refusing undefined terms.
 pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
-    let guarded = with_undefined_vocab(document);
-    let bytes = serde_json::to_vec(&guarded).map_err(|e| CanonError::JsonLd(e.to_string()))?;
-    let parser = JsonLdParser::new().for_slice(&bytes).with_load_document_callback(|url, _| {
+    lossless::check_document(document)?;
+    let guarded = with_undefined_vocab(&lossless::with_i18n_datatypes(document)?);
+    let bytes = lossless::to_json_ld_bytes(&guarded)?;
+    // Lenient: keep values whose IRIs do not parse (the strict mode drops them silently), so that
+    // `lossless::validated` can refuse them.
+    let parser = JsonLdParser::new().lenient().for_slice(&bytes).with_load_document_callback(|url, _| {
         contexts::bundled(url)
             .map(|doc| JsonLdRemoteDocument { document: doc.to_vec(), document_url: url.to_owned() })
             .ok_or_else(|| {
@@ -72,7 +99,7 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
     if !undefined.is_empty() {
         return Err(CanonError::UndefinedTerms(undefined));
     }
-    Ok(quads)
+    lossless::validated(quads)
 }
 
 /// RDFC-1.0 with SHA-256 over oxrdf 0.3 quads.
@@ -105,20 +132,50 @@ pub fn jcs(document: &Value) -> Result<String, CanonError> {
 /// workaround applied).
 fn with_undefined_vocab(document: &Value) -> Value {
     let mut guarded = document.clone();
+    if let Value::Object(map) = &mut guarded {
+        // A scoped `"@context": null` (the VCDM 2.0 context has one on `verifiableCredential`) resets the
+        // active context, sentinel included: every embedded context gets the sentinel again.
+        for (key, value) in map.iter_mut() {
+            if key != "@context" {
+                add_sentinel_to_embedded_contexts(value);
+            }
+        }
+    }
     let scoped = type_scoped_contexts(document);
     if !scoped.is_empty() {
         accumulate_type_scoped_contexts(&mut guarded, &scoped);
     }
     if let Value::Object(map) = &mut guarded {
-        let sentinel = serde_json::json!({ "@vocab": UNDEFINED_VOCAB });
-        let context = match map.remove("@context") {
-            None => vec![sentinel],
-            Some(Value::Array(items)) => std::iter::once(sentinel).chain(items).collect(),
-            Some(other) => vec![sentinel, other],
-        };
-        map.insert("@context".into(), Value::Array(context));
+        let context = map.remove("@context");
+        map.insert("@context".into(), with_sentinel(context));
     }
     guarded
+}
+
+fn with_sentinel(context: Option<Value>) -> Value {
+    let sentinel = serde_json::json!({ "@vocab": UNDEFINED_VOCAB });
+    Value::Array(match context {
+        None => vec![sentinel],
+        Some(Value::Array(items)) => std::iter::once(sentinel).chain(items).collect(),
+        Some(other) => vec![sentinel, other],
+    })
+}
+
+fn add_sentinel_to_embedded_contexts(node: &mut Value) {
+    match node {
+        Value::Array(items) => items.iter_mut().for_each(add_sentinel_to_embedded_contexts),
+        Value::Object(map) => {
+            if let Some(context) = map.remove("@context") {
+                map.insert("@context".into(), with_sentinel(Some(context)));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "@context" {
+                    add_sentinel_to_embedded_contexts(value);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Type terms with a scoped `@context`, from the top level of the document's bundled contexts.

@@ -50,6 +50,8 @@ static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(|| Mu
 /// holds equal objects. Documents with equal objects in an array, or with blank-node ids (`_:x`, which
 /// can close cycles), take the bounded general path instead.
 pub fn rdfc(document: &Value) -> Result<String, CanonError> {
+    // The skeleton hides the document's strings from the lossless checks of the general path.
+    canon::check_lossless(document)?;
     if !tree_shaped(document) {
         return canon::rdfc(document);
     }
@@ -81,6 +83,7 @@ fn tree_shaped(value: &Value) -> bool {
 
 /// Refuses undefined terms like [`canon::to_rdf`], cheaply for known skeletons.
 pub fn check_defined(document: &Value) -> Result<(), CanonError> {
+    canon::check_lossless(document)?;
     match dataset(document) {
         Some(_) => Ok(()),
         None => canon::to_rdf(document).map(|_| ()),

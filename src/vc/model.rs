@@ -5,8 +5,6 @@
 //! See <https://www.w3.org/TR/vc-data-model-2.0/#basic-concepts>.
 
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::contexts::{CREDENTIALS_V1, CREDENTIALS_V2};
 
@@ -32,20 +30,7 @@ pub fn version(document: &Value) -> Option<Version> {
     }
 }
 
-/// Whether `s` is a URL in the VCDM sense (absolute, with a scheme; `did:`, `urn:` and `https:` all are).
-pub fn is_url(s: &str) -> bool {
-    !s.is_empty() && !s.chars().any(char::is_whitespace) && url::Url::parse(s).is_ok()
-}
-
-/// Parses an XSD `dateTimeStamp` (a date-time with a time zone), as VCDM 2.0 requires for
-/// `validFrom`/`validUntil`.
-pub fn parse_date_time_stamp(s: &str) -> Option<OffsetDateTime> {
-    // RFC 3339 parsing accepts lower-case `t`/`z`, which XSD does not.
-    if s.contains('t') || s.contains('z') {
-        return None;
-    }
-    OffsetDateTime::parse(s, &Rfc3339).ok()
-}
+pub use crate::domain::xsd::{is_url, parse_date_time_stamp};
 
 /// Every data-model violation of a credential (empty when it conforms). Messages name the property.
 pub fn credential_violations(document: &Value) -> Vec<String> {
@@ -223,12 +208,21 @@ fn check_language_value(value: &Value, at: &str, v: &mut Vec<String>) {
     }
 }
 
+/// `credentialStatus`, `termsOfUse`, `evidence`, `refreshService`, `credentialSchema`: typed objects whose
+/// `id`, when present, is a URL.
+///
+/// See: <https://www.w3.org/TR/vc-data-model-2.0/#identifiers>
 fn check_typed_objects(value: &Value, at: &str, v: &mut Vec<String>) {
     for (i, item) in as_list(value).into_iter().enumerate() {
         match item.get("type") {
             Some(Value::String(_)) => {}
             Some(Value::Array(types)) if !types.is_empty() && types.iter().all(Value::is_string) => {}
             _ => v.push(format!("{at}[{i}] must be an object with a type")),
+        }
+        if at != "credentialStatus"
+            && let Some(id) = item.get("id")
+        {
+            check_url(id, &format!("{at}[{i}].id"), v);
         }
     }
 }
@@ -292,6 +286,19 @@ mod tests {
             ("credentialStatus", json!({"id": "https://x/1"}), "with a type"),
             ("credentialSchema", json!([{"type": "JsonSchema"}]), "credentialSchema[0].id"),
             ("relatedResource", json!([{"id": "https://x"}]), "digestSRI"),
+            (
+                "credentialSchema",
+                json!({"id": "https ://x/s", "type": "JsonSchema"}),
+                "credentialSchema[0].id must be a URL",
+            ),
+            ("evidence", json!({"id": "https ://x/e", "type": "Evidence"}), "evidence[0].id must be a URL"),
+            ("termsOfUse", json!({"id": "https ://x/t", "type": "Policy"}), "termsOfUse[0].id must be a URL"),
+            ("refreshService", json!({"id": "https ://x/r", "type": "Refresh"}), "refreshService[0].id must be a URL"),
+            (
+                "credentialStatus",
+                json!({"id": "https ://x/1", "type": "BitstringStatusListEntry"}),
+                "credentialStatus[0].id must be a URL",
+            ),
         ];
         for (key, value, expected) in cases {
             let mut doc = base();

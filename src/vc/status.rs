@@ -23,6 +23,11 @@ pub const STATUS_ERRORS: &str = "https://www.w3.org/ns/credentials/status-list#"
 /// See: <https://www.w3.org/TR/vc-bitstring-status-list/#bitstringstatuslist>
 pub const MIN_LIST_BITS: usize = 131_072;
 
+/// How far a status list's `validFrom` may be ahead of the verifier's clock. Issuers re-sign their lists
+/// often, with `validFrom` the moment of signing, so a list fetched right after it was re-signed on a server
+/// whose clock runs a little ahead (or signed during this very verification) is still current.
+pub const LIST_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
 /// The kinds of status processing errors, named as in the specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusErrorKind {
@@ -198,7 +203,9 @@ pub fn check_entry(
     }
     let date = |key: &str| list.get(key).and_then(Value::as_str).map(|d| (d, model::parse_date_time_stamp(d)));
     match date("validFrom") {
-        Some((_, Some(from))) if now < from => return Err(invalid(format!("status list {url} is not yet valid"))),
+        Some((_, Some(from))) if now + LIST_CLOCK_SKEW < from => {
+            return Err(invalid(format!("status list {url} is not yet valid")));
+        }
         Some((text, None)) => return Err(invalid(format!("status list {url} has an invalid validFrom {text:?}"))),
         _ => {}
     }
@@ -310,6 +317,10 @@ mod tests {
         let mut future = list("did:key:a", "revocation", &[], 131_072);
         future["validFrom"] = json!("2027-01-01T00:00:00Z");
         assert_eq!(kind(future), StatusErrorKind::Verification);
+        // Signed a moment "in the future" by a clock slightly ahead: still current.
+        let mut just_signed = list("did:key:a", "revocation", &[], 131_072);
+        just_signed["validFrom"] = json!("2026-06-01T00:01:00Z");
+        assert_eq!(check_entry(&e, &just_signed, None, "did:key:a", NOW), Ok(false));
         let mut not_a_list = list("did:key:a", "revocation", &[], 131_072);
         not_a_list["type"] = json!(["VerifiableCredential"]);
         assert_eq!(kind(not_a_list), StatusErrorKind::Verification);

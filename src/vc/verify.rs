@@ -409,7 +409,7 @@ impl Verifier<'_> {
                     controllers.push(key.controller);
                 }
                 Ok(false) => r.fail(&name, "CRYPTOGRAPHIC_SECURITY_ERROR", format!("the {suite} signature does not match the credential: it was changed after signing, or signed with another key")),
-                Err(ProofError::Canon(e @ (CanonError::UndefinedTerms(_) | CanonError::UnknownContext(_) | CanonError::JsonLd(_)))) => {
+                Err(ProofError::Canon(e @ (CanonError::UndefinedTerms(_) | CanonError::UnknownContext(_) | CanonError::JsonLd(_) | CanonError::Lossy(_)))) => {
                     r.fail(&name, "PROOF_TRANSFORMATION_ERROR", e.to_string());
                 }
                 Err(e) => r.fail(&name, "PROOF_VERIFICATION_ERROR", e.to_string()),

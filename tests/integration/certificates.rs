@@ -341,7 +341,8 @@ async fn the_command_line_writes_and_verifies_certificates() {
     assert!(stdout.starts_with("VERIFIED") && stdout.contains("printed"), "{stdout}");
     let png = dir.join("cli.png");
     assert!(cli(&["badge", id, "-o", png.to_str().unwrap()]).status.success());
-    assert!(cli(&["verify", png.to_str().unwrap()]).status.success());
+    let output = cli(&["verify", png.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     // Not a credential at all: exit 2.
     std::fs::write(dir.join("junk.pdf"), b"%PDF-1.7 junk").unwrap();
     assert_eq!(cli(&["verify", dir.join("junk.pdf").to_str().unwrap()]).status.code(), Some(2));

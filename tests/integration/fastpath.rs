@@ -50,10 +50,16 @@ prop_compose! {
     }
 }
 
+/// Numbers as microcred issues them: credits and hours with at most two decimals (arbitrary doubles need more
+/// digits than signed JSON-LD keeps, and are refused by both paths alike).
+fn cents(below: u32) -> impl Strategy<Value = f64> {
+    (0..below).prop_map(|c| f64::from(c) / 100.0)
+}
+
 prop_compose! {
     fn eu_elements()(
-        learning_outcome in proptest::collection::vec(text(), 0..3),
-        workload_hours in proptest::option::of(prop_oneof![Just(25.0), Just(7.5), 0.0f64..1000.0]),
+        learning_outcome in proptest::collection::btree_set(text(), 0..3).prop_map(Vec::from_iter),
+        workload_hours in proptest::option::of(prop_oneof![Just(25.0), Just(7.5), cents(100_000)]),
         assessment_type in proptest::option::of(text()), participation_form in proptest::option::of(text()),
         quality_assurance in proptest::option::of(text()), prerequisites in proptest::option::of(text()),
         supervision in proptest::option::of(text()), grade_scheme in proptest::option::of(text()),
@@ -70,11 +76,11 @@ prop_compose! {
     fn achievement()(
         id in iri(), name in text(), description in text(), narrative in text(),
         achievement_type in proptest::option::of(prop_oneof![Just("MicroCredential".to_owned()), Just("Badge".to_owned()), text()]),
-        credits in proptest::option::of(prop_oneof![Just(5.0), Just(2.5), Just(0.0), 0.0f64..400.0]),
+        credits in proptest::option::of(prop_oneof![Just(5.0), Just(2.5), Just(0.0), cents(40_000)]),
         language in proptest::option::of(prop_oneof![Just("bg".to_owned()), Just("el-GR".to_owned()), text()]),
         image in proptest::option::of(iri()),
         alignment in proptest::collection::vec(alignment(), 0..3),
-        tag in proptest::collection::vec(text(), 0..3),
+        tag in proptest::collection::btree_set(text(), 0..3).prop_map(Vec::from_iter),
         eu in prop_oneof![Just(EuElements::default()).boxed(), eu_elements().boxed()],
     ) -> Achievement {
         Achievement {
@@ -103,7 +109,7 @@ prop_compose! {
     fn subject()(
         id in proptest::option::of(iri()), learner in text(), name in proptest::option::of(text()),
         email in proptest::option::of(text()), duplicate_identifier in any::<bool>(),
-        achievement in achievement().boxed(), credits_earned in proptest::option::of(prop_oneof![Just(5.0), 0.0f64..10.0]),
+        achievement in achievement().boxed(), credits_earned in proptest::option::of(prop_oneof![Just(5.0), cents(1_000)]),
         results in proptest::collection::vec(proptest::option::of(text()), 0..3),
     ) -> AchievementSubject {
         let mut identifier = vec![IdentityObject::name(&learner)];

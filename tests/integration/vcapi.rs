@@ -266,3 +266,73 @@ async fn vc_api_credentials_get_a_status_entry_on_sqlite() {
 async fn vc_api_credentials_get_a_status_entry_on_postgres() {
     vc_api_credentials_get_a_status_entry(Backend::Postgres).await;
 }
+
+/// Issue 14, part 1: what JSON-LD would drop is refused at issuance (422 naming the problem), and what is
+/// signed is covered: a base direction flipped after signing no longer verifies.
+#[tokio::test]
+async fn issue_refuses_invalid_iris_and_non_url_ids_and_signs_base_directions() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let base = |extra: Value| {
+        let mut vc = json!({"@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+                            "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "Σοφία"}});
+        vc.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        vc
+    };
+    let issue = |credential: Value| {
+        app.client
+            .post(app.url("/credentials/issue"))
+            .bearer_auth(&assessor)
+            .json(&json!({"credential": credential}))
+            .send()
+    };
+    let cases = [
+        (
+            json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"ExampleTestCredential": "https ://not-a-url#X"}],
+                   "type": ["VerifiableCredential", "ExampleTestCredential"]}),
+            "invalid IRI mapping",
+        ),
+        (
+            json!({"credentialSchema": {"id": "https ://example.org/schema", "type": "JsonSchema"}}),
+            "credentialSchema[0].id",
+        ),
+        (json!({"evidence": {"id": "https ://example.org/evidence", "type": "Evidence"}}), "evidence[0].id"),
+        (json!({"termsOfUse": {"id": "https ://example.org/terms", "type": "TermsOfUse"}}), "termsOfUse[0].id"),
+        (json!({"refreshService": {"id": "https ://example.org/refresh", "type": "Refresh"}}), "refreshService[0].id"),
+        (json!({"evidence": {"id": "relative/evidence", "type": "Evidence"}}), "evidence[0].id"),
+        (
+            json!({"credentialSubject": {"id": "did:example:s", "homepage": {"id": "https://x y.example"}}}),
+            "not valid IRIs",
+        ),
+        (
+            json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": null}], "credentialSubject": {"colour": "blue"}}),
+            "null @vocab",
+        ),
+        (json!({"credentialSubject": {"name": "x", "@index": "dropped"}}), "@index"),
+        (json!({"credentialSubject": {"score": 9007199254740993_u64}}), "beyond 2^53"),
+    ];
+    for (extra, expected) in cases {
+        let credential = base(extra.clone());
+        let response = issue(credential).await.unwrap();
+        assert_eq!(response.status(), 422, "{extra}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(problem.to_string().contains(expected), "{extra}: {problem}");
+    }
+
+    // A base direction is signed (as the i18n datatype), so flipping it after signing breaks the proof.
+    let credential = base(json!({"description": {"@value": "شهادة", "@language": "ar", "@direction": "rtl"}}));
+    let response = issue(credential).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let signed = response.json::<Value>().await.unwrap()["verifiableCredential"].clone();
+    let verify =
+        |vc: Value| app.client.post(app.url("/credentials/verify")).json(&json!({"verifiableCredential": vc})).send();
+    let response = verify(signed.clone()).await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let mut flipped = signed.clone();
+    flipped["description"]["@direction"] = json!("ltr");
+    let response = verify(flipped).await.unwrap();
+    assert_eq!(response.status(), 422);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["outcome"], "invalid");
+}
