@@ -10,6 +10,7 @@ pub mod facts;
 pub mod i18n;
 pub mod layout;
 pub mod pdf;
+pub mod printed;
 pub mod template;
 
 use serde_json::Value;
@@ -17,43 +18,12 @@ use serde_json::Value;
 pub use facts::Facts;
 pub use i18n::Labels;
 pub use pdf::{Paper, PdfError};
+pub use printed::{Mismatch, printed_mismatches};
 pub use template::{Template, Templates};
-
-/// A fact printed on a certificate that the embedded credential does not back.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Mismatch {
-    /// Which fact (`learner`, `achievement`, `issuer`, `url`).
-    pub fact: &'static str,
-    /// What the credential says, which the page does not show.
-    pub expected: String,
-}
 
 /// Renders the certificate of a signed credential (its JSON text, embedded byte for byte).
 pub fn render_pdf(credential: &str, template: &Template, labels: &Labels, paper: Paper) -> Result<Vec<u8>, PdfError> {
     let value: Value = serde_json::from_str(credential).unwrap_or(Value::Null);
     let facts = Facts::of(&value, labels.lang);
     pdf::render(&facts, credential.as_bytes(), template, labels, paper)
-}
-
-/// The credential's facts that the printed text does not show: the learner's name, the achievement, the
-/// issuer and the verification URL, compared without regard to line breaks. Empty when all match.
-pub fn printed_mismatches(printed: &[String], credential: &Value) -> Vec<Mismatch> {
-    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    let page = squash(&printed.concat());
-    // The printed language is not recorded, so a fact matches if it is shown in any supported language.
-    let facts: Vec<Facts> = i18n::LANGUAGES.iter().map(|lang| Facts::of(credential, lang)).collect();
-    let mut mismatches = Vec::new();
-    let mut check = |fact: &'static str, get: &dyn Fn(&Facts) -> String| {
-        let values: Vec<String> = facts.iter().map(get).filter(|v| !v.trim().is_empty()).collect();
-        if let Some(first) = values.first()
-            && !values.iter().any(|v| page.contains(&squash(v)))
-        {
-            mismatches.push(Mismatch { fact, expected: first.clone() });
-        }
-    };
-    check("learner", &|f| f.learner.clone());
-    check("achievement", &|f| f.achievement.clone());
-    check("issuer", &|f| f.issuer.clone());
-    check("url", &|f| f.url.clone().unwrap_or_default());
-    mismatches
 }

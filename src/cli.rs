@@ -293,18 +293,22 @@ async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError
         let mut text = render_report(&file_report.report);
         match &file_report.printed_mismatches {
             Some(m) if m.is_empty() => {
-                text.push_str(
-                    "  ok    printed   the page shows the credential's learner, achievement, issuer and URL\n",
-                );
+                text.push_str("  ok    printed   every fact the page prints is the signed credential's\n");
             }
             Some(m) => {
                 for mismatch in m {
-                    text.push_str(&format!(
-                        "  fail  printed   the page does not show the credential's {} {:?}\n",
-                        mismatch.fact, mismatch.expected
-                    ));
+                    let line = match &mismatch.printed {
+                        Some(printed) => format!(
+                            "  fail  printed   {}: printed {printed:?}, signed {:?}\n",
+                            mismatch.fact, mismatch.expected
+                        ),
+                        None => format!(
+                            "  fail  printed   {}: the page does not show the signed {:?}\n",
+                            mismatch.fact, mismatch.expected
+                        ),
+                    };
+                    text.push_str(&line);
                 }
-                text = text.replacen("VERIFIED", "NOT VERIFIED: the printed facts differ from the credential;", 1);
             }
             None => {}
         }

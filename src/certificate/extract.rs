@@ -37,6 +37,12 @@ pub fn read_pdf(bytes: &[u8]) -> Result<PdfContents, ExtractError> {
     Ok(PdfContents { credential, text: page_text(&doc) })
 }
 
+/// The printed text of a PDF alone, line by line (for a certificate whose attachment was removed).
+pub fn read_pdf_text(bytes: &[u8]) -> Result<Vec<String>, ExtractError> {
+    let doc = Document::load_mem(bytes).map_err(|e| ExtractError::Unreadable(e.to_string()))?;
+    Ok(page_text(&doc))
+}
+
 fn resolve<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {
     doc.dereference(object).ok().map(|(_, o)| o)
 }

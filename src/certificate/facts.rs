@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::i18n::Labels;
 use crate::vc::credential::learner_name_of;
@@ -75,7 +74,7 @@ fn first_object(value: Option<&Value>) -> Option<&Value> {
 }
 
 fn date(value: Option<&Value>) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(value?.as_str()?, &Rfc3339).ok()
+    crate::domain::xsd::parse_date_time_stamp(value?.as_str()?)
 }
 
 impl Facts {

@@ -110,7 +110,11 @@ struct CredentialPage<'a> {
     og_image: Option<String>,
     languages: Vec<Language>,
     verdict: VerdictView,
-    printed: Option<String>,
+    printed: Vec<String>,
+    /// Above the claims: that they are not verified (a forged credential), or that they are the signed ones
+    /// (an altered certificate).
+    card_note: Option<String>,
+    trusted: bool,
     kicker: String,
     completed: String,
     facts: Facts,
@@ -194,6 +198,7 @@ fn verdict_view(
         Outcome::NotYetValid => ("not-yet-valid", "not_yet_valid"),
         Outcome::StatusUnknown => ("status-unknown", "status_unknown"),
         Outcome::Invalid => ("invalid", "invalid"),
+        Outcome::Altered => ("altered", "altered"),
     };
     let when = match report.outcome {
         Outcome::Revoked => date(credential.and_then(|c| c.revoked_at)),
@@ -268,12 +273,19 @@ fn credential_page(
     report: &VerificationReport,
     credential: Option<&crate::domain::award::IssuedCredential>,
     page_url: Option<String>,
-    printed: Option<String>,
+    printed: Vec<String>,
     upload: bool,
     path: &str,
 ) -> Result<String, Error> {
     let facts = Facts::of(document, l.lang);
     let verdict = verdict_view(report, credential, &facts, l);
+    // A credential whose signature fails is not presented like a genuine one.
+    let trusted = report.outcome != Outcome::Invalid;
+    let card_note = match report.outcome {
+        Outcome::Invalid => Some(l.get("untrusted_claims").to_owned()),
+        Outcome::Altered => Some(l.get("signed_facts").to_owned()),
+        _ => None,
+    };
     let rows = crate::certificate::template::FACT_ROWS
         .iter()
         .filter_map(|key| Some((l.get(key).to_owned(), facts.row(key, l)?)))
@@ -299,6 +311,8 @@ fn credential_page(
         page_url,
         languages: languages(path),
         printed,
+        card_note,
+        trusted,
         kicker: facts.placeholder("kicker", l).unwrap_or_default(),
         completed: facts.placeholder("completed", l).unwrap_or_default(),
         checks: check_views(report, l),
@@ -345,7 +359,7 @@ pub async fn credential(state: &AppState, id: &str, lang: Option<&str>, headers:
             &verdict.report,
             Some(&verdict.credential),
             Some(page_url),
-            None,
+            Vec::new(),
             false,
             &path,
         )?;
@@ -384,10 +398,28 @@ pub async fn report(
     }
 }
 
-/// `GET /verify`: the page to check a credential file.
-#[utoipa::path(get, operation_id = "verify_page", path = "/verify", tag = "public", params(("lang" = Option<String>, Query, description = "en, bg, el, es or it")), responses((status = 200, description = "The upload page (HTML)")))]
-pub async fn verify_page(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+/// `?lang=&credential=` of `GET /verify`.
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    lang: Option<String>,
+    credential: Option<String>,
+}
+
+/// `GET /verify`: the page to check a credential file; with `?credential=` (a credential's link or id, typed
+/// or pasted by an employer) a redirect (303) to that credential's page, or the form again (404) saying no
+/// credential of this service has it.
+#[utoipa::path(get, operation_id = "verify_page", path = "/verify", tag = "public", params(("lang" = Option<String>, Query, description = "en, bg, el, es or it"), ("credential" = Option<String>, Query, description = "A credential's link or id: redirects to its page")), responses((status = 200, description = "The upload page (HTML)"), (status = 303, description = "The credential's page"), (status = 404, description = "No credential has that link or id (the page again)")))]
+pub async fn verify_page(State(state): State<AppState>, Query(q): Query<VerifyQuery>, headers: HeaderMap) -> Response {
     let l = labels(q.lang.as_deref(), &headers, None);
+    if let Some(typed) = q.credential.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        return match state.app.credential_by_link(typed).await {
+            Some(id) => {
+                let to = format!("/credentials/{id}?lang={}", l.lang);
+                (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+            }
+            None => verify_form(l, StatusCode::NOT_FOUND, l.get("lookup_not_found").to_owned()),
+        };
+    }
     html(
         StatusCode::OK,
         &VerifyPage {
@@ -507,10 +539,11 @@ async fn read_upload(
 }
 
 async fn upload_page(state: &AppState, l: &Labels, report: &FileReport) -> Response {
-    let printed = report.printed_mismatches.as_ref().map(|m| match m.first() {
-        None => l.get("printed_match").to_owned(),
-        Some(first) => l.format("printed_mismatch", &[("fact", first.fact)]),
-    });
+    let printed = match &report.printed_mismatches {
+        None => Vec::new(),
+        Some(m) if m.is_empty() => vec![l.get("printed_match").to_owned()],
+        Some(m) => m.iter().map(|m| printed_fact(m, l)).collect(),
+    };
     // One of ours: link to its page and downloads.
     let ours = report
         .credential
@@ -526,6 +559,19 @@ async fn upload_page(state: &AppState, l: &Labels, report: &FileReport) -> Respo
     match credential_page(l, &report.credential, &report.report, stored.as_ref(), page_url, printed, true, "/verify") {
         Ok(page) => Html(page).into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// One differing fact of an altered certificate, in the person's language: printed versus signed.
+fn printed_fact(m: &crate::certificate::Mismatch, l: &Labels) -> String {
+    let name_key = match m.fact {
+        "learner" | "achievement" | "issuer" | "url" | "learning_outcome" => format!("fact_{}", m.fact),
+        row => row.to_owned(),
+    };
+    let fact = l.get(&name_key);
+    match &m.printed {
+        Some(printed) => l.format("printed_fact", &[("fact", fact), ("printed", printed), ("signed", &m.expected)]),
+        None => l.format("printed_fact_missing", &[("fact", fact), ("signed", &m.expected)]),
     }
 }
 

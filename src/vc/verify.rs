@@ -79,6 +79,9 @@ pub enum Outcome {
     StatusUnknown,
     /// Not genuine (bad signature, malformed, untrusted key).
     Invalid,
+    /// A printed certificate whose printed facts differ from the signed credential embedded in it (or found
+    /// by its printed URL): only file verification gives this verdict.
+    Altered,
 }
 
 /// What verification found.

@@ -219,7 +219,9 @@ async fn certificates(backend: Backend) {
     )
     .unwrap();
     let report = app.app.verify_file(&forged).await.unwrap();
-    assert!(report.report.verified, "the embedded credential itself is genuine");
+    let proof = report.report.checks.iter().find(|c| c.name == "proof").unwrap();
+    assert_eq!(proof.status, microcred::vc::verify::CheckStatus::Pass, "the embedded credential itself is genuine");
+    assert_eq!(report.report.outcome, microcred::vc::verify::Outcome::Altered, "but the certificate was altered");
     assert!(!report.verified);
     assert_eq!(report.printed_mismatches.unwrap()[0].fact, "learner");
 

@@ -5,6 +5,7 @@
 
 mod access;
 mod achievements;
+mod altered;
 mod api;
 mod attacks;
 mod awards;
