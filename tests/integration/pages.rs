@@ -484,3 +484,25 @@ async fn the_verdict_cache_keeps_within_its_memory_budget() {
         }
     }
 }
+
+/// The README's verdict table says what each verdict is called on the page, in every language: it must be
+/// the labels the pages use.
+#[test]
+fn the_readme_verdict_table_matches_the_page_labels() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut rows = 0;
+    for line in readme.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        let Some(outcome) = cells[0].strip_prefix('`').and_then(|c| c.strip_suffix('`')) else { continue };
+        if cells.len() != 7 || cells[2] == "en" || !outcome.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            continue;
+        }
+        for (i, lang) in ["en", "bg", "el", "es", "it"].iter().enumerate() {
+            let key = format!("verdict_{}", outcome.replace('-', "_"));
+            let label = microcred::certificate::Labels::for_tag(lang).get(&key);
+            assert_eq!(cells[2 + i], label, "README verdict {outcome} in {lang}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 8, "one row per verdict");
+}
