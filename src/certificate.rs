@@ -52,9 +52,12 @@ pub fn render_pdf_with(
 }
 
 /// The credential's facts that the printed text does not show: the learner's name, the achievement, the
-/// issuer and the verification URL, compared without regard to line breaks. Empty when all match.
+/// issuer and the verification URL, compared in logical order (as certificates write text, whatever its
+/// direction) without regard to line breaks or characters that are never drawn (joiners, bidi controls).
+/// Empty when all match.
 pub fn printed_mismatches(printed: &[String], credential: &Value) -> Vec<Mismatch> {
-    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let squash =
+        |s: &str| s.chars().filter(|c| !c.is_whitespace() && !fonts::is_default_ignorable(*c)).collect::<String>();
     let page = squash(&printed.concat());
     // The printed language is not recorded, so a fact matches if it is shown in any supported language.
     let facts: Vec<Facts> = i18n::LANGUAGES.iter().map(|lang| Facts::of(credential, lang)).collect();

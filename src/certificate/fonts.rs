@@ -217,6 +217,12 @@ impl FontChain {
     }
 }
 
+impl crate::domain::award::Printable for FontChain {
+    fn unprintable(&self, text: &str) -> Vec<char> {
+        FontChain::unprintable(self, text)
+    }
+}
+
 /// Characters that are never drawn on their own (Unicode's `Default_Ignorable_Code_Point`): joiners,
 /// variation selectors, bidi controls, the soft hyphen.
 ///
@@ -381,6 +387,22 @@ mod tests {
         assert!(file.covers('A') && file.covers('Ж') && file.covers('ω'));
         assert!(!file.covers('李') && !file.covers('\u{E000}'));
         assert!(ranges.windows(2).all(|w| w[0].1 + 1 < w[1].0), "ranges are sorted and merged");
+    }
+
+    #[test]
+    fn the_operators_folder_comes_before_the_system_fonts_and_styles_pair_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Custom-Regular.ttf"), layout::REGULAR).unwrap();
+        std::fs::write(dir.path().join("Custom-Bold.ttf"), layout::BOLD).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a font").unwrap();
+        std::fs::write(dir.path().join("Broken.ttf"), "not a font either").unwrap();
+        let chain = FontChain::from_dirs(Some(dir.path()), &[]);
+        assert_eq!(chain.fallback_count(), 1);
+        assert!(chain.families[0].bold.is_some() && chain.families[0].italic.is_none());
+        assert!(chain.covers(Source::Fallback(0), 'Ж'));
+        let program = chain.program(Source::Fallback(0), FontFace::Italic).unwrap();
+        assert_eq!(program.bytes.as_slice(), layout::REGULAR, "a missing style prints in the regular face");
+        assert!(FontChain::from_dirs(Some(&dir.path().join("absent")), &[]).fallback_count() == 0);
     }
 
     fn cmap_of(font: &[u8]) -> Vec<u8> {
