@@ -7,23 +7,39 @@
 pub mod badge;
 pub mod extract;
 pub mod facts;
+pub mod fonts;
 pub mod i18n;
 pub mod layout;
 pub mod pdf;
 pub mod printed;
 pub mod template;
+pub mod type3;
+pub mod typeset;
 
 use serde_json::Value;
 
 pub use facts::Facts;
+pub use fonts::FontChain;
 pub use i18n::Labels;
 pub use pdf::{Paper, PdfError};
 pub use printed::{Mismatch, printed_mismatches};
 pub use template::{Template, Templates};
 
-/// Renders the certificate of a signed credential (its JSON text, embedded byte for byte).
+/// Renders the certificate of a signed credential (its JSON text, embedded byte for byte), in the bundled
+/// and the system's fonts ([`FontChain::system`]).
 pub fn render_pdf(credential: &str, template: &Template, labels: &Labels, paper: Paper) -> Result<Vec<u8>, PdfError> {
+    render_pdf_with(credential, template, labels, paper, FontChain::system())
+}
+
+/// [`render_pdf`] with the fonts of `fonts`.
+pub fn render_pdf_with(
+    credential: &str,
+    template: &Template,
+    labels: &Labels,
+    paper: Paper,
+    fonts: &FontChain,
+) -> Result<Vec<u8>, PdfError> {
     let value: Value = serde_json::from_str(credential).unwrap_or(Value::Null);
     let facts = Facts::of(&value, labels.lang);
-    pdf::render(&facts, credential.as_bytes(), template, labels, paper)
+    pdf::render_with(&facts, credential.as_bytes(), template, labels, paper, fonts)
 }

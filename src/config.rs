@@ -108,6 +108,10 @@ pub struct Settings {
     /// exist) [default: templates]
     #[arg(long, env = "MICROCRED_TEMPLATES_DIR", global = true, value_name = "DIR")]
     pub templates_dir: Option<PathBuf>,
+    /// Folder with the operator's fonts (*.ttf, *.otf, *.ttc) for scripts the bundled Noto Sans lacks, tried
+    /// after it and before the system's Noto fonts [default: none]
+    #[arg(long, env = "MICROCRED_FONTS_DIR", global = true, value_name = "DIR")]
+    pub fonts_dir: Option<PathBuf>,
     /// Address of the Prometheus metrics endpoint (GET /metrics), kept apart from the public one [default: 127.0.0.1:9464]
     #[arg(long, env = "MICROCRED_METRICS_BIND", global = true, value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
@@ -177,6 +181,8 @@ pub struct Config {
     pub public_url: Url,
     /// See [`Settings::templates_dir`].
     pub templates_dir: PathBuf,
+    /// See [`Settings::fonts_dir`].
+    pub fonts_dir: Option<PathBuf>,
     /// See [`Settings::bind`].
     pub bind: SocketAddr,
     /// See [`Settings::metrics_bind`].
@@ -251,6 +257,7 @@ impl Settings {
             keys_dir: self.keys_dir.or(lower.keys_dir),
             public_url: self.public_url.or(lower.public_url),
             templates_dir: self.templates_dir.or(lower.templates_dir),
+            fonts_dir: self.fonts_dir.or(lower.fonts_dir),
             bind: self.bind.or(lower.bind),
             metrics_bind: self.metrics_bind.or(lower.metrics_bind),
             issuer_name: self.issuer_name.or(lower.issuer_name),
@@ -308,6 +315,7 @@ impl Settings {
             keys_dir: self.keys_dir.unwrap_or_else(|| PathBuf::from("keys")),
             public_url,
             templates_dir: self.templates_dir.unwrap_or_else(|| PathBuf::from("templates")),
+            fonts_dir: self.fonts_dir,
             bind: self.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             metrics_bind: self.metrics_bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9464))),
             issuer_name,

@@ -42,7 +42,19 @@ pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
     Ok(Microcred::new(store, KeyStore::new(&config.keys_dir), config.public_url.clone())
         .with_remote_fetching(remote)
         .with_verdict_cache_bytes(config.verdict_cache_mb * 1024 * 1024)
-        .with_templates(templates))
+        .with_templates(templates)
+        .with_fonts(fonts(config)))
+}
+
+/// The certificate fonts: the bundled Noto Sans, the operator's `--fonts-dir`, the system's Noto fonts.
+fn fonts(config: &Config) -> crate::certificate::FontChain {
+    let chain = crate::certificate::FontChain::discover(config.fonts_dir.as_deref());
+    tracing::debug!(
+        fonts = chain.fallback_count(),
+        "certificate fonts: Noto Sans and {} fallback families",
+        chain.fallback_count()
+    );
+    chain
 }
 
 /// Everything `serve` does before accepting connections: open and migrate the database, create the default

@@ -14,7 +14,7 @@ use tracing::info;
 use url::Url;
 use uuid::Uuid;
 
-use crate::certificate::Templates;
+use crate::certificate::{FontChain, Templates};
 use crate::domain::achievement::{Achievement, AchievementId, AchievementInput};
 use crate::domain::api_key::{ApiKey, ApiKeyId, ApiToken, Role};
 use crate::domain::audit::{AuditEntry, AuditEvent};
@@ -61,6 +61,8 @@ pub struct Microcred {
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
     /// Certificate templates: the built-in ones and the operator's.
     templates: Arc<Templates>,
+    /// Certificate fonts: what can be printed, and with what.
+    fonts: Arc<FontChain>,
     /// Verdicts of issued credentials, and the status-list versions they depend on.
     verdicts: Arc<verification::Verdicts>,
     /// When to refresh the database's planner statistics next (see [`statistics`]).
@@ -81,6 +83,7 @@ impl Microcred {
             status_budget: Arc::default(),
             status_cache: Arc::default(),
             templates: Arc::default(),
+            fonts: Arc::default(),
             verdicts: Arc::default(),
             statistics: Arc::default(),
         }
@@ -90,6 +93,14 @@ impl Microcred {
     #[must_use]
     pub fn with_templates(mut self, templates: Templates) -> Self {
         self.templates = Arc::new(templates);
+        self
+    }
+
+    /// Prints certificates with these fonts (only the bundled Noto Sans, by default); awards whose text they
+    /// cannot print are refused.
+    #[must_use]
+    pub fn with_fonts(mut self, fonts: FontChain) -> Self {
+        self.fonts = Arc::new(fonts);
         self
     }
 
@@ -435,6 +446,12 @@ impl Microcred {
             ValidationErrors::single("credential.issuer", format!("{did} is not an issuer of this service"))
         })?;
         Self::require_issuer(caller, issuer.id)?;
+        // Its certificate prints the learner's name: refuse one that would misprint, as awards do.
+        if let Some(name) = crate::vc::credential::learner_name_of(&credential)
+            && let Err(message) = crate::domain::award::check_printable(self.fonts.as_ref(), name)
+        {
+            return Err(ValidationErrors::single("credential.credentialSubject.name", message).into());
+        }
         if model::version(&credential) == Some(model::Version::V1)
             && let Some(serde_json::Value::Array(contexts)) = credential.get_mut("@context")
             && !contexts.iter().any(|c| c.as_str() == Some(crate::vc::contexts::DATA_INTEGRITY_V2))
@@ -782,7 +799,7 @@ impl Microcred {
         idempotency_key: Option<&str>,
         request_hash: [u8; 32],
     ) -> Result<(IssuedCredential, Issued)> {
-        let award = input.validate()?;
+        let award = input.validate_printable(self.fonts.as_ref())?;
         let Some(achievement) = self.store.achievement(award.achievement_id).await? else {
             return Err(ValidationErrors::single("achievement_id", "no such achievement").into());
         };

@@ -105,12 +105,16 @@ fn decode_text_string(bytes: &[u8]) -> String {
     }
 }
 
-/// The text shown by `Tj`/`TJ` on every page, decoded through each font's `ToUnicode` map (two-byte codes,
-/// as microcred's Identity-H fonts write them; other fonts are read byte by byte).
+/// A font's ToUnicode map (if it has one) and whether its codes are two bytes long (a `Type0` font, as
+/// microcred's Identity-H fonts are) or one (simple fonts, such as microcred's Type 3 fonts).
+type CodeMap = (Option<HashMap<u16, String>>, bool);
+
+/// The text shown by `Tj`/`TJ` on every page, decoded through each font's `ToUnicode` map (fonts without
+/// one are read byte by byte).
 fn page_text(doc: &Document) -> Vec<String> {
     let mut out = Vec::new();
     for page in doc.get_pages().into_values() {
-        let fonts: BTreeMap<Vec<u8>, Option<HashMap<u16, String>>> = page_fonts(doc, page)
+        let fonts: BTreeMap<Vec<u8>, CodeMap> = page_fonts(doc, page)
             .into_iter()
             .map(|(name, font)| {
                 let map = font
@@ -120,11 +124,12 @@ fn page_text(doc: &Document) -> Vec<String> {
                     .and_then(|o| o.as_stream().ok())
                     .and_then(|s| s.decompressed_content().ok().or_else(|| Some(s.content.clone())))
                     .map(|cmap| parse_to_unicode(&cmap));
-                (name, map)
+                let two_byte = font.get(b"Subtype").ok().and_then(|s| s.as_name().ok()) == Some(b"Type0");
+                (name, (map, two_byte))
             })
             .collect();
         let Ok(content) = doc.get_and_decode_page_content(page) else { continue };
-        let mut font: Option<&Option<HashMap<u16, String>>> = None;
+        let mut font: Option<&CodeMap> = None;
         let mut current = String::new();
         for op in &content.operations {
             match op.operator.as_str() {
@@ -167,9 +172,10 @@ fn page_fonts(doc: &Document, page: lopdf::ObjectId) -> Vec<(Vec<u8>, &lopdf::Di
     fonts.iter().filter_map(|(name, font)| Some((name.clone(), dict(font)?))).collect()
 }
 
-fn decode_shown(bytes: &[u8], font: Option<&Option<HashMap<u16, String>>>) -> String {
+fn decode_shown(bytes: &[u8], font: Option<&CodeMap>) -> String {
     match font {
-        Some(Some(map)) => units_be(bytes).filter_map(|code| map.get(&code).map(String::as_str)).collect(),
+        Some((Some(map), true)) => units_be(bytes).filter_map(|code| map.get(&code).map(String::as_str)).collect(),
+        Some((Some(map), false)) => bytes.iter().filter_map(|&b| map.get(&u16::from(b)).map(String::as_str)).collect(),
         _ => bytes.iter().map(|&b| char::from(b)).collect(),
     }
 }

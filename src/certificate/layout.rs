@@ -57,6 +57,11 @@ impl Metrics {
         self.face.glyph_index(c).is_some()
     }
 
+    /// How many characters of `text` the face has a glyph for (each is followed by letter spacing).
+    pub fn glyph_count(&self, text: &str) -> usize {
+        text.chars().filter(|c| self.face.glyph_index(*c).is_some()).count()
+    }
+
     /// Width of `text` at `size` points with `spacing` points between letters, in millimetres.
     pub fn width_mm(&self, text: &str, size: f32, spacing: f32) -> f32 {
         let mut units = 0.0;
@@ -68,6 +73,19 @@ impl Metrics {
             }
         }
         (units / self.units_per_em * size + spacing * count as f32) * MM_PER_PT
+    }
+}
+
+/// How wide text is: the bundled face alone ([`Metrics`]), or the whole font chain
+/// ([`super::typeset::Setter`]).
+pub trait Measure {
+    /// Width of `text` at `size` points with `spacing` points after each letter, in millimetres.
+    fn width_mm(&self, text: &str, size: f32, spacing: f32) -> f32;
+}
+
+impl Measure for Metrics {
+    fn width_mm(&self, text: &str, size: f32, spacing: f32) -> f32 {
+        Metrics::width_mm(self, text, size, spacing)
     }
 }
 
@@ -89,7 +107,7 @@ impl Fitted {
 
 /// Breaks `text` into lines no wider than `width` mm: at spaces, and inside words (URLs, long names)
 /// that are wider than a line by themselves. Explicit newlines are kept.
-pub fn wrap(metrics: &Metrics, text: &str, size: f32, spacing: f32, width: f32) -> Vec<String> {
+pub fn wrap(metrics: &dyn Measure, text: &str, size: f32, spacing: f32, width: f32) -> Vec<String> {
     let fits = |s: &str| metrics.width_mm(s, size, spacing) <= width;
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
@@ -137,7 +155,15 @@ pub fn wrap(metrics: &Metrics, text: &str, size: f32, spacing: f32, width: f32) 
 
 /// The largest size from `size` down to `min_size` (then, as a last resort, down to 2 pt) at which
 /// `text`, wrapped, fits a box of `width` × `height` mm.
-pub fn fit(metrics: &Metrics, text: &str, size: f32, min_size: f32, spacing: f32, width: f32, height: f32) -> Fitted {
+pub fn fit(
+    metrics: &dyn Measure,
+    text: &str,
+    size: f32,
+    min_size: f32,
+    spacing: f32,
+    width: f32,
+    height: f32,
+) -> Fitted {
     fit_with(size, min_size, |s| {
         let fitted = Fitted { size: s, lines: wrap(metrics, text, s, spacing * s / size, width) };
         (fitted.height_mm() <= height).then_some(fitted)

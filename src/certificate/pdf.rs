@@ -3,10 +3,14 @@
 //! always gives the same bytes.
 //!
 //! Everything is vector: text in embedded, subset Noto Sans (with ToUnicode maps, so it can be copied and
-//! searched), shapes, and the QR code as rectangles.
+//! searched), shapes, and the QR code as rectangles. Text in scripts Noto Sans lacks, and right-to-left
+//! text, is shaped ([`super::typeset`]) and drawn with Type 3 fonts made from the fallback fonts' outlines
+//! ([`super::type3`]), written in logical order so that it reads back as set.
 
+use std::cell::RefCell;
 use std::io::Cursor;
 
+use lopdf::content::Operation;
 use lopdf::{Dictionary, Object, Stream, StringFormat};
 use printpdf::path::{PaintMode, WindingOrder};
 use printpdf::{
@@ -17,9 +21,12 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::facts::Facts;
+use super::fonts::FontChain;
 use super::i18n::Labels;
-use super::layout::{self, CAP_HEIGHT, LINE_HEIGHT, MM_PER_PT, Metrics, fit, fit_with, wrap};
+use super::layout::{self, CAP_HEIGHT, LINE_HEIGHT, MM_PER_PT, Measure, fit, fit_with, wrap};
 use super::template::{Align, Element, FontFace, Template, TextBlock, Valign};
+use super::type3::{self, Type3Fonts};
+use super::typeset::{self, PieceKind, Setter};
 
 /// The name of the embedded credential file.
 pub const ATTACHMENT_NAME: &str = "credential.json";
@@ -79,13 +86,30 @@ impl Metadata<'_> {
     }
 }
 
-/// Renders the certificate of `credential` (the signed JSON, embedded as is) with `facts` taken from it.
+/// Renders the certificate of `credential` (the signed JSON, embedded as is) with `facts` taken from it,
+/// in the bundled and the system's fonts ([`FontChain::system`]).
 pub fn render(
     facts: &Facts,
     credential: &[u8],
     template: &Template,
     labels: &Labels,
     paper: Paper,
+) -> Result<Vec<u8>, PdfError> {
+    render_with(facts, credential, template, labels, paper, FontChain::system())
+}
+
+/// [`render`] with the fonts of `chain`. Characters no font of the chain has are left out (awards refuse
+/// them: [`FontChain::unprintable`]).
+///
+/// # Errors
+/// [`PdfError::Draw`] when printpdf cannot embed a font; [`PdfError::Finish`] when lopdf cannot finish.
+pub fn render_with(
+    facts: &Facts,
+    credential: &[u8],
+    template: &Template,
+    labels: &Labels,
+    paper: Paper,
+    chain: &FontChain,
 ) -> Result<Vec<u8>, PdfError> {
     let (page_w, page_h) = paper.size_mm();
     let title = format!("{} — {}", facts.achievement, facts.learner);
@@ -104,7 +128,7 @@ pub fn render(
         doc.add_external_font_with_subsetting(Cursor::new(bytes), true).map_err(|e| PdfError::Draw(e.to_string()))
     };
     let fonts = Fonts { regular: font(layout::REGULAR)?, bold: font(layout::BOLD)?, italic: font(layout::ITALIC)? };
-    {
+    let type3 = {
         let layer = doc.get_page(page).get_layer(layer);
         // The design space is scaled uniformly onto the paper and centred.
         let scale = (page_w / template.width_mm).min(page_h / template.height_mm);
@@ -113,18 +137,24 @@ pub fn render(
         if (scale - 1.0).abs() > f32::EPSILON || dx != 0.0 || dy != 0.0 {
             layer.set_ctm(CurTransMat::Raw([scale, 0.0, 0.0, scale, dx / MM_PER_PT, dy / MM_PER_PT]));
         }
-        let canvas = Canvas { layer, fonts: &fonts, template, height: template.height_mm };
+        let canvas =
+            Canvas { layer, fonts: &fonts, chain, type3: RefCell::default(), template, height: template.height_mm };
         for element in &template.elements {
             canvas.draw(element, facts, labels);
         }
-    }
+        canvas.type3.into_inner()
+    };
     let drawn = doc.save_to_bytes().map_err(|e| PdfError::Draw(e.to_string()))?;
     let meta = Metadata { title: &title, author: &facts.issuer, subject: &facts.achievement, created };
+    if !type3.is_empty() {
+        // The Type 3 fonts are new objects in the page's font resources: the general path adds them.
+        return finish(&drawn, credential, &meta, &digest, Some(&type3));
+    }
     // Rewriting printpdf's output directly avoids re-parsing the whole file (the slowest step by far); if
     // printpdf's output ever stops looking as expected, the general lopdf path does the same job.
     match rewrite(&drawn, credential, &meta, &digest) {
         Some(pdf) => Ok(pdf),
-        None => finish(&drawn, credential, &meta, &digest),
+        None => finish(&drawn, credential, &meta, &digest, None),
     }
 }
 
@@ -148,6 +178,9 @@ impl Fonts {
 struct Canvas<'a> {
     layer: PdfLayerReference,
     fonts: &'a Fonts,
+    chain: &'a FontChain,
+    /// The clusters drawn with Type 3 fonts.
+    type3: RefCell<Type3Fonts>,
     template: &'a Template,
     height: f32,
 }
@@ -210,13 +243,57 @@ impl Canvas<'_> {
         }
     }
 
+    /// How wide text is in `face`, with every font of the chain.
+    fn setter(&self, face: FontFace) -> Setter<'_> {
+        Setter { chain: self.chain, face }
+    }
+
     /// One line of text with its baseline at `baseline` (design space).
     fn line(&self, text: &str, face: FontFace, size: f32, spacing: f32, x: f32, baseline: f32) {
+        if !typeset::is_plain(text) {
+            return self.set_line(text, face, size, spacing, x, baseline);
+        }
         self.layer.begin_text_section();
         self.layer.set_font(self.fonts.get(face), size);
         self.layer.set_character_spacing(spacing);
         self.layer.set_text_cursor(Mm(x), Mm(self.height - baseline));
         self.layer.write_text(text, self.fonts.get(face));
+        self.layer.end_text_section();
+    }
+
+    /// A line in other scripts or directions: its pieces drawn at their visual places, but written in
+    /// logical order, so that text extraction gives the characters in the order they were set.
+    fn set_line(&self, text: &str, face: FontFace, size: f32, spacing: f32, x: f32, baseline: f32) {
+        let set = typeset::set_line(self.chain, face, text);
+        let mut pieces: Vec<&typeset::Piece> = set.pieces.iter().collect();
+        pieces.sort_by_key(|p| p.logical);
+        let real = |v: f32| Object::Real(v);
+        let y = (self.height - baseline) / MM_PER_PT;
+        self.layer.begin_text_section();
+        self.layer.set_character_spacing(spacing);
+        let mut current: Option<usize> = None;
+        for piece in pieces {
+            let left = (x + (piece.x * size + spacing * piece.spaced_before as f32) * MM_PER_PT) / MM_PER_PT;
+            let at = Operation::new("Tm", vec![real(1.0), real(0.0), real(0.0), real(1.0), real(left), real(y)]);
+            match &piece.kind {
+                PieceKind::Plain(chars) => {
+                    self.layer.set_font(self.fonts.get(face), size);
+                    current = None;
+                    self.layer.add_operation(at);
+                    self.layer.write_text(chars.as_str(), self.fonts.get(face));
+                }
+                PieceKind::Cluster(cluster) => {
+                    let (font, code) = self.type3.borrow_mut().code_for(cluster);
+                    if current != Some(font) {
+                        let name = Object::Name(type3::resource_name(font).into_bytes());
+                        self.layer.add_operation(Operation::new("Tf", vec![name, real(size)]));
+                        current = Some(font);
+                    }
+                    self.layer.add_operation(at);
+                    self.layer.add_operation(Operation::new("Tj", vec![type3::shown(code)]));
+                }
+            }
+        }
         self.layer.end_text_section();
     }
 
@@ -226,7 +303,7 @@ impl Canvas<'_> {
         reason = "one call site per text block; a struct would only rename the arguments"
     )]
     fn lines(&self, lines: &[String], face: FontFace, size: f32, spacing: f32, x: f32, w: f32, top: f32, align: Align) {
-        let metrics = Metrics::of(face);
+        let metrics = self.setter(face);
         let line_height = size * LINE_HEIGHT * MM_PER_PT;
         for (i, line) in lines.iter().enumerate() {
             // Letter spacing adds after every glyph, the last one included: leave it out of the width.
@@ -246,9 +323,9 @@ impl Canvas<'_> {
         if text.trim().is_empty() {
             return;
         }
-        let metrics = Metrics::of(block.font);
+        let metrics = self.setter(block.font);
         let fitted = fit(
-            metrics,
+            &metrics,
             &text,
             block.size,
             block.min_size.unwrap_or(block.size),
@@ -271,12 +348,12 @@ impl Canvas<'_> {
         let [x, y, w, h, label_w] = area;
         let gap = 2.0;
         let value_w = w - label_w - gap;
-        let (label_m, value_m) = (Metrics::of(FontFace::Regular), Metrics::of(FontFace::Bold));
+        let (label_m, value_m) = (self.setter(FontFace::Regular), self.setter(FontFace::Bold));
         let laid = fit_with(size, min, |s| {
             let line = s * LINE_HEIGHT * MM_PER_PT;
             let rows: Vec<(Vec<String>, Vec<String>)> = rows
                 .iter()
-                .map(|(l, v)| (wrap(label_m, l, s, 0.0, label_w), wrap(value_m, v, s, 0.0, value_w)))
+                .map(|(l, v)| (wrap(&label_m, l, s, 0.0, label_w), wrap(&value_m, v, s, 0.0, value_w)))
                 .collect();
             let total: f32 = rows.iter().map(|(l, v)| l.len().max(v.len()) as f32 * line + s * 0.45 * MM_PER_PT).sum();
             (total <= h).then_some((s, rows))
@@ -296,11 +373,11 @@ impl Canvas<'_> {
     /// A numbered list with hanging indents.
     fn outcomes(&self, items: &[String], area: [f32; 4], size: f32, min: f32, color: &str) {
         let [x, y, w, h] = area;
-        let metrics = Metrics::of(FontFace::Regular);
+        let metrics = self.setter(FontFace::Regular);
         let laid = fit_with(size, min, |s| {
             let indent = metrics.width_mm(&format!("{}. ", items.len()), s, 0.0);
             let line = s * LINE_HEIGHT * MM_PER_PT;
-            let wrapped: Vec<Vec<String>> = items.iter().map(|i| wrap(metrics, i, s, 0.0, w - indent)).collect();
+            let wrapped: Vec<Vec<String>> = items.iter().map(|i| wrap(&metrics, i, s, 0.0, w - indent)).collect();
             let total: f32 = wrapped.iter().map(|l| l.len() as f32 * line + s * 0.4 * MM_PER_PT).sum();
             (total <= h).then_some((s, indent, wrapped))
         });
@@ -580,10 +657,31 @@ fn info_dict(meta: &Metadata<'_>) -> String {
     dict
 }
 
+/// Names the Type 3 fonts in the first page's `/Font` resources (printpdf shares one font dictionary
+/// between pages, as an indirect object).
+fn add_type3_fonts(doc: &mut lopdf::Document, type3: &Type3Fonts) -> Result<(), PdfError> {
+    let page = doc.get_pages().into_values().next().ok_or(lopdf::Error::PageNumberNotFound(1))?;
+    let resources = doc.get_dictionary(page)?.get(b"Resources")?.as_reference()?;
+    let fonts_id = doc.get_dictionary(resources)?.get(b"Font")?.as_reference()?;
+    let mut fonts = doc.get_dictionary(fonts_id)?.clone();
+    type3.add_to(doc, &mut fonts);
+    doc.objects.insert(fonts_id, Object::Dictionary(fonts));
+    Ok(())
+}
+
 /// Embeds the credential (`/EmbeddedFiles` and the catalog's `/AF`, relationship `Source`), writes the
 /// document information and a content-derived file identifier, and compresses every stream.
-fn finish(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, digest: &[u8]) -> Result<Vec<u8>, PdfError> {
+fn finish(
+    drawn: &[u8],
+    credential: &[u8],
+    meta: &Metadata<'_>,
+    digest: &[u8],
+    type3: Option<&Type3Fonts>,
+) -> Result<Vec<u8>, PdfError> {
     let mut doc = lopdf::Document::load_mem(drawn)?;
+    if let Some(type3) = type3 {
+        add_type3_fonts(&mut doc, type3)?;
+    }
     let mut params = Dictionary::new();
     params.set("Size", Object::Integer(i64::try_from(credential.len()).unwrap_or(i64::MAX)));
     params.set("ModDate", pdf_date(meta.created));
@@ -655,7 +753,7 @@ mod tests {
         let meta = Metadata { title: "T", author: "A", subject: "S", created: OffsetDateTime::UNIX_EPOCH };
         let digest = Sha256::digest(b"x");
         let appended = rewrite(&drawn, json.as_bytes(), &meta, &digest).expect("printpdf output is recognised");
-        let general = finish(&drawn, json.as_bytes(), &meta, &digest).unwrap();
+        let general = finish(&drawn, json.as_bytes(), &meta, &digest, None).unwrap();
         for bytes in [&appended, &general] {
             let back = read_pdf(bytes).unwrap();
             assert_eq!(back.credential, json.as_bytes());
@@ -663,4 +761,54 @@ mod tests {
         }
         assert!(rewrite(b"%PDF-1.7 not printpdf", b"{}", &meta, &digest).is_none());
     }
+
+    /// One learner per script: printed from the fallback fonts where Noto Sans lacks the script, and read
+    /// back (by microcred's own reader) exactly as signed, in logical order. Skipped without the system's
+    /// Noto fonts, unless `REQUIRE_TOOLS` is set.
+    #[test]
+    fn names_in_every_supported_script_print_and_read_back_exactly() {
+        let chain = FontChain::system();
+        let base = crate::vc::credential::example("did:web:x.eu:issuers:ucs", "https://x.eu").to_value();
+        for name in SCRIPT_NAMES {
+            if !chain.unprintable(name).is_empty() {
+                assert!(std::env::var_os("REQUIRE_TOOLS").is_none(), "REQUIRE_TOOLS is set but no font prints {name}");
+                eprintln!("skipping {name}: install fonts-noto-core and fonts-noto-cjk");
+                continue;
+            }
+            let mut credential = base.clone();
+            credential["credentialSubject"]["name"] = serde_json::json!(name);
+            credential["credentialSubject"]["identifier"][0]["identityHash"] = serde_json::json!(name);
+            let json = serde_json::to_string(&credential).unwrap();
+            let facts = Facts::of(&credential, "en");
+            let labels = Labels::for_tag("en");
+            let pdf = render(&facts, json.as_bytes(), &Template::builtin(), labels, Paper::A4).unwrap();
+            assert_eq!(pdf, render(&facts, json.as_bytes(), &Template::builtin(), labels, Paper::A4).unwrap());
+            if let Some(dir) = std::env::var_os("MICROCRED_PDF_DUMP") {
+                std::fs::write(
+                    std::path::Path::new(&dir).join(format!("{}.pdf", name.split(' ').next().unwrap())),
+                    &pdf,
+                )
+                .unwrap();
+            }
+            let back = read_pdf(&pdf).unwrap();
+            assert!(back.text.iter().any(|t| t == name), "{name:?} not in {:?}", back.text);
+            let printed = crate::certificate::printed_mismatches(&back.text, &credential);
+            assert!(printed.is_empty(), "{name}: {printed:?}");
+        }
+    }
+
+    /// A learner name in each script the chain is meant to print.
+    const SCRIPT_NAMES: [&str; 11] = [
+        "Zoë Ødegård",
+        "Σοφία Παπαδοπούλου",
+        "Иван Петров",
+        "ليلى حداد",
+        "נועה כהן",
+        "李伟",
+        "李伟 (Li Wei)",
+        "अनन्या शर्मा",
+        "สมชาย ใจดี",
+        "Արամ Պետրոսյան",
+        "ნინო ბერიძე",
+    ];
 }

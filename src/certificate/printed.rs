@@ -33,9 +33,10 @@ fn words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Without any whitespace (wrapped lines break anywhere).
+/// Without any whitespace (wrapped lines break anywhere) or characters that are never drawn (joiners,
+/// bidi controls), in logical order as certificates write text whatever its direction.
 fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
+    s.chars().filter(|c| !c.is_whitespace() && !super::fonts::is_default_ignorable(*c)).collect()
 }
 
 /// The language a certificate was printed in: the one whose fact-row labels the page shows most (none when

@@ -82,9 +82,57 @@ pub struct Award {
 /// Longest learner name accepted, in characters (long enough for any real name with titles).
 pub const MAX_RECIPIENT_NAME: usize = 300;
 
+/// What a certificate can print. The certificate's font chain answers
+/// ([`crate::certificate::FontChain`]); the domain only asks, so that it stays free of fonts and files.
+pub trait Printable {
+    /// The characters of `text` that cannot be printed, each once, in order of appearance.
+    fn unprintable(&self, text: &str) -> Vec<char>;
+}
+
+/// Prints everything (for validation that does not concern a certificate).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnyText;
+
+impl Printable for AnyText {
+    fn unprintable(&self, _text: &str) -> Vec<char> {
+        Vec::new()
+    }
+}
+
+/// `Err` naming the characters of `text` that `printer` cannot print, as code points and characters:
+/// `these characters cannot be printed on the certificate: U+1F600 😀, U+E000 \u{e000}`.
+pub fn check_printable(printer: &dyn Printable, text: &str) -> Result<(), String> {
+    let missing = printer.unprintable(text);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = missing
+        .iter()
+        .map(|c| {
+            let shown = if c.is_control() || ('\u{E000}'..='\u{F8FF}').contains(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            };
+            format!("U+{:04X} {shown}", u32::from(*c))
+        })
+        .collect();
+    Err(format!("these characters cannot be printed on the certificate: {}", named.join(", ")))
+}
+
 impl AwardInput {
-    /// Validates every field, reporting all problems at once.
+    /// Validates every field, reporting all problems at once (without asking whether the certificate can
+    /// print them: see [`AwardInput::validate_printable`]).
     pub fn validate(self) -> Result<Award, ValidationErrors> {
+        self.validate_printable(&AnyText)
+    }
+
+    /// Validates every field, reporting all problems at once, and refuses a learner name or result with
+    /// characters that `printer` cannot print (a certificate would misprint them).
+    ///
+    /// # Errors
+    /// Every problem, by field (`recipient.name`, `result`, …).
+    pub fn validate_printable(self, printer: &dyn Printable) -> Result<Award, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let achievement_id = match self.achievement_id.as_deref() {
             None => {
@@ -104,9 +152,11 @@ impl AwardInput {
             }
             Some(n) => e.check(
                 "recipient.name",
-                check_text(n, MAX_RECIPIENT_NAME).and_then(|n| {
-                    if n.contains(['\n', '\r', '\t']) { Err("must be on one line".to_owned()) } else { Ok(n) }
-                }),
+                check_text(n, MAX_RECIPIENT_NAME)
+                    .and_then(|n| {
+                        if n.contains(['\n', '\r', '\t']) { Err("must be on one line".to_owned()) } else { Ok(n) }
+                    })
+                    .and_then(|n| check_printable(printer, &n).map(|()| n)),
             ),
         };
         let email = match recipient.email.as_deref() {
@@ -124,12 +174,10 @@ impl AwardInput {
                 None
             }
         });
-        let result = self
-            .result
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .and_then(|r| e.check("result", check_text(r, 200)));
+        let result =
+            self.result.as_deref().map(str::trim).filter(|r| !r.is_empty()).and_then(|r| {
+                e.check("result", check_text(r, 200).and_then(|r| check_printable(printer, &r).map(|()| r)))
+            });
         let date = |e: &mut ValidationErrors, field: &str, v: Option<&str>| {
             v.and_then(|v| match parse_date_time_stamp(v) {
                 Some(t) => Some(t),
@@ -254,6 +302,37 @@ mod tests {
             fields,
             ["achievement_id", "recipient.name", "recipient.email", "recipient.id", "awarded_at", "language"]
         );
+    }
+
+    /// Prints everything but private-use characters and emoji faces.
+    struct Fake;
+
+    impl Printable for Fake {
+        fn unprintable(&self, text: &str) -> Vec<char> {
+            text.chars().filter(|c| matches!(*c, '\u{E000}'..='\u{F8FF}' | '\u{1F600}'..='\u{1F64F}')).collect()
+        }
+    }
+
+    #[test]
+    fn names_and_results_the_certificate_cannot_print_are_refused_naming_the_characters() {
+        let input = AwardInput {
+            achievement_id: Some(Uuid::nil().to_string()),
+            recipient: Some(RecipientInput {
+                name: Some("Ana \u{1F600} Lima\u{E000}".into()),
+                email: Some("ana@example.pt".into()),
+                id: None,
+            }),
+            result: Some("A\u{E000}".into()),
+            ..Default::default()
+        };
+        assert!(input.clone().validate().is_ok(), "without a printer, anything goes");
+        let errors = input.validate_printable(&Fake).unwrap_err();
+        assert_eq!(errors.0[0].field, "recipient.name");
+        assert_eq!(
+            errors.0[0].message,
+            "these characters cannot be printed on the certificate: U+1F600 \u{1F600}, U+E000 \\u{e000}"
+        );
+        assert_eq!(errors.0[1].field, "result");
     }
 
     #[test]

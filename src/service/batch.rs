@@ -190,7 +190,7 @@ impl Microcred {
                     if input.achievement_id.is_none() {
                         input.achievement_id = default_achievement.map(str::to_owned);
                     }
-                    match input.validate() {
+                    match input.validate_printable(self.fonts.as_ref()) {
                         Ok(award) => Some(award),
                         Err(e) => {
                             errors.0.extend(

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Microcred;
-use crate::certificate::{self, Labels, Paper, Template, badge};
+use crate::certificate::{self, FontChain, Labels, Paper, Template, badge};
 use crate::domain::achievement::AchievementSpec;
 use crate::domain::award::CredentialId;
 use crate::domain::validation::ValidationErrors;
@@ -19,7 +19,7 @@ use uuid::Uuid;
 /// What a download is: `Pdf` or `Png`.
 #[derive(Debug, Clone)]
 enum Kind {
-    Pdf { template: Template, labels: &'static Labels, paper: Paper },
+    Pdf { template: Template, labels: &'static Labels, paper: Paper, fonts: std::sync::Arc<FontChain> },
     Png { image: Option<String> },
 }
 
@@ -40,9 +40,11 @@ impl Download {
     /// Renders it (CPU-bound: call from a blocking thread).
     pub fn render(&self) -> Result<Vec<u8>> {
         match &self.kind {
-            Kind::Pdf { template, labels, paper } => crate::metrics::timed("microcred_pdf_render_seconds", || {
-                certificate::render_pdf(&self.document, template, labels, *paper)
-            })
+            Kind::Pdf { template, labels, paper, fonts } => {
+                crate::metrics::timed("microcred_pdf_render_seconds", || {
+                    certificate::render_pdf_with(&self.document, template, labels, *paper, fonts)
+                })
+            }
             .map_err(|e| Error::Internal(e.to_string())),
             Kind::Png { image } => {
                 badge::bake(image.as_deref(), &self.document).map_err(|e| Error::Internal(e.to_string()))
@@ -105,6 +107,9 @@ impl Microcred {
             .and_then(|name| self.templates.get(&name).cloned())
             .unwrap_or_else(|| self.templates.default_template().clone());
         let paper_name = format!("{paper:?}");
+        // Which fonts print it: a font added to (or removed from) the chain can change the bytes.
+        let fonts: Vec<u8> =
+            self.fonts.files().flat_map(|p| p.as_os_str().as_encoded_bytes().iter().chain(b"\n")).copied().collect();
         Ok(Download {
             etag: etag(&[
                 b"pdf",
@@ -113,11 +118,12 @@ impl Microcred {
                 template.fingerprint.as_bytes(),
                 labels.lang.as_bytes(),
                 paper_name.as_bytes(),
+                &fonts,
             ]),
             file_name: format!("certificate-{id}.pdf"),
             content_type: "application/pdf",
             document,
-            kind: Kind::Pdf { template, labels, paper },
+            kind: Kind::Pdf { template, labels, paper, fonts: std::sync::Arc::clone(&self.fonts) },
         })
     }
 

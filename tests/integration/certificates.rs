@@ -348,5 +348,149 @@ async fn the_command_line_writes_and_verifies_certificates() {
     // Not a credential at all: exit 2.
     std::fs::write(dir.join("junk.pdf"), b"%PDF-1.7 junk").unwrap();
     assert_eq!(cli(&["verify", dir.join("junk.pdf").to_str().unwrap()]).status.code(), Some(2));
-    let _ = Role::Admin;
+}
+
+/// A learner name in each script certificates print: the bundled Noto Sans prints the first three, the
+/// system's Noto fonts (`fonts-noto-core`, `fonts-noto-cjk`) the others.
+const SCRIPT_NAMES: [(&str, &str); 11] = [
+    ("Latin", "Zoë Ødegård"),
+    ("Greek", "Σοφία Παπαδοπούλου"),
+    ("Cyrillic", "Иван Петров"),
+    ("Arabic", "ليلى حداد"),
+    ("Hebrew", "נועה כהן"),
+    ("CJK", "李伟"),
+    ("CJK and Latin", "李伟 (Li Wei)"),
+    ("Devanagari", "अनन्या शर्मा"),
+    ("Thai", "สมชาย ใจดี"),
+    ("Armenian", "Արամ Պետրոսյան"),
+    ("Georgian", "ნინო ბერიძე"),
+];
+
+/// Whether the system's Noto fonts print every script of [`SCRIPT_NAMES`] (panics when they are required,
+/// as in CI, and missing).
+fn script_fonts() -> bool {
+    let chain = certificate::FontChain::system();
+    let missing: Vec<&str> = SCRIPT_NAMES
+        .iter()
+        .filter(|(_, name)| !chain.unprintable(name).is_empty())
+        .map(|(script, _)| *script)
+        .collect();
+    if !missing.is_empty() {
+        assert!(std::env::var_os("REQUIRE_TOOLS").is_none(), "REQUIRE_TOOLS is set but no font prints {missing:?}");
+        eprintln!("skipping: no font prints {missing:?} (apt-get install fonts-noto-core fonts-noto-cjk)");
+    }
+    missing.is_empty()
+}
+
+/// pdftotext's text with the bidi marks poppler puts around right-to-left lines (U+202B … U+202C) taken
+/// out, and whitespace runs made single spaces.
+fn flowing_text(pdf: &Path) -> String {
+    let text: String =
+        text_of(pdf).chars().filter(|c| !matches!(*c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')).collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every learner's name prints exactly: one learner per script is awarded, and their certificate read by
+/// poppler shows the name in logical order, microcred's own check finds the printed name matching the
+/// credential, and the public page shows it.
+#[tokio::test]
+async fn learners_named_in_every_script_get_certificates_that_print_their_names_exactly() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    if !tools() || !script_fonts() {
+        return;
+    }
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    for (n, (script, name)) in SCRIPT_NAMES.iter().enumerate() {
+        // Arrange
+        let issued = award(&app, &assessor, &achievement_id, name, &format!("learner{n}@example.eu")).await;
+        let id = issued["id"].as_str().unwrap();
+        // Act
+        let bytes =
+            app.client.get(issued["links"]["pdf"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        let pdf = app.dir.path().join(format!("script-{n}.pdf"));
+        std::fs::write(&pdf, &bytes).unwrap();
+        let page = app.client.get(app.url(&format!("/credentials/{id}"))).send().await.unwrap().text().await.unwrap();
+        // Assert
+        let text = flowing_text(&pdf);
+        assert!(text.contains(name), "{script}: {name:?} not in pdftotext's text:\n{text}");
+        run("qpdf", &["--check", pdf.to_str().unwrap()]);
+        let report = app.app.verify_file(&bytes).await.unwrap();
+        assert_eq!(report.printed_mismatches, Some(vec![]), "{script}");
+        assert!(report.verified, "{script}: {:#?}", report.report);
+        assert!(page.contains(name), "{script}: the public page does not show {name:?}");
+        let again =
+            app.client.get(issued["links"]["pdf"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(bytes, again, "{script}: the same credential gives the same bytes");
+    }
+}
+
+/// A character no font prints (private use U+E000 here; an emoji such as U+1F600 where no outline emoji
+/// font is installed) is refused with a 422 naming it, for a single award, a batch row and the VC-API, and
+/// nothing is issued.
+#[tokio::test]
+async fn names_with_characters_no_font_prints_are_refused_at_award_time() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let expected = "these characters cannot be printed on the certificate: U+E000 \\u{e000}";
+
+    let single = app
+        .client
+        .post(app.url("/api/v1/credentials"))
+        .bearer_auth(&assessor)
+        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Ana \u{E000} Lima", "email": "ana@example.pt"}}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(single, 422).await;
+    assert_eq!(body["errors"][0]["field"], "recipient.name", "{body}");
+    assert_eq!(body["errors"][0]["message"], expected, "{body}");
+
+    let url = app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}"));
+    let rows = json!([
+        {"recipient": {"name": "Иван Петров", "email": "ivan@example.bg"}},
+        {"recipient": {"name": "Ana \u{E000} Lima", "email": "ana@example.pt"}},
+    ]);
+    let batch = app.client.post(&url).bearer_auth(&assessor).json(&rows).send().await.unwrap();
+    let body = assert_problem(batch, 422).await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["errors"][0]["field"], "rows[2].recipient.name", "{body}");
+    assert_eq!(body["errors"][0]["message"], expected, "{body}");
+    let csv = "name,email\nAna \u{E000} Lima,ana@example.pt\n";
+    let body = assert_problem(
+        app.client.post(&url).bearer_auth(&assessor).header("content-type", "text/csv").body(csv).send().await.unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "rows[2].recipient.name", "{body}");
+    // The VC-API signs credentials whose certificates print the learner's name too.
+    let admin = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let vc = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                    "issuer": did, "credentialSubject": {"name": "Ana \u{E000} Lima"}});
+    let response = app
+        .client
+        .post(app.url("/credentials/issue"))
+        .bearer_auth(&admin)
+        .json(&json!({"credential": vc}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(response, 422).await;
+    assert_eq!(body["errors"][0]["field"], "credential.credentialSubject.name", "{body}");
+    assert_eq!(body["errors"][0]["message"], expected, "{body}");
+    assert_eq!(app.stored_credentials().await, 0, "nothing was issued");
+
+    // An emoji face: refused unless a font has it (Debian ships Noto's emoji only as colour bitmaps).
+    if certificate::FontChain::system().source_for('\u{1F600}').is_none() {
+        let emoji = app
+            .client
+            .post(app.url("/api/v1/credentials"))
+            .bearer_auth(&assessor)
+            .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Ana 😀 Lima", "email": "ana@example.pt"}}))
+            .send()
+            .await
+            .unwrap();
+        let body = assert_problem(emoji, 422).await;
+        assert_eq!(body["errors"][0]["message"], "these characters cannot be printed on the certificate: U+1F600 😀");
+    }
 }
