@@ -70,8 +70,17 @@ async fn upload_page(app: &TestApp, pdf: &[u8], lang: &str) -> String {
 }
 
 #[tokio::test]
-async fn an_altered_certificate_is_red_everywhere_and_names_each_fact() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+async fn an_altered_certificate_is_red_everywhere_and_names_each_fact_on_sqlite() {
+    altered_certificates(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_altered_certificate_is_red_everywhere_and_names_each_fact_on_postgres() {
+    altered_certificates(Backend::Postgres).await;
+}
+
+async fn altered_certificates(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
     let (_, credential) = awarded(&app).await;
 
     let genuine = Facts::of(&credential, "es");
@@ -147,8 +156,17 @@ async fn a_forged_credential_reads_as_altered_or_forged_and_its_claims_are_untru
 }
 
 #[tokio::test]
-async fn a_certificate_without_its_attachment_is_checked_by_its_printed_url() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+async fn a_certificate_without_its_attachment_is_checked_by_its_printed_url_on_sqlite() {
+    without_attachments(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_certificate_without_its_attachment_is_checked_by_its_printed_url_on_postgres() {
+    without_attachments(Backend::Postgres).await;
+}
+
+async fn without_attachments(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
     let (id, credential) = awarded(&app).await;
     let served = app.client.get(app.url(&format!("/credentials/{id}.pdf?lang=el"))).send().await.unwrap();
     let stripped = without_attachment(&served.bytes().await.unwrap());

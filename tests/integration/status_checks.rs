@@ -86,8 +86,17 @@ fn assert_unknown(report: &VerificationReport, code: &str, what: &str) {
 }
 
 #[tokio::test]
-async fn the_field_cases_are_not_valid_anywhere() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+async fn the_field_cases_are_not_valid_anywhere_on_sqlite() {
+    field_cases(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_field_cases_are_not_valid_anywhere_on_postgres() {
+    field_cases(Backend::Postgres).await;
+}
+
+async fn field_cases(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
     let cases = [
         ("status-list-on-another-host.json", "STATUS_RETRIEVAL_ERROR"),
         ("status-index-is-a-number.json", "MALFORMED_VALUE_ERROR"),
@@ -130,7 +139,7 @@ async fn the_field_cases_are_not_valid_anywhere() {
     }
 
     // Even with fetching on, a host that does not resolve here is a retrieval error, not "valid".
-    let on = TestApp::spawn_with(Backend::Sqlite, |s| s.did_web_resolution = Some(true)).await.unwrap();
+    let on = TestApp::spawn_with(backend, |s| s.did_web_resolution = Some(true)).await.unwrap();
     let report = on.app.verify(&field_case("status-list-on-another-host.json")).await.unwrap();
     assert_unknown(&report, "STATUS_RETRIEVAL_ERROR", "fetching on");
 }
