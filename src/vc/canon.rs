@@ -77,14 +77,28 @@ pub fn check_lossless(document: &Value) -> Result<(), CanonError> {
     lossless::check_document(document)
 }
 
-/// The JSON-LD → RDF step alone (oxrdf 0.3 quads), refusing undefined terms.
+/// The JSON-LD → RDF step alone (oxrdf 0.3 quads), refusing undefined terms and anything the transformation
+/// would lose (see the module documentation).
 pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
     lossless::check_document(document)?;
     let guarded = with_undefined_vocab(&lossless::with_i18n_datatypes(document)?);
-    let bytes = lossless::to_json_ld_bytes(&guarded)?;
-    // Lenient: keep values whose IRIs do not parse (the strict mode drops them silently), so that
-    // `lossless::validated` can refuse them.
-    let parser = JsonLdParser::new().lenient().for_slice(&bytes).with_load_document_callback(|url, _| {
+    let quads = defined_quads(&lossless::to_json_ld_bytes(&guarded)?)?;
+    lossless::validated(quads)
+}
+
+/// Refuses terms no context defines, and nothing else: what `eddsa-jcs-2022` needs. It signs every byte of
+/// the JSON, so nothing goes unsigned, but a term no context defines would mean nothing to a JSON-LD reader
+/// (and the W3C suites expect it refused).
+pub fn check_defined_terms(document: &Value) -> Result<(), CanonError> {
+    let bytes = serde_json::to_vec(&with_undefined_vocab(document)).map_err(|e| CanonError::JsonLd(e.to_string()))?;
+    defined_quads(&bytes).map(|_| ())
+}
+
+/// The quads of a document already given the sentinel `@vocab`, refusing undefined terms. Lenient: values
+/// whose IRIs do not parse are kept (oxjsonld's strict mode drops them silently), so that
+/// `lossless::validated` can refuse them.
+fn defined_quads(bytes: &[u8]) -> Result<Vec<oxrdf::Quad>, CanonError> {
+    let parser = JsonLdParser::new().lenient().for_slice(bytes).with_load_document_callback(|url, _| {
         contexts::bundled(url)
             .map(|doc| JsonLdRemoteDocument { document: doc.to_vec(), document_url: url.to_owned() })
             .ok_or_else(|| {
@@ -99,7 +113,7 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
     if !undefined.is_empty() {
         return Err(CanonError::UndefinedTerms(undefined));
     }
-    lossless::validated(quads)
+    Ok(quads)
 }
 
 /// RDFC-1.0 with SHA-256 over oxrdf 0.3 quads.

@@ -152,12 +152,12 @@ pub fn hash_data(
     match suite {
         Cryptosuite::EddsaRdfc2022 => rdfc_hash(unsecured, proof_config, known),
         Cryptosuite::EddsaJcs2022 => {
-            // JCS signs the JSON text, but a term no context defines would still be meaningless to any
-            // JSON-LD consumer, so it is refused here too (as the W3C suites expect).
+            // JCS signs the JSON text (every byte: nothing goes unsigned), but a term no context defines would
+            // still be meaningless to any JSON-LD consumer, so it is refused here too (as the W3C suites expect).
             if known {
                 fastpath::check_defined(unsecured)?;
             } else {
-                canon::to_rdf(unsecured)?;
+                canon::check_defined_terms(unsecured)?;
             }
             let config = canon::jcs(&Value::Object(proof_config.clone()))?;
             Ok(combine(config.as_bytes(), canon::jcs(unsecured)?.as_bytes()))
@@ -181,8 +181,8 @@ fn rdfc_hash(unsecured: &Value, proof_config: &Map<String, Value>, known: bool) 
 
 /// Signs a credential of microcred's own model (the issuance path) and returns it with its proof.
 /// Equivalent to [`secure`] on its JSON, without re-checking a shape the type guarantees; for
-/// `eddsa-jcs-2022` the canonical JSON is written straight from the typed value (the JSON-LD checks, through
-/// the fast path's cache, still run).
+/// `eddsa-jcs-2022` the canonical JSON is written straight from the typed value, and the undefined-terms
+/// check is skipped when every `type` is the model's standard one (whose terms the OB 3.0 context defines).
 pub fn sign_credential(
     credential: &OpenBadgeCredential,
     options: &ProofOptions,
@@ -194,9 +194,9 @@ pub fn sign_credential(
     let hash = match options.cryptosuite {
         Cryptosuite::EddsaRdfc2022 => rdfc_hash(&signed.to_value(), &proof, true)?,
         Cryptosuite::EddsaJcs2022 => {
-            // JCS signs every byte, but the document is still read as JSON-LD, whose meaning must be complete
-            // and exact (defined terms, valid IRIs, nothing JSON-LD drops), as on the JSON path.
-            fastpath::check_defined(&signed.to_value())?;
+            if !signed.has_standard_vocabulary() {
+                fastpath::check_defined(&signed.to_value())?;
+            }
             proof.insert("@context".into(), Value::Array(signed.context.clone()));
             let jcs = |e: serde_json::Error| CanonError::Jcs(e.to_string());
             let config = serde_json_canonicalizer::to_vec(&proof).map_err(jcs)?;

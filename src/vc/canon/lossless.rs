@@ -89,43 +89,50 @@ fn check_node(node: &Value, at: &str) -> Result<(), CanonError> {
 /// JSON-LD arrays are sets (nested arrays flattened into them): a value that appears twice is one
 /// statement, so either copy could be changed into another value of the set unseen. Refused.
 fn check_distinct(items: &[Value], at: &str) -> Result<(), CanonError> {
-    fn scalars<'a>(items: &'a [Value], out: &mut Vec<(String, &'a Value)>) {
+    fn scalars<'a>(items: &'a [Value], out: &mut Vec<&'a Value>) {
         for item in items {
             match item {
                 Value::Array(nested) => scalars(nested, out),
-                Value::String(s) => out.push((format!("s{s}"), item)),
-                Value::Bool(b) => out.push((format!("b{b}"), item)),
-                Value::Number(n) => out.push((format!("n{}", n.as_f64().unwrap_or(f64::NAN)), item)),
-                // A value object with only @value is that value; language and direction are compared as
-                // JSON-LD compares them (language in lower case).
-                Value::Object(map) if map.contains_key("@value") => {
-                    let key = match (map.get("@value"), map.len()) {
-                        (Some(Value::String(s)), 1) => format!("s{s}"),
-                        _ => {
-                            let mut map = map.clone();
-                            if let Some(Value::String(l)) = map.get_mut("@language") {
-                                *l = l.to_ascii_lowercase();
-                            }
-                            format!("v{}", Value::Object(map))
-                        }
-                    };
-                    out.push((key, item));
-                }
-                _ => {}
+                Value::Object(map) if !map.contains_key("@value") => {}
+                scalar => out.push(scalar),
             }
         }
     }
+    if items.len() < 2 {
+        return Ok(());
+    }
     let mut found = Vec::new();
     scalars(items, &mut found);
-    let mut seen = std::collections::HashSet::new();
-    for (key, item) in found {
-        if !seen.insert(key) {
+    for (i, a) in found.iter().enumerate() {
+        if found[i + 1..].iter().any(|b| same_literal(a, b)) {
             return Err(lossy(format!(
-                "{at} holds {item} twice: JSON-LD keeps one copy, so the other would not be signed on its own"
+                "{at} holds {a} twice: JSON-LD keeps one copy, so the other would not be signed on its own"
             )));
         }
     }
     Ok(())
+}
+
+/// Whether two scalars (or value objects) of one array are the same RDF term: equal JSON, numbers by value, a
+/// value object with only `@value` as that value, language tags in any case.
+fn same_literal(a: &Value, b: &Value) -> bool {
+    let plain = |v: &Value| match v {
+        Value::Object(map) if map.len() == 1 => map.get("@value").cloned(),
+        other => Some(other.clone()),
+    };
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Object(x), Value::Object(y)) if x.len() > 1 || y.len() > 1 => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| match (k.as_str(), v, y.get(k)) {
+                    ("@language", Value::String(l), Some(Value::String(m))) => l.eq_ignore_ascii_case(m),
+                    (_, v, Some(w)) => v == w,
+                    (_, _, None) => false,
+                })
+        }
+        (Value::Object(_), _) | (_, Value::Object(_)) => plain(a) == plain(b),
+        _ => a == b,
+    }
 }
 
 /// `@` followed by ASCII letters only: the form JSON-LD reserves for keywords.
