@@ -163,7 +163,8 @@ impl reqwest::dns::Resolve for PublicOnly {
 
 /// Address blocks that are not reachable public Internet hosts: "this network", private (RFC 1918, unique
 /// local), shared (CGNAT), loopback, link-local (cloud metadata services live there), documentation,
-/// benchmarking, multicast and reserved ranges, and the IPv6 forms that embed an IPv4 address.
+/// benchmarking, multicast and reserved ranges, and the IPv6 forms that embed an IPv4 address (IPv4-compatible
+/// `::/96`, IPv4-translated `::ffff:0:0:0/96`, 6to4, Teredo `2001::/32`).
 ///
 /// See: <https://www.iana.org/assignments/iana-ipv4-special-registry/> and
 /// <https://www.iana.org/assignments/iana-ipv6-special-registry/>.
@@ -183,8 +184,9 @@ const NOT_PUBLIC: &[&str] = &[
     "203.0.113.0/24",
     "224.0.0.0/4",
     "240.0.0.0/4",
-    "::/128",
-    "::1/128",
+    "::/96",
+    "::ffff:0:0:0/96",
+    "2001::/32",
     "64:ff9b:1::/48",
     "100::/64",
     "2001:db8::/32",
@@ -242,6 +244,9 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
             "2001:db8::1",
+            "::7f00:1",
+            "::ffff:0:7f00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }

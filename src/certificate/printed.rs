@@ -59,6 +59,19 @@ fn printed_language(page: &str) -> Option<&'static str> {
 pub fn printed_mismatches(printed: &[String], credential: &Value) -> Vec<Mismatch> {
     let page = words(&printed.join(" "));
     let squashed = squash(&page);
+    // Where each text object starts and ends in `squashed`: a row's label and value are text objects of their
+    // own, so a genuine row starts and ends on these boundaries (text added to a value's line does not).
+    let mut boundaries = std::collections::HashSet::from([0]);
+    let mut offset = 0;
+    for line in printed {
+        offset += squash(line).len();
+        boundaries.insert(offset);
+    }
+    let whole = |needle: &str| {
+        squashed
+            .match_indices(needle)
+            .any(|(at, found)| boundaries.contains(&at) && boundaries.contains(&(at + found.len())))
+    };
     let Some(lang) = printed_language(&page) else {
         return basic_facts_in_any_language(&squashed, credential);
     };
@@ -74,7 +87,10 @@ pub fn printed_mismatches(printed: &[String], credential: &Value) -> Vec<Mismatc
         ("issuer", facts.issuer.clone(), None),
         ("url", facts.url.clone().unwrap_or_default(), None),
     ] {
-        if !value.trim().is_empty() && !squashed.contains(&squash(&value)) {
+        let missing = !value.trim().is_empty() && !squashed.contains(&squash(&value));
+        // Where the page shows the learner's line, it must be exactly the name (not one letter more).
+        let different = shown.as_ref().is_some_and(|p| squash(p) != squash(&value));
+        if missing || different {
             mismatches.push(Mismatch { fact, expected: words(&value), printed: shown });
         }
     }
@@ -83,7 +99,7 @@ pub fn printed_mismatches(printed: &[String], credential: &Value) -> Vec<Mismatc
         let label = words(labels.get(key));
         let Some(at) = page.find(&label) else { continue };
         // Wrapping may break a value anywhere (a long id mid-token): compare without whitespace.
-        if !squashed.contains(&format!("{}{}", squash(&label), squash(&expected))) {
+        if !whole(&format!("{}{}", squash(&label), squash(&expected))) {
             let shown = following(&page[at + label.len()..], squash(&expected).chars().count());
             mismatches.push(Mismatch { fact: key, expected, printed: Some(shown) });
         }
@@ -178,6 +194,9 @@ mod tests {
             (edit("Online exam, proctored", "Online exam"), "assessment"),
             (edit("Описва", "Описваше"), "learning_outcome"),
             (edit("Έξυπνες", "Εξυπνες"), "achievement"),
+            (edit("Иван Петров", "Иван Петрова"), "learner"),
+            (edit("Иван Петров", "Д-р Иван Петров"), "learner"),
+            (edit("5 кредита ECTS (125 часа)", "5 кредита ECTS (125 часа) + 1"), "workload"),
         ];
         for (altered, fact) in cases {
             let mismatches = printed_mismatches(&altered, &credential);

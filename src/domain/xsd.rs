@@ -82,23 +82,26 @@ pub fn parse_date_time_stamp(s: &str) -> Option<OffsetDateTime> {
         return None;
     }
     let month = Month::try_from(month).ok()?;
-    let year: i64 = year_text.parse().ok()?;
+    // More digits than an i64 holds is still a year, only far away.
+    let year: i64 = year_text.parse().unwrap_or(i64::MAX);
     let year = if negative { -year } else { year };
     if day == 0 || day > days_in_month(year, month) {
         return None;
     }
+    let far = if year > 0 { PrimitiveDateTime::MAX.assume_utc() } else { PrimitiveDateTime::MIN.assume_utc() };
     let Ok(representable) =
         i32::try_from(year).map_err(|_| ()).and_then(|y| Date::from_calendar_date(y, month, day).map_err(|_| ()))
     else {
-        let limit = if year > 0 { PrimitiveDateTime::MAX } else { PrimitiveDateTime::MIN };
-        return Some(limit.assume_offset(offset));
+        return Some(far);
     };
     let time = if end_of_day { Time::MIDNIGHT } else { Time::from_hms_nano(hour, minute, second, nanos).ok()? };
     let mut at = PrimitiveDateTime::new(representable, time);
     if end_of_day {
-        at = at.checked_add(time::Duration::DAY)?;
+        let Some(next) = at.checked_add(time::Duration::DAY) else { return Some(far) };
+        at = next;
     }
-    Some(at.assume_offset(offset))
+    // In UTC, so that no later conversion can leave the representable range (and panic).
+    Some(at.assume_offset(offset).checked_to_offset(UtcOffset::UTC).unwrap_or(far))
 }
 
 /// Days of `month` in `year` of the proleptic Gregorian calendar XML Schema uses (year 0 is a leap year).
@@ -138,6 +141,17 @@ mod tests {
             assert_eq!(parse_date_time_stamp(text), Some(expected), "{text}");
         }
         assert_eq!(parse_date_time_stamp("12025-01-01T00:00:00Z").map(|t| t.year()), Some(9999));
+        // At the edges of the representable range: clamped, in UTC, never a panic later.
+        for (text, year) in [
+            ("9999-12-31T23:00:00-05:00", 9999),
+            ("10000-01-01T00:00:00-01:00", 9999),
+            ("9999-12-31T24:00:00Z", 9999),
+            ("-9999-01-01T00:00:00+01:00", -9999),
+            ("123456789012345678901-01-01T00:00:00Z", 9999),
+        ] {
+            let t = parse_date_time_stamp(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!((t.year(), t.offset()), (year, UtcOffset::UTC), "{text}");
+        }
     }
 
     #[test]

@@ -295,3 +295,63 @@ fn the_property_catches_the_lossy_transformation_microcred_used_before() {
         assert!(refused_or_covered, "{document}");
     }
 }
+
+/// A holder cannot hide the credential's expiry or status from the verifier by restating it where the
+/// verifier does not read it with the same RDF (so the same signature): an IRI as the key, `@nest`,
+/// `@included`, a nested node with the credential's id, an alias in an embedded context.
+#[tokio::test]
+async fn a_fact_moved_out_of_the_verifiers_sight_never_verifies() {
+    use microcred::domain::did::did_key;
+    use microcred::vc::verify::Outcome;
+
+    let app = crate::support::TestApp::spawn(crate::support::Backend::Sqlite).await.unwrap();
+    let key = IssuerSigningKey::from_seed(&[21; 32]);
+    let did = did_key(&key.public_key());
+    let expired = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:0d6f3c1e-58a4-4c3b-9d3e-6b1f2a3c4d5e",
+        "type": ["VerifiableCredential"], "issuer": did,
+        "validFrom": "2019-01-01T00:00:00Z", "validUntil": "2020-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "name": "Alice"}});
+    let options = ProofOptions {
+        cryptosuite: Cryptosuite::EddsaRdfc2022,
+        verification_method: format!("{did}#{}", key.key_id()),
+        proof_purpose: "assertionMethod".into(),
+        created: time::macros::datetime!(2019-06-01 10:00 UTC),
+        id: None,
+        previous_proof: None,
+    };
+    let signed = proof::secure(&expired, &options, &key).unwrap();
+    assert_eq!(app.app.verify(&signed).await.unwrap().outcome, Outcome::Expired);
+
+    let until = json!("2020-01-01T00:00:00Z");
+    let typed_until = json!({"@value": "2020-01-01T00:00:00Z", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"});
+    type Rewrite<'a> = Box<dyn Fn(&mut serde_json::Map<String, Value>) + 'a>;
+    let moved: Vec<Rewrite<'_>> = vec![
+        Box::new(|m| {
+            m.remove("validUntil");
+            m.insert("https://www.w3.org/2018/credentials#validUntil".into(), typed_until.clone());
+        }),
+        Box::new(|m| {
+            m.remove("validUntil");
+            m.insert("@nest".into(), json!({"validUntil": until.clone()}));
+        }),
+        Box::new(|m| {
+            let id = m["id"].clone();
+            m.remove("validUntil");
+            m.insert("@included".into(), json!([{"id": id, "validUntil": until.clone()}]));
+        }),
+        Box::new(|m| {
+            let id = m["id"].clone();
+            m.remove("validUntil");
+            m["credentialSubject"]["alsoAbout"] = json!({"id": id, "validUntil": until.clone()});
+        }),
+    ];
+    for (i, rewrite) in moved.iter().enumerate() {
+        let mut tampered = signed.clone();
+        rewrite(tampered.as_object_mut().unwrap());
+        let report = app.app.verify(&tampered).await.unwrap();
+        assert!(!report.verified, "rewrite {i} hid the expiry: {report:#?}");
+        assert_eq!(report.outcome, Outcome::Invalid, "rewrite {i}");
+    }
+}

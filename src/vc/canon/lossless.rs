@@ -48,21 +48,41 @@ fn lossy(detail: String) -> CanonError {
 }
 
 /// Refuses documents whose JSON alone shows that JSON-LD would drop part of them (or could not write
-/// one of its numbers back exactly).
+/// one of its numbers back exactly), or could state a fact of the credential somewhere a verifier reading
+/// the JSON does not look (see [`check_node`]).
 pub(super) fn check_document(document: &Value) -> Result<(), CanonError> {
-    check_node(document, "")
+    let id = document.get("id").or_else(|| document.get("@id")).and_then(Value::as_str);
+    check_node(document, "", id)
 }
 
-fn check_node(node: &Value, at: &str) -> Result<(), CanonError> {
+/// Keywords that would let a document state the credential's own facts (`validUntil`, `credentialStatus`,
+/// `issuer`…) away from its top-level keys, where verifiers read them, with the same RDF and so the same
+/// signature: a holder could move an expiry or a status entry out of sight.
+const RELOCATING_KEYWORDS: [&str; 3] = ["@nest", "@included", "@reverse"];
+
+/// Namespaces of the terms verification relies on; an embedded context may not map a term of its own into
+/// them (an alias of `validUntil` would hide it the same way).
+const VERIFICATION_VOCABULARIES: [&str; 3] =
+    ["https://www.w3.org/2018/credentials#", "https://www.w3.org/ns/credentials/status#", "https://w3id.org/security#"];
+
+fn check_node(node: &Value, at: &str, credential_id: Option<&str>) -> Result<(), CanonError> {
     match node {
         Value::Array(items) => {
             check_distinct(items, at)?;
             for (i, item) in items.iter().enumerate() {
-                check_node(item, &format!("{at}[{i}]"))?;
+                check_node(item, &format!("{at}[{i}]"), credential_id)?;
             }
             Ok(())
         }
         Value::Object(map) => {
+            if !at.is_empty()
+                && let Some(id) = credential_id
+                && ["id", "@id"].iter().any(|k| map.get(*k).and_then(Value::as_str) == Some(id))
+            {
+                return Err(lossy(format!(
+                    "{at} describes the credential itself ({id}); its facts belong at the top level, where verifiers read them"
+                )));
+            }
             for (key, value) in map {
                 let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
                 if key == "@context" {
@@ -77,7 +97,17 @@ fn check_node(node: &Value, at: &str) -> Result<(), CanonError> {
                         "{path}: {key} looks like a keyword but is none, so JSON-LD ignores it"
                     )));
                 }
-                check_node(value, &path)?;
+                if RELOCATING_KEYWORDS.contains(&key.as_str()) {
+                    return Err(lossy(format!(
+                        "{path}: {key} is not accepted in a credential (it can hide its facts)"
+                    )));
+                }
+                if !key.starts_with('@') && key.contains(':') {
+                    return Err(lossy(format!(
+                        "{path}: properties are named by terms of the contexts, not by IRIs ({key})"
+                    )));
+                }
+                check_node(value, &path, credential_id)?;
             }
             Ok(())
         }
@@ -87,7 +117,8 @@ fn check_node(node: &Value, at: &str) -> Result<(), CanonError> {
 }
 
 /// JSON-LD arrays are sets (nested arrays flattened into them): a value that appears twice is one
-/// statement, so either copy could be changed into another value of the set unseen. Refused.
+/// statement, so either copy could be changed into another value of the set unseen. Refused. Linear in the
+/// array's size (a hash set of each member's RDF identity).
 fn check_distinct(items: &[Value], at: &str) -> Result<(), CanonError> {
     fn scalars<'a>(items: &'a [Value], out: &mut Vec<&'a Value>) {
         for item in items {
@@ -103,35 +134,32 @@ fn check_distinct(items: &[Value], at: &str) -> Result<(), CanonError> {
     }
     let mut found = Vec::new();
     scalars(items, &mut found);
-    for (i, a) in found.iter().enumerate() {
-        if found[i + 1..].iter().any(|b| same_literal(a, b)) {
+    let mut seen = std::collections::HashSet::with_capacity(found.len());
+    for item in found {
+        if !seen.insert(literal_key(item)) {
             return Err(lossy(format!(
-                "{at} holds {a} twice: JSON-LD keeps one copy, so the other would not be signed on its own"
+                "{at} holds {item} twice: JSON-LD keeps one copy, so the other would not be signed on its own"
             )));
         }
     }
     Ok(())
 }
 
-/// Whether two scalars (or value objects) of one array are the same RDF term: equal JSON, numbers by value, a
-/// value object with only `@value` as that value, language tags in any case.
-fn same_literal(a: &Value, b: &Value) -> bool {
-    let plain = |v: &Value| match v {
-        Value::Object(map) if map.len() == 1 => map.get("@value").cloned(),
-        other => Some(other.clone()),
-    };
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Object(x), Value::Object(y)) if x.len() > 1 || y.len() > 1 => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| match (k.as_str(), v, y.get(k)) {
-                    ("@language", Value::String(l), Some(Value::String(m))) => l.eq_ignore_ascii_case(m),
-                    (_, v, Some(w)) => v == w,
-                    (_, _, None) => false,
-                })
+/// What makes two members of one array the same RDF term: numbers by value, a value object with only
+/// `@value` as that value, language tags in any case.
+fn literal_key(value: &Value) -> String {
+    match value {
+        Value::Number(n) => format!("n{}", n.as_f64().map_or(0, f64::to_bits)),
+        Value::Object(map) if map.len() == 1 => map.get("@value").map_or_else(String::new, literal_key),
+        Value::Object(map) => {
+            let mut map = map.clone();
+            if let Some(Value::String(l)) = map.get_mut("@language") {
+                *l = l.to_ascii_lowercase();
+            }
+            format!("o{}", Value::Object(map))
         }
-        (Value::Object(_), _) | (_, Value::Object(_)) => plain(a) == plain(b),
-        _ => a == b,
+        Value::String(s) => format!("s{s}"),
+        other => format!("j{other}"),
     }
 }
 
@@ -167,7 +195,15 @@ fn check_definitions(definitions: &Map<String, Value>, at: &str) -> Result<(), C
                     "{path}: a context's default base direction cannot be signed; give @direction on each value"
                 )));
             }
-            ("@vocab" | "@base", Value::String(iri)) => check_iri_mapping(term, iri, &path)?,
+            ("@base", _) => {
+                return Err(lossy(format!(
+                    "{path}: @base is not accepted in a credential (relative ids are not signed)"
+                )));
+            }
+            ("@vocab", Value::String(iri)) => {
+                check_iri_mapping(term, iri, &path)?;
+                check_not_verification_vocabulary(term, iri, &path)?;
+            }
             (_, _) if term.starts_with('@') => {}
             (_, Value::Null) => {
                 return Err(lossy(format!(
@@ -175,10 +211,13 @@ fn check_definitions(definitions: &Map<String, Value>, at: &str) -> Result<(), C
                 )));
             }
             (_, Value::String(iri)) => {
-                if iri == "@direction" || iri == "@index" {
-                    return Err(lossy(format!("{path}: an alias of {iri} cannot be signed")));
+                if iri.starts_with('@') {
+                    return Err(lossy(format!(
+                        "{path}: an alias of the keyword {iri} is not accepted in a credential"
+                    )));
                 }
                 check_iri_mapping(term, iri, &path)?;
+                check_not_verification_vocabulary(term, iri, &path)?;
             }
             (_, Value::Object(expanded)) => check_term_definition(term, expanded, &path)?,
             _ => {}
@@ -202,12 +241,20 @@ fn check_term_definition(term: &str, definition: &Map<String, Value>, at: &str) 
     if containers.contains(&"@index") {
         return Err(lossy(format!("{at}: the keys of an @index container are not part of the RDF data")));
     }
-    for key in ["@id", "@reverse", "@type"] {
+    if definition.contains_key("@reverse") {
+        return Err(lossy(format!(
+            "{at}: reverse properties are not accepted in a credential (they can hide its facts)"
+        )));
+    }
+    for key in ["@id", "@type"] {
         if let Some(Value::String(iri)) = definition.get(key) {
-            if key == "@id" && (iri == "@direction" || iri == "@index") {
-                return Err(lossy(format!("{at}: an alias of {iri} cannot be signed")));
+            if key == "@id" && iri.starts_with('@') {
+                return Err(lossy(format!("{at}: an alias of the keyword {iri} is not accepted in a credential")));
             }
             check_iri_mapping(term, iri, at)?;
+            if key == "@id" {
+                check_not_verification_vocabulary(term, iri, at)?;
+            }
         }
     }
     if let Some(scoped) = definition.get("@context") {
@@ -227,6 +274,15 @@ fn check_iri_mapping(term: &str, iri: &str, at: &str) -> Result<(), CanonError> 
     Err(CanonError::JsonLd(format!("invalid IRI mapping: {at}: the term {term} maps to {iri:?}, which is not an IRI")))
 }
 
+fn check_not_verification_vocabulary(term: &str, iri: &str, at: &str) -> Result<(), CanonError> {
+    match VERIFICATION_VOCABULARIES.iter().find(|ns| iri.starts_with(*ns)) {
+        Some(ns) => Err(lossy(format!(
+            "{at}: the term {term} maps into {ns}, whose terms verification reads only under their own names"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The document with each language value that has a base direction turned into the literal jsonld.js
 /// makes of it with `rdfDirection: "i18n-datatype"`: `{"@value": v, "@type": "https://www.w3.org/ns/i18n#l_d"}`
 /// (the language lowercased, empty when there is none).
@@ -239,6 +295,10 @@ pub(super) fn with_i18n_datatypes(document: &Value) -> Result<Value, CanonError>
 fn rewrite_directions(node: &mut Value) -> Result<(), CanonError> {
     match node {
         Value::Array(items) => items.iter_mut().try_for_each(rewrite_directions),
+        // A direction on an object that is not a value object (or whose `@value` is aliased) would be dropped.
+        Value::Object(map) if map.contains_key("@direction") && !map.contains_key("@value") => {
+            Err(lossy("@direction is only accepted on a value object written with @value".into()))
+        }
         Value::Object(map) if map.contains_key("@value") => {
             let Some(direction) = map.remove("@direction") else { return Ok(()) };
             let direction = match &direction {
@@ -489,9 +549,17 @@ mod tests {
             json!({"@foo": "ignored"}),
             json!({"credentialSubject": {"id": "did:example:s", "@index": "ignored"}}),
             json!({"credentialSubject": {"@context": null, "id": "did:example:s"}}),
+            // What could move a fact of the credential away from the top-level key verifiers read.
+            json!({"@nest": {"validUntil": "2020-01-01T00:00:00Z"}}),
+            json!({"@included": [{"id": "urn:uuid:c", "validUntil": "2020-01-01T00:00:00Z"}]}),
+            json!({"https://www.w3.org/2018/credentials#validUntil": "2020-01-01T00:00:00Z"}),
+            json!({"evidence": {"id": "urn:uuid:c", "type": "Evidence", "validUntil": "2020-01-01T00:00:00Z"}}),
+            json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"expiry": "https://www.w3.org/2018/credentials#validUntil"}], "expiry": "2020-01-01T00:00:00Z"}),
+            json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"v": "@value"}], "description": {"v": "x", "@direction": "rtl"}}),
+            json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"@base": "urn:uuid:"}]}),
         ];
         for case in cases {
-            let mut doc = credential(json!({}));
+            let mut doc = credential(json!({"id": "urn:uuid:c"}));
             if let (Some(doc), Some(extra)) = (doc.as_object_mut(), case.as_object()) {
                 doc.extend(extra.clone());
             }
