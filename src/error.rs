@@ -3,7 +3,7 @@
 
 use crate::domain::validation::ValidationErrors;
 use crate::keys::KeyError;
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 
 /// Why a use case failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,13 +58,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Turns a named constraint violation into a domain error (realworld-axum-sqlx's `on_constraint`).
 pub trait OnConstraint<T> {
     /// Maps a conflict on `constraint` with `f`; other errors pass through.
-    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> Error) -> Result<T>;
+    fn on_constraint(self, constraint: Constraint, f: impl FnOnce() -> Error) -> Result<T>;
 }
 
 impl<T> OnConstraint<T> for Result<T, StoreError> {
-    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> Error) -> Result<T> {
+    fn on_constraint(self, constraint: Constraint, f: impl FnOnce() -> Error) -> Result<T> {
         match self {
-            Err(StoreError::Conflict { constraint: c }) if c == constraint => Err(f()),
+            Err(StoreError::Conflict(c)) if c == constraint => Err(f()),
             other => other.map_err(Error::from),
         }
     }

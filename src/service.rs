@@ -7,6 +7,7 @@ mod awards;
 pub mod batch;
 mod catalogue;
 pub mod downloads;
+mod issuance;
 mod issuers;
 pub mod statistics;
 mod status;

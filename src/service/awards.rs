@@ -3,14 +3,14 @@
 use tracing::info;
 use uuid::Uuid;
 
-use super::{Microcred, audit, now};
+use super::{Microcred, audit, issuance, now};
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
 use crate::domain::issuer::IssuerId;
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
 use crate::vc::proof::{self, Cryptosuite};
 
@@ -60,7 +60,7 @@ impl Microcred {
             }
         }
 
-        for _attempt in 0..3 {
+        for _attempt in 0..issuance::ATTEMPTS {
             let id = CredentialId(Uuid::new_v4());
             let issued_at = now();
             let valid_from = award.awarded_at.unwrap_or(issued_at);
@@ -87,37 +87,18 @@ impl Microcred {
             unsigned.credential_status = Some(self.status_entries(revocation, suspension));
             let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             // Signing is CPU work (about 0.2 ms): keep it off the async workers.
-            let signed = tokio::task::spawn_blocking(move || {
+            let signed = issuance::sign_blocking(move || {
                 crate::metrics::timed("microcred_signature_seconds", || {
                     proof::sign_credential(&unsigned, &options, &key)
                 })
             })
-            .await
-            .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+            .await?
             .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
-            let credential = IssuedCredential {
-                id,
-                issuer_id: issuer.id,
-                achievement_id: Some(achievement.id),
-                recipient_name: Some(award.name.clone()),
-                recipient_email: Some(award.email.as_str().to_owned()),
-                external_id: None,
-                document: serde_json::value::to_raw_value(&signed)
-                    .map_err(|e| ValidationErrors::single("credential", e.to_string()))?,
-                issued_at,
-                valid_until: award.valid_until,
-                language: award.language.clone(),
-                allow_duplicate: award.allow_duplicate,
-                idempotency_key: idempotency_key.map(str::to_owned),
-                request_hash: Some(request_hash),
-                api_key_id: Some(caller.id),
-                status: Some(revocation),
-                suspension,
-                revoked_at: None,
-                revocation_reason: None,
-                suspended_at: None,
-                suspension_reason: None,
-            };
+            let document = serde_json::value::to_raw_value(&signed)
+                .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+            let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));
+            let credential =
+                issuance::with_award(row, achievement.id, &award, idempotency_key.map(str::to_owned), request_hash);
             let conflict = match self
                 .store
                 .insert_credential(
@@ -133,21 +114,16 @@ impl Microcred {
                     return Ok((credential, Issued::Created));
                 }
                 // Another replica took the same random status index between our check and insert: draw again.
-                Err(StoreError::Conflict { constraint })
-                    if constraint.starts_with("credential_status_index")
-                        || constraint.starts_with("credential_suspension_index") =>
-                {
-                    constraint
-                }
+                Err(StoreError::Conflict(constraint)) if constraint.is_status_index() => constraint,
                 // Lost a race with a concurrent request: answer as if it had come first.
-                Err(StoreError::Conflict { constraint }) if constraint == "credential_idempotency_key" => {
+                Err(StoreError::Conflict(Constraint::IdempotencyKey)) => {
                     let key = idempotency_key.unwrap_or_default();
                     return match self.store.credential_by_idempotency_key(issuer.id, key).await? {
                         Some(existing) => replay(existing, request_hash),
                         None => Err(Error::Conflict("a concurrent request used this Idempotency-Key; retry".into())),
                     };
                 }
-                Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => {
+                Err(StoreError::Conflict(Constraint::DuplicateAward)) => {
                     let held = self.store.holders(achievement.id, &[award.email.as_str()]).await?;
                     let error = held.first().map_or_else(
                         || Error::Conflict("this learner already holds this achievement".into()),
@@ -159,7 +135,7 @@ impl Microcred {
             };
             tracing::debug!(credential.id = %id, %conflict, "status index taken concurrently; drawing again");
         }
-        Err(Error::Conflict("status-list indexes were taken concurrently three times; retry the request".into()))
+        Err(issuance::indexes_taken())
     }
 
     /// When a request with an `Idempotency-Key` meets an existing award, that award may be its own twin,

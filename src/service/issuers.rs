@@ -13,7 +13,7 @@ use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer,
 use crate::error::OnConstraint as _;
 use crate::error::{Error, Result};
 use crate::keys::IssuerSigningKey;
-use crate::store::IssuerKey;
+use crate::store::{Constraint, IssuerKey};
 use crate::vc::proof::{Cryptosuite, ProofOptions};
 
 impl Microcred {
@@ -54,7 +54,7 @@ impl Microcred {
         if stored.is_err() {
             self.keys.discard(&issuer.slug, &issuer_key.key_id);
         }
-        stored.on_constraint("issuer_slug_key", || slug_taken(&issuer.slug)).map(|()| {
+        stored.on_constraint(Constraint::IssuerSlug, || slug_taken(&issuer.slug)).map(|()| {
             info!(issuer.slug = %issuer.slug, issuer.did = %issuer.did, "created issuer {}", issuer.slug);
             (issuer, issuer_key)
         })
@@ -141,7 +141,7 @@ impl Microcred {
             self.store.rotate_key(&new_key, &audit(None, Some(issuer.id), "key.rotate", &new_key.key_id, None)).await
         {
             self.keys.discard(slug, &new_key.key_id);
-            return Err(e).on_constraint("issuer_key_one_active_key", || {
+            return Err(e).on_constraint(Constraint::OneActiveKey, || {
                 Error::Conflict(format!("another rotation of issuer {slug} happened at the same time; try again"))
             });
         }

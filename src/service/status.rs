@@ -273,11 +273,10 @@ impl Microcred {
             },
         });
         let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
-        let credential = tokio::task::spawn_blocking(move || {
+        let credential = super::issuance::sign_blocking(move || {
             crate::metrics::timed("microcred_status_list_sign_seconds", || proof::secure(&unsigned, &options, &key))
         })
-        .await
-        .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))?
+        .await?
         .map_err(|e| Error::NotPossible(format!("cannot sign the status list: {e}")))?;
         let published = Arc::new(PublishedList { version: list.version, credential, bits });
         if let Ok(mut cache) = self.status_cache.lock() {

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{Microcred, audit, now};
+use super::{Microcred, audit, issuance, now};
 use crate::domain::api_key::{ApiKey, Role};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::Slug;
@@ -44,7 +44,8 @@ impl Microcred {
         }
         errors.finish(())?;
         let (key, options) = self.assertion_signer(&issuer, suite, now()).await?;
-        proof::secure(credential, &options, &key).map_err(|e| match e {
+        let unsigned = credential.clone();
+        issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key)).await?.map_err(|e| match e {
             ProofError::Canon(CanonError::UndefinedTerms(terms)) => ValidationErrors::single(
                 "credential",
                 format!(
@@ -98,7 +99,7 @@ impl Microcred {
         let add_status =
             credential.get("credentialStatus").is_none() && model::version(&credential) == Some(model::Version::V2);
         let external_id = credential.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-        for _attempt in 0..3 {
+        for _attempt in 0..issuance::ATTEMPTS {
             let id = CredentialId(Uuid::new_v4());
             let mut document = credential.clone();
             let (revocation, suspension) = if add_status {
@@ -116,32 +117,16 @@ impl Microcred {
             };
             let signed = self.sign_credential(&issuer.slug, &document, suite).await?;
             let issued_at = now();
+            let document = serde_json::value::to_raw_value(&signed)
+                .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
             let row = IssuedCredential {
-                id,
-                issuer_id: issuer.id,
-                achievement_id: None,
-                recipient_name: None,
-                recipient_email: None,
                 external_id: external_id.clone(),
-                document: serde_json::value::to_raw_value(&signed)
-                    .map_err(|e| ValidationErrors::single("credential", e.to_string()))?,
-                issued_at,
                 valid_until: signed
                     .get("validUntil")
                     .or_else(|| signed.get("expirationDate"))
                     .and_then(|v| v.as_str())
                     .and_then(model::parse_date_time_stamp),
-                language: None,
-                allow_duplicate: false,
-                idempotency_key: None,
-                request_hash: None,
-                api_key_id: Some(caller.id),
-                status: revocation,
-                suspension,
-                revoked_at: None,
-                revocation_reason: None,
-                suspended_at: None,
-                suspension_reason: None,
+                ..issuance::new_row(id, issuer.id, caller, document, issued_at, (revocation, suspension))
             };
             let subject = external_id.clone().unwrap_or_else(|| id.to_string());
             match self
@@ -154,13 +139,11 @@ impl Microcred {
                     self.note_inserted(1);
                     return Ok(signed);
                 }
-                Err(StoreError::Conflict { constraint })
-                    if constraint.starts_with("credential_status_index")
-                        || constraint.starts_with("credential_suspension_index") => {}
+                Err(StoreError::Conflict(constraint)) if constraint.is_status_index() => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::Conflict("status-list indexes were taken concurrently three times; retry the request".into()))
+        Err(issuance::indexes_taken())
     }
 
     /// The credential a VC-API caller names in `/credentials/status`: by its public URL (awards) or by the
