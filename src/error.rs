@@ -28,7 +28,8 @@ pub enum Error {
     /// The caller is authenticated but may not do this.
     #[error("{0}")]
     Forbidden(String),
-    /// The operation is not possible for this resource (e.g. rotating a did:key issuer).
+    /// The operation is not possible for this resource (e.g. rotating a did:key issuer): a 409 the client
+    /// can act on, never logged. Faults of the server are [`Error::Internal`].
     #[error("{0}")]
     NotPossible(String),
     /// The request body is in a format this endpoint does not take.
@@ -40,8 +41,8 @@ pub enum Error {
     /// A key file failed.
     #[error(transparent)]
     Keys(#[from] KeyError),
-    /// Something of ours failed (rendering a certificate, a task that panicked): logged, never detailed
-    /// to the client.
+    /// Something of ours failed (rendering a certificate, signing a credential the server built, a task that
+    /// panicked, a corrupt stored answer): a 500, logged with its cause, never detailed to the client.
     #[error("{0}")]
     Internal(String),
 }

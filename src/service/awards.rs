@@ -93,9 +93,10 @@ impl Microcred {
                 })
             })
             .await?
-            .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+            // The server built this credential from validated input: failing to sign it is our fault.
+            .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
             let document = serde_json::value::to_raw_value(&signed)
-                .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+                .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
             let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));
             let credential =
                 issuance::with_award(row, achievement.id, &award, idempotency_key.map(str::to_owned), request_hash);

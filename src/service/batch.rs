@@ -139,7 +139,8 @@ impl Microcred {
                 issuer_id: caller.issuer_id,
                 idempotency_key: key.to_owned(),
                 request_hash,
-                response: serde_json::to_string(&result).map_err(|e| Error::NotPossible(e.to_string()))?,
+                response: serde_json::to_string(&result)
+                    .map_err(|e| Error::Internal(format!("cannot serialise the batch answer: {e}")))?,
                 created_at: now(),
             }),
             None => None,
@@ -369,9 +370,11 @@ fn sign_all(unsigned: &[Unsigned], options: &ProofOptions, key: &crate::keys::Is
         items
             .iter()
             .map(|(id, credential, slots)| {
+                // The server built this credential: failing to sign it is our fault, not the client's.
                 let signed = proof::sign_credential(credential, options, key)
-                    .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
-                let raw = serde_json::value::to_raw_value(&signed).map_err(|e| Error::NotPossible(e.to_string()))?;
+                    .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
+                let raw = serde_json::value::to_raw_value(&signed)
+                    .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
                 Ok((*id, raw, *slots))
             })
             .collect()
@@ -380,7 +383,7 @@ fn sign_all(unsigned: &[Unsigned], options: &ProofOptions, key: &crate::keys::Is
         let handles: Vec<_> = unsigned.chunks(chunk).map(|part| scope.spawn(move || sign(part))).collect();
         let mut all = Vec::with_capacity(unsigned.len());
         for handle in handles {
-            all.extend(handle.join().map_err(|_| Error::NotPossible("a signing thread panicked".into()))??);
+            all.extend(handle.join().map_err(|_| Error::Internal("a signing thread panicked".into()))??);
         }
         Ok(all)
     })
@@ -488,8 +491,8 @@ fn replay_batch(done: &BatchRecord, request_hash: [u8; 32]) -> Result<(BatchOutc
         )
         .into());
     }
-    let outcome =
-        serde_json::from_str(&done.response).map_err(|e| Error::NotPossible(format!("stored batch answer: {e}")))?;
+    let outcome = serde_json::from_str(&done.response)
+        .map_err(|e| Error::Internal(format!("the stored batch answer is corrupt: {e}")))?;
     Ok((outcome, Issued::Replayed))
 }
 

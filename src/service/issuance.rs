@@ -80,5 +80,5 @@ pub(super) async fn sign_blocking<T: Send + 'static>(sign: impl FnOnce() -> T + 
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(sign))
         .await
-        .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))
+        .map_err(|e| Error::Internal(format!("signing was interrupted: {e}")))
 }

@@ -254,9 +254,10 @@ impl Microcred {
             .await?
             .ok_or_else(|| Error::NotFound { what: "issuer", id: list.issuer_id.to_string() })?;
         let set = self.store.set_status_indexes(id, list.purpose).await?;
-        let encoded =
-            crate::domain::status::encode_list(list.size, &set).map_err(|e| Error::NotPossible(e.to_string()))?;
-        let bits = crate::domain::status::decode_list(&encoded).map_err(|e| Error::NotPossible(e.to_string()))?;
+        let encoded = crate::domain::status::encode_list(list.size, &set)
+            .map_err(|e| Error::Internal(format!("cannot encode status list {id}: {e}")))?;
+        let bits = crate::domain::status::decode_list(&encoded)
+            .map_err(|e| Error::Internal(format!("cannot decode status list {id}: {e}")))?;
         let url = self.status_list_url(id);
         let unsigned = serde_json::json!({
             "@context": [crate::vc::contexts::CREDENTIALS_V2],
@@ -277,7 +278,7 @@ impl Microcred {
             crate::metrics::timed("microcred_status_list_sign_seconds", || proof::secure(&unsigned, &options, &key))
         })
         .await?
-        .map_err(|e| Error::NotPossible(format!("cannot sign the status list: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot sign status list {id}: {e}")))?;
         let published = Arc::new(PublishedList { version: list.version, credential, bits });
         if let Ok(mut cache) = self.status_cache.lock() {
             cache.insert(id, Arc::clone(&published));

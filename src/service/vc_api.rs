@@ -118,7 +118,7 @@ impl Microcred {
             let signed = self.sign_credential(&issuer.slug, &document, suite).await?;
             let issued_at = now();
             let document = serde_json::value::to_raw_value(&signed)
-                .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
+                .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
             let row = IssuedCredential {
                 external_id: external_id.clone(),
                 valid_until: signed
