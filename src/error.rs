@@ -3,7 +3,7 @@
 
 use crate::domain::validation::ValidationErrors;
 use crate::keys::KeyError;
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 
 /// Why a use case failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,8 @@ pub enum Error {
     /// The caller is authenticated but may not do this.
     #[error("{0}")]
     Forbidden(String),
-    /// The operation is not possible for this resource (e.g. rotating a did:key issuer).
+    /// The operation is not possible for this resource (e.g. rotating a did:key issuer): a 409 the client
+    /// can act on, never logged. Faults of the server are [`Error::Internal`].
     #[error("{0}")]
     NotPossible(String),
     /// The request body is in a format this endpoint does not take.
@@ -40,8 +41,8 @@ pub enum Error {
     /// A key file failed.
     #[error(transparent)]
     Keys(#[from] KeyError),
-    /// Something of ours failed (rendering a certificate, a task that panicked): logged, never detailed
-    /// to the client.
+    /// Something of ours failed (rendering a certificate, signing a credential the server built, a task that
+    /// panicked, a corrupt stored answer): a 500, logged with its cause, never detailed to the client.
     #[error("{0}")]
     Internal(String),
 }
@@ -58,13 +59,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Turns a named constraint violation into a domain error (realworld-axum-sqlx's `on_constraint`).
 pub trait OnConstraint<T> {
     /// Maps a conflict on `constraint` with `f`; other errors pass through.
-    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> Error) -> Result<T>;
+    fn on_constraint(self, constraint: Constraint, f: impl FnOnce() -> Error) -> Result<T>;
 }
 
 impl<T> OnConstraint<T> for Result<T, StoreError> {
-    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> Error) -> Result<T> {
+    fn on_constraint(self, constraint: Constraint, f: impl FnOnce() -> Error) -> Result<T> {
         match self {
-            Err(StoreError::Conflict { constraint: c }) if c == constraint => Err(f()),
+            Err(StoreError::Conflict(c)) if c == constraint => Err(f()),
             other => other.map_err(Error::from),
         }
     }

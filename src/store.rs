@@ -30,12 +30,9 @@ pub use sqlite::SqliteStore;
 /// Failures of the store, split by what a caller can do about them.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique or check constraint refused the write; `constraint` is its name in the migrations.
-    #[error("conflict with existing data ({constraint})")]
-    Conflict {
-        /// The constraint's name, identical in both migration trees.
-        constraint: String,
-    },
+    /// A unique or check constraint refused the write: which one, named once by the backend.
+    #[error("conflict with existing data ({0})")]
+    Conflict(Constraint),
     /// The database cannot be reached right now (connection refused, pool timed out): retry later.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -55,8 +52,8 @@ impl StoreError {
     fn classify(e: sqlx::Error, constraint_of: impl Fn(&dyn sqlx::error::DatabaseError) -> Option<String>) -> Self {
         match e {
             sqlx::Error::Database(ref db) if db.is_unique_violation() || db.is_check_violation() => {
-                let constraint = constraint_of(db.as_ref()).unwrap_or_else(|| "unknown".to_owned());
-                Self::Conflict { constraint }
+                let name = constraint_of(db.as_ref()).unwrap_or_else(|| "unknown".to_owned());
+                Self::Conflict(Constraint::from_name(&name))
             }
             // Can't talk to the database: refused, cut off mid-handshake or mid-query, pool exhausted.
             sqlx::Error::PoolTimedOut
@@ -73,6 +70,73 @@ impl StoreError {
             }
             other => Self::Other(other),
         }
+    }
+}
+
+/// The constraints a caller reacts to, by meaning; their names are identical in both migration trees
+/// (`migrations/{sqlite,postgres}`), and `store/sqlite.rs` maps SQLite's column lists back to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// `issuer_slug_key`: another issuer has this slug.
+    IssuerSlug,
+    /// `issuer_did_key`: another issuer has this DID.
+    IssuerDid,
+    /// `issuer_key_one_active_key`: an issuer has at most one active key (a concurrent rotation).
+    OneActiveKey,
+    /// `credential_status_index_key`: another credential holds this revocation status-list index.
+    StatusIndex,
+    /// `credential_suspension_index_key`: another credential holds this suspension status-list index.
+    SuspensionIndex,
+    /// `credential_idempotency_key`: the issuer already issued a credential under this `Idempotency-Key`.
+    IdempotencyKey,
+    /// `award_batch_idempotency_key`: the issuer already sent a batch under this `Idempotency-Key`.
+    BatchIdempotencyKey,
+    /// `credential_one_award_per_recipient`: the learner already holds this achievement.
+    DuplicateAward,
+    /// Any other constraint (primary keys, checks), by its name.
+    Other(String),
+}
+
+impl Constraint {
+    /// The constraint with this name in the migrations.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "issuer_slug_key" => Self::IssuerSlug,
+            "issuer_did_key" => Self::IssuerDid,
+            "issuer_key_one_active_key" => Self::OneActiveKey,
+            "credential_status_index_key" => Self::StatusIndex,
+            "credential_suspension_index_key" => Self::SuspensionIndex,
+            "credential_idempotency_key" => Self::IdempotencyKey,
+            "award_batch_idempotency_key" => Self::BatchIdempotencyKey,
+            "credential_one_award_per_recipient" => Self::DuplicateAward,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// Its name in the migrations.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::IssuerSlug => "issuer_slug_key",
+            Self::IssuerDid => "issuer_did_key",
+            Self::OneActiveKey => "issuer_key_one_active_key",
+            Self::StatusIndex => "credential_status_index_key",
+            Self::SuspensionIndex => "credential_suspension_index_key",
+            Self::IdempotencyKey => "credential_idempotency_key",
+            Self::BatchIdempotencyKey => "award_batch_idempotency_key",
+            Self::DuplicateAward => "credential_one_award_per_recipient",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// A status-list index another credential took first (a race between replicas): draw again.
+    pub fn is_status_index(&self) -> bool {
+        matches!(self, Self::StatusIndex | Self::SuspensionIndex)
+    }
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

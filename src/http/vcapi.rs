@@ -161,7 +161,7 @@ pub async fn status(
     let set = errors.check("status", request.status.ok_or("is required (true or false)"));
     errors.finish(())?;
     let (Some(id), Some(purpose), Some(set)) = (id, purpose, set) else {
-        return Err(Error::NotPossible("unreachable".into()));
+        return Err(Error::Internal("the checked status request lost a field".into()));
     };
     let id = state.app.credential_for_status(&caller, &id).await?;
     let reason = "set through the VC-API status endpoint";

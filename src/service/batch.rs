@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Issued, Microcred, audit, now};
+use super::{Issued, Microcred, audit, issuance, now};
 use crate::domain::achievement::Achievement;
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::{Award, AwardInput, CredentialId, IssuedCredential};
@@ -20,7 +20,7 @@ use crate::domain::issuer::Issuer;
 use crate::domain::status::{StatusPurpose, StatusSlot};
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
-use crate::store::{BatchRecord, StoreError};
+use crate::store::{BatchRecord, Constraint, StoreError};
 use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
 use crate::vc::proof::{self, Cryptosuite, ProofOptions};
 
@@ -139,7 +139,8 @@ impl Microcred {
                 issuer_id: caller.issuer_id,
                 idempotency_key: key.to_owned(),
                 request_hash,
-                response: serde_json::to_string(&result).map_err(|e| Error::NotPossible(e.to_string()))?,
+                response: serde_json::to_string(&result)
+                    .map_err(|e| Error::Internal(format!("cannot serialise the batch answer: {e}")))?,
                 created_at: now(),
             }),
             None => None,
@@ -147,19 +148,21 @@ impl Microcred {
         match self.store.insert_batch(&credentials, &audits, record.as_ref()).await {
             Ok(()) => {
                 tracing::info!(issued = result.issued, rejected, "issued a batch of {} credentials", result.issued);
-                metrics::counter!("microcred_credentials_issued_total", "path" => "batch").increment(result.issued as u64);
+                metrics::counter!("microcred_credentials_issued_total", "path" => "batch")
+                    .increment(result.issued as u64);
                 self.note_inserted(result.issued as u64);
                 Ok((result, Issued::Created))
             }
-            Err(StoreError::Conflict { constraint }) if constraint == "award_batch_idempotency_key" => {
+            Err(StoreError::Conflict(Constraint::BatchIdempotencyKey)) => {
                 let key = idempotency_key.unwrap_or_default();
                 match self.store.batch_by_idempotency_key(caller.issuer_id, key).await? {
                     Some(done) => replay_batch(&done, request_hash),
                     None => Err(Error::Conflict("a concurrent request used this Idempotency-Key; retry".into())),
                 }
             }
-            Err(StoreError::Conflict { constraint }) if constraint == "credential_one_award_per_recipient" => Err(Error::Conflict(
-                "a learner in this batch was awarded the same achievement by a concurrent request; retry to see which".into(),
+            Err(StoreError::Conflict(Constraint::DuplicateAward)) => Err(Error::Conflict(
+                "a learner in this batch was awarded the same achievement by a concurrent request; retry to see which"
+                    .into(),
             )),
             Err(e) => Err(e.into()),
         }
@@ -330,33 +333,17 @@ impl Microcred {
                 credential.credential_status = Some(self.status_entries(slots.0, slots.1));
                 unsigned.push((id, credential, slots));
             }
-            let signed = tokio::task::spawn_blocking(move || sign_all(&unsigned, &options, &key))
-                .await
-                .map_err(|e| Error::NotPossible(format!("signing was interrupted: {e}")))??;
+            let signed = issuance::sign_blocking(move || sign_all(&unsigned, &options, &key)).await??;
             for ((id, document, (status, suspension)), v) in signed.into_iter().zip(&rows) {
                 audits.push(audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None));
-                credentials.push(IssuedCredential {
-                    id,
-                    issuer_id: issuer.id,
-                    achievement_id: Some(achievements[v.achievement].0.id),
-                    recipient_name: Some(v.award.name.clone()),
-                    recipient_email: Some(v.award.email.as_str().to_owned()),
-                    external_id: None,
-                    document,
-                    issued_at,
-                    valid_until: v.award.valid_until,
-                    language: v.award.language.clone(),
-                    allow_duplicate: v.award.allow_duplicate,
-                    idempotency_key: idempotency_key.map(|k| format!("{k}#row{}", v.row)),
-                    request_hash: Some(request_hash),
-                    api_key_id: Some(caller.id),
-                    status: Some(status),
-                    suspension,
-                    revoked_at: None,
-                    revocation_reason: None,
-                    suspended_at: None,
-                    suspension_reason: None,
-                });
+                let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(status), suspension));
+                credentials.push(issuance::with_award(
+                    row,
+                    achievements[v.achievement].0.id,
+                    &v.award,
+                    idempotency_key.map(|k| format!("{k}#row{}", v.row)),
+                    request_hash,
+                ));
             }
         }
         // The database has the last word on index uniqueness; the caller retries on a clash.
@@ -383,9 +370,11 @@ fn sign_all(unsigned: &[Unsigned], options: &ProofOptions, key: &crate::keys::Is
         items
             .iter()
             .map(|(id, credential, slots)| {
+                // The server built this credential: failing to sign it is our fault, not the client's.
                 let signed = proof::sign_credential(credential, options, key)
-                    .map_err(|e| ValidationErrors::single("credential", e.to_string()))?;
-                let raw = serde_json::value::to_raw_value(&signed).map_err(|e| Error::NotPossible(e.to_string()))?;
+                    .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
+                let raw = serde_json::value::to_raw_value(&signed)
+                    .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
                 Ok((*id, raw, *slots))
             })
             .collect()
@@ -394,7 +383,7 @@ fn sign_all(unsigned: &[Unsigned], options: &ProofOptions, key: &crate::keys::Is
         let handles: Vec<_> = unsigned.chunks(chunk).map(|part| scope.spawn(move || sign(part))).collect();
         let mut all = Vec::with_capacity(unsigned.len());
         for handle in handles {
-            all.extend(handle.join().map_err(|_| Error::NotPossible("a signing thread panicked".into()))??);
+            all.extend(handle.join().map_err(|_| Error::Internal("a signing thread panicked".into()))??);
         }
         Ok(all)
     })
@@ -502,8 +491,8 @@ fn replay_batch(done: &BatchRecord, request_hash: [u8; 32]) -> Result<(BatchOutc
         )
         .into());
     }
-    let outcome =
-        serde_json::from_str(&done.response).map_err(|e| Error::NotPossible(format!("stored batch answer: {e}")))?;
+    let outcome = serde_json::from_str(&done.response)
+        .map_err(|e| Error::Internal(format!("the stored batch answer is corrupt: {e}")))?;
     Ok((outcome, Issued::Replayed))
 }
 

@@ -1,4 +1,5 @@
-//! Verification verdicts of issued credentials, cached so that a page view costs a lookup, not a
+//! Verification: any credential or credential file (JSON, certificate PDF, baked PNG) checked on request,
+//! and the verdicts of issued credentials, cached so that a page view costs a lookup, not a
 //! signature check, and never shows a stale verdict.
 //!
 //! A verdict is computed by really verifying the signed credential and its status lists (the
@@ -22,10 +23,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::Microcred;
+use crate::certificate::{self, badge};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::status::StatusListId;
 use crate::error::{Error, Result};
-use crate::vc::verify::VerificationReport;
+use crate::vc::verify::{Outcome, ReportProblem, VerificationReport, Verifier, VerifyError};
+use uuid::Uuid;
 
 /// How often status-list versions are read from the database.
 pub const STATUS_POLL: Duration = Duration::from_millis(200);
@@ -260,5 +263,138 @@ impl Microcred {
                 }
             }
         })
+    }
+}
+
+impl Microcred {
+    /// Verifies any credential (ours or another issuer's) and reports every check.
+    pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
+        let now = OffsetDateTime::now_utc();
+        let status = super::status_lists::StatusLists { app: self, now };
+        let verifier = Verifier { keys: &self.resolver, status: &status, now };
+        verifier.verify(credential).await
+    }
+}
+
+/// What kind of file was verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// A credential (JSON).
+    Json,
+    /// A certificate PDF with its embedded credential.
+    Pdf,
+    /// A baked Open Badges PNG.
+    Png,
+}
+
+/// The verification of a file: the credential's report, and for a PDF whether its printed facts match.
+#[derive(Debug, serde::Serialize)]
+pub struct FileReport {
+    /// What the file was.
+    pub kind: FileKind,
+    /// `true` when the credential verifies and, for a PDF, the page shows its facts.
+    pub verified: bool,
+    /// The credential's verification report.
+    pub report: crate::vc::verify::VerificationReport,
+    /// For a PDF: the credential's facts the printed page does not show (empty: they all match).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub printed_mismatches: Option<Vec<certificate::Mismatch>>,
+    /// The credential that was checked.
+    pub credential: Value,
+}
+
+/// Why a file could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Neither JSON, nor a PDF with an embedded credential, nor a baked PNG.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The credential could not be checked (a key that cannot be resolved…).
+    #[error(transparent)]
+    Verify(#[from] crate::vc::verify::VerifyError),
+}
+
+impl Microcred {
+    /// Verifies a credential file of any kind microcred hands out (JSON, certificate PDF, baked PNG),
+    /// recognised by its content, not its name.
+    pub async fn verify_file(&self, bytes: &[u8]) -> std::result::Result<FileReport, FileError> {
+        let unreadable = |e: &dyn std::fmt::Display| FileError::Unreadable(e.to_string());
+        let (kind, credential, printed) = if bytes.starts_with(b"%PDF-") {
+            let (credential, text) = match certificate::extract::read_pdf(bytes) {
+                Ok(contents) => {
+                    let credential: Value = serde_json::from_slice(&contents.credential)
+                        .map_err(|e| unreadable(&format!("the embedded credential is not JSON ({e})")))?;
+                    (credential, contents.text)
+                }
+                // A certificate whose attachment was removed (or a print scanned back): the credential its
+                // printed URL names, when it is one of ours.
+                Err(certificate::extract::ExtractError::NoCredential) => {
+                    let text = certificate::extract::read_pdf_text(bytes).map_err(|e| unreadable(&e))?;
+                    (self.printed_credential(&text).await.ok_or_else(|| unreadable(&NO_CREDENTIAL))?, text)
+                }
+                Err(e) => return Err(unreadable(&e)),
+            };
+            let mismatches = certificate::printed_mismatches(&text, &credential);
+            (FileKind::Pdf, credential, Some(mismatches))
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            let text = badge::extract(bytes).map_err(|e| unreadable(&e))?;
+            let credential: Value = serde_json::from_str(&text)
+                .map_err(|e| unreadable(&format!("the baked credential is not JSON ({e})")))?;
+            (FileKind::Png, credential, None)
+        } else {
+            let credential: Value = serde_json::from_slice(bytes)
+                .map_err(|e| unreadable(&format!("not JSON ({e}), nor a certificate PDF or a baked badge PNG")))?;
+            (FileKind::Json, credential, None)
+        };
+        let mut report = self.verify(&credential).await?;
+        if let Some(mismatches) = printed.as_ref().filter(|m| !m.is_empty()) {
+            // The certificate in hand says something its credential does not: altered, whatever the
+            // credential's own verdict (a forged credential stays "invalid").
+            if report.outcome != Outcome::Invalid {
+                report.outcome = Outcome::Altered;
+            }
+            report.verified = false;
+            report.errors.push(ReportProblem {
+                kind: format!("{}problems/altered-certificate", self.public_url()),
+                title: "The printed certificate was altered".into(),
+                detail: mismatches.iter().map(describe).collect::<Vec<_>>().join("; "),
+            });
+        }
+        let verified = report.verified;
+        Ok(FileReport { kind, verified, report, printed_mismatches: printed, credential })
+    }
+
+    /// The credential of this service that a link or id names, as an employer types or pastes it: the page
+    /// URL (with or without `.pdf`, `.json`, `.png`, a query or a fragment) or the bare id. `None` when it
+    /// names none that exists.
+    pub async fn credential_by_link(&self, typed: &str) -> Option<CredentialId> {
+        let prefix = format!("{}credentials/", self.public_url());
+        let rest = typed.strip_prefix(&prefix).unwrap_or(typed);
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let rest = [".pdf", ".json", ".png"].iter().find_map(|s| rest.strip_suffix(s)).unwrap_or(rest);
+        let id = CredentialId(Uuid::try_parse(rest.trim_end_matches('/')).ok()?);
+        self.issued_credential(id).await.ok().map(|c| c.id)
+    }
+
+    /// The credential of this service whose URL a page prints, if any (and it exists).
+    async fn printed_credential(&self, text: &[String]) -> Option<Value> {
+        let page: String = text.concat().chars().filter(|c| !c.is_whitespace()).collect();
+        let prefix = format!("{}credentials/", self.public_url());
+        let start = page.find(&prefix)? + prefix.len();
+        let id = Uuid::try_parse(page.get(start..start + 36)?).ok()?;
+        let stored = self.issued_credential(CredentialId(id)).await.ok()?;
+        serde_json::from_str(stored.document.get()).ok()
+    }
+}
+
+const NO_CREDENTIAL: &str =
+    "the PDF has no embedded credential, and no credential of this service is printed on it (its verification URL)";
+
+/// One mismatch, in words: `learner: printed "…", signed "…"`.
+fn describe(m: &certificate::Mismatch) -> String {
+    match &m.printed {
+        Some(printed) => format!("{}: printed {printed:?}, signed {:?}", m.fact, m.expected),
+        None => format!("{}: the page does not show the signed {:?}", m.fact, m.expected),
     }
 }

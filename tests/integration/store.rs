@@ -52,7 +52,7 @@ fn entry(action: &'static str, subject: &str) -> AuditEntry {
 
 fn conflict(result: Result<(), StoreError>) -> String {
     match result {
-        Err(StoreError::Conflict { constraint }) => constraint,
+        Err(StoreError::Conflict(constraint)) => constraint.to_string(),
         other => panic!("expected a conflict, got {other:?}"),
     }
 }

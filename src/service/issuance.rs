@@ -1,0 +1,84 @@
+//! The issuance pipeline shared by single awards, batches and the VC-API: the new credential's row, signing
+//! off the async workers (in the caller's tracing span), and the retry when a status index was taken.
+
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::domain::achievement::AchievementId;
+use crate::domain::api_key::ApiKey;
+use crate::domain::award::{Award, CredentialId, IssuedCredential};
+use crate::domain::issuer::IssuerId;
+use crate::domain::status::StatusSlot;
+use crate::error::{Error, Result};
+
+/// How many times an issuance draws new status indexes after another request took one first.
+pub(super) const ATTEMPTS: usize = 3;
+
+/// The answer when every attempt lost its status indexes to concurrent requests.
+pub(super) fn indexes_taken() -> Error {
+    Error::Conflict("status-list indexes were taken concurrently three times; retry the request".into())
+}
+
+/// The row of a credential just signed by `caller` for `issuer`: not revoked, not suspended, and made from
+/// no award until [`with_award`] says otherwise.
+pub(super) fn new_row(
+    id: CredentialId,
+    issuer: IssuerId,
+    caller: &ApiKey,
+    document: Box<RawValue>,
+    issued_at: OffsetDateTime,
+    (status, suspension): (Option<StatusSlot>, Option<StatusSlot>),
+) -> IssuedCredential {
+    IssuedCredential {
+        id,
+        issuer_id: issuer,
+        achievement_id: None,
+        recipient_name: None,
+        recipient_email: None,
+        external_id: None,
+        document,
+        issued_at,
+        valid_until: None,
+        language: None,
+        allow_duplicate: false,
+        idempotency_key: None,
+        request_hash: None,
+        api_key_id: Some(caller.id),
+        status,
+        suspension,
+        revoked_at: None,
+        revocation_reason: None,
+        suspended_at: None,
+        suspension_reason: None,
+    }
+}
+
+/// Records on a new row the award it was made from, and the request that asked for it.
+pub(super) fn with_award(
+    row: IssuedCredential,
+    achievement: AchievementId,
+    award: &Award,
+    idempotency_key: Option<String>,
+    request_hash: [u8; 32],
+) -> IssuedCredential {
+    IssuedCredential {
+        achievement_id: Some(achievement),
+        recipient_name: Some(award.name.clone()),
+        recipient_email: Some(award.email.as_str().to_owned()),
+        valid_until: award.valid_until,
+        language: award.language.clone(),
+        allow_duplicate: award.allow_duplicate,
+        idempotency_key,
+        request_hash: Some(request_hash),
+        ..row
+    }
+}
+
+/// Runs signing (CPU work) on the blocking pool, keeping the async workers free, inside the current tracing
+/// span so its logs stay with the request.
+pub(super) async fn sign_blocking<T: Send + 'static>(sign: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(sign))
+        .await
+        .map_err(|e| Error::Internal(format!("signing was interrupted: {e}")))
+}

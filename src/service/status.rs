@@ -1,0 +1,288 @@
+//! Status lists: allocating a credential's slots, revoking, suspending and reinstating, and publishing the
+//! signed lists. Checking another credential's status is in `status_lists.rs`.
+
+use tracing::info;
+use uuid::Uuid;
+
+use super::{Microcred, audit, now};
+use crate::domain::api_key::ApiKey;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::issuer::Issuer;
+use crate::domain::status::{LIST_SIZE, StatusList, StatusListId, StatusPurpose, StatusSlot};
+use crate::domain::validation::ValidationErrors;
+use crate::vc::proof::{self, Cryptosuite};
+
+/// A published status list: its version, the signed credential and the decoded bits.
+#[derive(Debug)]
+pub struct PublishedList {
+    /// The list's version when this copy was made.
+    pub version: i64,
+    /// The signed `BitstringStatusListCredential`.
+    pub credential: serde_json::Value,
+    /// The bits, decoded once for verification.
+    pub bits: Vec<u8>,
+}
+
+/// How long verifiers and caches may keep a published list, in milliseconds (the credential's `ttl`).
+/// Short, because a revocation must show quickly; `ETag` revalidation keeps re-fetching cheap.
+pub const STATUS_TTL_MS: u64 = 1_000;
+
+impl Microcred {
+    /// `<public-url>/status/<list-id>`: where a list is published.
+    pub fn status_list_url(&self, id: StatusListId) -> String {
+        format!("{}status/{id}", self.public_url)
+    }
+
+    /// The `credentialStatus` of a credential: one entry object (what Open Badges 3.0 allows), or an array
+    /// with the suspension entry too.
+    pub(super) fn status_entries(&self, revocation: StatusSlot, suspension: Option<StatusSlot>) -> serde_json::Value {
+        let revocation = self.status_entry(revocation, StatusPurpose::Revocation);
+        match suspension {
+            None => revocation,
+            Some(slot) => {
+                serde_json::Value::Array(vec![revocation, self.status_entry(slot, StatusPurpose::Suspension)])
+            }
+        }
+    }
+
+    /// `n` free, random indexes of the issuer's lists for `purpose` (see [`Self::allocate_status`]), drawn
+    /// against one read of the taken indexes rather than one query each.
+    pub(super) async fn allocate_statuses(
+        &self,
+        issuer: &Issuer,
+        purpose: StatusPurpose,
+        n: u32,
+    ) -> Result<Vec<StatusSlot>> {
+        let mut slots = Vec::with_capacity(n as usize);
+        while slots.len() < n as usize {
+            let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+                Some(list) => list,
+                None => self.open_status_list(issuer, purpose).await?,
+            };
+            let want = n - slots.len() as u32;
+            let used = self.store.claim_status_slots(list.id, want).await?;
+            let capacity = list.size / 2;
+            let before = used.saturating_sub(want);
+            if before >= capacity {
+                self.open_status_list(issuer, purpose).await?;
+                continue;
+            }
+            let take = want.min(capacity - before);
+            let mut taken: std::collections::HashSet<u32> =
+                self.store.taken_status_indexes(list.id).await?.into_iter().collect();
+            let mut drawn = 0;
+            while drawn < take {
+                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
+                if taken.insert(index) {
+                    slots.push(StatusSlot { list: list.id, index });
+                    drawn += 1;
+                }
+            }
+            if take < want {
+                self.open_status_list(issuer, purpose).await?;
+            }
+        }
+        Ok(slots)
+    }
+
+    /// The `credentialStatus` entry for a slot.
+    pub(super) fn status_entry(&self, slot: StatusSlot, purpose: StatusPurpose) -> serde_json::Value {
+        let list = self.status_list_url(slot.list);
+        serde_json::json!({
+            "id": format!("{list}#{}", slot.index),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose.as_str(),
+            "statusListIndex": slot.index.to_string(),
+            "statusListCredential": list,
+        })
+    }
+
+    /// A free, random index in the issuer's current list for `purpose`, opening a new list when the
+    /// current one is half full, so that a random draw finds a free index at least half the time and
+    /// allocation never slows down as lists fill. The database's unique index guarantees that a race
+    /// between replicas cannot hand the same index out twice.
+    pub(super) async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
+        /// Capacity claimed from the shared count at a time, so most awards write nothing for it.
+        const BLOCK: u32 = 16;
+        for _ in 0..4 {
+            let budgeted = self.status_budget.lock().ok().and_then(|mut budget| {
+                let (list, remaining) = budget.get_mut(&(issuer.id, purpose))?;
+                (*remaining > 0).then(|| {
+                    *remaining -= 1;
+                    list.clone()
+                })
+            });
+            let list = match budgeted {
+                Some(list) => list,
+                None => {
+                    let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+                        Some(list) => list,
+                        None => self.open_status_list(issuer, purpose).await?,
+                    };
+                    let used = self.store.claim_status_slots(list.id, BLOCK).await?;
+                    if used > list.size / 2 {
+                        self.open_status_list(issuer, purpose).await?;
+                        continue;
+                    }
+                    if let Ok(mut budget) = self.status_budget.lock() {
+                        budget.insert((issuer.id, purpose), (list.clone(), BLOCK - 1));
+                    }
+                    list
+                }
+            };
+            for _ in 0..64 {
+                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
+                if !self.store.status_slot_taken(list.id, index).await? {
+                    return Ok(StatusSlot { list: list.id, index });
+                }
+            }
+        }
+        Err(Error::NotPossible("no free status-list index could be found; try again".into()))
+    }
+
+    pub(super) async fn open_status_list(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusList> {
+        let list = StatusList {
+            id: StatusListId(Uuid::new_v4()),
+            issuer_id: issuer.id,
+            purpose,
+            size: LIST_SIZE,
+            version: 0,
+            created_at: now(),
+        };
+        self.store.insert_status_list(&list).await?;
+        info!(status_list.id = %list.id, issuer.slug = %issuer.slug, purpose = purpose.as_str(), "opened status list {}", list.id);
+        Ok(list)
+    }
+
+    /// Revokes a credential, permanently; revoking again keeps the first date and reason.
+    pub async fn revoke(&self, caller: &ApiKey, id: CredentialId, reason: &str) -> Result<IssuedCredential> {
+        self.change_status(caller, id, StatusPurpose::Revocation, Some(reason)).await
+    }
+
+    /// Suspends a credential whose issuer gave it a suspension entry.
+    pub async fn suspend(&self, caller: &ApiKey, id: CredentialId, reason: &str) -> Result<IssuedCredential> {
+        self.change_status(caller, id, StatusPurpose::Suspension, Some(reason)).await
+    }
+
+    /// Lifts a suspension. A revoked credential stays revoked.
+    pub async fn reinstate(&self, caller: &ApiKey, id: CredentialId) -> Result<IssuedCredential> {
+        let credential = self.issued_credential_for(caller, id).await?;
+        if credential.revoked_at.is_some() {
+            return Err(Error::Conflict("this credential is revoked, and revocation is permanent".into()));
+        }
+        if credential.suspended_at.is_none() {
+            return Err(Error::Conflict("this credential is not suspended".into()));
+        }
+        self.change_status(caller, id, StatusPurpose::Suspension, None).await
+    }
+
+    pub(super) async fn change_status(
+        &self,
+        caller: &ApiKey,
+        id: CredentialId,
+        purpose: StatusPurpose,
+        reason: Option<&str>,
+    ) -> Result<IssuedCredential> {
+        let credential = self.issued_credential_for(caller, id).await?;
+        let reason = match reason.map(str::trim) {
+            Some("") => return Err(ValidationErrors::single("reason", "is required").into()),
+            Some(r) => {
+                Some(crate::domain::issuer::check_text(r, 500).map_err(|m| ValidationErrors::single("reason", m))?)
+            }
+            None => None,
+        };
+        if purpose == StatusPurpose::Suspension && credential.suspension.is_none() {
+            return Err(Error::Conflict(
+                "this credential has no suspension status entry: Open Badges 3.0 allows one status entry, so suspension is \
+                 added only for issuers that enable it (issuer create --suspension) and only to credentials issued after that"
+                    .into(),
+            ));
+        }
+        let action = match (purpose, reason.is_some()) {
+            (StatusPurpose::Revocation, _) => "credential.revoke",
+            (StatusPurpose::Suspension, true) => "credential.suspend",
+            (StatusPurpose::Suspension, false) => "credential.reinstate",
+        };
+        let entry = audit(Some(caller), Some(credential.issuer_id), action, &id.to_string(), reason.clone());
+        if !self.store.set_credential_status(id, purpose, reason.as_deref(), &entry).await? {
+            return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
+        }
+        info!(credential.id = %id, purpose = purpose.as_str(), set = reason.is_some(), "changed status of credential {id}");
+        metrics::counter!("microcred_status_changes_total", "action" => action).increment(1);
+        let list = match purpose {
+            StatusPurpose::Revocation => credential.status,
+            StatusPurpose::Suspension => credential.suspension,
+        };
+        if let Some(slot) = list {
+            self.note_status_change(slot.list).await;
+        }
+        self.issued_credential(id).await
+    }
+
+    /// Publishes a list's current state on behalf of its issuer's assessors and admins (VC-API `publish`).
+    /// Lists here are re-signed on the first request after any change, so this only checks access and
+    /// makes sure the signed copy is current.
+    pub async fn publish_status_list(&self, caller: &ApiKey, id: StatusListId) -> Result<()> {
+        let list = self
+            .store
+            .status_list(id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "status list", id: id.to_string() })?;
+        Self::require_issuer(caller, list.issuer_id)?;
+        self.published_status_list(id).await.map(|_| ())
+    }
+
+    /// The signed `BitstringStatusListCredential` of a list, regenerated when the list's version changed
+    /// (on any replica) and otherwise served from memory, so a change is published at the next request.
+    pub async fn published_status_list(&self, id: StatusListId) -> Result<Arc<PublishedList>> {
+        let list = self
+            .store
+            .status_list(id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "status list", id: id.to_string() })?;
+        if let Some(cached) = self.status_cache.lock().ok().and_then(|c| c.get(&id).cloned())
+            && cached.version == list.version
+        {
+            return Ok(cached);
+        }
+        let issuer = self
+            .store
+            .issuer_by_id(list.issuer_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "issuer", id: list.issuer_id.to_string() })?;
+        let set = self.store.set_status_indexes(id, list.purpose).await?;
+        let encoded = crate::domain::status::encode_list(list.size, &set)
+            .map_err(|e| Error::Internal(format!("cannot encode status list {id}: {e}")))?;
+        let bits = crate::domain::status::decode_list(&encoded)
+            .map_err(|e| Error::Internal(format!("cannot decode status list {id}: {e}")))?;
+        let url = self.status_list_url(id);
+        let unsigned = serde_json::json!({
+            "@context": [crate::vc::contexts::CREDENTIALS_V2],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer.did,
+            "validFrom": proof::xsd_date_time(now()),
+            "credentialSubject": {
+                "id": format!("{url}#list"),
+                "type": "BitstringStatusList",
+                "statusPurpose": list.purpose.as_str(),
+                "encodedList": encoded,
+                "ttl": STATUS_TTL_MS,
+            },
+        });
+        let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
+        let credential = super::issuance::sign_blocking(move || {
+            crate::metrics::timed("microcred_status_list_sign_seconds", || proof::secure(&unsigned, &options, &key))
+        })
+        .await?
+        .map_err(|e| Error::Internal(format!("cannot sign status list {id}: {e}")))?;
+        let published = Arc::new(PublishedList { version: list.version, credential, bits });
+        if let Ok(mut cache) = self.status_cache.lock() {
+            cache.insert(id, Arc::clone(&published));
+        }
+        Ok(published)
+    }
+}
