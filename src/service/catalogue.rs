@@ -15,6 +15,7 @@ impl Microcred {
     pub async fn create_achievement(&self, caller: &ApiKey, input: AchievementInput) -> Result<Achievement> {
         let issuer = self.acting_issuer(caller, input.issuer.as_deref()).await?;
         let spec = input.validate(&issuer)?;
+        self.check_printable(&spec)?;
         self.check_template(&spec)?;
         let at = now();
         let achievement = Achievement {
@@ -76,11 +77,38 @@ impl Microcred {
         let input: AchievementInput =
             serde_json::from_value(merged).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
         achievement.spec = input.validate(&issuer)?;
+        self.check_printable(&achievement.spec)?;
         self.check_template(&achievement.spec)?;
         achievement.updated_at = now();
         if !self.store.update_achievement(&achievement).await? {
             return Err(Error::NotFound { what: "achievement", id: id.to_string() });
         }
         Ok(achievement)
+    }
+
+    /// Refuses an achievement whose printed texts (title, learning outcomes, assessment, quality assurance,
+    /// prerequisites) have characters no font of the chain prints: its certificates would leave them out, and
+    /// microcred would then call its own certificates altered. 422 naming each field and character.
+    fn check_printable(&self, spec: &crate::domain::achievement::AchievementSpec) -> Result<()> {
+        let mut errors = crate::domain::validation::ValidationErrors::default();
+        let mut texts: Vec<(String, &str)> = vec![("name".into(), spec.name.as_str())];
+        texts.extend(
+            spec.learning_outcomes.iter().enumerate().map(|(i, o)| (format!("learning_outcomes[{i}]"), o.as_str())),
+        );
+        for (field, value) in [
+            ("assessment_type", &spec.assessment_type),
+            ("quality_assurance", &spec.quality_assurance),
+            ("prerequisites", &spec.prerequisites),
+        ] {
+            if let Some(value) = value {
+                texts.push((field.into(), value.as_str()));
+            }
+        }
+        for (field, text) in texts {
+            if let Err(message) = crate::domain::award::check_printable(self.fonts.as_ref(), text) {
+                errors.add(field, message);
+            }
+        }
+        Ok(errors.finish(())?)
     }
 }

@@ -156,3 +156,35 @@ async fn catalogue_on_sqlite() {
 async fn catalogue_on_postgres() {
     catalogue(Backend::Postgres).await;
 }
+
+/// An achievement whose printed texts have a character no font prints is refused, naming each field, on
+/// creation and on a change: its certificates would leave the character out (and microcred would then call
+/// its own certificates altered).
+#[tokio::test]
+async fn achievements_refuse_what_their_certificates_cannot_print() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let url = app.url("/api/v1/achievements");
+    let mut bad = micro_credential();
+    bad["name"] = json!("Smart cities \u{E000}");
+    bad["learning_outcomes"][1] = json!("Plan \u{E001} networks");
+    let body = assert_problem(app.client.post(&url).bearer_auth(&assessor).json(&bad).send().await.unwrap(), 422).await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "learning_outcomes[1]"]);
+    assert!(body.to_string().contains("U+E000") && body.to_string().contains("U+E001"), "{body}");
+
+    let patch = app
+        .client
+        .patch(format!("{url}/{achievement_id}"))
+        .bearer_auth(&assessor)
+        .json(&json!({"quality_assurance": "ISO \u{E000}"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(patch, 422).await;
+    assert_eq!(body["errors"][0]["field"], "quality_assurance");
+    // What the bundled font prints stays accepted.
+    let mut fine = micro_credential();
+    fine["name"] = json!("Умни градове — Έξυπνες πόλεις — Città");
+    assert_eq!(app.client.post(&url).bearer_auth(&assessor).json(&fine).send().await.unwrap().status(), 201);
+}
