@@ -417,6 +417,10 @@ pub async fn verify_page(State(state): State<AppState>, Query(q): Query<VerifyQu
                 let to = format!("/credentials/{id}?lang={}", l.lang);
                 (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
             }
+            // Programs get problem details, people the form again saying so.
+            None if wants_json(&headers) => {
+                Problem::new(Kind::NotFound, "no credential of this service has that link or id").into_response()
+            }
             None => verify_form(l, StatusCode::NOT_FOUND, l.get("lookup_not_found").to_owned()),
         };
     }

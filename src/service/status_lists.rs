@@ -45,11 +45,7 @@ impl StatusChecker for StatusLists<'_> {
             Some(Err(e)) => return StatusFinding::Unknown(e),
             Some(Ok(entries)) => entries,
         };
-        let issuer = match credential.get("issuer") {
-            Some(Value::String(id)) => id.as_str(),
-            Some(Value::Object(map)) => map.get("id").and_then(Value::as_str).unwrap_or_default(),
-            _ => "",
-        };
+        let issuer = crate::vc::model::issuer_id(credential).unwrap_or_default();
         if entries.len() > MAX_STATUS_ENTRIES {
             return StatusFinding::Unknown(StatusError::new(
                 StatusErrorKind::MalformedValue,

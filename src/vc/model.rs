@@ -32,6 +32,17 @@ pub fn version(document: &Value) -> Option<Version> {
 
 pub use crate::domain::xsd::{is_url, parse_date_time_stamp};
 
+/// The issuer's id: `issuer` as a URL string, or the `id` of an `issuer` object; `None` when it has neither.
+///
+/// See: <https://www.w3.org/TR/vc-data-model-2.0/#issuer>
+pub fn issuer_id(document: &Value) -> Option<&str> {
+    match document.get("issuer")? {
+        Value::String(id) => Some(id.as_str()),
+        Value::Object(map) => map.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
 /// Every data-model violation of a credential (empty when it conforms). Messages name the property.
 pub fn credential_violations(document: &Value) -> Vec<String> {
     let mut v = Vec::new();

@@ -190,11 +190,7 @@ pub fn check_entry(
     if !typed {
         return Err(invalid(format!("{url} is not a BitstringStatusListCredential")));
     }
-    let list_issuer = match list.get("issuer") {
-        Some(Value::String(id)) => Some(id.as_str()),
-        Some(Value::Object(map)) => map.get("id").and_then(Value::as_str),
-        _ => None,
-    };
+    let list_issuer = model::issuer_id(list);
     if list_issuer != Some(issuer) {
         return Err(invalid(format!(
             "status list {url} is issued by {}, not by the credential's issuer {issuer}",

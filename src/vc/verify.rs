@@ -276,7 +276,7 @@ impl Verifier<'_> {
 
         self.check_contexts(doc, &mut r);
         let controllers = self.check_proofs(credential, doc, &mut r).await?;
-        check_issuer(doc, &controllers, &mut r);
+        check_issuer(credential, &controllers, &mut r);
         let period = self.check_validity(credential, &mut r);
         let status = self.status.check(credential).await;
         match &status {
@@ -491,13 +491,8 @@ fn chained_document(unsecured: &Value, proofs: &[&Value], proof: &Map<String, Va
     Ok(doc)
 }
 
-fn check_issuer(doc: &Map<String, Value>, controllers: &[String], r: &mut Builder) {
-    let issuer = match doc.get("issuer") {
-        Some(Value::String(id)) => Some(id.as_str()),
-        Some(Value::Object(map)) => map.get("id").and_then(Value::as_str),
-        _ => None,
-    };
-    match issuer {
+fn check_issuer(credential: &Value, controllers: &[String], r: &mut Builder) {
+    match model::issuer_id(credential) {
         None => r.fail("issuer", "MALFORMED_VALUE_ERROR", "the credential names no issuer"),
         Some(_) if controllers.is_empty() => {
             r.skip("issuer", "no proof verified, so the issuer could not be bound to a key")

@@ -226,6 +226,15 @@ async fn employers_can_type_or_paste_a_link_or_id() {
         assert_eq!(response.status(), 404, "{unknown}");
         assert!(response.text().await.unwrap().contains("Ninguna credencial de este servicio"));
     }
+    // Programs get problem details for an unknown link.
+    let response = client
+        .get(app.url("/verify"))
+        .header("accept", "application/json")
+        .query(&[("credential", "hello")])
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(response, 404).await;
     let form =
         app.client.get(app.url("/verify?lang=en")).header("accept", HTML).send().await.unwrap().text().await.unwrap();
     assert!(form.contains("name=\"credential\""), "the page offers the field");
