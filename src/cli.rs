@@ -246,7 +246,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
         Command::Keys(command) => keys(command, &config).await,
         Command::Verify { file, json } => verify(&file, json, &config).await,
         Command::Openapi => {
-            let doc = <crate::http::openapi::ApiDoc as utoipa::OpenApi>::openapi();
+            let doc = crate::http::openapi::document();
             print(&format!("{}\n", doc.to_pretty_json().context("OpenAPI document")?))
         }
         Command::Sign { issuer, cryptosuite, file } => sign(&issuer, cryptosuite, &file, &config).await,

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod award;
 pub mod did;
 pub mod issuer;
+pub mod public_urls;
 pub mod status;
 pub mod validation;
 pub mod xsd;

@@ -1,26 +1,35 @@
-//! The HTTP interface: routing, extractors, and the one mapping from errors to RFC 9457 responses.
-//! Handlers parse, call one [`Microcred`](crate::service::Microcred) use case and map its result.
+//! The HTTP interface, split by audience: [`public`] (what learners and employers fetch: credential pages,
+//! downloads, `/verify`, status lists, DID documents), [`api`] (the assessors' API), [`vcapi`] (the W3C
+//! VC-API), and the operations routes (health, problem types, the API description). [`negotiate`] decides
+//! page or problem, [`problem`] maps every error to RFC 9457, [`pages`] renders the HTML.
+//!
+//! Handlers parse, call one [`Microcred`](crate::service::Microcred) use case and map its result. The route
+//! list ([`documented_routes`]) is also the OpenAPI document's list of operations.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::{get, post};
+use axum::extract::{MatchedPath, Request};
+use axum::routing::get;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::service::Microcred;
 
-mod achievements;
+mod api;
 mod auth;
-mod credentials;
+mod caching;
 mod extract;
 mod health;
-mod issuers;
+mod negotiate;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
+mod public;
 pub mod ratelimit;
 mod vcapi;
 
@@ -31,8 +40,9 @@ pub struct AppState {
     pub app: Arc<Microcred>,
 }
 
-/// HTTP-level limits.
-#[derive(Debug, Clone)]
+/// HTTP-level limits. The default (all zero, no rate limit) only serves to list the routes for the OpenAPI
+/// document; the server builds its settings from the configuration.
+#[derive(Debug, Clone, Default)]
 pub struct HttpSettings {
     /// Largest accepted request body.
     pub max_body_bytes: usize,
@@ -73,57 +83,38 @@ pub fn metrics_router(app: Arc<Microcred>) -> Router {
     )
 }
 
-/// Builds the whole router: public pages and documents (rate-limited per client address), the authenticated
-/// API, and problem fallbacks.
-pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
-    let state = AppState { app };
+/// Every documented route: the public ones (rate-limited per client address), the assessors' API, the
+/// VC-API and the operations routes. The OpenAPI document is read from the same list.
+fn documented_routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     let limit = ratelimit::RateLimit::new(settings.rate_limit_per_second, settings.rate_limit_burst)
         .trusting(settings.trusted_proxies.clone());
-    let public = Router::new()
-        .route("/issuers/{slug}/did.json", get(issuers::did_document))
-        .route("/achievements/{id}", get(achievements::public))
-        .route("/contexts/microcredential/v1", get(achievements::extension_context))
-        .route("/status/{id}", get(credentials::status_list))
-        .route("/credentials/verify", post(vcapi::verify))
-        .route("/presentations/verify", post(vcapi::verify_presentation))
-        .route("/credentials/{file}", get(credentials::public_file))
-        .route("/api/v1/verify/{id}", get(pages::report))
-        .route(
-            "/verify",
-            get(pages::verify_page).post(pages::verify_upload).layer(DefaultBodyLimit::max(settings.max_upload_bytes)),
-        )
+    let public = public::routes(settings)
+        .merge(vcapi::public_routes())
         .route_layer(axum::middleware::from_fn_with_state(limit, ratelimit::limit));
-    Router::new()
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(public)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/assets/{name}", get(pages::asset))
-        .route("/api/v1/issuers", get(issuers::list).post(issuers::create))
-        .route("/api/v1/achievements", get(achievements::list).post(achievements::create))
-        .route("/api/v1/achievements/{id}", get(achievements::get).patch(achievements::patch))
-        .route("/api/v1/credentials", get(credentials::list).post(credentials::issue))
-        .route("/api/v1/credentials.csv", get(credentials::export))
-        .route(
-            "/api/v1/credentials/batch",
-            post(credentials::issue_batch).layer(DefaultBodyLimit::max(settings.max_batch_bytes)),
-        )
-        .route("/api/v1/credentials/{id}", get(credentials::get))
-        .route("/api/v1/credentials/{id}/revoke", post(credentials::revoke))
-        .route("/api/v1/credentials/{id}/suspend", post(credentials::suspend))
-        .route("/api/v1/credentials/{id}/reinstate", post(credentials::reinstate))
-        .route("/api/v1/audit", get(credentials::audit))
-        .route("/credentials/issue", post(vcapi::issue))
-        .route("/credentials/status", post(vcapi::status))
-        .route("/status/{id}/publish", post(vcapi::publish))
-        .route("/problems/{kind}", get(problem::describe))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .merge(api::routes(settings))
+        .merge(vcapi::routes())
+        .routes(routes!(problem::describe))
+}
+
+/// Builds the whole router: the documented routes, the pages' assets, the API description, problem
+/// fallbacks, and the layers every request passes (limits, timeout, security headers, metrics, tracing).
+pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
+    let state = AppState { app };
+    let (routes, _) = documented_routes(settings).split_for_parts();
+    routes
+        .route("/assets/{name}", get(public::asset))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::docs))
-        .fallback(pages::unknown_address)
+        .fallback(negotiate::unknown_address)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::map_response(problem::fill_empty_errors))
         .layer(axum::middleware::map_response(pages::security_headers))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
-        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The matched route, not the raw path, so spans group by endpoint and ids stay out of span names.

@@ -22,11 +22,11 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::certificate::{FontChain, Templates};
-use crate::domain::achievement::AchievementId;
 use crate::domain::api_key::{ApiKey, Role};
 use crate::domain::audit::{AuditEntry, AuditEvent};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
+use crate::domain::public_urls::PublicUrls;
 use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
@@ -49,7 +49,8 @@ pub fn now() -> OffsetDateTime {
 pub struct Microcred {
     store: Arc<dyn Store>,
     keys: KeyStore,
-    public_url: Url,
+    /// The addresses this deployment publishes.
+    urls: PublicUrls,
     resolver: Resolver,
     /// Fetches other hosts' DID documents and status lists; `None` unless `--did-web-resolution true`.
     remote: Option<GuardedClient>,
@@ -77,7 +78,7 @@ impl Microcred {
         Self {
             store,
             keys,
-            public_url,
+            urls: PublicUrls::new(public_url),
             resolver,
             remote: None,
             signing_keys: Arc::default(),
@@ -132,21 +133,16 @@ impl Microcred {
 
     /// The public origin.
     pub fn public_url(&self) -> &Url {
-        &self.public_url
+        self.urls.base()
+    }
+
+    /// The addresses this deployment publishes (credential pages, downloads, status lists…).
+    pub fn urls(&self) -> &PublicUrls {
+        &self.urls
     }
 }
 
 impl Microcred {
-    /// `<public-url>/credentials/<id>`: the credential's `id`, its public page and the QR code's target.
-    pub fn credential_url(&self, id: CredentialId) -> String {
-        format!("{}credentials/{id}", self.public_url)
-    }
-
-    /// `<public-url>/achievements/<id>`: the achievement's `id` in credentials.
-    pub fn achievement_url(&self, id: AchievementId) -> String {
-        format!("{}achievements/{id}", self.public_url)
-    }
-
     /// One issued credential, for its issuer's assessors and admins.
     pub async fn issued_credential_for(&self, caller: &ApiKey, id: CredentialId) -> Result<IssuedCredential> {
         let credential = self.issued_credential(id).await?;

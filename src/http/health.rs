@@ -9,14 +9,29 @@ use super::problem::{Kind, Problem};
 
 /// `GET /healthz`: the process is alive (no dependency is checked, so a database outage does not get the
 /// process restarted).
-#[utoipa::path(get, operation_id = "health_healthz", path = "/healthz", tag = "operations", responses((status = 200, description = "The process is alive", body = serde_json::Value)))]
+#[utoipa::path(
+    get,
+    operation_id = "health_healthz",
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process is alive", body = serde_json::Value))
+)]
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// `GET /readyz`: the database answers; 503 problem details when it does not, so a load balancer sends
 /// traffic elsewhere until it recovers.
-#[utoipa::path(get, operation_id = "health_readyz", path = "/readyz", tag = "operations", responses((status = 200, description = "The database answers", body = serde_json::Value), (status = 503, description = "The database is unreachable", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    get,
+    operation_id = "health_readyz",
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers", body = serde_json::Value),
+        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     match state.app.store().ping().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),

@@ -6,9 +6,8 @@ use axum::response::Html;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{achievements, credentials, health, issuers, pages, problem, vcapi};
-
-/// The API description.
+/// The API description's frame: title, licence, authentication and tags. The operations come from the
+/// route list itself ([`super::router`]), so a route cannot be served undocumented or documented unserved.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -18,14 +17,6 @@ use super::{achievements, credentials, health, issuers, pages, problem, vcapi};
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    paths(
-        health::healthz, health::readyz, problem::describe,
-        issuers::did_document, issuers::list, issuers::create,
-        achievements::create, achievements::list, achievements::get, achievements::patch, achievements::public, achievements::extension_context, pages::report, pages::verify_page, pages::verify_upload,
-        credentials::issue, credentials::issue_batch, credentials::list, credentials::export, credentials::get, credentials::public_file,
-        credentials::revoke, credentials::suspend, credentials::reinstate, credentials::status_list, credentials::audit,
-        vcapi::issue, vcapi::verify, vcapi::verify_presentation, vcapi::status, vcapi::publish,
-    ),
     tags(
         (name = "awards", description = "Issuing credentials"),
         (name = "status", description = "Revocation and suspension"),
@@ -48,14 +39,19 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The whole OpenAPI 3.1 document: [`ApiDoc`] with every operation the router serves.
+pub fn document() -> utoipa::openapi::OpenApi {
+    super::documented_routes(&super::HttpSettings::default()).into_openapi()
+}
+
 /// `GET /openapi.json`.
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
 }
 
 /// `GET /docs`: every operation, readable without JavaScript or anything fetched from elsewhere.
 pub async fn docs() -> Html<String> {
-    let api = ApiDoc::openapi();
+    let api = document();
     let mut rows = String::new();
     for (path, item) in &api.paths.paths {
         let operations = [
@@ -67,7 +63,7 @@ pub async fn docs() -> Html<String> {
         ];
         for (method, operation) in operations {
             if let Some(op) = operation {
-                let summary = op.description.as_deref().or(op.summary.as_deref()).unwrap_or_default();
+                let summary = op.summary.as_deref().or(op.description.as_deref()).unwrap_or_default();
                 let first = summary.lines().next().unwrap_or_default();
                 rows.push_str(&format!(
                     "<tr><td><code>{method}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
@@ -88,4 +84,43 @@ pub async fn docs() -> Html<String> {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Error answers many operations share, declared once (`responses(..., Denied, NotFound)`). Each is an
+/// RFC 9457 [`Problem`](super::problem::Problem).
+pub mod responses {
+    #![allow(dead_code, reason = "the types only describe answers; handlers return `Error`")]
+
+    use crate::http::problem::Problem;
+
+    /// 401 and 403: the API token is missing or invalid, or its role or issuer may not do this.
+    #[derive(Debug, utoipa::IntoResponses)]
+    pub enum Denied {
+        /// Missing or invalid API token
+        #[response(status = 401, content_type = "application/problem+json")]
+        Unauthorized(Problem),
+        /// Wrong role or another issuer
+        #[response(status = 403, content_type = "application/problem+json")]
+        Forbidden(Problem),
+    }
+
+    /// Not found
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 404, content_type = "application/problem+json")]
+    pub struct NotFound(Problem);
+
+    /// Too large
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 413, content_type = "application/problem+json")]
+    pub struct TooLarge(Problem);
+
+    /// Invalid fields, each named
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 422, content_type = "application/problem+json")]
+    pub struct Invalid(Problem);
+
+    /// Rate limited; Retry-After says when to retry
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 429, content_type = "application/problem+json")]
+    pub struct RateLimited(Problem);
 }

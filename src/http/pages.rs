@@ -5,29 +5,19 @@
 //! without JavaScript, and served with a strict Content-Security-Policy (see [`security_headers`]).
 
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::Value;
-use uuid::Uuid;
 
-use super::AppState;
-use super::problem::{Kind, Problem};
 use crate::certificate::{Facts, Labels, i18n};
-use crate::domain::award::CredentialId;
+use crate::domain::award::IssuedCredential;
+use crate::domain::public_urls::{Download, PublicUrls};
 use crate::error::Error;
-use crate::service::downloads::{FileError, FileReport};
+use crate::service::downloads::FileReport;
 use crate::vc::verify::{CheckStatus, Outcome, VerificationReport};
 
-/// `?lang=` on every page.
-#[derive(Debug, Deserialize)]
-pub struct LangQuery {
-    lang: Option<String>,
-}
-
 /// The page language: `?lang=`, else the browser's `Accept-Language`, else `fallback`, else English.
-fn labels(query: Option<&str>, headers: &HeaderMap, fallback: Option<&str>) -> &'static Labels {
+pub(super) fn labels(query: Option<&str>, headers: &HeaderMap, fallback: Option<&str>) -> &'static Labels {
     query
         .filter(|l| Labels::supports(l))
         .map(Labels::for_tag)
@@ -36,24 +26,6 @@ fn labels(query: Option<&str>, headers: &HeaderMap, fallback: Option<&str>) -> &
         })
         .or_else(|| fallback.filter(|l| Labels::supports(l)).map(Labels::for_tag))
         .unwrap_or_else(|| Labels::for_tag("en"))
-}
-
-/// Whether the client asked for JSON rather than a page.
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| {
-        let html = accept.find("text/html");
-        let json = ["application/json", "application/vc+ld+json", "application/ld+json", "application/problem+json"]
-            .iter()
-            .filter_map(|t| accept.find(t))
-            .min();
-        json.is_some_and(|j| html.is_none_or(|h| j < h))
-    })
-}
-
-/// Whether the client asked for HTML before any JSON (browsers do; `curl` and API clients do not).
-pub fn prefers_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
-        && !wants_json(headers)
 }
 
 /// A link to the same page in another language.
@@ -145,35 +117,21 @@ struct VerifyPage<'a> {
     languages: Vec<Language>,
 }
 
-fn html(status: StatusCode, page: &impl Template) -> Response {
+pub(super) fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => Error::Internal(format!("page template: {e}")).into_response(),
     }
 }
 
-/// Fallback for addresses no route serves: the 404 page for browsers, problem details for everyone else.
-pub async fn unknown_address(headers: HeaderMap) -> Response {
-    if prefers_html(&headers) {
-        not_found(&headers, None)
-    } else {
-        Problem::new(Kind::NotFound, "no resource at this address").into_response()
-    }
-}
-
 /// The page people get when their address is over the rate limit (429; the caller adds `Retry-After`).
-pub fn too_many_requests(headers: &HeaderMap, seconds: u64) -> Response {
-    let l = labels(None, headers, None);
+pub(super) fn rate_limited_page(l: &'static Labels, seconds: u64) -> Response {
     let text = l.format("rate_limited_text", &[("seconds", &seconds.to_string())]);
     message_page(l, StatusCode::TOO_MANY_REQUESTS, "rate_limited_title", text)
 }
 
-/// The same 404 page whatever the address looks like, so malformed and missing ids cannot be told apart.
-pub fn not_found(headers: &HeaderMap, lang: Option<&str>) -> Response {
-    if wants_json(headers) {
-        return Problem::new(Kind::NotFound, "no resource at this address").into_response();
-    }
-    let l = labels(lang, headers, None);
+/// The 404 page.
+pub(super) fn not_found_page(l: &'static Labels) -> Response {
     message_page(l, StatusCode::NOT_FOUND, "not_found_title", l.get("not_found_text").to_owned())
 }
 
@@ -185,7 +143,7 @@ fn message_page(l: &'static Labels, status: StatusCode, title_key: &str, text: S
 
 fn verdict_view(
     report: &VerificationReport,
-    credential: Option<&crate::domain::award::IssuedCredential>,
+    credential: Option<&IssuedCredential>,
     facts: &Facts,
     l: &Labels,
 ) -> VerdictView {
@@ -265,18 +223,29 @@ fn linkedin(facts: &Facts, url: &str) -> String {
     format!("https://www.linkedin.com/profile/add?{}", q.finish())
 }
 
+/// What a credential page shows: a signed credential, its verification report, and whether it is one of ours.
+pub(super) struct Shown<'a> {
+    /// The signed credential.
+    pub(super) document: &'a Value,
+    /// Its verification report.
+    pub(super) report: &'a VerificationReport,
+    /// One of ours: the stored credential (dates and reasons of its status) and our addresses (downloads).
+    pub(super) ours: Option<(&'a IssuedCredential, &'a PublicUrls)>,
+    /// The certificate's printed facts that differ from the signed ones, in words (uploads of a PDF).
+    pub(super) printed: Vec<String>,
+    /// Shown after an upload to `/verify` (rather than at the credential's own address).
+    pub(super) upload: bool,
+}
+
 /// The credential page, rendered.
-#[expect(clippy::too_many_arguments, reason = "the stored page and the upload page pass different halves of these")]
-fn credential_page(
-    l: &Labels,
-    document: &Value,
-    report: &VerificationReport,
-    credential: Option<&crate::domain::award::IssuedCredential>,
-    page_url: Option<String>,
-    printed: Vec<String>,
-    upload: bool,
-    path: &str,
-) -> Result<String, Error> {
+pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Error> {
+    let Shown { document, report, ours, printed, upload } = shown;
+    let credential = ours.map(|(c, _)| c);
+    let page_url = ours.map(|(c, urls)| urls.credential(c.id));
+    let path = match ours {
+        Some((c, _)) if !upload => PublicUrls::credential_path(c.id),
+        _ => "/verify".to_owned(),
+    };
     let facts = Facts::of(document, l.lang);
     let verdict = verdict_view(report, credential, &facts, l);
     // A credential whose signature fails is not presented like a genuine one.
@@ -290,12 +259,15 @@ fn credential_page(
         .iter()
         .filter_map(|key| Some((l.get(key).to_owned(), facts.row(key, l)?)))
         .collect();
-    let downloads = page_url.as_ref().filter(|_| credential.is_some()).map(|page| Downloads {
-        pdf: format!("{page}.pdf?lang={}", l.lang),
-        json: format!("{page}.json"),
-        png: format!("{page}.png"),
-        linkedin: linkedin(&facts, page),
-        page: page.clone(),
+    let downloads = ours.map(|(c, urls)| {
+        let page = urls.credential(c.id);
+        Downloads {
+            pdf: format!("{}?lang={}", urls.credential_download(c.id, Download::Pdf), l.lang),
+            json: urls.credential_download(c.id, Download::Json),
+            png: urls.credential_download(c.id, Download::Png),
+            linkedin: linkedin(&facts, &page),
+            page,
+        }
     });
     let title = if facts.learner.is_empty() {
         facts.achievement.clone()
@@ -307,9 +279,9 @@ fn credential_page(
         lang: l.lang,
         description: format!("{}: {} ({})", verdict.label, facts.achievement, facts.issuer),
         title,
-        og_image: page_url.as_ref().map(|p| format!("{p}.png")),
+        og_image: ours.map(|(c, urls)| urls.credential_download(c.id, Download::Png)),
         page_url,
-        languages: languages(path),
+        languages: languages(&path),
         printed,
         card_note,
         trusted,
@@ -325,242 +297,33 @@ fn credential_page(
     page.render().map_err(|e| Error::Internal(format!("page template: {e}")))
 }
 
-/// `GET /credentials/{id}`: the credential page (HTML), or the signed credential for
-/// `Accept: application/json` / `application/vc+ld+json`. The verdict comes from verifying the signed
-/// credential and its status lists (cached while still true).
-pub async fn credential(state: &AppState, id: &str, lang: Option<&str>, headers: &HeaderMap) -> Response {
-    let Ok(uuid) = Uuid::try_parse(id) else { return not_found(headers, lang) };
-    let id = CredentialId(uuid);
-    if wants_json(headers) {
-        return match state.app.issued_credential(id).await {
-            Ok(credential) => {
-                let mut response = axum::Json(credential.document).into_response();
-                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vc+ld+json"));
-                response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept"));
-                response
-            }
-            Err(Error::NotFound { .. }) => not_found(headers, lang),
-            Err(e) => e.into_response(),
-        };
-    }
-    let verdict = match state.app.verdict(id).await {
-        Ok(v) => v,
-        Err(Error::NotFound { .. }) => return not_found(headers, lang),
-        Err(e) => return e.into_response(),
-    };
-    let l = labels(lang, headers, verdict.credential.language.as_deref());
-    // The page shows only the verdict, in one language: kept with the verdict, it is rendered once.
-    let page = state.app.rendering(id, &verdict, l.lang, || {
-        let page_url = state.app.credential_url(id);
-        let path = format!("/credentials/{id}");
-        let page = credential_page(
-            l,
-            &verdict.document,
-            &verdict.report,
-            Some(&verdict.credential),
-            Some(page_url),
-            Vec::new(),
-            false,
-            &path,
-        )?;
-        Ok(page.into())
-    });
-    let mut response = match page {
-        Ok(page) => {
-            ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], page).into_response()
-        }
-        Err(e) => return e.into_response(),
-    };
-    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept, accept-language"));
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
-}
-
-/// `GET /api/v1/verify/{id}` (public): the verification report of one of our credentials, as JSON.
-#[utoipa::path(get, operation_id = "verify_report", path = "/api/v1/verify/{id}", tag = "public", params(("id" = uuid::Uuid, Path, description = "The credential id")), responses((status = 200, description = "The verification report", body = crate::vc::verify::VerificationReport), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited; Retry-After says when to retry", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-pub async fn report(
-    State(state): State<AppState>,
-    id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
-) -> Response {
-    let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
-    // A malformed id, even one that is not text (`%FF`), is the same 404 as a missing one.
-    let Some(uuid) = id.ok().and_then(|axum::extract::Path(id)| Uuid::try_parse(&id).ok()) else {
-        return not_found();
-    };
-    match state.app.verdict(CredentialId(uuid)).await {
-        Ok(verdict) => (
-            [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")],
-            verdict.report_json.clone(),
-        )
-            .into_response(),
-        Err(Error::NotFound { .. }) => not_found(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// `?lang=&credential=` of `GET /verify`.
-#[derive(Debug, Deserialize)]
-pub struct VerifyQuery {
-    lang: Option<String>,
-    credential: Option<String>,
-}
-
-/// `GET /verify`: the page to check a credential file; with `?credential=` (a credential's link or id, typed
-/// or pasted by an employer) a redirect (303) to that credential's page, or the form again (404) saying no
-/// credential of this service has it.
-#[utoipa::path(get, operation_id = "verify_page", path = "/verify", tag = "public", params(("lang" = Option<String>, Query, description = "en, bg, el, es or it"), ("credential" = Option<String>, Query, description = "A credential's link or id: redirects to its page")), responses((status = 200, description = "The upload page (HTML)"), (status = 303, description = "The credential's page"), (status = 404, description = "No credential has that link or id (the page again)")))]
-pub async fn verify_page(State(state): State<AppState>, Query(q): Query<VerifyQuery>, headers: HeaderMap) -> Response {
-    let l = labels(q.lang.as_deref(), &headers, None);
-    if let Some(typed) = q.credential.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        return match state.app.credential_by_link(typed).await {
-            Some(id) => {
-                let to = format!("/credentials/{id}?lang={}", l.lang);
-                (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
-            }
-            // Programs get problem details, people the form again saying so.
-            None if wants_json(&headers) => {
-                Problem::new(Kind::NotFound, "no credential of this service has that link or id").into_response()
-            }
-            None => verify_form(l, StatusCode::NOT_FOUND, l.get("lookup_not_found").to_owned()),
-        };
-    }
-    html(
-        StatusCode::OK,
-        &VerifyPage {
-            l,
-            lang: l.lang,
-            title: l.get("verify_title").to_owned(),
-            error: None,
-            languages: languages("/verify"),
-        },
-    )
-}
-
-/// `POST /verify`: checks an uploaded credential (JSON), certificate (PDF) or badge (PNG), as a multipart
-/// form field `file` or as the raw body, and answers with the report: a page for browsers, JSON
-/// otherwise. Nothing is stored.
-#[utoipa::path(post, operation_id = "verify_upload", path = "/verify", tag = "public", request_body(content = Vec<u8>, description = "The file (JSON, PDF or PNG), raw or as multipart field `file`"), responses((status = 200, description = "The report: JSON, or an HTML page for browsers", body = crate::vc::verify::VerificationReport), (status = 413, description = "Too large", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Not a credential file", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limited; Retry-After says when to retry", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-pub async fn verify_upload(
-    State(state): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    request: axum::extract::Request,
-) -> Response {
-    let l = labels(q.lang.as_deref(), &headers, None);
-    let json = !prefers_html(&headers);
-    let bytes = match read_upload(&state, &headers, request).await {
-        Ok(bytes) => bytes,
-        Err(e) if json => return Problem::new(Kind::from_status(e.status), e.detail).into_response(),
-        // People get the form again, saying what went wrong in their language.
-        Err(e) => {
-            let message = if e.status == StatusCode::PAYLOAD_TOO_LARGE {
-                l.get("upload_too_large").to_owned()
-            } else {
-                l.format("upload_error", &[("error", &e.detail)])
-            };
-            return verify_form(l, e.status, message);
-        }
-    };
-    let result = state.app.verify_file(&bytes).await;
-    if json {
-        return match result {
-            Ok(report) => axum::Json(report).into_response(),
-            Err(FileError::Unreadable(reason)) => {
-                Problem::new(Kind::Validation, format!("the upload is not a credential file: {reason}")).into_response()
-            }
-            Err(FileError::Verify(e)) => {
-                Problem::new(Kind::Validation, format!("the credential could not be checked: {e}")).into_response()
-            }
-        };
-    }
-    match result {
-        Ok(report) => upload_page(&state, l, &report).await,
-        Err(e) => {
-            verify_form(l, StatusCode::UNPROCESSABLE_ENTITY, l.format("upload_error", &[("error", &e.to_string())]))
-        }
-    }
-}
-
-/// The upload form again, with what went wrong.
-fn verify_form(l: &'static Labels, status: StatusCode, error: String) -> Response {
+/// The `/verify` form, with what went wrong if anything did.
+pub(super) fn verify_form(l: &'static Labels, status: StatusCode, error: Option<String>) -> Response {
     html(
         status,
         &VerifyPage {
             l,
             lang: l.lang,
             title: l.get("verify_title").to_owned(),
-            error: Some(error),
+            error,
             languages: languages("/verify"),
         },
     )
 }
 
-/// Why an upload could not be read: the status to answer, and the detail.
-struct UploadError {
-    status: StatusCode,
-    detail: String,
-}
-
-/// The uploaded file: the multipart form field `file`, or the raw body. The route's upload limit applies to
-/// both (413 past it).
-async fn read_upload(
-    state: &AppState,
-    headers: &HeaderMap,
-    request: axum::extract::Request,
-) -> Result<Vec<u8>, UploadError> {
-    let is_multipart = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .is_some_and(|c| c.starts_with("multipart/form-data"));
-    if !is_multipart {
-        return <axum::body::Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state)
-            .await
-            .map(|bytes| bytes.to_vec())
-            .map_err(|e| UploadError { status: e.status(), detail: e.body_text() });
-    }
-    let mut multipart = <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, state)
-        .await
-        .map_err(|e| UploadError { status: e.status(), detail: e.body_text() })?;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => {
-                return field
-                    .bytes()
-                    .await
-                    .map(|b| b.to_vec())
-                    .map_err(|e| UploadError { status: e.status(), detail: e.body_text() });
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return Err(UploadError {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    detail: "the form has no field named file".into(),
-                });
-            }
-            Err(e) => return Err(UploadError { status: e.status(), detail: e.body_text() }),
-        }
-    }
-}
-
-async fn upload_page(state: &AppState, l: &Labels, report: &FileReport) -> Response {
+/// The report on an uploaded file; `stored` is our record when the credential is one of ours.
+pub(super) fn upload_page(
+    l: &Labels,
+    report: &FileReport,
+    stored: Option<(&IssuedCredential, &PublicUrls)>,
+) -> Response {
     let printed = match &report.printed_mismatches {
         None => Vec::new(),
         Some(m) if m.is_empty() => vec![l.get("printed_match").to_owned()],
         Some(m) => m.iter().map(|m| printed_fact(m, l)).collect(),
     };
-    // One of ours: link to its page and downloads.
-    let ours = report
-        .credential
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|id| id.strip_prefix(&format!("{}credentials/", state.app.public_url())))
-        .and_then(|id| Uuid::try_parse(id).ok());
-    let stored = match ours {
-        Some(id) => state.app.issued_credential(CredentialId(id)).await.ok(),
-        None => None,
-    };
-    let page_url = stored.as_ref().map(|c| state.app.credential_url(c.id));
-    match credential_page(l, &report.credential, &report.report, stored.as_ref(), page_url, printed, true, "/verify") {
+    let shown = Shown { document: &report.credential, report: &report.report, ours: stored, printed, upload: true };
+    match credential_page(l, shown) {
         Ok(page) => Html(page).into_response(),
         Err(e) => e.into_response(),
     }
@@ -577,17 +340,6 @@ fn printed_fact(m: &crate::certificate::Mismatch, l: &Labels) -> String {
         Some(printed) => l.format("printed_fact", &[("fact", fact), ("printed", printed), ("signed", &m.expected)]),
         None => l.format("printed_fact_missing", &[("fact", fact), ("signed", &m.expected)]),
     }
-}
-
-/// Static assets of the pages (compiled in).
-pub async fn asset(axum::extract::Path(name): axum::extract::Path<String>, headers: HeaderMap) -> Response {
-    let (body, content_type): (&'static str, &'static str) = match name.as_str() {
-        "style.css" => (include_str!("../../templates/assets/style.css"), "text/css; charset=utf-8"),
-        "app.js" => (include_str!("../../templates/assets/app.js"), "text/javascript; charset=utf-8"),
-        "favicon.svg" => (include_str!("../../templates/assets/favicon.svg"), "image/svg+xml"),
-        _ => return not_found(&headers, None),
-    };
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
 /// Security headers: on every response `X-Content-Type-Options: nosniff` and `Referrer-Policy`; on HTML a

@@ -270,7 +270,17 @@ pub async fn method_not_allowed() -> Problem {
 }
 
 /// `GET /problems/{kind}`: documents a problem type, so `type` URIs resolve to something useful.
-#[utoipa::path(get, operation_id = "problem_describe", path = "/problems/{kind}", tag = "operations", params(("kind" = String, Path, description = "Problem type")), responses((status = 200, description = "What the problem type means", body = serde_json::Value), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    get,
+    operation_id = "problem_describe",
+    path = "/problems/{kind}",
+    tag = "operations",
+    params(("kind" = String, Path, description = "Problem type")),
+    responses(
+        (status = 200, description = "What the problem type means", body = serde_json::Value),
+        super::openapi::responses::NotFound,
+    )
+)]
 pub async fn describe(Path(slug): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
     let kind = Kind::ALL
         .into_iter()

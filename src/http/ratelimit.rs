@@ -13,14 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
-
-use super::problem::{Kind, Problem};
 
 /// A per-address limiter, or none when limiting is switched off.
 #[derive(Debug, Clone, Default)]
@@ -96,19 +94,7 @@ pub async fn limit(State(limit): State<RateLimit>, request: Request, next: Next)
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
             // People reach these addresses too (the credential page from a QR code): they get a page.
-            let mut response = if super::pages::prefers_html(request.headers()) {
-                super::pages::too_many_requests(request.headers(), seconds)
-            } else {
-                Problem::new(
-                    Kind::TooManyRequests,
-                    "too many requests from this address; retry after the time given in Retry-After",
-                )
-                .into_response()
-            };
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
+            super::negotiate::Reply::data_first(request.headers(), None).too_many_requests(seconds)
         }
     }
 }
@@ -116,6 +102,7 @@ pub async fn limit(State(limit): State<RateLimit>, request: Request, next: Next)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn client(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
         let mut headers = HeaderMap::new();

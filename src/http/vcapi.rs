@@ -13,13 +13,29 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::AppState;
 use super::auth::Caller;
 use super::extract::{ApiJson, UuidPath};
+use super::openapi::responses::{Denied, Invalid, NotFound};
+use super::problem::Problem;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::vc::proof::Cryptosuite;
 use crate::vc::verify::{ReportProblem, VerificationReport};
+
+/// The VC-API routes that need an API token: issue, status, publish.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue)).routes(routes!(status)).routes(routes!(publish))
+}
+
+/// The public VC-API routes: verify a credential or a presentation (rate-limited with the other public
+/// routes).
+pub(super) fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(verify)).routes(routes!(verify_presentation))
+}
 
 /// `POST /credentials/issue` body (VC-API `IssueCredentialRequest`).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,7 +68,15 @@ pub struct Issued {
 /// `POST /credentials/issue` (assessor or admin of the issuer named in `credential.issuer`): signs a
 /// credential built by the caller → 201 `{verifiableCredential}`. `options.cryptosuite` may ask for
 /// `eddsa-jcs-2022`.
-#[utoipa::path(post, operation_id = "vcapi_issue", path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])), request_body = IssueRequest, responses((status = 201, description = "Signed", body = Issued), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    post,
+    operation_id = "vcapi_issue",
+    path = "/credentials/issue",
+    tag = "vc-api",
+    security(("bearer" = [])),
+    request_body = IssueRequest,
+    responses((status = 201, description = "Signed", body = Issued), Denied, Invalid)
+)]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -91,7 +115,18 @@ pub struct VerificationResult {
 /// `POST /credentials/verify` (public): 200 with the report when the credential verifies (status
 /// included); 422 with the report and a non-empty `errors` list when it does not; 400 when it could not be
 /// checked.
-#[utoipa::path(post, operation_id = "vcapi_verify", path = "/credentials/verify", tag = "vc-api", request_body = VerifyRequest, responses((status = 200, description = "Verified", body = VerificationReport), (status = 422, description = "Not verified; errors lists why", body = VerificationReport), (status = 400, description = "Could not verify", body = VerificationResult)))]
+#[utoipa::path(
+    post,
+    operation_id = "vcapi_verify",
+    path = "/credentials/verify",
+    tag = "vc-api",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "Verified", body = VerificationReport),
+        (status = 422, description = "Not verified; errors lists why", body = VerificationReport),
+        (status = 400, description = "Could not verify", body = VerificationResult),
+    )
+)]
 pub async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Response {
     let Some(credential) = request.verifiable_credential.filter(Value::is_object) else {
         return rejected(StatusCode::BAD_REQUEST, "verifiableCredential must be a credential object");
@@ -140,7 +175,21 @@ pub struct StatusRequest {
 /// `POST /credentials/status` (assessor or admin): `{credentialId, credentialStatus: {type,
 /// statusPurpose}, status}` sets (`true`) or clears (`false`) a status of a credential microcred issued.
 /// Revocation cannot be cleared.
-#[utoipa::path(post, operation_id = "vcapi_status", path = "/credentials/status", tag = "vc-api", security(("bearer" = [])), request_body = StatusRequest, responses((status = 200, description = "Changed"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not a credential this service issued", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 409, description = "Revocation cannot be cleared", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, each named", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    post,
+    operation_id = "vcapi_status",
+    path = "/credentials/status",
+    tag = "vc-api",
+    security(("bearer" = [])),
+    request_body = StatusRequest,
+    responses(
+        (status = 200, description = "Changed"),
+        Denied,
+        (status = 404, description = "Not a credential this service issued", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Revocation cannot be cleared", body = Problem, content_type = "application/problem+json"),
+        Invalid,
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -178,7 +227,15 @@ pub async fn status(
 
 /// `POST /status/{list-id}/publish`: 204 once the list's current state is published — always at once
 /// here, since a list is re-signed on the first request after any change.
-#[utoipa::path(post, operation_id = "vcapi_publish", path = "/status/{id}/publish", tag = "vc-api", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The resource id")), responses((status = 204, description = "Published"), (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 403, description = "Wrong role or another issuer", body = crate::http::problem::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    post,
+    operation_id = "vcapi_publish",
+    path = "/status/{id}/publish",
+    tag = "vc-api",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    responses((status = 204, description = "Published"), Denied, NotFound)
+)]
 pub async fn publish(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -213,7 +270,18 @@ pub struct PresentationOptions {
 
 /// `POST /presentations/verify` (public): 200 when the presentation and every credential in it verify,
 /// 422 with the problems otherwise, 400 when it could not be checked.
-#[utoipa::path(post, operation_id = "vcapi_verify_presentation", path = "/presentations/verify", tag = "vc-api", request_body = PresentationRequest, responses((status = 200, description = "Verified", body = VerificationResult), (status = 422, description = "Not verified", body = VerificationResult), (status = 400, description = "Could not verify", body = VerificationResult)))]
+#[utoipa::path(
+    post,
+    operation_id = "vcapi_verify_presentation",
+    path = "/presentations/verify",
+    tag = "vc-api",
+    request_body = PresentationRequest,
+    responses(
+        (status = 200, description = "Verified", body = VerificationResult),
+        (status = 422, description = "Not verified", body = VerificationResult),
+        (status = 400, description = "Could not verify", body = VerificationResult),
+    )
+)]
 pub async fn verify_presentation(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PresentationRequest>,

@@ -71,9 +71,9 @@ impl Microcred {
                 None
             };
             let mut unsigned = OpenBadgeCredential::award(&AwardFacts {
-                id: self.credential_url(id),
+                id: self.urls.credential(id),
                 issuer: &issuer,
-                achievement_url: self.achievement_url(achievement.id),
+                achievement_url: self.urls.achievement(achievement.id),
                 achievement: &achievement.spec,
                 recipient_name: &award.name,
                 recipient_email: award.email.as_str(),

@@ -318,9 +318,9 @@ impl Microcred {
                 let id = CredentialId(Uuid::new_v4());
                 let (achievement, _) = &achievements[v.achievement];
                 let mut credential = OpenBadgeCredential::award(&AwardFacts {
-                    id: self.credential_url(id),
+                    id: self.urls.credential(id),
                     issuer,
-                    achievement_url: self.achievement_url(achievement.id),
+                    achievement_url: self.urls.achievement(achievement.id),
                     achievement: &achievement.spec,
                     recipient_name: &v.award.name,
                     recipient_email: v.award.email.as_str(),

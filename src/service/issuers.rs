@@ -25,7 +25,7 @@ impl Microcred {
         }
         let key = self.keys.generate(&new.slug)?;
         let did = match new.did_method {
-            DidMethod::Web => did_web(&self.public_url, &new.slug),
+            DidMethod::Web => did_web(self.urls.base(), &new.slug),
             DidMethod::Key => did_key(&key.public_key()),
         };
         let created_at = now();
@@ -74,7 +74,7 @@ impl Microcred {
         let new = NewIssuer {
             slug: slug.clone(),
             name: name.to_owned(),
-            url: Some(self.public_url.clone()),
+            url: Some(self.urls.base().clone()),
             email: None,
             country,
             description: None,

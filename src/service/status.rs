@@ -31,11 +31,6 @@ pub struct PublishedList {
 pub const STATUS_TTL_MS: u64 = 1_000;
 
 impl Microcred {
-    /// `<public-url>/status/<list-id>`: where a list is published.
-    pub fn status_list_url(&self, id: StatusListId) -> String {
-        format!("{}status/{id}", self.public_url)
-    }
-
     /// The `credentialStatus` of a credential: one entry object (what Open Badges 3.0 allows), or an array
     /// with the suspension entry too.
     pub(super) fn status_entries(&self, revocation: StatusSlot, suspension: Option<StatusSlot>) -> serde_json::Value {
@@ -90,7 +85,7 @@ impl Microcred {
 
     /// The `credentialStatus` entry for a slot.
     pub(super) fn status_entry(&self, slot: StatusSlot, purpose: StatusPurpose) -> serde_json::Value {
-        let list = self.status_list_url(slot.list);
+        let list = self.urls.status_list(slot.list);
         serde_json::json!({
             "id": format!("{list}#{}", slot.index),
             "type": "BitstringStatusListEntry",
@@ -258,7 +253,7 @@ impl Microcred {
             .map_err(|e| Error::Internal(format!("cannot encode status list {id}: {e}")))?;
         let bits = crate::domain::status::decode_list(&encoded)
             .map_err(|e| Error::Internal(format!("cannot decode status list {id}: {e}")))?;
-        let url = self.status_list_url(id);
+        let url = self.urls.status_list(id);
         let unsigned = serde_json::json!({
             "@context": [crate::vc::contexts::CREDENTIALS_V2],
             "id": url,

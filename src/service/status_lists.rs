@@ -8,10 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{Microcred, PublishedList};
-use crate::domain::status::StatusListId;
 use crate::error::Error;
 use crate::vc::status::{self, BitstringStatusListEntry, StatusError, StatusErrorKind};
 use crate::vc::verify::{CheckStatus, NoStatusLists, Outcome, StatusChecker, StatusFinding, Verifier};
@@ -78,9 +76,9 @@ impl StatusLists<'_> {
     async fn list(&self, entry: &BitstringStatusListEntry) -> Result<ListCredential, StatusError> {
         let url = &entry.status_list_credential;
         let retrieval = |detail: String| StatusError::new(StatusErrorKind::Retrieval, detail);
-        if let Some(id) = url.strip_prefix(&format!("{}status/", self.app.public_url)) {
-            let id = Uuid::try_parse(id).map_err(|_| retrieval(format!("there is no status list at {url}")))?;
-            return match self.app.published_status_list(StatusListId(id)).await {
+        if let Some(id) = self.app.urls.status_list_id(url) {
+            let id = id.map_err(|()| retrieval(format!("there is no status list at {url}")))?;
+            return match self.app.published_status_list(id).await {
                 Ok(list) => Ok(ListCredential::Own(list)),
                 Err(Error::NotFound { .. }) => Err(retrieval(format!("there is no status list at {url}"))),
                 Err(e) => Err(retrieval(format!("status list {url} could not be read: {e}"))),

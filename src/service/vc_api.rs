@@ -149,12 +149,8 @@ impl Microcred {
     /// The credential a VC-API caller names in `/credentials/status`: by its public URL (awards) or by the
     /// `id` it was issued with through `/credentials/issue` (the newest, if that id was used more than once).
     pub async fn credential_for_status(&self, caller: &ApiKey, credential_id: &str) -> Result<CredentialId> {
-        let own = credential_id
-            .strip_prefix(self.public_url.as_str())
-            .and_then(|rest| rest.strip_prefix("credentials/"))
-            .and_then(|rest| Uuid::try_parse(rest).ok());
-        if let Some(uuid) = own {
-            return Ok(CredentialId(uuid));
+        if let Some(id) = self.urls.credential_id(credential_id) {
+            return Ok(id);
         }
         let scope = (caller.role != Role::Admin).then_some(caller.issuer_id);
         self.store

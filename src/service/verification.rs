@@ -28,7 +28,6 @@ use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::status::StatusListId;
 use crate::error::{Error, Result};
 use crate::vc::verify::{Outcome, ReportProblem, VerificationReport, Verifier, VerifyError};
-use uuid::Uuid;
 
 /// How often status-list versions are read from the database.
 pub const STATUS_POLL: Duration = Duration::from_millis(200);
@@ -356,7 +355,7 @@ impl Microcred {
             }
             report.verified = false;
             report.errors.push(ReportProblem {
-                kind: format!("{}problems/altered-certificate", self.public_url()),
+                kind: self.urls.problem("altered-certificate"),
                 title: "The printed certificate was altered".into(),
                 detail: mismatches.iter().map(describe).collect::<Vec<_>>().join("; "),
             });
@@ -369,21 +368,14 @@ impl Microcred {
     /// URL (with or without `.pdf`, `.json`, `.png`, a query or a fragment) or the bare id. `None` when it
     /// names none that exists.
     pub async fn credential_by_link(&self, typed: &str) -> Option<CredentialId> {
-        let prefix = format!("{}credentials/", self.public_url());
-        let rest = typed.strip_prefix(&prefix).unwrap_or(typed);
-        let rest = rest.split(['?', '#']).next().unwrap_or_default();
-        let rest = [".pdf", ".json", ".png"].iter().find_map(|s| rest.strip_suffix(s)).unwrap_or(rest);
-        let id = CredentialId(Uuid::try_parse(rest.trim_end_matches('/')).ok()?);
+        let id = self.urls.credential_link(typed)?;
         self.issued_credential(id).await.ok().map(|c| c.id)
     }
 
     /// The credential of this service whose URL a page prints, if any (and it exists).
     async fn printed_credential(&self, text: &[String]) -> Option<Value> {
-        let page: String = text.concat().chars().filter(|c| !c.is_whitespace()).collect();
-        let prefix = format!("{}credentials/", self.public_url());
-        let start = page.find(&prefix)? + prefix.len();
-        let id = Uuid::try_parse(page.get(start..start + 36)?).ok()?;
-        let stored = self.issued_credential(CredentialId(id)).await.ok()?;
+        let id = self.urls.credential_in_text(&text.concat())?;
+        let stored = self.issued_credential(id).await.ok()?;
         serde_json::from_str(stored.document.get()).ok()
     }
 }

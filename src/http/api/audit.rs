@@ -1,0 +1,46 @@
+//! `GET /api/v1/audit` (admin): the audit log.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use super::page_limit;
+use crate::domain::audit::AuditEvent;
+use crate::domain::validation::ValidationErrors;
+use crate::error::Result;
+use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::http::openapi::responses::{Denied, Invalid};
+
+/// Paging of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuditQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/audit?after=&limit=` (admin): the audit log, oldest first; page on with `after` = the last
+/// `id` seen. Read-only: nothing in it can be changed through the API.
+#[utoipa::path(
+    get,
+    operation_id = "credentials_audit",
+    path = "/api/v1/audit",
+    tag = "operations",
+    security(("bearer" = [])),
+    params(
+        ("after" = Option<i64>, Query, description = "Last id seen"),
+        ("limit" = Option<u32>, Query, description = "1 to 1000"),
+    ),
+    responses((status = 200, description = "Audit events", body = serde_json::Value), Denied, Invalid)
+)]
+pub(super) async fn audit(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Vec<AuditEvent>>> {
+    let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let limit = page_limit(q.limit).map_err(|e| ValidationErrors::single("limit", e))?;
+    Ok(Json(state.app.audit_events(&caller, q.after, limit).await?))
+}

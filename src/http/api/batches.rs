@@ -1,0 +1,96 @@
+//! `POST /api/v1/credentials/batch`: many awards at once, as a JSON array or a CSV file.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::idempotency_key;
+use crate::domain::award::AwardInput;
+use crate::domain::validation::ValidationErrors;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::http::openapi::responses::{Denied, Invalid, TooLarge};
+use crate::service::Issued;
+use crate::service::batch::{BatchOutcome, BatchRequest, ParsedRows};
+
+/// Options of `POST /api/v1/credentials/batch`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BatchQuery {
+    /// The achievement of rows that name none.
+    achievement_id: Option<String>,
+    /// Issue the valid rows even if others are invalid (default: all or nothing).
+    partial: Option<bool>,
+}
+
+/// `POST /api/v1/credentials/batch[?achievement_id=&partial=true]` with a JSON array of awards or a CSV file
+/// (`Content-Type: text/csv`). 201 when every row was issued; 200 with per-row results when `partial`
+/// rejected some, or for a retried `Idempotency-Key`; 422 listing every bad row otherwise.
+#[utoipa::path(
+    post,
+    operation_id = "credentials_issue_batch",
+    path = "/api/v1/credentials/batch",
+    tag = "awards",
+    security(("bearer" = [])),
+    params(
+        ("achievement_id" = Option<uuid::Uuid>, Query, description = "For rows naming none"),
+        ("partial" = Option<bool>, Query, description = "Issue the valid rows"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body(
+        description = "A JSON array of awards, or a CSV file (a header row naming the columns; comma or semicolon)",
+        content((Vec<AwardInput> = "application/json"), (String = "text/csv"))
+    ),
+    responses(
+        (status = 201, description = "All issued", body = BatchOutcome),
+        (status = 200, description = "Partly issued, or a retry", body = BatchOutcome),
+        Denied,
+        TooLarge,
+        (status = 415, description = "Neither JSON nor CSV", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        Invalid,
+    )
+)]
+pub(super) async fn issue_batch(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<BatchQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<BatchOutcome>)> {
+    let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let key = idempotency_key(&headers)?;
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{:?}|{:?}|", q.achievement_id, q.partial));
+    let rows = rows(&headers, &body, &mut hasher)?;
+    let request = BatchRequest { rows, partial: q.partial.unwrap_or(false), achievement_id: q.achievement_id };
+    let (outcome, issued) = state.app.issue_batch(&caller, request, key.as_deref(), hasher.finalize().into()).await?;
+    let status = if issued == Issued::Created && outcome.rejected == 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(outcome)))
+}
+
+/// The batch's rows, numbered from 1, each an award or why it is not one; the request's meaning goes into
+/// `hasher` (so a retry with the same rows is recognised whatever its spacing).
+fn rows(headers: &HeaderMap, body: &[u8], hasher: &mut Sha256) -> Result<ParsedRows> {
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
+    if content_type.starts_with("text/csv") {
+        hasher.update(body);
+        return crate::service::batch::parse_csv(body).map_err(Into::into);
+    }
+    if !content_type.starts_with("application/json") {
+        return Err(Error::Unsupported("send a JSON array (application/json) or a CSV file (text/csv)".into()));
+    }
+    let items: Vec<Value> = serde_json::from_slice(body)
+        .map_err(|e| ValidationErrors::single("body", format!("expected a JSON array of awards: {e}")))?;
+    hasher.update(serde_json_canonicalizer::to_vec(&items).unwrap_or_default());
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| (i + 1, serde_json::from_value::<AwardInput>(item).map_err(|e| e.to_string())))
+        .collect())
+}

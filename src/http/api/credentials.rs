@@ -1,0 +1,168 @@
+//! Awards through the API: `POST /api/v1/credentials` issues one, `GET` lists them a page at a time, and
+//! `GET /api/v1/credentials/{id}` shows one.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::views::{CredentialSummary, CredentialView};
+use super::{idempotency_key, page_limit};
+use crate::domain::achievement::AchievementId;
+use crate::domain::award::{AwardInput, CredentialId};
+use crate::domain::validation::ValidationErrors;
+use crate::domain::xsd::parse_date_time_stamp;
+use crate::error::Result;
+use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::http::extract::{ApiJson, UuidPath};
+use crate::http::openapi::responses::{Denied, Invalid, NotFound};
+use crate::service::Issued;
+use crate::store::CredentialFilter;
+
+/// `POST /api/v1/credentials`: 201 with the new credential, or 200 with the earlier one when the request
+/// repeats an `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    operation_id = "credentials_issue",
+    path = "/api/v1/credentials",
+    tag = "awards",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = AwardInput,
+    responses(
+        (status = 201, description = "Issued", body = CredentialView),
+        (status = 200, description = "A retry: the credential issued before", body = CredentialView),
+        Denied,
+        (status = 409, description = "The learner already holds it", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        Invalid,
+    )
+)]
+pub(super) async fn issue(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<CredentialView>)> {
+    let key = idempotency_key(&headers)?;
+    // Retries are recognised by the request's meaning, not its bytes: key order and spacing do not matter.
+    let request_hash: [u8; 32] = Sha256::digest(serde_json_canonicalizer::to_vec(&body).unwrap_or_default()).into();
+    let input: AwardInput =
+        serde_json::from_value(body).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
+    let (credential, issued) = state.app.issue_award(&caller, input, key.as_deref(), request_hash).await?;
+    let status = if issued == Issued::Created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(CredentialView::new(state.app.urls(), credential))))
+}
+
+/// Filters of `GET /api/v1/credentials` and of the CSV export.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    achievement_id: Option<String>,
+    email: Option<String>,
+    issued_after: Option<String>,
+    issued_before: Option<String>,
+    pub(super) limit: Option<u32>,
+    pub(super) cursor: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Page {
+    items: Vec<CredentialSummary>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/credentials?achievement_id=&email=&issued_after=&issued_before=&limit=&cursor=`.
+#[utoipa::path(
+    get,
+    operation_id = "credentials_list",
+    path = "/api/v1/credentials",
+    tag = "awards",
+    security(("bearer" = [])),
+    params(
+        ("achievement_id" = Option<uuid::Uuid>, Query, description = "Filter"),
+        ("email" = Option<String>, Query, description = "Filter"),
+        ("issued_after" = Option<String>, Query, description = "RFC 3339"),
+        ("issued_before" = Option<String>, Query, description = "RFC 3339"),
+        ("limit" = Option<u32>, Query, description = "1 to 1000, default 100"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses((status = 200, description = "{items, next_cursor}", body = Page), Denied, Invalid)
+)]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page>> {
+    let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
+    let filter = parse_filter(q)?;
+    let limit = filter.limit as usize;
+    let rows = state.app.list_credentials(&caller, filter).await?;
+    let next_cursor = (rows.len() == limit).then(|| rows.last().map(|c| encode_cursor(c.issued_at, c.id))).flatten();
+    let items = rows.iter().map(|c| CredentialSummary::new(state.app.urls(), c)).collect();
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// The listing filters of a query, each checked.
+pub(super) fn parse_filter(q: ListQuery) -> Result<CredentialFilter> {
+    let mut errors = ValidationErrors::default();
+    let date = |errors: &mut ValidationErrors, field: &str, v: Option<&str>| {
+        v.and_then(|v| {
+            errors.check(field, parse_date_time_stamp(v).ok_or("must be an RFC 3339 date-time with a time zone"))
+        })
+    };
+    let filter = CredentialFilter {
+        issuer_id: None,
+        achievement_id: q.achievement_id.as_deref().and_then(|a| {
+            errors
+                .check("achievement_id", Uuid::try_parse(a).map(AchievementId).map_err(|_| "must be an achievement id"))
+        }),
+        email: q.email.map(|e| e.trim().to_lowercase()),
+        issued_after: date(&mut errors, "issued_after", q.issued_after.as_deref()),
+        issued_before: date(&mut errors, "issued_before", q.issued_before.as_deref()),
+        after: q
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.check("cursor", decode_cursor(c).ok_or("is not a cursor this service gave"))),
+        limit: errors.check("limit", page_limit(q.limit)).unwrap_or(0),
+    };
+    errors.finish(filter).map_err(Into::into)
+}
+
+fn encode_cursor(at: OffsetDateTime, id: CredentialId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.unix_timestamp_nanos()))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(OffsetDateTime, CredentialId)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (nanos, id) = text.split_once('|')?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+    Some((at, CredentialId(Uuid::try_parse(id).ok()?)))
+}
+
+/// `GET /api/v1/credentials/{id}`.
+#[utoipa::path(
+    get,
+    operation_id = "credentials_get",
+    path = "/api/v1/credentials/{id}",
+    tag = "awards",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    responses((status = 200, description = "One credential", body = CredentialView), Denied, NotFound)
+)]
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.issued_credential_for(&caller, CredentialId(id)).await?;
+    Ok(Json(CredentialView::new(state.app.urls(), credential)))
+}

@@ -1,0 +1,92 @@
+//! A credential's status through the API: revoke (permanent), suspend, reinstate.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use super::views::CredentialView;
+use crate::domain::award::CredentialId;
+use crate::error::Result;
+use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::http::extract::{ApiJson, UuidPath};
+use crate::http::openapi::responses::{Denied, Invalid, NotFound};
+
+/// The body of `/revoke` and `/suspend`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Reason {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/credentials/{id}/revoke` `{reason}`: permanent.
+#[utoipa::path(
+    post,
+    operation_id = "credentials_revoke",
+    path = "/api/v1/credentials/{id}/revoke",
+    tag = "status",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    request_body = Reason,
+    responses((status = 200, description = "Revoked", body = CredentialView), Denied, NotFound, Invalid)
+)]
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.revoke(&caller, CredentialId(id), body.reason.as_deref().unwrap_or_default()).await?;
+    Ok(Json(CredentialView::new(state.app.urls(), credential)))
+}
+
+/// `POST /api/v1/credentials/{id}/suspend` `{reason}`: 409 for a credential without a suspension entry.
+#[utoipa::path(
+    post,
+    operation_id = "credentials_suspend",
+    path = "/api/v1/credentials/{id}/suspend",
+    tag = "status",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "Suspended", body = CredentialView),
+        Denied,
+        NotFound,
+        (status = 409, description = "No suspension entry", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        Invalid,
+    )
+)]
+pub(super) async fn suspend(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.suspend(&caller, CredentialId(id), body.reason.as_deref().unwrap_or_default()).await?;
+    Ok(Json(CredentialView::new(state.app.urls(), credential)))
+}
+
+/// `POST /api/v1/credentials/{id}/reinstate`: lifts a suspension.
+#[utoipa::path(
+    post,
+    operation_id = "credentials_reinstate",
+    path = "/api/v1/credentials/{id}/reinstate",
+    tag = "status",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "Reinstated", body = CredentialView),
+        Denied,
+        NotFound,
+        (status = 409, description = "Not suspended, or revoked", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn reinstate(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<Json<CredentialView>> {
+    let credential = state.app.reinstate(&caller, CredentialId(id)).await?;
+    Ok(Json(CredentialView::new(state.app.urls(), credential)))
+}

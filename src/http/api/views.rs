@@ -1,0 +1,88 @@
+//! How the API shows a credential: its summary (listings, the CSV export) and its full view with the
+//! signed document.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::domain::achievement::AchievementId;
+use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::public_urls::{Download, PublicUrls};
+
+/// Where a credential can be seen and downloaded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Links {
+    page: String,
+    json: String,
+    pdf: String,
+    png: String,
+}
+
+/// A credential as the API lists it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CredentialSummary {
+    id: CredentialId,
+    /// `null` for a credential issued through the VC-API.
+    achievement_id: Option<AchievementId>,
+    /// `null` for a credential issued through the VC-API.
+    recipient: Option<Recipient>,
+    /// The credential's own `id`, when a VC-API caller chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    /// `active`, `suspended` or `revoked` (expiry is shown by `valid_until`).
+    #[schema(value_type = String, pattern = "^(active|suspended|revoked)$")]
+    status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    valid_until: Option<OffsetDateTime>,
+    links: Links,
+}
+
+/// The learner an award names.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Recipient {
+    name: String,
+    email: String,
+}
+
+/// A credential with its signed document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CredentialView {
+    #[serde(flatten)]
+    summary: CredentialSummary,
+    /// The signed `OpenBadgeCredential`, as issued.
+    #[schema(value_type = Object)]
+    credential: Box<serde_json::value::RawValue>,
+}
+
+impl CredentialSummary {
+    /// The summary of `c`, with its public links.
+    pub(crate) fn new(urls: &PublicUrls, c: &IssuedCredential) -> Self {
+        CredentialSummary {
+            id: c.id,
+            achievement_id: c.achievement_id,
+            recipient: c
+                .recipient_name
+                .clone()
+                .zip(c.recipient_email.clone())
+                .map(|(name, email)| Recipient { name, email }),
+            external_id: c.external_id.clone(),
+            status: c.status(),
+            issued_at: c.issued_at,
+            valid_until: c.valid_until,
+            links: Links {
+                page: urls.credential(c.id),
+                json: urls.credential_download(c.id, Download::Json),
+                pdf: urls.credential_download(c.id, Download::Pdf),
+                png: urls.credential_download(c.id, Download::Png),
+            },
+        }
+    }
+}
+
+impl CredentialView {
+    /// The full view of `c`.
+    pub(crate) fn new(urls: &PublicUrls, c: IssuedCredential) -> Self {
+        CredentialView { summary: CredentialSummary::new(urls, &c), credential: c.document }
+    }
+}

@@ -1,0 +1,33 @@
+//! What learners and employers reach without an account: the credential page behind the QR code and the
+//! downloads, the JSON verification report, `/verify` to check any file, the status lists, the issuers' DID
+//! documents, the achievements credentials name, and the pages' assets. People get pages in their language,
+//! programs JSON and problem details ([`Reply`](super::negotiate::Reply) decides).
+
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppState, HttpSettings};
+
+mod achievements;
+mod assets;
+mod credentials;
+mod issuers;
+mod status_lists;
+mod verify;
+
+pub(super) use assets::asset;
+
+/// The public routes, each documented in the OpenAPI description by its own annotation (the caller adds the
+/// rate limit).
+pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
+    let (schemas, paths, verify) = routes!(verify::page, verify::upload);
+    OpenApiRouter::new()
+        .routes(routes!(issuers::did_document))
+        .routes(routes!(achievements::achievement))
+        .routes(routes!(achievements::extension_context))
+        .routes(routes!(status_lists::status_list))
+        .routes(routes!(credentials::file))
+        .routes(routes!(credentials::report))
+        .routes((schemas, paths, verify.layer(DefaultBodyLimit::max(settings.max_upload_bytes))))
+}

@@ -1,0 +1,18 @@
+//! The pages' static assets, compiled into the binary.
+
+use axum::extract::Path;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::http::negotiate::Reply;
+
+/// `GET /assets/{name}`: the style sheet, the script and the icon of the pages.
+pub(crate) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let (body, content_type): (&'static str, &'static str) = match name.as_str() {
+        "style.css" => (include_str!("../../../templates/assets/style.css"), "text/css; charset=utf-8"),
+        "app.js" => (include_str!("../../../templates/assets/app.js"), "text/javascript; charset=utf-8"),
+        "favicon.svg" => (include_str!("../../../templates/assets/favicon.svg"), "image/svg+xml"),
+        _ => return Reply::page_first(&headers, None).not_found(),
+    };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+}
