@@ -485,11 +485,11 @@ async fn the_verdict_cache_keeps_within_its_memory_budget() {
     }
 }
 
-/// The README's verdict table says what each verdict is called on the page, in every language: it must be
-/// the labels the pages use.
+/// The verification guide's verdict table says what each verdict is called on the page, in every language: it
+/// must be the labels the pages use.
 #[test]
-fn the_readme_verdict_table_matches_the_page_labels() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+fn the_verification_guide_verdict_table_matches_the_page_labels() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/verification.md")).unwrap();
     let mut rows = 0;
     for line in readme.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
@@ -500,7 +500,7 @@ fn the_readme_verdict_table_matches_the_page_labels() {
         for (i, lang) in ["en", "bg", "el", "es", "it"].iter().enumerate() {
             let key = format!("verdict_{}", outcome.replace('-', "_"));
             let label = microcred::certificate::Labels::for_tag(lang).get(&key);
-            assert_eq!(cells[2 + i], label, "README verdict {outcome} in {lang}");
+            assert_eq!(cells[2 + i], label, "verification guide verdict {outcome} in {lang}");
         }
         rows += 1;
     }
