@@ -156,7 +156,8 @@ pub enum IssuerCommand {
         /// How the issuer's DID is formed: `web` (rotatable) or `key` (one key, never rotates)
         #[arg(long, value_enum, default_value_t = DidMethod::Web)]
         did_method: DidMethod,
-        /// Give its credentials a suspension status entry too (outside the OB 3.0 JSON Schema; see README)
+        /// Give its credentials a suspension status entry too (outside the OB 3.0 JSON Schema; see
+        /// docs/standards.md, "Status lists")
         #[arg(long)]
         suspension: bool,
     },

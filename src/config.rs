@@ -91,7 +91,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// One layer of settings. Every field is optional so layers can be merged; see the README's table.
+/// One layer of settings. Every field is optional so layers can be merged; see the table in
+/// docs/operations.md, "Configuration".
 #[derive(Debug, Clone, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {

@@ -218,8 +218,8 @@ pub struct Issuer {
     pub description: Option<String>,
     /// Logo image URL.
     pub logo_url: Option<Url>,
-    /// Whether its credentials carry a second, `suspension` status entry (see the README: VCDM 2.0 allows
-    /// it, the OB 3.0 JSON Schema does not).
+    /// Whether its credentials carry a second, `suspension` status entry (see docs/standards.md, "Status
+    /// lists": VCDM 2.0 allows it, the OB 3.0 JSON Schema does not).
     pub suspension_enabled: bool,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]

@@ -83,7 +83,7 @@ impl Microcred {
                 valid_until: award.valid_until,
             });
             // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
-            // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (the README explains the trade-off).
+            // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (docs/standards.md explains why).
             unsigned.credential_status = Some(self.status_entries(revocation, suspension));
             let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             // Signing is CPU work (about 0.2 ms): keep it off the async workers.
