@@ -36,7 +36,7 @@ mod vcapi;
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The application.
+    /// The use cases, shared by every request.
     pub app: Arc<Microcred>,
 }
 

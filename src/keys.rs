@@ -72,12 +72,12 @@ impl IssuerSigningKey {
         Self { key: SigningKey::from_bytes(seed) }
     }
 
-    /// The public key.
+    /// The raw 32-byte Ed25519 public key (RFC 8032 §5.1.5), as `did:key` and Multikey encode it.
     pub fn public_key(&self) -> [u8; 32] {
         self.key.verifying_key().to_bytes()
     }
 
-    /// The verifying half.
+    /// The public half, to check this key's own signatures.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.key.verifying_key()
     }
@@ -105,7 +105,7 @@ impl KeyStore {
         Self { dir: dir.into() }
     }
 
-    /// The root folder.
+    /// The folder holding one sub-folder of key files per issuer.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

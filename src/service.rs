@@ -126,7 +126,7 @@ impl Microcred {
         Arc::clone(&self.store)
     }
 
-    /// The database.
+    /// The database (for health checks and metrics; use cases go through `Microcred`'s methods).
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }

@@ -316,7 +316,7 @@ pub struct BatchRecord {
     pub id: uuid::Uuid,
     /// Scope of the key.
     pub issuer_id: IssuerId,
-    /// The key.
+    /// The `Idempotency-Key` header's value, as the client sent it.
     pub idempotency_key: String,
     /// SHA-256 of the request.
     pub request_hash: [u8; 32],
@@ -350,7 +350,7 @@ pub enum ConnectError {
     /// The folder for a SQLite file could not be created.
     #[error("cannot create folder {path} for the SQLite database: {source}")]
     Folder {
-        /// The folder.
+        /// The folder that could not be created (the database file's parent).
         path: std::path::PathBuf,
         /// The OS error.
         source: std::io::Error,

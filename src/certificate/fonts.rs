@@ -48,7 +48,7 @@ pub enum Bytes {
 }
 
 impl Bytes {
-    /// The bytes.
+    /// The font file's bytes, wherever they are kept.
     pub fn as_slice(&self) -> &[u8] {
         match self {
             Self::Static(bytes) => bytes,

@@ -61,7 +61,7 @@ pub struct Piece {
     pub x: f32,
     /// Plain glyphs to its left (each followed by letter spacing).
     pub spaced_before: usize,
-    /// The piece.
+    /// What is drawn here: a run of glyphs of one face, or a shaped cluster.
     pub kind: PieceKind,
 }
 
@@ -106,7 +106,7 @@ pub fn is_plain(text: &str) -> bool {
 /// Measures text in a face of the chain (see [`Measure`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Setter<'a> {
-    /// The fonts.
+    /// The fonts tried in order for each character.
     pub chain: &'a FontChain,
     /// The face asked for.
     pub face: FontFace,

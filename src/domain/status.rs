@@ -80,9 +80,9 @@ pub struct StatusList {
 /// A credential's place in a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusSlot {
-    /// The list.
+    /// The status list holding the credential's bit.
     pub list: StatusListId,
-    /// The bit.
+    /// The bit's position in that list (`statusListIndex`).
     pub index: u32,
 }
 

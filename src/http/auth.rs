@@ -11,7 +11,7 @@ use crate::domain::api_key::ApiKey;
 /// The API key that authenticated this request. Extracting it answers 401 when the token is missing,
 /// malformed, unknown or revoked.
 #[derive(Debug, Clone)]
-pub struct Caller(pub ApiKey);
+pub(super) struct Caller(pub ApiKey);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;

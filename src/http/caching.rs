@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 /// A document's validator and how long caches may keep it.
 #[derive(Debug, Clone)]
-pub struct Validators {
+pub(super) struct Validators {
     /// The entity tag, quoted (`"…"`).
     etag: String,
     /// The `Cache-Control` value.
@@ -17,13 +17,13 @@ pub struct Validators {
 
 impl Validators {
     /// `etag` is a quoted entity tag; `cache_control` the header's value (`public, max-age=3600`).
-    pub fn new(etag: impl Into<String>, cache_control: impl Into<String>) -> Self {
+    pub(super) fn new(etag: impl Into<String>, cache_control: impl Into<String>) -> Self {
         Self { etag: etag.into(), cache_control: cache_control.into() }
     }
 
     /// Whether the request's `If-None-Match` already names this version (`*`, or one tag of its list, by
     /// the weak comparison RFC 9110 §13.1.2 prescribes for `If-None-Match`).
-    pub fn matches(&self, request: &HeaderMap) -> bool {
+    pub(super) fn matches(&self, request: &HeaderMap) -> bool {
         let ours = opaque(&self.etag);
         request
             .get_all(header::IF_NONE_MATCH)
@@ -35,12 +35,12 @@ impl Validators {
     }
 
     /// 304 Not Modified, with the validators.
-    pub fn not_modified(&self) -> Response {
+    pub(super) fn not_modified(&self) -> Response {
         self.apply(StatusCode::NOT_MODIFIED.into_response())
     }
 
     /// Adds `ETag` and `Cache-Control` to a response.
-    pub fn apply(&self, mut response: Response) -> Response {
+    pub(super) fn apply(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();
         if let Ok(etag) = HeaderValue::from_str(&self.etag) {
             headers.insert(header::ETAG, etag);

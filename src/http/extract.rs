@@ -11,7 +11,7 @@ use crate::domain::issuer::Slug;
 /// `axum::Json`, with rejections mapped to 400 (syntax), 413 (too large), 415 (not JSON) or 422 (wrong
 /// shape), each as problem details naming what is wrong.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ApiJson<T>(pub T);
+pub(super) struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Problem;
@@ -49,7 +49,7 @@ fn body_text(e: &dyn std::error::Error) -> String {
 
 /// A `{slug}` path segment. A malformed slug cannot name anything, so it is a 404 like a missing one.
 #[derive(Debug, Clone)]
-pub struct SlugPath(pub Slug);
+pub(super) struct SlugPath(pub Slug);
 
 impl<S: Send + Sync> FromRequestParts<S> for SlugPath {
     type Rejection = Problem;
@@ -65,7 +65,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SlugPath {
 /// A `{id}` path segment holding a UUID. A malformed id cannot name anything, so it is a 404 like a missing
 /// one, and nobody can tell the two apart.
 #[derive(Debug, Clone, Copy)]
-pub struct UuidPath(pub uuid::Uuid);
+pub(super) struct UuidPath(pub uuid::Uuid);
 
 impl<S: Send + Sync> FromRequestParts<S> for UuidPath {
     type Rejection = Problem;

@@ -16,7 +16,7 @@ use super::problem::{Kind, Problem};
     tag = "operations",
     responses((status = 200, description = "The process is alive", body = serde_json::Value))
 )]
-pub async fn healthz() -> Json<Value> {
+pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
@@ -32,7 +32,7 @@ pub async fn healthz() -> Json<Value> {
         (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     match state.app.store().ping().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
         Err(e) => {

@@ -13,7 +13,7 @@ use crate::error::Error;
 
 /// What a client's `Accept` header asks for first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wants {
+pub(super) enum Wants {
     /// `text/html` before any JSON type: a browser.
     Html,
     /// A JSON type (`application/json`, `application/vc+ld+json`, `application/ld+json`,
@@ -30,7 +30,7 @@ const JSON_TYPES: [&str; 4] =
 impl Wants {
     /// Reads `Accept` by the position of the first HTML and the first JSON media type (quality values are
     /// not weighed: browsers list `text/html` first, programs name JSON).
-    pub fn of(headers: &HeaderMap) -> Self {
+    pub(super) fn of(headers: &HeaderMap) -> Self {
         let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
             return Self::Unspecified;
         };
@@ -46,7 +46,7 @@ impl Wants {
 
 /// How one request is answered when it fails: a page for a person, problem details for a program.
 #[derive(Debug, Clone, Copy)]
-pub struct Reply<'a> {
+pub(super) struct Reply<'a> {
     headers: &'a HeaderMap,
     lang: Option<&'a str>,
     person: bool,
@@ -55,34 +55,34 @@ pub struct Reply<'a> {
 impl<'a> Reply<'a> {
     /// At an address whose answer is a page (the credential page, the `/verify` form, assets): a person
     /// unless JSON is asked for.
-    pub fn page_first(headers: &'a HeaderMap, lang: Option<&'a str>) -> Self {
+    pub(super) fn page_first(headers: &'a HeaderMap, lang: Option<&'a str>) -> Self {
         Self { headers, lang, person: Wants::of(headers) != Wants::Json }
     }
 
     /// At an address whose answer is data (downloads, uploads to check, unknown addresses, the rate limit):
     /// a person only when HTML is asked for first.
-    pub fn data_first(headers: &'a HeaderMap, lang: Option<&'a str>) -> Self {
+    pub(super) fn data_first(headers: &'a HeaderMap, lang: Option<&'a str>) -> Self {
         Self { headers, lang, person: Wants::of(headers) == Wants::Html }
     }
 
     /// Whether the answer is for a person (a page).
-    pub fn is_person(&self) -> bool {
+    pub(super) fn is_person(&self) -> bool {
         self.person
     }
 
     /// The request's headers (for the page language).
-    pub fn headers(&self) -> &'a HeaderMap {
+    pub(super) fn headers(&self) -> &'a HeaderMap {
         self.headers
     }
 
     /// The `?lang=` the request carried, if any.
-    pub fn lang(&self) -> Option<&'a str> {
+    pub(super) fn lang(&self) -> Option<&'a str> {
         self.lang
     }
 
     /// 404: the same page or problem whatever the address looked like, so malformed and missing ids cannot be
     /// told apart.
-    pub fn not_found(&self) -> Response {
+    pub(super) fn not_found(&self) -> Response {
         if self.person {
             pages::not_found_page(pages::labels(self.lang, self.headers, None))
         } else {
@@ -91,7 +91,7 @@ impl<'a> Reply<'a> {
     }
 
     /// A failed use case: a missing resource as [`Reply::not_found`], anything else as its problem.
-    pub fn error(&self, e: Error) -> Response {
+    pub(super) fn error(&self, e: Error) -> Response {
         match e {
             Error::NotFound { .. } => self.not_found(),
             e => e.into_response(),
@@ -99,7 +99,7 @@ impl<'a> Reply<'a> {
     }
 
     /// 429 with `Retry-After: seconds`: the rate-limit page or problem.
-    pub fn too_many_requests(&self, seconds: u64) -> Response {
+    pub(super) fn too_many_requests(&self, seconds: u64) -> Response {
         let mut response = if self.person {
             pages::rate_limited_page(pages::labels(self.lang, self.headers, None), seconds)
         } else {
@@ -117,7 +117,7 @@ impl<'a> Reply<'a> {
 }
 
 /// Fallback for addresses no route serves: the 404 page for browsers, problem details for everyone else.
-pub async fn unknown_address(headers: HeaderMap) -> Response {
+pub(super) async fn unknown_address(headers: HeaderMap) -> Response {
     Reply::data_first(&headers, None).not_found()
 }
 

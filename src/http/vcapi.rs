@@ -39,7 +39,7 @@ pub(super) fn public_routes() -> OpenApiRouter<AppState> {
 
 /// `POST /credentials/issue` body (VC-API `IssueCredentialRequest`).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct IssueRequest {
+pub(super) struct IssueRequest {
     /// The credential to sign (VC Data Model 2.0, no proof); its `issuer` is the DID of the caller's issuer.
     #[schema(value_type = Object, required = true)]
     credential: Option<Value>,
@@ -50,7 +50,7 @@ pub struct IssueRequest {
 
 /// Options of `POST /credentials/issue`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct IssueOptions {
+pub(super) struct IssueOptions {
     /// The Data Integrity cryptosuite: `eddsa-rdfc-2022` (the default) or `eddsa-jcs-2022`.
     #[schema(nullable = false, example = "eddsa-rdfc-2022")]
     cryptosuite: Option<String>,
@@ -59,7 +59,7 @@ pub struct IssueOptions {
 /// `POST /credentials/issue` answer (VC-API `IssueCredentialResponse`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Issued {
+pub(super) struct Issued {
     /// The signed credential, with its Data Integrity proof.
     #[schema(value_type = Object)]
     verifiable_credential: Value,
@@ -77,7 +77,7 @@ pub struct Issued {
     request_body = IssueRequest,
     responses((status = 201, description = "Signed", body = Issued), Denied, Invalid)
 )]
-pub async fn issue(
+pub(super) async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(request): ApiJson<IssueRequest>,
@@ -93,7 +93,7 @@ pub async fn issue(
 
 /// `POST /credentials/verify` body (VC-API `VerifyCredentialRequest`).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct VerifyRequest {
+pub(super) struct VerifyRequest {
     /// The signed credential.
     #[serde(rename = "verifiableCredential")]
     #[schema(value_type = Object, required = true)]
@@ -103,7 +103,7 @@ pub struct VerifyRequest {
 /// The answer when a credential or presentation could not be checked (400), and the answer of
 /// `POST /presentations/verify`: the VC-API's verification result, with RFC 9457 problems.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VerificationResult {
+pub(super) struct VerificationResult {
     /// Whether it verified.
     verified: bool,
     /// Why not.
@@ -127,7 +127,7 @@ pub struct VerificationResult {
         (status = 400, description = "Could not verify", body = VerificationResult),
     )
 )]
-pub async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Response {
+pub(super) async fn verify(State(state): State<AppState>, ApiJson(request): ApiJson<VerifyRequest>) -> Response {
     let Some(credential) = request.verifiable_credential.filter(Value::is_object) else {
         return rejected(StatusCode::BAD_REQUEST, "verifiableCredential must be a credential object");
     };
@@ -160,7 +160,7 @@ fn rejected(status: StatusCode, detail: &str) -> Response {
 /// `POST /credentials/status` body (VC-API `UpdateCredentialStatus`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusRequest {
+pub(super) struct StatusRequest {
     /// The `id` of a credential this service issued.
     #[schema(required = true, nullable = false)]
     credential_id: Option<String>,
@@ -190,7 +190,7 @@ pub struct StatusRequest {
         Invalid,
     )
 )]
-pub async fn status(
+pub(super) async fn status(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(request): ApiJson<StatusRequest>,
@@ -236,7 +236,7 @@ pub async fn status(
     params(("id" = uuid::Uuid, Path, description = "The resource id")),
     responses((status = 204, description = "Published"), Denied, NotFound)
 )]
-pub async fn publish(
+pub(super) async fn publish(
     State(state): State<AppState>,
     Caller(caller): Caller,
     UuidPath(id): UuidPath,
@@ -247,7 +247,7 @@ pub async fn publish(
 
 /// `POST /presentations/verify` body (VC-API `VerifyPresentationRequest`).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct PresentationRequest {
+pub(super) struct PresentationRequest {
     /// The signed presentation.
     #[serde(rename = "verifiablePresentation")]
     #[schema(value_type = Object, required = true)]
@@ -259,7 +259,7 @@ pub struct PresentationRequest {
 
 /// Options of `POST /presentations/verify`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct PresentationOptions {
+pub(super) struct PresentationOptions {
     /// The challenge the verifier gave the holder.
     #[schema(nullable = false)]
     challenge: Option<String>,
@@ -282,7 +282,7 @@ pub struct PresentationOptions {
         (status = 400, description = "Could not verify", body = VerificationResult),
     )
 )]
-pub async fn verify_presentation(
+pub(super) async fn verify_presentation(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PresentationRequest>,
 ) -> Response {

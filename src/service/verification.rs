@@ -52,7 +52,7 @@ pub struct Verdict {
     pub credential: IssuedCredential,
     /// The signed document, parsed.
     pub document: Value,
-    /// The verification report.
+    /// What verifying it found, when it was last checked.
     pub report: VerificationReport,
     /// The report as JSON, serialized once.
     pub report_json: bytes::Bytes,

@@ -89,7 +89,8 @@ pub enum Outcome {
 pub struct VerificationReport {
     /// `true` only for a genuine, current credential.
     pub verified: bool,
-    /// The verdict.
+    /// The verdict a person is shown: valid, revoked, suspended, expired, not yet valid, status unknown,
+    /// invalid or altered.
     pub outcome: Outcome,
     /// Every check that ran.
     pub checks: Vec<Check>,

@@ -2,6 +2,8 @@
 //! `TEST_DATABASE_URL` is set), the HTTP API over real sockets, and the command line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+// A test binary has no public API: `pub` in its modules only shares helpers between them.
+#![allow(unreachable_pub)]
 
 mod access;
 mod achievements;

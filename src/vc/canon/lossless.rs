@@ -41,7 +41,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// The namespace of the i18n datatypes (`rdfDirection: "i18n-datatype"`).
-pub const I18N: &str = "https://www.w3.org/ns/i18n#";
+pub(super) const I18N: &str = "https://www.w3.org/ns/i18n#";
 
 fn lossy(detail: String) -> CanonError {
     CanonError::Lossy(detail)
