@@ -59,7 +59,9 @@ impl Download {
     }
 }
 
-fn etag(parts: &[&[u8]]) -> String {
+/// A strong entity tag (`"<32 hex digits>"`) for bytes made from `parts`: the first 128 bits of SHA-256
+/// over each part with its length, so different parts cannot run into each other.
+pub fn etag(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());

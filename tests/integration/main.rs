@@ -13,6 +13,7 @@ mod attacks;
 mod awards;
 mod batch;
 mod browser;
+mod caching;
 mod certificates;
 mod cli;
 mod crash;

@@ -20,6 +20,7 @@ use crate::http::negotiate::Reply;
 use crate::http::openapi::responses::{NotFound, RateLimited};
 use crate::http::pages::{self, Shown};
 use crate::http::problem::{Kind, Problem};
+use crate::service::downloads::etag;
 
 /// Query of the public downloads.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -106,7 +107,8 @@ async fn page(state: &AppState, id: CredentialId, reply: Reply<'_>) -> Response 
     response
 }
 
-/// One download of a credential, with its validators (304 when the client has this version).
+/// One download of a credential, with its validators (304 when the client has this version). The bytes of
+/// a download never change for a given `ETag`; revalidation after an hour picks up template changes.
 async fn download(
     state: &AppState,
     id: CredentialId,
@@ -116,23 +118,22 @@ async fn download(
 ) -> Result<Response, Error> {
     let file = match download {
         Download::Json => {
-            let credential = state.app.issued_credential(id).await?;
-            let mut response = signed_json(credential.document);
+            let document = state.app.issued_credential(id).await?.document;
+            let validators = Validators::new(etag(&[b"json", document.get().as_bytes()]), "public, max-age=3600");
+            if validators.matches(headers) {
+                return Ok(vary(validators.not_modified()));
+            }
+            let mut response = signed_json(document);
             let disposition = format!("attachment; filename=\"credential-{id}.json\"");
             if let Ok(disposition) = HeaderValue::from_str(&disposition) {
                 response.headers_mut().insert(header::CONTENT_DISPOSITION, disposition);
             }
-            return Ok(response);
+            return Ok(vary(validators.apply(response)));
         }
         Download::Pdf => state.app.certificate(id, query.lang.as_deref(), paper(query.paper.as_deref())?).await?,
         Download::Png => state.app.badge(id).await?,
     };
-    // The bytes never change for a given ETag; revalidation after an hour picks up template changes.
     let validators = Validators::new(file.etag.clone(), "public, max-age=3600");
-    let vary = |mut response: Response| {
-        response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        response
-    };
     if validators.matches(headers) {
         return Ok(vary(validators.not_modified()));
     }
@@ -144,6 +145,12 @@ async fn download(
         response_headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(vary(validators.apply(response)))
+}
+
+/// Downloads may be served compressed or not: caches keep one copy per encoding.
+fn vary(mut response: Response) -> Response {
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// `?paper=`: `a4` (the default) or `letter` (422 otherwise).
