@@ -87,7 +87,13 @@ impl Labels {
     pub fn format(&self, key: &str, values: &[(&str, &str)]) -> String {
         let mut text = self.get(key).to_owned();
         for (name, value) in values {
-            text = text.replace(&format!("{{{name}}}"), value);
+            let placeholder = format!("{{{name}}}");
+            // A value ending a sentence's abbreviation ("30 ноември 2026 г.") before the label's own full stop
+            // keeps one full stop, not two.
+            if value.ends_with('.') {
+                text = text.replace(&format!("{placeholder}."), &placeholder);
+            }
+            text = text.replace(&placeholder, value);
         }
         text
     }
@@ -109,6 +115,16 @@ impl Labels {
 #[cfg(test)]
 mod tests {
     use time::macros::date;
+
+    #[test]
+    fn a_date_ending_in_a_full_stop_ends_the_sentence_once() {
+        let bg = super::Labels::for_tag("bg");
+        let text = bg.format("explain_revoked", &[("date", &bg.date(date!(2026 - 11 - 30)))]);
+        assert_eq!(text, "Издателят е отнел удостоверението на 30 ноември 2026 г.");
+        let en = super::Labels::for_tag("en");
+        let text = en.format("explain_revoked", &[("date", &en.date(date!(2026 - 11 - 30)))]);
+        assert_eq!(text, "The issuer revoked this credential on 30 November 2026.");
+    }
 
     use super::*;
 

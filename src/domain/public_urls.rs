@@ -132,9 +132,14 @@ impl PublicUrls {
     }
 
     /// The credential a link or id names, as an employer types or pastes it: the page URL (with or without
-    /// `.pdf`, `.json`, `.png`, a trailing `/`, a query or a fragment) or the bare id.
+    /// `.pdf`, `.json`, `.png`, a trailing `/`, a query or a fragment, and under whatever host name the
+    /// employer reached this service by: `http://` for `https://`, an internal address, no scheme at all) or
+    /// the bare id. The id alone names the credential; the page it leads to verifies it.
     pub fn credential_link(&self, typed: &str) -> Option<CredentialId> {
-        let rest = self.under(typed, "credentials/").unwrap_or(typed);
+        let rest = self
+            .under(typed, "credentials/")
+            .or_else(|| typed.rsplit_once("/credentials/").map(|(_, rest)| rest))
+            .unwrap_or(typed);
         let rest = rest.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/');
         match CredentialFile::parse(rest)? {
             CredentialFile::Page(id) | CredentialFile::Download(id, _) => Some(id),
@@ -199,6 +204,8 @@ mod tests {
             format!("https://certs.example.eu/credentials/{ID}/"),
             format!("https://certs.example.eu/credentials/{ID}?lang=bg#top"),
             format!("{ID}.json"),
+            format!("http://127.0.0.1:8080/credentials/{ID}"),
+            format!("certs.example.eu/credentials/{ID}.pdf"),
         ] {
             assert_eq!(u.credential_link(&typed), id, "{typed}");
         }

@@ -75,8 +75,7 @@ pub async fn docs() -> Html<String> {
     }
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>microcred API</title><style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}\
-         td{{padding:.3rem .6rem;vertical-align:top;border-bottom:1px solid #ddd}}</style></head><body>\
+         <title>microcred API</title><link rel=\"stylesheet\" href=\"/assets/docs.css\"></head><body>\
          <h1>microcred API</h1><p>The machine-readable description is <a href=\"/openapi.json\">/openapi.json</a> \
          (OpenAPI 3.1). Errors are RFC 9457 <code>application/problem+json</code>.</p><table>{rows}</table></body></html>",
     ))

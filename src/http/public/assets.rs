@@ -11,6 +11,8 @@ pub(crate) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Respo
     let (body, content_type): (&'static str, &'static str) = match name.as_str() {
         "style.css" => (include_str!("../../../templates/assets/style.css"), "text/css; charset=utf-8"),
         "app.js" => (include_str!("../../../templates/assets/app.js"), "text/javascript; charset=utf-8"),
+        // The API's `/docs` page: a file, since the pages' Content-Security-Policy refuses inline styles.
+        "docs.css" => (include_str!("../../../templates/assets/docs.css"), "text/css; charset=utf-8"),
         "favicon.svg" => (include_str!("../../../templates/assets/favicon.svg"), "image/svg+xml"),
         _ => return Reply::page_first(&headers, None).not_found(),
     };

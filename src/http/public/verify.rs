@@ -133,6 +133,19 @@ struct UploadError {
     detail: String,
 }
 
+impl UploadError {
+    /// axum's reason, except for a file over the limit, where its words ("failed to buffer the request
+    /// body") would not tell the person what to do.
+    fn new(status: StatusCode, detail: String) -> Self {
+        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the file is larger than this service accepts (its upload limit, --max-upload-bytes)".to_owned()
+        } else {
+            detail
+        };
+        Self { status, detail }
+    }
+}
+
 /// The uploaded file: the multipart form field `file`, or the raw body. The route's upload limit applies to
 /// both (413 past it).
 async fn read_upload(state: &AppState, headers: &HeaderMap, request: Request) -> Result<Vec<u8>, UploadError> {
@@ -144,11 +157,10 @@ async fn read_upload(state: &AppState, headers: &HeaderMap, request: Request) ->
         return axum::body::Bytes::from_request(request, state)
             .await
             .map(|bytes| bytes.to_vec())
-            .map_err(|e| UploadError { status: e.status(), detail: e.body_text() });
+            .map_err(|e| UploadError::new(e.status(), e.body_text()));
     }
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|e| UploadError { status: e.status(), detail: e.body_text() })?;
+    let mut multipart =
+        Multipart::from_request(request, state).await.map_err(|e| UploadError::new(e.status(), e.body_text()))?;
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => {
@@ -156,7 +168,7 @@ async fn read_upload(state: &AppState, headers: &HeaderMap, request: Request) ->
                     .bytes()
                     .await
                     .map(|b| b.to_vec())
-                    .map_err(|e| UploadError { status: e.status(), detail: e.body_text() });
+                    .map_err(|e| UploadError::new(e.status(), e.body_text()));
             }
             Ok(Some(_)) => {}
             Ok(None) => {
@@ -165,7 +177,7 @@ async fn read_upload(state: &AppState, headers: &HeaderMap, request: Request) ->
                     detail: "the form has no field named file".into(),
                 });
             }
-            Err(e) => return Err(UploadError { status: e.status(), detail: e.body_text() }),
+            Err(e) => return Err(UploadError::new(e.status(), e.body_text())),
         }
     }
 }
