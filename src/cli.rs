@@ -327,7 +327,7 @@ async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError
 async fn download<F, Fut>(config: &Config, output: &Path, make: F) -> Result<(), CliError>
 where
     F: FnOnce(std::sync::Arc<crate::service::Microcred>) -> Fut,
-    Fut: std::future::Future<Output = crate::error::Result<crate::service::downloads::Download>>,
+    Fut: std::future::Future<Output = crate::error::Result<crate::service::downloads::PreparedDownload>>,
 {
     let app = std::sync::Arc::new(server::open_app(config).await?);
     let result = make(std::sync::Arc::clone(&app)).await;

@@ -27,10 +27,10 @@ mod extract;
 mod health;
 mod negotiate;
 pub mod openapi;
-pub mod pages;
+mod pages;
 pub mod problem;
 mod public;
-pub mod ratelimit;
+mod ratelimit;
 mod vcapi;
 
 /// Shared state of every handler.
@@ -40,9 +40,8 @@ pub struct AppState {
     pub app: Arc<Microcred>,
 }
 
-/// HTTP-level limits. The default (all zero, no rate limit) only serves to list the routes for the OpenAPI
-/// document; the server builds its settings from the configuration.
-#[derive(Debug, Clone, Default)]
+/// HTTP-level limits.
+#[derive(Debug, Clone)]
 pub struct HttpSettings {
     /// Largest accepted request body.
     pub max_body_bytes: usize,
@@ -81,6 +80,22 @@ pub fn metrics_router(app: Arc<Microcred>) -> Router {
             }
         }),
     )
+}
+
+impl HttpSettings {
+    /// Settings that serve only to list the routes for the OpenAPI document (no route built with them is
+    /// served: the server builds its settings from the configuration).
+    fn for_documentation() -> Self {
+        Self {
+            max_body_bytes: 0,
+            max_batch_bytes: 0,
+            request_timeout: Duration::ZERO,
+            max_upload_bytes: 0,
+            rate_limit_per_second: 0,
+            rate_limit_burst: 0,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// Every documented route: the public ones (rate-limited per client address), the assessors' API, the

@@ -116,17 +116,17 @@ impl Labels {
 mod tests {
     use time::macros::date;
 
+    use super::*;
+
     #[test]
     fn a_date_ending_in_a_full_stop_ends_the_sentence_once() {
-        let bg = super::Labels::for_tag("bg");
+        let bg = Labels::for_tag("bg");
         let text = bg.format("explain_revoked", &[("date", &bg.date(date!(2026 - 11 - 30)))]);
         assert_eq!(text, "Издателят е отнел удостоверението на 30 ноември 2026 г.");
-        let en = super::Labels::for_tag("en");
+        let en = Labels::for_tag("en");
         let text = en.format("explain_revoked", &[("date", &en.date(date!(2026 - 11 - 30)))]);
         assert_eq!(text, "The issuer revoked this credential on 30 November 2026.");
     }
-
-    use super::*;
 
     #[test]
     fn every_language_has_every_english_key_and_twelve_months() {

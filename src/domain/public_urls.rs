@@ -5,6 +5,9 @@
 //! their own paths. Everything that prints one of these addresses, or recognises one in a credential, a
 //! certificate's text or what an employer types, goes through [`PublicUrls`], so the scheme can change in
 //! one file.
+//!
+//! See: <https://www.w3.org/TR/vc-data-model-2.0/#identifiers> (a credential's `id` is a URL; ours resolves to
+//! its page).
 
 use url::Url;
 use uuid::Uuid;
@@ -32,6 +35,7 @@ pub enum Download {
 }
 
 impl Download {
+    /// Every download, for parsing an extension.
     const ALL: [Download; 3] = [Download::Json, Download::Pdf, Download::Png];
 
     /// The file extension, without the dot.
@@ -69,13 +73,16 @@ impl CredentialFile {
     }
 }
 
+/// A credential id: a UUID in any of the forms `uuid` accepts (hyphenated, either case).
 fn parse_id(text: &str) -> Option<CredentialId> {
     Uuid::try_parse(text).ok().map(CredentialId)
 }
 
 impl PublicUrls {
-    /// The addresses under `base`, an origin ending in `/` (as [`Url`] writes an origin).
+    /// The addresses under `base`, an origin ending in `/` (as [`Url`] writes an origin; the configuration
+    /// refuses a public URL with a path, query or fragment).
     pub fn new(base: Url) -> Self {
+        debug_assert!(base.path() == "/", "the public URL is an origin: {base}");
         Self { base }
     }
 
@@ -136,11 +143,8 @@ impl PublicUrls {
     /// employer reached this service by: `http://` for `https://`, an internal address, no scheme at all) or
     /// the bare id. The id alone names the credential; the page it leads to verifies it.
     pub fn credential_link(&self, typed: &str) -> Option<CredentialId> {
-        let rest = self
-            .under(typed, "credentials/")
-            .or_else(|| typed.rsplit_once("/credentials/").map(|(_, rest)| rest))
-            .unwrap_or(typed);
-        let rest = rest.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/');
+        let path = typed.split(['?', '#']).next().unwrap_or_default();
+        let rest = path.rsplit_once("/credentials/").map_or(path, |(_, rest)| rest).trim_end_matches('/');
         match CredentialFile::parse(rest)? {
             CredentialFile::Page(id) | CredentialFile::Download(id, _) => Some(id),
         }
@@ -210,6 +214,12 @@ mod tests {
             assert_eq!(u.credential_link(&typed), id, "{typed}");
         }
         assert_eq!(u.credential_link(&format!("{ID}.exe")), None);
+        // The query is not part of the address: what it holds is never read as the credential.
+        let other = "11111111-2222-4333-8444-555555555555";
+        assert_eq!(u.credential_link(&format!("https://x.eu/credentials/{ID}?next=/credentials/{other}")), id);
+        assert_eq!(u.credential_link(&format!("https://certs.example.eu/credentials/credentials/{ID}")), id);
+        assert_eq!(u.credential_link(&ID.to_uppercase()), id);
+        assert_eq!(u.credential_link(&format!("http://localhost:8080/credentials/{ID}.pdf/")), id);
         assert_eq!(u.credential_link("not an id"), None);
     }
 

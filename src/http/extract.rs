@@ -57,8 +57,8 @@ impl<S: Send + Sync> FromRequestParts<S> for SlugPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))?;
-        raw.parse().map(Self).map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))
+            .map_err(|_| Problem::new(Kind::NotFound, super::negotiate::NO_RESOURCE))?;
+        raw.parse().map(Self).map_err(|_| Problem::new(Kind::NotFound, super::negotiate::NO_RESOURCE))
     }
 }
 
@@ -73,7 +73,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UuidPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))?;
-        uuid::Uuid::try_parse(&raw).map(Self).map_err(|_| Problem::new(Kind::NotFound, "no resource at this address"))
+            .map_err(|_| Problem::new(Kind::NotFound, super::negotiate::NO_RESOURCE))?;
+        uuid::Uuid::try_parse(&raw).map(Self).map_err(|_| Problem::new(Kind::NotFound, super::negotiate::NO_RESOURCE))
     }
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::pages;
 use super::problem::{Kind, Problem};
+use crate::certificate::Labels;
 use crate::error::Error;
 
 /// What a client's `Accept` header asks for first.
@@ -44,6 +45,9 @@ impl Wants {
     }
 }
 
+/// The detail of every 404 problem: the same words whatever was missing.
+pub(super) const NO_RESOURCE: &str = "no resource at this address";
+
 /// How one request is answered when it fails: a page for a person, problem details for a program.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Reply<'a> {
@@ -70,23 +74,19 @@ impl<'a> Reply<'a> {
         self.person
     }
 
-    /// The request's headers (for the page language).
-    pub(super) fn headers(&self) -> &'a HeaderMap {
-        self.headers
-    }
-
-    /// The `?lang=` the request carried, if any.
-    pub(super) fn lang(&self) -> Option<&'a str> {
-        self.lang
+    /// The labels of the person's language: `?lang=`, else `Accept-Language`, else `fallback` (the
+    /// credential's language), else English.
+    pub(super) fn labels(&self, fallback: Option<&str>) -> &'static Labels {
+        pages::labels(self.lang, self.headers, fallback)
     }
 
     /// 404: the same page or problem whatever the address looked like, so malformed and missing ids cannot be
     /// told apart.
     pub(super) fn not_found(&self) -> Response {
         if self.person {
-            pages::not_found_page(pages::labels(self.lang, self.headers, None))
+            pages::not_found_page(self.labels(None))
         } else {
-            Problem::new(Kind::NotFound, "no resource at this address").into_response()
+            Problem::new(Kind::NotFound, NO_RESOURCE).into_response()
         }
     }
 
@@ -101,7 +101,7 @@ impl<'a> Reply<'a> {
     /// 429 with `Retry-After: seconds`: the rate-limit page or problem.
     pub(super) fn too_many_requests(&self, seconds: u64) -> Response {
         let mut response = if self.person {
-            pages::rate_limited_page(pages::labels(self.lang, self.headers, None), seconds)
+            pages::rate_limited_page(self.labels(None), seconds)
         } else {
             Problem::new(
                 Kind::TooManyRequests,

@@ -39,13 +39,15 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole OpenAPI 3.1 document: [`ApiDoc`] with every operation the router serves.
-pub fn document() -> utoipa::openapi::OpenApi {
-    super::documented_routes(&super::HttpSettings::default()).into_openapi()
+/// The whole OpenAPI 3.1 document: [`ApiDoc`] with every operation the router serves (built once).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+        std::sync::LazyLock::new(|| super::documented_routes(&super::HttpSettings::for_documentation()).into_openapi());
+    &DOCUMENT
 }
 
 /// `GET /openapi.json`.
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+pub(super) async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(document())
 }
 
@@ -88,7 +90,7 @@ fn escape(s: &str) -> String {
 /// Error answers many operations share, declared once (`responses(..., Denied, NotFound)`). Each is an
 /// RFC 9457 [`Problem`](super::problem::Problem).
 pub mod responses {
-    #![allow(dead_code, reason = "the types only describe answers; handlers return `Error`")]
+    #![expect(dead_code, reason = "the types only describe answers; handlers return `Error`")]
 
     use crate::http::problem::Problem;
 

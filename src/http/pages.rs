@@ -117,7 +117,7 @@ struct VerifyPage<'a> {
     languages: Vec<Language>,
 }
 
-pub(super) fn html(status: StatusCode, page: &impl Template) -> Response {
+fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => Error::Internal(format!("page template: {e}")).into_response(),
@@ -344,7 +344,7 @@ fn printed_fact(m: &crate::certificate::Mismatch, l: &Labels) -> String {
 
 /// Security headers: on every response `X-Content-Type-Options: nosniff` and `Referrer-Policy`; on HTML a
 /// strict Content-Security-Policy (own scripts and styles only, no framing, forms only to ourselves).
-pub async fn security_headers(mut response: Response) -> Response {
+pub(super) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));

@@ -1,6 +1,6 @@
 //! Rate limiting of the public endpoints, per client IP address: a token bucket per address (governor's
 //! keyed limiter: a lock-free check on the fast path, so normal load never notices it). Over the limit,
-//! 429 problem details with `Retry-After`.
+//! 429 with `Retry-After`: a page for people, problem details for programs.
 //!
 //! Behind a reverse proxy or CDN every connection comes from the proxy, so the client's address is read from
 //! `X-Forwarded-For`, but only when the connection comes from a proxy the operator listed as trusted
@@ -22,14 +22,14 @@ use ipnet::IpNet;
 
 /// A per-address limiter, or none when limiting is switched off.
 #[derive(Debug, Clone, Default)]
-pub struct RateLimit {
+pub(super) struct RateLimit {
     limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     trusted: Arc<[IpNet]>,
 }
 
 impl RateLimit {
     /// `per_second` requests per second per address, with bursts of `burst`; `per_second == 0` switches it off.
-    pub fn new(per_second: u32, burst: u32) -> Self {
+    pub(super) fn new(per_second: u32, burst: u32) -> Self {
         let Some(rate) = NonZeroU32::new(per_second) else { return Self::default() };
         let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
         let limiter = Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)));
@@ -51,7 +51,7 @@ impl RateLimit {
 
     /// Believes `X-Forwarded-For` on connections from these proxies.
     #[must_use]
-    pub fn trusting(self, proxies: Vec<IpNet>) -> Self {
+    pub(super) fn trusting(self, proxies: Vec<IpNet>) -> Self {
         Self { trusted: proxies.into(), ..self }
     }
 }
@@ -81,7 +81,7 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAdd
 }
 
 /// The middleware: lets the request through, or answers 429 with `Retry-After` (whole seconds, at least 1).
-pub async fn limit(State(limit): State<RateLimit>, request: Request, next: Next) -> Response {
+pub(super) async fn limit(State(limit): State<RateLimit>, request: Request, next: Next) -> Response {
     let Some(limiter) = &limit.limiter else { return next.run(request).await };
     let peer = request
         .extensions()

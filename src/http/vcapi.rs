@@ -21,6 +21,7 @@ use super::auth::Caller;
 use super::extract::{ApiJson, UuidPath};
 use super::openapi::responses::{Denied, Invalid, NotFound};
 use super::problem::Problem;
+use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::vc::proof::Cryptosuite;
@@ -172,6 +173,30 @@ pub(super) struct StatusRequest {
     status: Option<bool>,
 }
 
+impl StatusRequest {
+    /// `(credentialId, statusPurpose, status)`, or 422 naming every missing or invalid field.
+    fn checked(self) -> Result<(String, StatusPurpose, bool)> {
+        let mut errors = ValidationErrors::default();
+        let id = errors
+            .check("credentialId", self.credential_id.ok_or("is required: the id of a credential this service issued"));
+        let purpose = self.credential_status.as_ref().and_then(|s| s.get("statusPurpose")).and_then(Value::as_str);
+        let purpose = errors.check(
+            "credentialStatus.statusPurpose",
+            match purpose {
+                Some("revocation") => Ok(StatusPurpose::Revocation),
+                Some("suspension") => Ok(StatusPurpose::Suspension),
+                _ => Err("must be revocation or suspension"),
+            },
+        );
+        let set = errors.check("status", self.status.ok_or("is required (true or false)"));
+        errors.finish(())?;
+        match (id, purpose, set) {
+            (Some(id), Some(purpose), Some(set)) => Ok((id, purpose, set)),
+            _ => Err(Error::Internal("the checked status request lost a field".into())),
+        }
+    }
+}
+
 /// `POST /credentials/status` (assessor or admin): `{credentialId, credentialStatus: {type,
 /// statusPurpose}, status}` sets (`true`) or clears (`false`) a status of a credential microcred issued.
 /// Revocation cannot be cleared.
@@ -195,32 +220,16 @@ pub(super) async fn status(
     Caller(caller): Caller,
     ApiJson(request): ApiJson<StatusRequest>,
 ) -> Result<StatusCode> {
-    let mut errors = ValidationErrors::default();
-    let id = errors
-        .check("credentialId", request.credential_id.ok_or("is required: the id of a credential this service issued"));
-    let purpose = request.credential_status.as_ref().and_then(|s| s.get("statusPurpose")).and_then(Value::as_str);
-    let purpose = errors.check(
-        "credentialStatus.statusPurpose",
-        match purpose {
-            Some("revocation") => Ok(crate::domain::status::StatusPurpose::Revocation),
-            Some("suspension") => Ok(crate::domain::status::StatusPurpose::Suspension),
-            _ => Err("must be revocation or suspension"),
-        },
-    );
-    let set = errors.check("status", request.status.ok_or("is required (true or false)"));
-    errors.finish(())?;
-    let (Some(id), Some(purpose), Some(set)) = (id, purpose, set) else {
-        return Err(Error::Internal("the checked status request lost a field".into()));
-    };
+    let (id, purpose, set) = request.checked()?;
     let id = state.app.credential_for_status(&caller, &id).await?;
     let reason = "set through the VC-API status endpoint";
     match (purpose, set) {
-        (crate::domain::status::StatusPurpose::Revocation, true) => state.app.revoke(&caller, id, reason).await?,
-        (crate::domain::status::StatusPurpose::Revocation, false) => {
+        (StatusPurpose::Revocation, true) => state.app.revoke(&caller, id, reason).await?,
+        (StatusPurpose::Revocation, false) => {
             return Err(Error::Conflict("revocation is permanent and cannot be cleared".into()));
         }
-        (crate::domain::status::StatusPurpose::Suspension, true) => state.app.suspend(&caller, id, reason).await?,
-        (crate::domain::status::StatusPurpose::Suspension, false) => state.app.reinstate(&caller, id).await?,
+        (StatusPurpose::Suspension, true) => state.app.suspend(&caller, id, reason).await?,
+        (StatusPurpose::Suspension, false) => state.app.reinstate(&caller, id).await?,
     };
     Ok(StatusCode::OK)
 }

@@ -1,6 +1,6 @@
-//! Learners' downloads: the PDF certificate and the baked badge of an issued credential.
+//! Learners' downloads: the signed credential, the PDF certificate and the baked badge of an issued credential.
 //!
-//! Both are made from the stored, signed document alone (the printed facts are the credential's), and are
+//! All are made from the stored, signed document alone (the printed facts are the credential's), and are
 //! deterministic, so each has an `ETag` computed before any rendering: a conditional request costs one
 //! database read. Rendering is CPU work and runs off the async workers.
 
@@ -15,30 +15,34 @@ use crate::domain::award::CredentialId;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 
-/// What a download is: `Pdf` or `Png`.
+/// What a download is: the signed JSON as stored, a certificate or a badge.
 #[derive(Debug, Clone)]
 enum Kind {
+    Json,
     Pdf { template: Template, labels: &'static Labels, paper: Paper, fonts: std::sync::Arc<FontChain> },
     Png { image: Option<String> },
 }
 
 /// A download ready to render: its validator and file name are known without rendering it.
 #[derive(Debug, Clone)]
-pub struct Download {
+pub struct PreparedDownload {
     /// Strong `ETag` (quoted): a digest of everything the bytes depend on.
     pub etag: String,
     /// Suggested file name.
     pub file_name: String,
     /// Media type.
     pub content_type: &'static str,
+    /// Whether browsers should save it (`Content-Disposition: attachment`) rather than show it.
+    pub attachment: bool,
     document: String,
     kind: Kind,
 }
 
-impl Download {
+impl PreparedDownload {
     /// Renders it (CPU-bound: call from a blocking thread).
     pub fn render(&self) -> Result<Vec<u8>> {
         match &self.kind {
+            Kind::Json => Ok(self.document.clone().into_bytes()),
             Kind::Pdf { template, labels, paper, fonts } => {
                 crate::metrics::timed("microcred_pdf_render_seconds", || {
                     certificate::render_pdf_with(&self.document, template, labels, *paper, fonts)
@@ -53,6 +57,9 @@ impl Download {
 
     /// Renders it on tokio's blocking pool, so concurrent downloads never stall other requests.
     pub async fn render_blocking(self) -> Result<Vec<u8>> {
+        if matches!(self.kind, Kind::Json) {
+            return self.render();
+        }
         tokio::task::spawn_blocking(move || self.render())
             .await
             .map_err(|e| Error::Internal(format!("rendering was interrupted: {e}")))?
@@ -61,7 +68,7 @@ impl Download {
 
 /// A strong entity tag (`"<32 hex digits>"`) for bytes made from `parts`: the first 128 bits of SHA-256
 /// over each part with its length, so different parts cannot run into each other.
-pub fn etag(parts: &[&[u8]]) -> String {
+fn etag(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());
@@ -89,7 +96,7 @@ impl Microcred {
 
     /// The certificate of a credential: in `lang` if asked (and supported), else in the language chosen at
     /// award time, else in the achievement's language, else in English; on the achievement's template.
-    pub async fn certificate(&self, id: CredentialId, lang: Option<&str>, paper: Paper) -> Result<Download> {
+    pub async fn certificate(&self, id: CredentialId, lang: Option<&str>, paper: Paper) -> Result<PreparedDownload> {
         let credential = self.issued_credential(id).await?;
         let document = credential.document.get().to_owned();
         let value: Value = serde_json::from_str(&document).unwrap_or(Value::Null);
@@ -111,7 +118,7 @@ impl Microcred {
         // Which fonts print it: a font added to (or removed from) the chain can change the bytes.
         let fonts: Vec<u8> =
             self.fonts.files().flat_map(|p| p.as_os_str().as_encoded_bytes().iter().chain(b"\n")).copied().collect();
-        Ok(Download {
+        Ok(PreparedDownload {
             etag: etag(&[
                 b"pdf",
                 env!("CARGO_PKG_VERSION").as_bytes(),
@@ -123,21 +130,36 @@ impl Microcred {
             ]),
             file_name: format!("certificate-{id}.pdf"),
             content_type: "application/pdf",
+            attachment: false,
             document,
             kind: Kind::Pdf { template, labels, paper, fonts: std::sync::Arc::clone(&self.fonts) },
         })
     }
 
+    /// The signed credential as issued (`application/vc+ld+json`), byte for byte as stored.
+    pub async fn signed_credential(&self, id: CredentialId) -> Result<PreparedDownload> {
+        let document = self.issued_credential(id).await?.document.get().to_owned();
+        Ok(PreparedDownload {
+            etag: etag(&[b"json", document.as_bytes()]),
+            file_name: format!("credential-{id}.json"),
+            content_type: "application/vc+ld+json",
+            attachment: true,
+            document,
+            kind: Kind::Json,
+        })
+    }
+
     /// The Open Badges 3.0 baked badge of a credential.
-    pub async fn badge(&self, id: CredentialId) -> Result<Download> {
+    pub async fn badge(&self, id: CredentialId) -> Result<PreparedDownload> {
         let credential = self.issued_credential(id).await?;
         let document = credential.document.get().to_owned();
         let value: Value = serde_json::from_str(&document).unwrap_or(Value::Null);
         let image = value.pointer("/credentialSubject/achievement/image/id").and_then(Value::as_str).map(str::to_owned);
-        Ok(Download {
+        Ok(PreparedDownload {
             etag: etag(&[b"png", env!("CARGO_PKG_VERSION").as_bytes(), document.as_bytes()]),
             file_name: format!("badge-{id}.png"),
             content_type: "image/png",
+            attachment: false,
             document,
             kind: Kind::Png { image },
         })

@@ -10,7 +10,7 @@ use crate::domain::public_urls::{Download, PublicUrls};
 
 /// Where a credential can be seen and downloaded.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct Links {
+pub(super) struct Links {
     page: String,
     json: String,
     pdf: String,
@@ -19,7 +19,7 @@ pub(crate) struct Links {
 
 /// A credential as the API lists it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct CredentialSummary {
+pub(super) struct CredentialSummary {
     id: CredentialId,
     /// `null` for a credential issued through the VC-API.
     achievement_id: Option<AchievementId>,
@@ -47,7 +47,7 @@ struct Recipient {
 
 /// A credential with its signed document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct CredentialView {
+pub(super) struct CredentialView {
     #[serde(flatten)]
     summary: CredentialSummary,
     /// The signed `OpenBadgeCredential`, as issued.
@@ -57,7 +57,7 @@ pub(crate) struct CredentialView {
 
 impl CredentialSummary {
     /// The summary of `c`, with its public links.
-    pub(crate) fn new(urls: &PublicUrls, c: &IssuedCredential) -> Self {
+    pub(super) fn new(urls: &PublicUrls, c: &IssuedCredential) -> Self {
         CredentialSummary {
             id: c.id,
             achievement_id: c.achievement_id,
@@ -82,7 +82,7 @@ impl CredentialSummary {
 
 impl CredentialView {
     /// The full view of `c`.
-    pub(crate) fn new(urls: &PublicUrls, c: IssuedCredential) -> Self {
+    pub(super) fn new(urls: &PublicUrls, c: IssuedCredential) -> Self {
         CredentialView { summary: CredentialSummary::new(urls, &c), credential: c.document }
     }
 }

@@ -16,11 +16,10 @@ use crate::domain::validation::ValidationErrors;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::caching::Validators;
-use crate::http::negotiate::Reply;
+use crate::http::negotiate::{NO_RESOURCE, Reply};
 use crate::http::openapi::responses::{NotFound, RateLimited};
 use crate::http::pages::{self, Shown};
 use crate::http::problem::{Kind, Problem};
-use crate::service::downloads::etag;
 
 /// Query of the public downloads.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -88,7 +87,7 @@ async fn page(state: &AppState, id: CredentialId, reply: Reply<'_>) -> Response 
         Ok(v) => v,
         Err(e) => return reply.error(e),
     };
-    let l = pages::labels(reply.lang(), reply.headers(), verdict.credential.language.as_deref());
+    let l = reply.labels(verdict.credential.language.as_deref());
     // The page shows only the verdict, in one language: kept with the verdict, it is rendered once.
     let page = state.app.rendering(id, &verdict, l.lang, || {
         let ours = Some((&verdict.credential, state.app.urls()));
@@ -117,19 +116,7 @@ async fn download(
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let file = match download {
-        Download::Json => {
-            let document = state.app.issued_credential(id).await?.document;
-            let validators = Validators::new(etag(&[b"json", document.get().as_bytes()]), "public, max-age=3600");
-            if validators.matches(headers) {
-                return Ok(vary(validators.not_modified()));
-            }
-            let mut response = signed_json(document);
-            let disposition = format!("attachment; filename=\"credential-{id}.json\"");
-            if let Ok(disposition) = HeaderValue::from_str(&disposition) {
-                response.headers_mut().insert(header::CONTENT_DISPOSITION, disposition);
-            }
-            return Ok(vary(validators.apply(response)));
-        }
+        Download::Json => state.app.signed_credential(id).await?,
         Download::Pdf => state.app.certificate(id, query.lang.as_deref(), paper(query.paper.as_deref())?).await?,
         Download::Png => state.app.badge(id).await?,
     };
@@ -137,11 +124,13 @@ async fn download(
     if validators.matches(headers) {
         return Ok(vary(validators.not_modified()));
     }
-    let (content_type, file_name) = (file.content_type, file.file_name.clone());
+    let disposition = if file.attachment { "attachment" } else { "inline" };
+    let disposition = format!("{disposition}; filename=\"{}\"", file.file_name);
+    let content_type = file.content_type;
     let mut response = file.render_blocking().await?.into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(disposition) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
+    if let Ok(disposition) = HeaderValue::from_str(&disposition) {
         response_headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(vary(validators.apply(response)))
@@ -183,7 +172,7 @@ fn signed_json(document: Box<serde_json::value::RawValue>) -> Response {
     )
 )]
 pub(super) async fn report(State(state): State<AppState>, id: Result<Path<String>, PathRejection>) -> Response {
-    let not_found = || Problem::new(Kind::NotFound, "no resource at this address").into_response();
+    let not_found = || Problem::new(Kind::NotFound, NO_RESOURCE).into_response();
     // A malformed id, even one that is not text (`%FF`), is the same 404 as a missing one.
     let Some(id) = id.ok().and_then(|Path(id)| uuid::Uuid::try_parse(&id).ok()) else {
         return not_found();

@@ -42,7 +42,7 @@ pub(super) struct VerifyQuery {
 )]
 pub(super) async fn page(State(state): State<AppState>, Query(q): Query<VerifyQuery>, headers: HeaderMap) -> Response {
     let reply = Reply::page_first(&headers, q.lang.as_deref());
-    let l = pages::labels(reply.lang(), &headers, None);
+    let l = reply.labels(None);
     let Some(typed) = q.credential.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return pages::verify_form(l, StatusCode::OK, None);
     };
@@ -88,7 +88,7 @@ pub(super) async fn upload(
     request: Request,
 ) -> Response {
     let reply = Reply::data_first(&headers, q.lang.as_deref());
-    let l = pages::labels(reply.lang(), &headers, None);
+    let l = reply.labels(None);
     let bytes = match read_upload(&state, &headers, request).await {
         Ok(bytes) => bytes,
         Err(e) if !reply.is_person() => return Problem::new(Kind::from_status(e.status), e.detail).into_response(),
