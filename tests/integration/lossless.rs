@@ -61,6 +61,20 @@ fn language_value() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Whether `name` is a term of the VCDM 2.0 context. Claims are meant for the examples context's `@vocab`: a
+/// generated name that happens to be a VCDM term (`cnf`, `proof`) would be that term, with its own rules. (The
+/// term `cnf`, whose property-scoped context redefines the protected `kid`, is refused by oxjsonld although
+/// JSON-LD 1.1 lets a property-scoped context override protected terms: a known defect, noted for the JSON-LD
+/// work of the speed issue, not what this property is about.)
+fn is_vcdm_term(name: &str) -> bool {
+    static TERMS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let context = microcred::vc::contexts::bundled("https://www.w3.org/ns/credentials/v2").unwrap();
+        let context: Value = serde_json::from_slice(context).unwrap();
+        context["@context"].as_object().unwrap().keys().cloned().collect()
+    });
+    TERMS.iter().any(|t| t == name)
+}
+
 /// A value of a property of the inline vocabulary (`@vocab` of the examples context covers the rest).
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![text().prop_map(Value::from), number(), any::<bool>().prop_map(Value::from), language_value()]
@@ -70,6 +84,7 @@ fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::btree_map("[a-z]{1,6}", inner.clone(), 1..4)
+                .prop_filter("a term of the VCDM 2.0 context", |m| m.keys().all(|k| !is_vcdm_term(&format!("p{k}"))))
                 .prop_map(|m| { Value::Object(m.into_iter().map(|(k, v)| (format!("p{k}"), v)).collect()) }),
             prop::collection::vec(inner, 1..4).prop_map(|items| {
                 // JSON-LD arrays are sets (microcred refuses repeated members): distinct members, and a nested
@@ -96,7 +111,8 @@ fn value() -> impl Strategy<Value = Value> {
 /// An arbitrary VCDM 2.0 credential whose every inline term is used.
 fn document() -> impl Strategy<Value = Value> {
     (
-        prop::collection::btree_map("[a-z]{1,6}", value(), 1..5),
+        prop::collection::btree_map("[a-z]{1,6}", value(), 1..5)
+            .prop_filter("a term of the VCDM 2.0 context", |m| m.keys().all(|k| !is_vcdm_term(&format!("c{k}")))),
         iri(),
         prop::option::of(iri()),
         text(),
