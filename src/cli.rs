@@ -11,11 +11,12 @@ use uuid::Uuid;
 
 use crate::config::{Config, ConfigError, Settings};
 use crate::domain::api_key::{ApiKeyId, Role};
-use crate::domain::issuer::{DidMethod, IssuerInput, Slug};
+use crate::domain::issuer::{DidMethod, IssuerInput, PROFILE_CHANGE_APPLIES, Slug};
 use crate::error::Error;
 use crate::server;
 use crate::vc::proof::Cryptosuite;
 use crate::vc::verify::VerificationReport;
+use serde_json::Value;
 
 /// microcred: issue, print and verify Open Badges 3.0 micro-credentials.
 #[derive(Debug, Parser)]
@@ -160,6 +161,33 @@ pub enum IssuerCommand {
         /// docs/standards.md, "Status lists")
         #[arg(long)]
         suspension: bool,
+    },
+    /// Change an issuer's profile; credentials issued from now on carry it, those already issued stay as
+    /// they are. An empty value (`--url ""`) removes an optional field
+    Update {
+        /// The issuer's slug (it cannot change)
+        slug: Slug,
+        /// Display name
+        #[arg(long)]
+        name: Option<String>,
+        /// ISO 3166-1 alpha-2 country of the awarding body (e.g. BG)
+        #[arg(long)]
+        country: Option<String>,
+        /// Home page
+        #[arg(long)]
+        url: Option<String>,
+        /// Contact e-mail
+        #[arg(long)]
+        email: Option<String>,
+        /// Description
+        #[arg(long)]
+        description: Option<String>,
+        /// Logo image URL
+        #[arg(long)]
+        logo_url: Option<String>,
+        /// Whether its credentials get a suspension status entry too (from the next award on)
+        #[arg(long)]
+        suspension: Option<bool>,
     },
     /// List issuers
     List,
@@ -448,6 +476,27 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
             .map_err(Error::from)?;
             let (issuer, key) = app.create_issuer(new).await?;
             print(&format!("{}\t{}\t{}\n", issuer.slug, issuer.did, key.key_id))?;
+        }
+        IssuerCommand::Update { slug, name, country, url, email, description, logo_url, suspension } => {
+            let text = |value: Option<String>| value.map(|v| if v.is_empty() { Value::Null } else { Value::String(v) });
+            let mut patch = serde_json::Map::new();
+            for (field, value) in [
+                ("name", text(name)),
+                ("country", text(country)),
+                ("url", text(url)),
+                ("email", text(email)),
+                ("description", text(description)),
+                ("logo_url", text(logo_url)),
+                ("suspension_enabled", suspension.map(Value::Bool)),
+            ] {
+                if let Some(value) = value {
+                    patch.insert(field.to_owned(), value);
+                }
+            }
+            let issuer = app.update_issuer(None, &slug, &Value::Object(patch)).await?;
+            let country = issuer.country.as_ref().map_or("-", |c| c.as_str());
+            print(&format!("{}\t{}\t{country}\t{}\n", issuer.slug, issuer.did, issuer.name))?;
+            eprintln!("{PROFILE_CHANGE_APPLIES}");
         }
         IssuerCommand::List => {
             let mut out = String::from("SLUG\tDID\tCOUNTRY\tNAME\n");

@@ -175,6 +175,9 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Stores a new issuer together with its first (active) key.
     async fn insert_issuer(&self, issuer: &Issuer, key: &IssuerKey) -> StoreResult<()>;
+    /// Replaces an issuer's profile (every column but its id, slug, DID, DID method and creation time) and
+    /// records `audit`, in one transaction; `false` if there is no such issuer.
+    async fn update_issuer(&self, issuer: &Issuer, audit: &AuditEntry) -> StoreResult<bool>;
     /// All issuers, oldest first.
     async fn issuers(&self) -> StoreResult<Vec<Issuer>>;
     /// The issuer with this slug.

@@ -431,7 +431,10 @@ impl AchievementInput {
                 }
             }
             if issuer.country.is_none() {
-                e.add("issuer.country", format!("the awarding body's country {WHY}; set the issuer's country first"));
+                e.add("issuer.country", format!(
+                    "the awarding body's country {WHY}; set the issuer's country first (PATCH /api/v1/issuers/{{slug}} \
+                     with {{\"country\": \"BG\"}}, or microcred issuer update SLUG --country BG)"
+                ));
             }
         }
         match (name, description, criteria) {

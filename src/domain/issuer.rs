@@ -76,10 +76,10 @@ impl fmt::Display for Slug {
 #[serde(try_from = "String", into = "String")]
 pub struct CountryCode(String);
 
-/// Why a country code was refused.
+/// Why a country code was refused: what to write instead, when a common near miss is recognised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be an ISO 3166-1 alpha-2 code such as \"BG\", \"GR\" or \"ES\"")]
-pub struct InvalidCountry;
+#[error("must be an ISO 3166-1 alpha-2 code such as \"BG\", \"GR\" or \"ES\"{}", .0.map(|hint| format!(" ({hint})")).unwrap_or_default())]
+pub struct InvalidCountry(Option<&'static str>);
 
 impl CountryCode {
     /// The code as text.
@@ -90,12 +90,18 @@ impl CountryCode {
 
 impl FromStr for CountryCode {
     type Err = InvalidCountry;
+    /// Accepts an assigned ISO 3166-1 alpha-2 code in either case (`bg` → `BG`). The EU's own codes for
+    /// Greece and the United Kingdom (`EL`, `UK`) are refused with the ISO code to use.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
-            Ok(Self(s.to_ascii_uppercase()))
-        } else {
-            Err(InvalidCountry)
+        let code = s.trim().to_ascii_uppercase();
+        match code.as_str() {
+            "EL" => return Err(InvalidCountry(Some("Greece is GR in ISO 3166-1; EL is the EU's own abbreviation"))),
+            "UK" => return Err(InvalidCountry(Some("the United Kingdom is GB in ISO 3166-1"))),
+            _ => {}
+        }
+        match isocountry::CountryCode::for_alpha2(&code) {
+            Ok(_) => Ok(Self(code)),
+            Err(_) => Err(InvalidCountry(None)),
         }
     }
 }
@@ -226,27 +232,37 @@ pub struct Issuer {
     pub created_at: OffsetDateTime,
 }
 
-/// What a client may send to create an issuer (the JSON body of `POST /api/v1/issuers`).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// What a client may send to create an issuer (the JSON body of `POST /api/v1/issuers`), and what a merge
+/// patch of `PATCH /api/v1/issuers/{slug}` applies to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerInput {
     /// See [`Issuer::slug`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// See [`Issuer::name`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// See [`Issuer::url`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// See [`Issuer::email`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// See [`Issuer::country`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// See [`Issuer::description`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// See [`Issuer::logo_url`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
     /// `web` (default) or `key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub did_method: Option<String>,
     /// Add a suspension status entry to its credentials (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspension_enabled: Option<bool>,
 }
 
@@ -272,6 +288,10 @@ pub struct NewIssuer {
     /// See [`Issuer::suspension_enabled`].
     pub suspension_enabled: bool,
 }
+
+/// What a change of an issuer's profile does to credentials, said to whoever makes one.
+pub const PROFILE_CHANGE_APPLIES: &str =
+    "credentials issued from now on carry this profile; credentials already issued are signed and stay as they are";
 
 /// Longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 500;
@@ -331,6 +351,67 @@ impl IssuerInput {
     }
 }
 
+impl From<&Issuer> for IssuerInput {
+    fn from(issuer: &Issuer) -> Self {
+        Self {
+            slug: Some(issuer.slug.to_string()),
+            name: Some(issuer.name.clone()),
+            url: issuer.url.as_ref().map(ToString::to_string),
+            email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
+            country: issuer.country.as_ref().map(|c| c.as_str().to_owned()),
+            description: issuer.description.clone(),
+            logo_url: issuer.logo_url.as_ref().map(ToString::to_string),
+            did_method: Some(issuer.did_method.as_str().to_owned()),
+            suspension_enabled: Some(issuer.suspension_enabled),
+        }
+    }
+}
+
+impl Issuer {
+    /// This issuer with a JSON merge patch applied to its profile (name, url, email, country, description,
+    /// logo_url, suspension_enabled), validated as a whole as at creation: every problem is reported at
+    /// once. The slug and the DID method name the issuer's DID and cannot change.
+    ///
+    /// See: <https://www.rfc-editor.org/rfc/rfc7396>
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Issuer, ValidationErrors> {
+        if !patch.is_object() {
+            return Err(ValidationErrors::single(
+                "body",
+                "must be a JSON merge patch: an object of the fields to change",
+            ));
+        }
+        let mut merged = serde_json::to_value(IssuerInput::from(self))
+            .map_err(|e| ValidationErrors::single("body", e.to_string()))?;
+        json_patch::merge(&mut merged, patch);
+        let input: IssuerInput =
+            serde_json::from_value(merged).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
+        let mut errors = ValidationErrors::default();
+        if input.slug.as_deref() != Some(self.slug.as_str()) {
+            errors.add("slug", "cannot change: it is part of the issuer's DID and of its addresses");
+        }
+        if input.did_method.as_deref() != Some(self.did_method.as_str()) {
+            errors.add("did_method", "cannot change: the issuer's DID is fixed when it is created");
+        }
+        let new = match input.validate() {
+            Ok(new) => errors.finish(new)?,
+            Err(mut more) => {
+                errors.0.append(&mut more.0);
+                return Err(errors);
+            }
+        };
+        Ok(Issuer {
+            name: new.name,
+            url: new.url,
+            email: new.email,
+            country: new.country,
+            description: new.description,
+            logo_url: new.logo_url,
+            suspension_enabled: new.suspension_enabled,
+            ..self.clone()
+        })
+    }
+}
+
 /// Accepts free text of any script, refusing control characters (other than line breaks and tabs) and
 /// excessive length, which no awarding body or learner needs and which would break documents.
 pub fn check_text(s: &str, max_chars: usize) -> Result<String, String> {
@@ -374,6 +455,20 @@ mod tests {
     }
 
     #[test]
+    fn country_codes_must_be_assigned_iso_3166_codes() {
+        for ok in ["BG", "GR", "ES", "IT", "CY", "DE", "GB", "MK", "UA", "JP"] {
+            assert_eq!(ok.parse::<CountryCode>().unwrap().as_str(), ok);
+        }
+        for bad in ["XX", "ZZ", "QQ", "AA"] {
+            assert!(bad.parse::<CountryCode>().is_err(), "{bad}");
+        }
+        let greece = "EL".parse::<CountryCode>().unwrap_err().to_string();
+        assert!(greece.contains("Greece is GR"), "{greece}");
+        let britain = "uk".parse::<CountryCode>().unwrap_err().to_string();
+        assert!(britain.contains("GB"), "{britain}");
+    }
+
+    #[test]
     fn issuer_input_reports_every_problem_at_once() {
         let errors = IssuerInput {
             slug: Some("Bad Slug".into()),
@@ -386,6 +481,52 @@ mod tests {
         .unwrap_err();
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["slug", "name", "url", "email", "country"]);
+    }
+
+    fn ucs() -> Issuer {
+        Issuer {
+            id: IssuerId(Uuid::nil()),
+            slug: "ucs".parse().unwrap(),
+            did: "did:web:certs.example.eu:issuers:ucs".into(),
+            did_method: DidMethod::Web,
+            name: "Universal Certifcation Solutions".into(),
+            url: None,
+            email: None,
+            country: None,
+            description: None,
+            logo_url: None,
+            suspension_enabled: false,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_patch_changes_the_profile_and_nothing_else() {
+        let patch = serde_json::json!({"name": "Universal Certification Solutions", "country": "bg",
+                                       "url": "https://ucs.example", "suspension_enabled": true});
+        let patched = ucs().patched(&patch).unwrap();
+        assert_eq!(patched.name, "Universal Certification Solutions");
+        assert_eq!(patched.country.as_ref().map(CountryCode::as_str), Some("BG"));
+        assert_eq!(patched.url.as_ref().map(Url::as_str), Some("https://ucs.example/"));
+        assert!(patched.suspension_enabled);
+        assert_eq!((patched.id, &patched.did, patched.created_at), (ucs().id, &ucs().did, ucs().created_at));
+        // null removes an optional field (RFC 7396).
+        let cleared = patched.patched(&serde_json::json!({"url": null})).unwrap();
+        assert_eq!(cleared.url, None);
+    }
+
+    #[test]
+    fn a_patch_is_validated_as_a_whole() {
+        let errors = ucs()
+            .patched(&serde_json::json!({"slug": "other", "did_method": "key", "country": "EL", "name": null}))
+            .unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["slug", "did_method", "name", "country"]);
+        assert!(errors.0[3].message.contains("Greece is GR"), "{:?}", errors.0[3]);
+        // A patch that keeps the country missing is refused: API issuers carry their country.
+        assert_eq!(ucs().patched(&serde_json::json!({"name": "X"})).unwrap_err().0[0].field, "country");
+        assert_eq!(ucs().patched(&serde_json::json!({"colour": "red"})).unwrap_err().0[0].field, "body");
+        assert_eq!(ucs().patched(&serde_json::json!(["name"])).unwrap_err().0[0].field, "body");
     }
 
     #[test]

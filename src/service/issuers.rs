@@ -121,6 +121,34 @@ impl Microcred {
         Ok((issuer, keys))
     }
 
+    /// Changes an issuer's profile with a JSON merge patch (RFC 7396), validated as a whole
+    /// ([`Issuer::patched`]) and audited with the names of the fields that changed. `by` is the admin's API
+    /// key, or `None` for the operator's command line. Credentials issued from now on carry the new profile;
+    /// those already issued are signed and stay exactly as they are.
+    pub async fn update_issuer(&self, by: Option<&ApiKey>, slug: &Slug, patch: &serde_json::Value) -> Result<Issuer> {
+        if let Some(caller) = by {
+            require_admin(caller)?;
+        }
+        let issuer = self.issuer(slug).await?;
+        let updated = issuer.patched(patch)?;
+        let changed = changed_fields(&issuer, &updated);
+        if changed.is_empty() {
+            return Ok(issuer);
+        }
+        let entry = audit(
+            by,
+            Some(issuer.id),
+            "issuer.update",
+            slug.as_str(),
+            Some(format!("changed: {}", changed.join(", "))),
+        );
+        if !self.store.update_issuer(&updated, &entry).await? {
+            return Err(Error::NotFound { what: "issuer", id: slug.to_string() });
+        }
+        info!(issuer.slug = %slug, changed = %changed.join(","), "updated issuer {slug}");
+        Ok(updated)
+    }
+
     /// Makes a new active key for the issuer and retires the old one, which stays published.
     pub async fn rotate_key(&self, slug: &Slug) -> Result<IssuerKey> {
         let issuer = self.issuer(slug).await?;
@@ -266,4 +294,20 @@ impl Microcred {
 
 fn slug_taken(slug: &Slug) -> Error {
     Error::Conflict(format!("an issuer with slug {slug} already exists"))
+}
+
+/// The profile fields that differ between two versions of an issuer, by their API names.
+fn changed_fields(before: &Issuer, after: &Issuer) -> Vec<&'static str> {
+    [
+        ("name", before.name != after.name),
+        ("url", before.url != after.url),
+        ("email", before.email != after.email),
+        ("country", before.country != after.country),
+        ("description", before.description != after.description),
+        ("logo_url", before.logo_url != after.logo_url),
+        ("suspension_enabled", before.suspension_enabled != after.suspension_enabled),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }

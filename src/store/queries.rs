@@ -55,6 +55,35 @@ macro_rules! impl_store {
                 tx.commit().await.map_err(Self::error)
             }
 
+            async fn update_issuer(
+                &self,
+                issuer: &$crate::domain::issuer::Issuer,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                let done = sqlx::query(
+                    "UPDATE issuer SET name = $1, url = $2, email = $3, country = $4, description = $5, logo_url = $6, \
+                     suspension_enabled = $7 WHERE issuer_id = $8",
+                )
+                .bind(&issuer.name)
+                .bind(issuer.url.as_ref().map(|u| u.as_str()))
+                .bind(issuer.email.as_ref().map(|e| e.as_str()))
+                .bind(issuer.country.as_ref().map(|c| c.as_str()))
+                .bind(&issuer.description)
+                .bind(issuer.logo_url.as_ref().map(|u| u.as_str()))
+                .bind(issuer.suspension_enabled)
+                .bind(issuer.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::error)?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)?;
+                Ok(true)
+            }
+
             async fn issuers(&self) -> $crate::store::StoreResult<Vec<$crate::domain::issuer::Issuer>> {
                 sqlx::query_as::<_, $crate::store::rows::IssuerRow>("SELECT * FROM issuer ORDER BY created_at, slug")
                     .fetch_all(&self.pool)

@@ -226,3 +226,41 @@ fn sign_then_verify_on_the_command_line_with_exit_codes_0_1_2() {
     assert_eq!(foreign.status.code(), Some(2));
     assert!(stderr(&foreign).contains("switched off"), "{}", stderr(&foreign));
 }
+
+#[test]
+fn issuer_update_changes_the_profile_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let did = stdout(&created).split('\t').nth(1).unwrap().to_owned();
+
+    let updated = microcred(
+        dir.path(),
+        &[
+            "issuer",
+            "update",
+            "ucs",
+            "--name",
+            "Universal Certification Solutions",
+            "--country",
+            "gr",
+            "--url",
+            "https://ucs.example",
+        ],
+    );
+    assert!(updated.status.success(), "{}", stderr(&updated));
+    assert_eq!(stdout(&updated), format!("ucs\t{did}\tGR\tUniversal Certification Solutions\n"));
+    assert!(stderr(&updated).contains("already issued are signed and stay as they are"), "{}", stderr(&updated));
+    let list = stdout(&microcred(dir.path(), &["issuer", "list"]));
+    assert!(list.contains(&format!("ucs\t{did}\tGR\tUniversal Certification Solutions")), "{list}");
+
+    // Refused with the field named and nothing changed: the EU's code for Greece, a country removed.
+    for bad in [&["--country", "EL"][..], &["--country", ""][..]] {
+        let refused = microcred(dir.path(), &[&["issuer", "update", "ucs"][..], bad].concat());
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains("country"), "{}", stderr(&refused));
+    }
+    let unknown = microcred(dir.path(), &["issuer", "update", "nobody", "--name", "X"]);
+    assert!(!unknown.status.success());
+    assert!(stdout(&microcred(dir.path(), &["issuer", "list"])).contains("\tGR\tUniversal Certification Solutions"));
+}

@@ -20,6 +20,7 @@ mod crash;
 mod credentials;
 mod fastpath;
 mod fuzz_corpus;
+mod issuers;
 mod lossless;
 mod observability;
 mod pages;

@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::domain::issuer::{DidMethod, Issuer, IssuerInput};
+use crate::domain::issuer::{DidMethod, Issuer, IssuerInput, PROFILE_CHANGE_APPLIES};
 use crate::domain::public_urls::PublicUrls;
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::auth::Caller;
-use crate::http::extract::ApiJson;
-use crate::http::openapi::responses::{Denied, Invalid};
+use crate::http::extract::{ApiJson, SlugPath};
+use crate::http::openapi::responses::{Denied, Invalid, NotFound};
 
 /// An issuer as the API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -67,4 +67,37 @@ pub(super) async fn create(
     let new = input.validate()?;
     let issuer = state.app.create_issuer_as(&caller, new).await?;
     Ok((StatusCode::CREATED, Json(IssuerView::new(issuer, state.app.urls()))))
+}
+
+/// The answer to a change of an issuer's profile.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct IssuerUpdated {
+    #[serde(flatten)]
+    issuer: IssuerView,
+    /// What the change affects: credentials issued from now on; those already issued are signed and stay as
+    /// they are.
+    note: &'static str,
+}
+
+/// `PATCH /api/v1/issuers/{slug}` (admin) with a JSON merge patch (RFC 7396) of the profile: `name`, `url`,
+/// `email`, `country`, `description`, `logo_url`, `suspension_enabled`. Validated as a whole and audited.
+/// Credentials issued from now on carry the new profile; those already issued are signed and do not change.
+#[utoipa::path(
+    patch,
+    operation_id = "issuers_update",
+    path = "/api/v1/issuers/{slug}",
+    tag = "issuers",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Issuer slug")),
+    request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396) of the issuer's profile"),
+    responses((status = 200, description = "Updated", body = IssuerUpdated), Denied, NotFound, Invalid)
+)]
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    SlugPath(slug): SlugPath,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> Result<Json<IssuerUpdated>> {
+    let issuer = state.app.update_issuer(Some(&caller), &slug, &patch).await?;
+    Ok(Json(IssuerUpdated { issuer: IssuerView::new(issuer, state.app.urls()), note: PROFILE_CHANGE_APPLIES }))
 }
