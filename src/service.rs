@@ -38,10 +38,18 @@ use crate::store::{CredentialFilter, Store};
 /// Per issuer and purpose: a status list and the indexes this process may still hand out from it.
 type StatusBudget = std::collections::HashMap<(IssuerId, StatusPurpose), (StatusList, u32)>;
 
-/// The current time, truncated to microseconds so it survives a round trip through either database.
+/// The current time, truncated to microseconds so it survives a round trip through either database, with
+/// a microsecond that never ends in 0.
+///
+/// SQLite keeps timestamps as RFC 3339 text, and sqlx writes the fraction without trailing zeros
+/// (`…:22.5106Z` for 22.510600 s, `…:22Z` for a whole second). Text order is time order only when every
+/// fraction has the same six digits, and `ORDER BY created_at` / `issued_at` compare text there: a
+/// microsecond ending in 0 moves on by one, so every time microcred records sorts where it belongs.
 pub fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+    let micros = t.nanosecond() / 1_000;
+    let micros = if micros.is_multiple_of(10) { micros + 1 } else { micros };
+    t.replace_nanosecond(micros * 1_000).unwrap_or(t)
 }
 
 /// The application: one per process, shared by every request.
@@ -235,4 +243,23 @@ impl Microcred {
 /// Only admins manage issuers, keys and API keys.
 pub fn require_admin(caller: &ApiKey) -> Result<()> {
     if caller.role == Role::Admin { Ok(()) } else { Err(Error::Forbidden("this needs an admin API key".into())) }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::format_description::well_known::Rfc3339;
+
+    /// Times recorded a moment apart sort as text (how SQLite compares them) as they sort in time.
+    #[test]
+    fn recorded_times_sort_as_text_in_time_order() {
+        let mut times: Vec<time::OffsetDateTime> = (0..2_000).map(|_| super::now()).collect();
+        times.sort();
+        let texts: Vec<String> = times.iter().map(|t| t.format(&Rfc3339).unwrap()).collect();
+        assert!(texts.iter().all(|t| t.len() == "2026-11-30T01:30:22.510616Z".len()), "six digits: {texts:?}");
+        assert!(texts.windows(2).all(|w| w[0] <= w[1]));
+        // What the old truncation gave: 22.510600 is written with four digits and sorts after 22.510616.
+        let whole = time::macros::datetime!(2026-11-30 01:30:22.5106 UTC).format(&Rfc3339).unwrap();
+        let later = time::macros::datetime!(2026-11-30 01:30:22.510616 UTC).format(&Rfc3339).unwrap();
+        assert!(whole > later, "{whole} {later}");
+    }
 }

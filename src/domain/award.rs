@@ -266,13 +266,16 @@ pub struct IssuedCredential {
 }
 
 impl IssuedCredential {
-    /// `revoked`, `suspended` or `active`, as the issuer's records say (the published status lists say
-    /// the same within a second; verification reads those).
-    pub fn status(&self) -> &'static str {
+    /// `revoked`, `suspended`, `expired` (its `validUntil` has passed at `now`) or `active`, as the issuer's
+    /// records say (the published status lists say the same within a second; verification reads those).
+    /// Revocation and suspension come first: they are what the issuer did.
+    pub fn status_at(&self, now: OffsetDateTime) -> &'static str {
         if self.revoked_at.is_some() {
             "revoked"
         } else if self.suspended_at.is_some() {
             "suspended"
+        } else if self.valid_until.is_some_and(|until| until <= now) {
+            "expired"
         } else {
             "active"
         }

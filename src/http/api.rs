@@ -25,7 +25,7 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     let (schemas, paths, batch) = routes!(batches::issue_batch);
     OpenApiRouter::new()
         .routes(routes!(issuers::list, issuers::create))
-        .routes(routes!(issuers::update))
+        .routes(routes!(issuers::get, issuers::update))
         .routes(routes!(achievements::create, achievements::list))
         .routes(routes!(achievements::get, achievements::patch))
         .routes(routes!(credentials::issue, credentials::list))

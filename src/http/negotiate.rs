@@ -4,7 +4,7 @@
 //! something fails. A public address decides with [`Reply`], so the credential page, the downloads, `/verify`,
 //! the rate limit and unknown addresses all answer the same client the same way.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pages;
@@ -116,9 +116,28 @@ impl<'a> Reply<'a> {
     }
 }
 
-/// Fallback for addresses no route serves: the 404 page for browsers, problem details for everyone else.
-pub(super) async fn unknown_address(headers: HeaderMap) -> Response {
+/// Fallback for addresses no route serves: an address with a trailing slash is sent (308, method and body
+/// kept) to the same address without it; anything else is the 404 page for browsers, problem details for
+/// everyone else.
+pub(super) async fn unknown_address(uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(to) = without_trailing_slash(&uri) {
+        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response();
+    }
     Reply::data_first(&headers, None).not_found()
+}
+
+/// `/a/b/?q` → `/a/b?q`; `None` for an address without a trailing slash, for `/`, and for anything whose
+/// trimmed form would start with `//` (a browser reads that as another host: never a redirect elsewhere).
+fn without_trailing_slash(uri: &Uri) -> Option<String> {
+    let path = uri.path();
+    let trimmed = path.strip_suffix('/')?.trim_end_matches('/');
+    if trimmed.is_empty() || trimmed.starts_with("//") {
+        return None;
+    }
+    Some(match uri.query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -139,6 +158,18 @@ mod tests {
         assert_eq!(Wants::of(&accept("text/html, application/json")), Wants::Html);
         assert_eq!(Wants::of(&accept("*/*")), Wants::Unspecified);
         assert_eq!(Wants::of(&HeaderMap::new()), Wants::Unspecified);
+    }
+
+    #[test]
+    fn a_trailing_slash_leads_to_the_address_without_it_and_never_off_site() {
+        let to = |uri: &str| without_trailing_slash(&uri.parse().unwrap());
+        assert_eq!(to("/api/v1/credentials/").as_deref(), Some("/api/v1/credentials"));
+        assert_eq!(to("/verify/?lang=bg").as_deref(), Some("/verify?lang=bg"));
+        assert_eq!(to("/verify//").as_deref(), Some("/verify"));
+        assert_eq!(to("/verify"), None);
+        assert_eq!(to("/"), None);
+        assert_eq!(to("//evil.example/"), None);
+        assert_eq!(to("///evil.example//"), None);
     }
 
     #[test]

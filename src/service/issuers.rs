@@ -121,6 +121,13 @@ impl Microcred {
         Ok((issuer, keys))
     }
 
+    /// One issuer, for an admin or an API key of that issuer.
+    pub async fn issuer_for(&self, caller: &ApiKey, slug: &Slug) -> Result<Issuer> {
+        let issuer = self.issuer(slug).await?;
+        Self::require_issuer(caller, issuer.id)?;
+        Ok(issuer)
+    }
+
     /// Changes an issuer's profile with a JSON merge patch (RFC 7396), validated as a whole
     /// ([`Issuer::patched`]) and audited with the names of the fields that changed. `by` is the admin's API
     /// key, or `None` for the operator's command line. Credentials issued from now on carry the new profile;

@@ -53,6 +53,7 @@ async fn access_matrix(backend: Backend) {
             }
             ("get", "/api/v1/audit") => t(path.into(), Value::Null, true),
             ("patch", "/api/v1/issuers/{slug}") => t("/api/v1/issuers/ucs".into(), json!({"name": "Taken over"}), true),
+            ("get", "/api/v1/issuers/{slug}") => t("/api/v1/issuers/ucs".into(), Value::Null, false),
             ("post", "/api/v1/achievements") => t(
                 path.into(),
                 json!({"issuer": "ucs", "name": "X", "description": "X", "criteria": "X", "achievement_type": "Badge"}),

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -36,15 +36,21 @@ impl AchievementView {
     tag = "achievements",
     security(("bearer" = [])),
     request_body = AchievementInput,
-    responses((status = 201, description = "Created", body = AchievementView), Denied, Invalid)
+    responses(
+        (status = 201, description = "Created", body = AchievementView,
+            headers(("Location" = String, description = "The achievement in the API: /api/v1/achievements/{id}"))),
+        Denied,
+        Invalid,
+    )
 )]
 pub(super) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(input): ApiJson<AchievementInput>,
-) -> Result<(StatusCode, Json<AchievementView>)> {
+) -> Result<(StatusCode, [(HeaderName, String); 1], Json<AchievementView>)> {
     let achievement = state.app.create_achievement(&caller, input).await?;
-    Ok((StatusCode::CREATED, Json(AchievementView::new(achievement, &state))))
+    let location = [(header::LOCATION, format!("/api/v1/achievements/{}", achievement.id))];
+    Ok((StatusCode::CREATED, location, Json(AchievementView::new(achievement, &state))))
 }
 
 /// Filters of `GET /api/v1/achievements`.

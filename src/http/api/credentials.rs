@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,8 @@ use crate::store::CredentialFilter;
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = AwardInput,
     responses(
-        (status = 201, description = "Issued", body = CredentialView),
+        (status = 201, description = "Issued", body = CredentialView,
+            headers(("Location" = String, description = "The credential in the API: /api/v1/credentials/{id}"))),
         (status = 200, description = "A retry: the credential issued before", body = CredentialView),
         Denied,
         (status = 409, description = "The learner already holds it", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -50,7 +51,7 @@ pub(super) async fn issue(
     Caller(caller): Caller,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
-) -> Result<(StatusCode, Json<CredentialView>)> {
+) -> Result<(StatusCode, [(HeaderName, String); 1], Json<CredentialView>)> {
     let key = idempotency_key(&headers)?;
     // Retries are recognised by the request's meaning, not its bytes: key order and spacing do not matter.
     let request_hash: [u8; 32] = Sha256::digest(serde_json_canonicalizer::to_vec(&body).unwrap_or_default()).into();
@@ -58,7 +59,8 @@ pub(super) async fn issue(
         serde_json::from_value(body).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
     let (credential, issued) = state.app.issue_award(&caller, input, key.as_deref(), request_hash).await?;
     let status = if issued == Issued::Created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(CredentialView::new(state.app.urls(), credential))))
+    let location = [(header::LOCATION, format!("/api/v1/credentials/{}", credential.id))];
+    Ok((status, location, Json(CredentialView::new(state.app.urls(), credential))))
 }
 
 /// Filters of `GET /api/v1/credentials` and of the CSV export.

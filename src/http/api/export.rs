@@ -12,6 +12,7 @@ use super::MAX_PAGE;
 use super::credentials::{ListQuery, parse_filter};
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::IssuedCredential;
+use crate::domain::public_urls::Download;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::http::AppState;
@@ -34,7 +35,7 @@ use crate::store::CredentialFilter;
         ("issued_before" = Option<String>, Query, description = "RFC 3339"),
     ),
     responses(
-        (status = 200, description = "text/csv: id, achievement_id, name, email, status, issued_at, valid_until, page"),
+        (status = 200, description = "text/csv (UTF-8 with a byte-order mark, for spreadsheets): id, achievement_id, name, email, status, issued_at, valid_until, page, awarded_at, result, json, pdf, png"),
         (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         Invalid,
     )
@@ -52,7 +53,10 @@ pub(super) async fn export(
     // rather than a file cut short; the rest is streamed a page at a time, so memory stays at one page however
     // many credentials match (a million-row export used to be built whole in memory).
     let first = state.app.list_credentials(&caller, filter.clone()).await?;
-    let head = csv_records(&[EXPORT_COLUMNS.map(String::from)])?;
+    // The byte-order mark tells spreadsheets (Excel) the file is UTF-8; without it they garble Cyrillic and Greek.
+    let mut head = b"\xEF\xBB\xBF".to_vec();
+    head.extend_from_slice(&csv_records(&[EXPORT_COLUMNS.map(String::from)])?);
+    let head = axum::body::Bytes::from(head);
     let rows = rows(state.app.clone(), caller, first, filter);
     let body = futures_util::stream::once(async { Ok(head) }).chain(rows);
     Ok((
@@ -85,31 +89,58 @@ fn rows(
             }
             filter.after =
                 rows.last().filter(|_| rows.len() == MAX_PAGE as usize).map(|last| (last.issued_at, last.id));
-            let chunk = csv_records(&rows.iter().map(|c| export_record(&app, c)).collect::<Vec<_>>())?;
+            let now = OffsetDateTime::now_utc();
+            let chunk = csv_records(&rows.iter().map(|c| export_record(&app, c, now)).collect::<Vec<_>>())?;
             Ok::<_, Error>(Some((chunk, (None, filter))))
         }
     })
     .boxed()
 }
 
-/// The columns of the CSV export, in order.
-const EXPORT_COLUMNS: [&str; 8] =
-    ["id", "achievement_id", "name", "email", "status", "issued_at", "valid_until", "page"];
+/// The columns of the CSV export, in order (new columns go at the end, so spreadsheets that read by
+/// position keep working).
+const EXPORT_COLUMNS: [&str; COLUMNS] = [
+    "id",
+    "achievement_id",
+    "name",
+    "email",
+    "status",
+    "issued_at",
+    "valid_until",
+    "page",
+    "awarded_at",
+    "result",
+    "json",
+    "pdf",
+    "png",
+];
 
-/// One credential as a row of the CSV export.
-fn export_record(app: &Microcred, c: &IssuedCredential) -> [String; 8] {
+/// How many columns the export has.
+const COLUMNS: usize = 13;
+
+/// One credential as a row of the CSV export. The award date (`validFrom`) and the result are read from the
+/// signed credential, which is what the learner holds.
+fn export_record(app: &Microcred, c: &IssuedCredential, now: OffsetDateTime) -> [String; COLUMNS] {
     let at = |t: Option<OffsetDateTime>| {
         t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
     };
+    let document: serde_json::Value = serde_json::from_str(c.document.get()).unwrap_or_default();
+    let text = |pointer: &str| document.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or_default();
+    let urls = app.urls();
     [
         c.id.to_string(),
         c.achievement_id.map(|a| a.to_string()).unwrap_or_default(),
         csv_cell(c.recipient_name.as_deref().unwrap_or_default()),
         csv_cell(c.recipient_email.as_deref().unwrap_or_default()),
-        c.status().to_owned(),
+        c.status_at(now).to_owned(),
         at(Some(c.issued_at)),
         at(c.valid_until),
-        app.urls().credential(c.id),
+        urls.credential(c.id),
+        text("/validFrom").to_owned(),
+        csv_cell(text("/credentialSubject/result/0/value")),
+        urls.credential_download(c.id, Download::Json),
+        urls.credential_download(c.id, Download::Pdf),
+        urls.credential_download(c.id, Download::Png),
     ]
 }
 
@@ -120,7 +151,7 @@ fn csv_cell(text: &str) -> String {
 }
 
 /// Records encoded as CSV (RFC 4180 quoting, by the `csv` crate).
-fn csv_records(records: &[[String; 8]]) -> Result<axum::body::Bytes> {
+fn csv_records(records: &[[String; COLUMNS]]) -> Result<axum::body::Bytes> {
     let mut out = csv::Writer::from_writer(Vec::new());
     for record in records {
         out.write_record(record).map_err(|e| Error::Internal(format!("CSV export: {e}")))?;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode, header};
 use serde::Serialize;
 
 use crate::domain::issuer::{DidMethod, Issuer, IssuerInput, PROFILE_CHANGE_APPLIES};
@@ -52,7 +52,8 @@ pub(super) async fn list(State(state): State<AppState>, Caller(caller): Caller) 
     security(("bearer" = [])),
     request_body = IssuerInput,
     responses(
-        (status = 201, description = "Created", body = IssuerView),
+        (status = 201, description = "Created", body = IssuerView,
+            headers(("Location" = String, description = "The issuer in the API: /api/v1/issuers/{slug}"))),
         Denied,
         (status = 409, description = "Slug taken", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         Invalid,
@@ -62,11 +63,31 @@ pub(super) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(input): ApiJson<IssuerInput>,
-) -> Result<(StatusCode, Json<IssuerView>)> {
+) -> Result<(StatusCode, [(HeaderName, String); 1], Json<IssuerView>)> {
     crate::service::require_admin(&caller)?;
     let new = input.validate()?;
     let issuer = state.app.create_issuer_as(&caller, new).await?;
-    Ok((StatusCode::CREATED, Json(IssuerView::new(issuer, state.app.urls()))))
+    let location = [(header::LOCATION, format!("/api/v1/issuers/{}", issuer.slug))];
+    Ok((StatusCode::CREATED, location, Json(IssuerView::new(issuer, state.app.urls()))))
+}
+
+/// `GET /api/v1/issuers/{slug}`: one issuer, for an admin or its own assessors.
+#[utoipa::path(
+    get,
+    operation_id = "issuers_get",
+    path = "/api/v1/issuers/{slug}",
+    tag = "issuers",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Issuer slug")),
+    responses((status = 200, description = "The issuer", body = IssuerView), Denied, NotFound)
+)]
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    SlugPath(slug): SlugPath,
+) -> Result<Json<IssuerView>> {
+    let issuer = state.app.issuer_for(&caller, &slug).await?;
+    Ok(Json(IssuerView::new(issuer, state.app.urls())))
 }
 
 /// The answer to a change of an issuer's profile.

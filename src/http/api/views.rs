@@ -28,8 +28,8 @@ pub(super) struct CredentialSummary {
     /// The credential's own `id`, when a VC-API caller chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
-    /// `active`, `suspended` or `revoked` (expiry is shown by `valid_until`).
-    #[schema(value_type = String, pattern = "^(active|suspended|revoked)$")]
+    /// `active`, `suspended`, `revoked`, or `expired` once `valid_until` has passed.
+    #[schema(value_type = String, pattern = "^(active|suspended|revoked|expired)$")]
     status: &'static str,
     #[serde(with = "time::serde::rfc3339")]
     issued_at: OffsetDateTime,
@@ -67,7 +67,7 @@ impl CredentialSummary {
                 .zip(c.recipient_email.clone())
                 .map(|(name, email)| Recipient { name, email }),
             external_id: c.external_id.clone(),
-            status: c.status(),
+            status: c.status_at(OffsetDateTime::now_utc()),
             issued_at: c.issued_at,
             valid_until: c.valid_until,
             links: Links {
