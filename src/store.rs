@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
 use crate::domain::audit::{AuditEntry, AuditEvent};
-use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
 
@@ -249,13 +249,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn batch_by_idempotency_key(&self, issuer: IssuerId, key: &str) -> StoreResult<Option<BatchRecord>>;
     /// Whether a credential already holds `index` of `list`.
     async fn status_slot_taken(&self, list: StatusListId, index: u32) -> StoreResult<bool>;
-    /// Sets (`Some(reason)`) or clears (`None`) a credential's revocation or suspension, and bumps the
+    /// Sets (`Some(reasons)`) or clears (`None`) a credential's revocation or suspension, and bumps the
     /// version of the list it is on, in one transaction. `false` if the credential has no entry for it.
     async fn set_credential_status(
         &self,
         id: CredentialId,
         purpose: StatusPurpose,
-        set: Option<&str>,
+        set: Option<StatusReasons<'_>>,
         audit: &AuditEntry,
     ) -> StoreResult<bool>;
     /// Audit events after `after` (a sequence number), oldest first, at most `limit`.
@@ -492,10 +492,12 @@ mod rows {
         status_index: Option<i64>,
         revoked_at: Option<OffsetDateTime>,
         revocation_reason: Option<String>,
+        revocation_public_reason: Option<String>,
         suspension_list_id: Option<Uuid>,
         suspension_index: Option<i64>,
         suspended_at: Option<OffsetDateTime>,
         suspension_reason: Option<String>,
+        suspension_public_reason: Option<String>,
         external_id: Option<String>,
     }
 
@@ -579,8 +581,10 @@ mod rows {
                 suspension: slot(r.suspension_list_id, r.suspension_index),
                 revoked_at: r.revoked_at,
                 revocation_reason: r.revocation_reason,
+                revocation_public_reason: r.revocation_public_reason,
                 suspended_at: r.suspended_at,
                 suspension_reason: r.suspension_reason,
+                suspension_public_reason: r.suspension_public_reason,
             })
         }
     }

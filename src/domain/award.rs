@@ -46,9 +46,11 @@ pub struct AwardInput {
     pub recipient: Option<RecipientInput>,
     /// A result such as a grade or score.
     pub result: Option<String>,
-    /// When it was awarded (RFC 3339); default now. Becomes `validFrom`.
+    /// When it was awarded: RFC 3339 with a time zone, or a plain date (`2026-01-15`, the start of that day
+    /// in UTC); default now. Becomes `validFrom`.
     pub awarded_at: Option<String>,
-    /// When it expires (RFC 3339), if it does.
+    /// When it expires, if it does: RFC 3339 with a time zone, or a plain date (`2027-01-15`, the end of that
+    /// day in UTC, 23:59:59). Becomes `validUntil`.
     pub valid_until: Option<String>,
     /// Language for the learner's documents (certificate labels), BCP 47.
     pub language: Option<String>,
@@ -178,17 +180,21 @@ impl AwardInput {
             self.result.as_deref().map(str::trim).filter(|r| !r.is_empty()).and_then(|r| {
                 e.check("result", check_text(r, 200).and_then(|r| check_printable(printer, &r).map(|()| r)))
             });
-        let date = |e: &mut ValidationErrors, field: &str, v: Option<&str>| {
-            v.and_then(|v| match parse_date_time_stamp(v) {
+        let date = |e: &mut ValidationErrors, field: &str, v: Option<&str>, day_ends: bool| {
+            v.and_then(|v| match award_time(v.trim(), day_ends) {
                 Some(t) => Some(t),
                 None => {
-                    e.add(field, "must be an RFC 3339 date-time with a time zone, e.g. 2026-06-30T12:00:00Z");
+                    e.add(
+                        field,
+                        "must be a date such as 2026-06-30 or an RFC 3339 date-time with a time zone such as \
+                         2026-06-30T12:00:00Z",
+                    );
                     None
                 }
             })
         };
-        let awarded_at = date(&mut e, "awarded_at", self.awarded_at.as_deref());
-        let valid_until = date(&mut e, "valid_until", self.valid_until.as_deref());
+        let awarded_at = date(&mut e, "awarded_at", self.awarded_at.as_deref(), false);
+        let valid_until = date(&mut e, "valid_until", self.valid_until.as_deref(), true);
         if let (Some(until), from) = (valid_until, awarded_at.unwrap_or_else(OffsetDateTime::now_utc))
             && until <= from
         {
@@ -259,10 +265,24 @@ pub struct IssuedCredential {
     pub revoked_at: Option<OffsetDateTime>,
     /// Why it was revoked.
     pub revocation_reason: Option<String>,
+    /// The reason the credential's page shows for its revocation, if the assessor gave one.
+    pub revocation_public_reason: Option<String>,
     /// When it was suspended (cleared on reinstatement).
     pub suspended_at: Option<OffsetDateTime>,
     /// Why it was suspended.
     pub suspension_reason: Option<String>,
+    /// The reason the credential's page shows for its suspension, if the assessor gave one.
+    pub suspension_public_reason: Option<String>,
+}
+
+/// Why a credential is revoked or suspended: a note for assessors and the audit log, and optionally a reason
+/// for the public page (an assessor's note such as "plagiarism found" is not for the learner's employers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusReasons<'a> {
+    /// For the issuer's assessors and the audit log.
+    pub note: &'a str,
+    /// Shown on the credential's page, if given.
+    pub public: Option<&'a str>,
 }
 
 impl IssuedCredential {
@@ -280,6 +300,18 @@ impl IssuedCredential {
             "active"
         }
     }
+}
+
+/// An award's date-time: RFC 3339 with a time zone, or a plain date (`2026-01-15`) meaning that day in UTC:
+/// its first second for an award date, its last second (23:59:59) for a validity end, so that a credential
+/// "valid until 15 January" is valid all that day.
+fn award_time(text: &str, day_ends: bool) -> Option<OffsetDateTime> {
+    if let Some(t) = parse_date_time_stamp(text) {
+        return Some(t);
+    }
+    let day = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    let at = if day_ends { time::Time::from_hms(23, 59, 59).ok()? } else { time::Time::MIDNIGHT };
+    Some(day.with_time(at).assume_utc())
 }
 
 #[cfg(test)]
@@ -313,6 +345,19 @@ mod tests {
     impl Printable for Fake {
         fn unprintable(&self, text: &str) -> Vec<char> {
             text.chars().filter(|c| matches!(*c, '\u{E000}'..='\u{F8FF}' | '\u{1F600}'..='\u{1F64F}')).collect()
+        }
+    }
+
+    #[test]
+    fn a_plain_date_is_that_day_in_utc() {
+        let from = super::award_time("2026-01-15", false).unwrap();
+        assert_eq!(from, time::macros::datetime!(2026-01-15 00:00:00 UTC));
+        let until = super::award_time("2027-01-15", true).unwrap();
+        assert_eq!(until, time::macros::datetime!(2027-01-15 23:59:59 UTC));
+        let exact = super::award_time("2026-01-15T09:30:00+02:00", true).unwrap();
+        assert_eq!(exact, time::macros::datetime!(2026-01-15 07:30:00 UTC));
+        for bad in ["2026-1-15", "15.01.2026", "2026-02-30", "2026-01-15T09:30:00", ""] {
+            assert_eq!(super::award_time(bad, false), None, "{bad}");
         }
     }
 

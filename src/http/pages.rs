@@ -171,8 +171,9 @@ fn verdict_view(
         explanation = l.get(&format!("verdict_{key}")).to_owned();
     }
     let reason = match report.outcome {
-        Outcome::Revoked => credential.and_then(|c| c.revocation_reason.clone()),
-        Outcome::Suspended => credential.and_then(|c| c.suspension_reason.clone()),
+        // Only what the assessor wrote for the public: their note is for the issuer's records.
+        Outcome::Revoked => credential.and_then(|c| c.revocation_public_reason.clone()),
+        Outcome::Suspended => credential.and_then(|c| c.suspension_public_reason.clone()),
         _ => None,
     }
     .filter(|r| !r.is_empty())

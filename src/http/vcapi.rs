@@ -21,6 +21,7 @@ use super::auth::Caller;
 use super::extract::{ApiJson, UuidPath};
 use super::openapi::responses::{Denied, Invalid, NotFound};
 use super::problem::Problem;
+use crate::domain::award::StatusReasons;
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
@@ -222,7 +223,7 @@ pub(super) async fn status(
 ) -> Result<StatusCode> {
     let (id, purpose, set) = request.checked()?;
     let id = state.app.credential_for_status(&caller, &id).await?;
-    let reason = "set through the VC-API status endpoint";
+    let reason = StatusReasons { note: "set through the VC-API status endpoint", public: None };
     match (purpose, set) {
         (StatusPurpose::Revocation, true) => state.app.revoke(&caller, id, reason).await?,
         (StatusPurpose::Revocation, false) => {

@@ -48,8 +48,10 @@ pub(super) fn new_row(
         suspension,
         revoked_at: None,
         revocation_reason: None,
+        revocation_public_reason: None,
         suspended_at: None,
         suspension_reason: None,
+        suspension_public_reason: None,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::domain::api_key::ApiKey;
 use crate::error::{Error, Result};
 use std::sync::Arc;
 
-use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
 use crate::domain::issuer::Issuer;
 use crate::domain::status::{LIST_SIZE, StatusList, StatusListId, StatusPurpose, StatusSlot};
 use crate::domain::validation::ValidationErrors;
@@ -151,15 +151,25 @@ impl Microcred {
         info!(status_list.id = %list.id, issuer.slug = %issuer.slug, purpose = purpose.as_str(), "opened status list {}", list.id);
         Ok(list)
     }
-
-    /// Revokes a credential, permanently; revoking again keeps the first date and reason.
-    pub async fn revoke(&self, caller: &ApiKey, id: CredentialId, reason: &str) -> Result<IssuedCredential> {
-        self.change_status(caller, id, StatusPurpose::Revocation, Some(reason)).await
+    /// Revokes a credential, permanently: `note` for assessors and the audit log (required), `public` for
+    /// the credential's page (optional).
+    pub async fn revoke(
+        &self,
+        caller: &ApiKey,
+        id: CredentialId,
+        reasons: StatusReasons<'_>,
+    ) -> Result<IssuedCredential> {
+        self.change_status(caller, id, StatusPurpose::Revocation, Some(reasons)).await
     }
 
-    /// Suspends a credential whose issuer gave it a suspension entry.
-    pub async fn suspend(&self, caller: &ApiKey, id: CredentialId, reason: &str) -> Result<IssuedCredential> {
-        self.change_status(caller, id, StatusPurpose::Suspension, Some(reason)).await
+    /// Suspends a credential whose issuer gave it a suspension entry (reasons as for [`Microcred::revoke`]).
+    pub async fn suspend(
+        &self,
+        caller: &ApiKey,
+        id: CredentialId,
+        reasons: StatusReasons<'_>,
+    ) -> Result<IssuedCredential> {
+        self.change_status(caller, id, StatusPurpose::Suspension, Some(reasons)).await
     }
 
     /// Lifts a suspension. A revoked credential stays revoked.
@@ -179,15 +189,25 @@ impl Microcred {
         caller: &ApiKey,
         id: CredentialId,
         purpose: StatusPurpose,
-        reason: Option<&str>,
+        reasons: Option<StatusReasons<'_>>,
     ) -> Result<IssuedCredential> {
         let credential = self.issued_credential_for(caller, id).await?;
-        let reason = match reason.map(str::trim) {
-            Some("") => return Err(ValidationErrors::single("reason", "is required").into()),
-            Some(r) => {
-                Some(crate::domain::issuer::check_text(r, 500).map_err(|m| ValidationErrors::single("reason", m))?)
-            }
+        let reasons = match reasons {
             None => None,
+            Some(r) => {
+                let mut errors = ValidationErrors::default();
+                let note = match r.note.trim() {
+                    "" => {
+                        errors.add("note", "is required: why, for the issuer's records (not shown publicly)");
+                        None
+                    }
+                    note => errors.check("note", crate::domain::issuer::check_text(note, 500)),
+                };
+                let public = r.public.map(str::trim).filter(|p| !p.is_empty());
+                let public =
+                    public.and_then(|p| errors.check("public_reason", crate::domain::issuer::check_text(p, 500)));
+                Some(errors.finish((note.unwrap_or_default(), public))?)
+            }
         };
         if purpose == StatusPurpose::Suspension && credential.suspension.is_none() {
             return Err(Error::Conflict(
@@ -196,16 +216,22 @@ impl Microcred {
                     .into(),
             ));
         }
-        let action = match (purpose, reason.is_some()) {
+        let action = match (purpose, reasons.is_some()) {
             (StatusPurpose::Revocation, _) => "credential.revoke",
             (StatusPurpose::Suspension, true) => "credential.suspend",
             (StatusPurpose::Suspension, false) => "credential.reinstate",
         };
-        let entry = audit(Some(caller), Some(credential.issuer_id), action, &id.to_string(), reason.clone());
-        if !self.store.set_credential_status(id, purpose, reason.as_deref(), &entry).await? {
+        // The audit log keeps both: what the assessor noted, and what the page says.
+        let logged = reasons.as_ref().map(|(note, public)| match public {
+            Some(public) => format!("{note} (public: {public})"),
+            None => note.clone(),
+        });
+        let entry = audit(Some(caller), Some(credential.issuer_id), action, &id.to_string(), logged);
+        let set = reasons.as_ref().map(|(note, public)| StatusReasons { note, public: public.as_deref() });
+        if !self.store.set_credential_status(id, purpose, set, &entry).await? {
             return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
         }
-        info!(credential.id = %id, purpose = purpose.as_str(), set = reason.is_some(), "changed status of credential {id}");
+        info!(credential.id = %id, purpose = purpose.as_str(), set = reasons.is_some(), "changed status of credential {id}");
         metrics::counter!("microcred_status_changes_total", "action" => action).increment(1);
         let list = match purpose {
             StatusPurpose::Revocation => credential.status,

@@ -513,7 +513,7 @@ macro_rules! impl_store {
                 &self,
                 id: $crate::domain::award::CredentialId,
                 purpose: $crate::domain::status::StatusPurpose,
-                set: Option<&str>,
+                set: Option<$crate::domain::award::StatusReasons<'_>>,
                 audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<bool> {
                 use $crate::domain::status::StatusPurpose;
@@ -522,25 +522,26 @@ macro_rules! impl_store {
                 // keeps the first date and reason, as does suspending twice.
                 let (update, list) = match (purpose, set.is_some()) {
                     (StatusPurpose::Revocation, _) => (
-                        "UPDATE credential SET revoked_at = $1, revocation_reason = $2 \
-                         WHERE credential_id = $3 AND status_list_id IS NOT NULL AND revoked_at IS NULL",
+                        "UPDATE credential SET revoked_at = $1, revocation_reason = $2, revocation_public_reason = $3 \
+                         WHERE credential_id = $4 AND status_list_id IS NOT NULL AND revoked_at IS NULL",
                         "SELECT status_list_id FROM credential WHERE credential_id = $1",
                     ),
                     (StatusPurpose::Suspension, true) => (
-                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2 \
-                         WHERE credential_id = $3 AND suspension_list_id IS NOT NULL AND suspended_at IS NULL",
+                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2, suspension_public_reason = $3 \
+                         WHERE credential_id = $4 AND suspension_list_id IS NOT NULL AND suspended_at IS NULL",
                         "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
                     ),
                     (StatusPurpose::Suspension, false) => (
-                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2 \
-                         WHERE credential_id = $3 AND suspension_list_id IS NOT NULL AND suspended_at IS NOT NULL",
+                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2, suspension_public_reason = $3 \
+                         WHERE credential_id = $4 AND suspension_list_id IS NOT NULL AND suspended_at IS NOT NULL",
                         "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
                     ),
                 };
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 let done = sqlx::query(update)
                     .bind(set.map(|_| at))
-                    .bind(set)
+                    .bind(set.map(|r| r.note))
+                    .bind(set.and_then(|r| r.public))
                     .bind(id.0)
                     .execute(&mut *tx)
                     .await

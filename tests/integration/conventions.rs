@@ -110,3 +110,30 @@ async fn an_expired_credential_says_so_in_the_api_and_the_export() {
     let row = rows.iter().find(|r| r[0] == *current["id"].as_str().unwrap()).unwrap();
     assert_eq!((&row[4], &row[9]), ("active", ""));
 }
+
+#[tokio::test]
+async fn award_dates_may_be_plain_dates_meaning_that_day_in_utc() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let issued = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "lucia@example.es"},
+                   "awarded_at": "2026-01-15", "valid_until": "2029-01-15"}),
+        )
+        .await;
+    assert_eq!(issued["credential"]["validFrom"], "2026-01-15T00:00:00Z");
+    assert_eq!(issued["credential"]["validUntil"], "2029-01-15T23:59:59Z");
+    let refused = app
+        .client
+        .post(app.url("/api/v1/credentials"))
+        .bearer_auth(&assessor)
+        .json(&json!({"achievement_id": achievement_id, "recipient": {"name": "Lucía", "email": "l2@example.es"},
+                      "awarded_at": "15.01.2026"}))
+        .send()
+        .await
+        .unwrap();
+    let body = crate::support::assert_problem(refused, 422).await;
+    assert_eq!(body["errors"][0]["field"], "awarded_at");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("2026-06-30"), "{body}");
+}

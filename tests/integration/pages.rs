@@ -107,7 +107,7 @@ async fn pages(backend: Backend) {
         .client
         .post(app.url(&format!("/api/v1/credentials/{id}/revoke")))
         .bearer_auth(&assessor)
-        .json(&json!({"reason": "Assessment misconduct"}))
+        .json(&json!({"note": "Plagiarism found in the final essay", "public_reason": "Assessment misconduct"}))
         .send()
         .await
         .unwrap();
@@ -118,6 +118,9 @@ async fn pages(backend: Backend) {
         html.contains("Reason: Assessment misconduct") && html.contains("The issuer revoked this credential on"),
         "{html}"
     );
+    // The assessor's note is for the issuer's records: never on the page nor in the public report.
+    assert!(!html.contains("Plagiarism"), "{html}");
+    assert!(!report(&app, &id).await.to_string().contains("Plagiarism"));
     assert_eq!(report(&app, &id).await["outcome"], "revoked");
 
     // Suspended, then reinstated.
@@ -127,13 +130,14 @@ async fn pages(backend: Backend) {
     app.client
         .post(app.url(&format!("/api/v1/credentials/{other_id}/suspend")))
         .bearer_auth(&assessor)
-        .json(&json!({"reason": "Under review"}))
+        .json(&json!({"reason": "Learner disputes the grade", "public_reason": "Under review"}))
         .send()
         .await
         .unwrap();
     let (_, _, html) = page(&app, &other_id, "it").await;
     assert_eq!(verdict_of(&html), "suspended");
     assert!(html.contains("Sospesa") && html.contains("Motivo: Under review"));
+    assert!(!html.contains("disputes"), "the note, sent as the older `reason`, stays private: {html}");
     app.client
         .post(app.url(&format!("/api/v1/credentials/{other_id}/reinstate")))
         .bearer_auth(&assessor)
@@ -178,7 +182,7 @@ async fn pages(backend: Backend) {
         .set_credential_status(
             CredentialId(third_id.parse().unwrap()),
             StatusPurpose::Revocation,
-            Some("elsewhere"),
+            Some(microcred::domain::award::StatusReasons { note: "elsewhere", public: None }),
             &audit,
         )
         .await

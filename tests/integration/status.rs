@@ -162,6 +162,9 @@ async fn revocation(backend: Backend) {
     assert_eq!(revocations.len(), 1, "the repeated revocation changed nothing and recorded nothing: {events}");
     assert_eq!(revocations[0]["subject"], id);
     assert_eq!(revocations[0]["reason"], "Plagiarism in the final assessment");
+    // Sent as `reason` (the note's older name), it is a note: the public page does not show it.
+    let page = s.app.client.get(s.app.url(&format!("/credentials/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-verdict=\"revoked\"") && !page.contains("Plagiarism"), "{page}");
     assert!(revocations[0]["api_key_id"].is_string());
     assert!(events.as_array().unwrap().iter().any(|e| e["action"] == "credential.issue" && e["subject"] == id));
     assert_problem(s.app.client.get(s.app.url("/api/v1/audit")).bearer_auth(&s.assessor).send().await.unwrap(), 403)

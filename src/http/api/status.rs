@@ -5,18 +5,34 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::views::CredentialView;
-use crate::domain::award::CredentialId;
+use crate::domain::award::{CredentialId, StatusReasons};
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::extract::{ApiJson, UuidPath};
 use crate::http::openapi::responses::{Denied, Invalid, NotFound};
 
-/// The body of `/revoke` and `/suspend`.
+/// The body of `/revoke` and `/suspend`: why, for the issuer's records (`note`, required; `reason` is its
+/// older name), and optionally for the credential's public page (`public_reason`).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Reason {
+    /// For the issuer's assessors and the audit log; never shown publicly.
+    note: Option<String>,
+    /// The former name of `note`, still accepted.
     reason: Option<String>,
+    /// Shown on the credential's page next to the verdict, if given.
+    public_reason: Option<String>,
+}
+
+impl Reason {
+    /// The reasons as the service takes them (`note`, else `reason`).
+    fn reasons(&self) -> StatusReasons<'_> {
+        StatusReasons {
+            note: self.note.as_deref().or(self.reason.as_deref()).unwrap_or_default(),
+            public: self.public_reason.as_deref(),
+        }
+    }
 }
 
 /// `POST /api/v1/credentials/{id}/revoke` `{reason}`: permanent.
@@ -36,7 +52,7 @@ pub(super) async fn revoke(
     UuidPath(id): UuidPath,
     ApiJson(body): ApiJson<Reason>,
 ) -> Result<Json<CredentialView>> {
-    let credential = state.app.revoke(&caller, CredentialId(id), body.reason.as_deref().unwrap_or_default()).await?;
+    let credential = state.app.revoke(&caller, CredentialId(id), body.reasons()).await?;
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
 }
 
@@ -63,7 +79,7 @@ pub(super) async fn suspend(
     UuidPath(id): UuidPath,
     ApiJson(body): ApiJson<Reason>,
 ) -> Result<Json<CredentialView>> {
-    let credential = state.app.suspend(&caller, CredentialId(id), body.reason.as_deref().unwrap_or_default()).await?;
+    let credential = state.app.suspend(&caller, CredentialId(id), body.reasons()).await?;
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
 }
 
