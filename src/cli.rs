@@ -476,6 +476,9 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
             .map_err(Error::from)?;
             let (issuer, key) = app.create_issuer(new).await?;
             print(&format!("{}\t{}\t{}\n", issuer.slug, issuer.did, key.key_id))?;
+            if let Some(warning) = local_did_warning(&issuer.did, &config.public_url) {
+                eprintln!("{warning}");
+            }
         }
         IssuerCommand::Update { slug, name, country, url, email, description, logo_url, suspension } => {
             let text = |value: Option<String>| value.map(|v| if v.is_empty() { Value::Null } else { Value::String(v) });
@@ -546,4 +549,22 @@ fn print(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("cannot write to standard output")?;
     Ok(())
+}
+
+/// A warning when a new `did:web` names this machine (`localhost`, a loopback or private address): verifiers
+/// elsewhere cannot resolve it, and a `did:web` never changes, so the public URL must be set before issuers
+/// are created.
+fn local_did_warning(did: &str, public_url: &url::Url) -> Option<String> {
+    let local = match public_url.host()? {
+        url::Host::Domain(name) => name == "localhost" || name.ends_with(".localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback() || ip.is_private() || ip.is_unspecified(),
+        url::Host::Ipv6(ip) => ip.is_loopback() || ip.is_unspecified(),
+    };
+    (local && did.starts_with("did:web:")).then(|| {
+        format!(
+            "warning: {did} names this machine ({public_url}): verifiers elsewhere cannot resolve it, and a did:web \
+             never changes. For real credentials, set --public-url (MICROCRED_PUBLIC_URL) to the address the service \
+             is reached at before creating issuers."
+        )
+    })
 }

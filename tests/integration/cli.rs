@@ -264,3 +264,33 @@ fn issuer_update_changes_the_profile_from_the_command_line() {
     assert!(!unknown.status.success());
     assert!(stdout(&microcred(dir.path(), &["issuer", "list"])).contains("\tGR\tUniversal Certification Solutions"));
 }
+
+#[test]
+fn a_did_web_naming_this_machine_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
+    assert!(local.status.success(), "{}", stderr(&local));
+    assert_eq!(stdout(&local).lines().count(), 1, "stdout stays one line for scripts");
+    let warning = stderr(&local);
+    assert!(
+        warning.contains("did:web:localhost%3A8080:issuers:ucs names this machine") && warning.contains("--public-url"),
+        "{warning}"
+    );
+    let public = microcred(
+        dir.path(),
+        &[
+            "--public-url",
+            "https://certs.example.eu",
+            "issuer",
+            "create",
+            "--slug",
+            "eu",
+            "--name",
+            "EU",
+            "--country",
+            "GR",
+        ],
+    );
+    assert!(public.status.success(), "{}", stderr(&public));
+    assert!(!stderr(&public).contains("names this machine"), "{}", stderr(&public));
+}
