@@ -137,3 +137,44 @@ async fn award_dates_may_be_plain_dates_meaning_that_day_in_utc() {
     assert_eq!(body["errors"][0]["field"], "awarded_at");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("2026-06-30"), "{body}");
 }
+
+#[tokio::test]
+async fn a_csv_batch_may_be_uploaded_as_a_form_file() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let url = app.url(&format!("/api/v1/credentials/batch?achievement_id={achievement_id}"));
+    let csv = "name,email,result\nMaria Rossi,maria@example.it,88\nΓιώργος Παπαδόπουλος,giorgos@example.gr,95\n";
+    let form = |field: &str| {
+        reqwest::multipart::Form::new()
+            .part(field.to_owned(), reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("class.csv"))
+    };
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&assessor)
+        .header("Idempotency-Key", "class-2026")
+        .multipart(form("file"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    let outcome: Value = response.json().await.unwrap();
+    assert_eq!((outcome["issued"].as_u64(), outcome["rejected"].as_u64()), (Some(2), Some(0)), "{outcome}");
+    // The same file sent raw is the same request: a retry, not a second batch.
+    let again = app
+        .client
+        .post(&url)
+        .bearer_auth(&assessor)
+        .header("Idempotency-Key", "class-2026")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(app.stored_credentials().await, 2);
+    // A form without the field says which field it wants.
+    let response = app.client.post(&url).bearer_auth(&assessor).multipart(form("upload")).send().await.unwrap();
+    let body = crate::support::assert_problem(response, 422).await;
+    assert_eq!(body["errors"][0]["field"], "file", "{body}");
+}

@@ -43,8 +43,12 @@ pub(super) struct BatchQuery {
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body(
-        description = "A JSON array of awards, or a CSV file (a header row naming the columns; comma or semicolon)",
-        content((Vec<AwardInput> = "application/json"), (String = "text/csv"))
+        description = "A JSON array of awards, or a CSV file (a header row naming the columns; comma or semicolon), raw or as the form field `file`",
+        content(
+            (Vec<AwardInput> = "application/json"),
+            (String = "text/csv"),
+            (String = "multipart/form-data")
+        )
     ),
     responses(
         (status = 201, description = "All issued", body = BatchOutcome),
@@ -66,7 +70,7 @@ pub(super) async fn issue_batch(
     let key = idempotency_key(&headers)?;
     let mut hasher = Sha256::new();
     hasher.update(format!("{:?}|{:?}|", q.achievement_id, q.partial));
-    let rows = rows(&headers, &body, &mut hasher)?;
+    let rows = rows(&headers, body, &mut hasher).await?;
     let request = BatchRequest { rows, partial: q.partial.unwrap_or(false), achievement_id: q.achievement_id };
     let (outcome, issued) = state.app.issue_batch(&caller, request, key.as_deref(), hasher.finalize().into()).await?;
     let status = if issued == Issued::Created && outcome.rejected == 0 { StatusCode::CREATED } else { StatusCode::OK };
@@ -75,17 +79,26 @@ pub(super) async fn issue_batch(
 
 /// The batch's rows, numbered from 1, each an award or why it is not one; the request's meaning goes into
 /// `hasher` (so a retry with the same rows is recognised whatever its spacing).
-fn rows(headers: &HeaderMap, body: &[u8], hasher: &mut Sha256) -> Result<ParsedRows> {
+async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256) -> Result<ParsedRows> {
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
-    if content_type.starts_with("text/csv") {
-        hasher.update(body);
-        return crate::service::batch::parse_csv(body).map_err(Into::into);
+    let csv = if content_type.starts_with("multipart/form-data") {
+        Some(form_file(&content_type, body.clone()).await?)
+    } else {
+        content_type.starts_with("text/csv").then(|| body.clone())
+    };
+    if let Some(csv) = csv {
+        hasher.update(&csv);
+        return crate::service::batch::parse_csv(&csv).map_err(Into::into);
     }
     if !content_type.starts_with("application/json") {
-        return Err(Error::Unsupported("send a JSON array (application/json) or a CSV file (text/csv)".into()));
+        return Err(Error::Unsupported(
+            "send a JSON array (application/json), a CSV file (text/csv), or a form with the CSV file as the field file \
+             (multipart/form-data)"
+                .into(),
+        ));
     }
-    let items: Vec<Value> = serde_json::from_slice(body)
+    let items: Vec<Value> = serde_json::from_slice(&body)
         .map_err(|e| ValidationErrors::single("body", format!("expected a JSON array of awards: {e}")))?;
     hasher.update(serde_json_canonicalizer::to_vec(&items).unwrap_or_default());
     Ok(items
@@ -93,4 +106,19 @@ fn rows(headers: &HeaderMap, body: &[u8], hasher: &mut Sha256) -> Result<ParsedR
         .enumerate()
         .map(|(i, item)| (i + 1, serde_json::from_value::<AwardInput>(item).map_err(|e| e.to_string())))
         .collect())
+}
+
+/// The CSV file of a form (`multipart/form-data`, field `file`, as a browser's upload or `curl -F file=@…`
+/// sends it), like `POST /verify` takes a file.
+async fn form_file(content_type: &str, body: axum::body::Bytes) -> Result<axum::body::Bytes> {
+    let form_error = |detail: String| Error::from(ValidationErrors::single("file", detail));
+    let boundary = multer::parse_boundary(content_type).map_err(|e| form_error(format!("not a readable form: {e}")))?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    while let Some(field) = form.next_field().await.map_err(|e| form_error(format!("not a readable form: {e}")))? {
+        if field.name() == Some("file") {
+            return field.bytes().await.map_err(|e| form_error(format!("the file could not be read: {e}")));
+        }
+    }
+    Err(form_error("the form has no field named file (the CSV file)".into()))
 }
