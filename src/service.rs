@@ -8,7 +8,7 @@ pub mod batch;
 mod catalogue;
 pub mod downloads;
 mod issuance;
-mod issuers;
+pub mod issuers;
 pub mod statistics;
 mod status;
 pub mod status_lists;

@@ -12,6 +12,9 @@ use crate::vc::credential::learner_name_of;
 pub struct Facts {
     /// The awarding body's name.
     pub issuer: String,
+    /// The awarding body's country, an ISO 3166-1 alpha-2 code (`issuer.address.addressCountryCode`), which an
+    /// EU micro-credential states (Council Recommendation 2022/C 243/02, Annex I).
+    pub issuer_country: Option<String>,
     /// The learner's name.
     pub learner: String,
     /// The achievement's title.
@@ -102,8 +105,16 @@ impl Facts {
             _ => vec![],
         };
         let number = |key: &str| achievement.and_then(|a| a.get(key)).and_then(Value::as_f64);
+        let issuer_country = credential
+            .get("issuer")
+            .and_then(|i| i.get("address"))
+            .and_then(|a| a.get("addressCountryCode"))
+            .and_then(Value::as_str)
+            .filter(|c| !c.trim().is_empty())
+            .map(str::to_owned);
         Facts {
             issuer,
+            issuer_country,
             learner: learner_name_of(credential).unwrap_or_default().to_owned(),
             achievement: field("name").or_else(|| text_in(credential.get("name"), lang)).unwrap_or_default(),
             micro_credential: achievement.and_then(|a| a.get("achievementType")).and_then(Value::as_str)
@@ -137,6 +148,7 @@ impl Facts {
         match key {
             "date_of_issue" => self.valid_from.map(|d| labels.date(d.date())),
             "valid_until" => self.valid_until.map(|d| labels.date(d.date())),
+            "issuer_country" => self.issuer_country.as_deref().map(|c| labels.country(c)),
             "workload" => match (self.ects, self.hours) {
                 (Some(e), Some(h)) => {
                     Some(labels.format("ects_and_hours", &[("ects", &labels.number(e)), ("hours", &labels.number(h))]))

@@ -24,6 +24,8 @@ pub struct Labels {
     pub lang: &'static str,
     texts: BTreeMap<String, String>,
     months: Vec<String>,
+    /// Country names by ISO 3166-1 alpha-2 code (the `[countries]` table).
+    countries: BTreeMap<String, String>,
 }
 
 static ALL: LazyLock<Vec<Labels>> = LazyLock::new(|| {
@@ -38,7 +40,12 @@ static ALL: LazyLock<Vec<Labels>> = LazyLock::new(|| {
                 .and_then(|m| m.as_array())
                 .map(|m| m.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default();
-            Labels { lang, texts, months }
+            let countries = table
+                .get("countries")
+                .and_then(|c| c.as_table())
+                .map(|c| c.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .unwrap_or_default();
+            Labels { lang, texts, months, countries }
         })
         .collect()
 });
@@ -105,6 +112,16 @@ impl Labels {
         self.format("date", &[("day", &date.day().to_string()), ("month", &name), ("year", &date.year().to_string())])
     }
 
+    /// The name of the country with ISO 3166-1 alpha-2 code `code` in this language: the `[countries]`
+    /// table (the EU, EEA and candidate countries), else its English short name, else the code as given.
+    pub fn country(&self, code: &str) -> String {
+        let upper = code.trim().to_ascii_uppercase();
+        if let Some(name) = self.countries.get(&upper).or_else(|| Self::english().countries.get(&upper)) {
+            return name.clone();
+        }
+        isocountry::CountryCode::for_alpha2(&upper).map_or_else(|_| code.to_owned(), |c| c.name().to_owned())
+    }
+
     /// A number as this language writes it: no trailing `.0`, a decimal comma outside English.
     pub fn number(&self, value: f64) -> String {
         let text = if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value}") };
@@ -136,6 +153,18 @@ mod tests {
             for key in english.texts.keys() {
                 assert!(labels.texts.contains_key(key), "{} lacks {key}", labels.lang);
             }
+        }
+    }
+
+    #[test]
+    fn countries_are_named_in_the_language() {
+        assert_eq!(Labels::for_tag("bg").country("GR"), "Гърция");
+        assert_eq!(Labels::for_tag("el").country("bg"), "Βουλγαρία");
+        assert_eq!(Labels::for_tag("it").country("ES"), "Spagna");
+        assert_eq!(Labels::for_tag("es").country("JP"), "Japan");
+        assert_eq!(Labels::for_tag("en").country("ZZ"), "ZZ");
+        for labels in ALL.iter() {
+            assert_eq!(labels.countries.len(), Labels::english().countries.len(), "{}", labels.lang);
         }
     }
 

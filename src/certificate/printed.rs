@@ -1,5 +1,5 @@
 //! Whether a printed certificate shows what its signed credential says: every fact a template prints —
-//! learner, achievement, issuer, URL, each row of the facts table (dates, workload and ECTS, EQF level,
+//! learner, achievement, issuer, URL, each row of the facts table (dates, the issuer's country, workload and ECTS, EQF level,
 //! assessment, participation, supervision, quality assurance, result, credential id) and each learning
 //! outcome — compared in the language the certificate was printed in.
 //!
@@ -18,7 +18,7 @@ use super::template::FACT_ROWS;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Mismatch {
     /// Which fact: `learner`, `achievement`, `issuer`, `url`, `learning_outcome`, or a row of the facts table
-    /// (`date_of_issue`, `valid_until`, `workload`, `eqf_level`, `assessment`, `participation`, `supervision`,
+    /// (`date_of_issue`, `valid_until`, `issuer_country`, `workload`, `eqf_level`, `assessment`, `participation`, `supervision`,
     /// `quality_assurance`, `prerequisites`, `result`, `credential_id`).
     pub fact: &'static str,
     /// What the signed credential says (as the certificate prints it, in its language).

@@ -221,9 +221,10 @@ fn default_color() -> String {
 }
 
 /// The facts a `facts` element may list.
-pub const FACT_ROWS: [&str; 11] = [
+pub const FACT_ROWS: [&str; 12] = [
     "date_of_issue",
     "valid_until",
+    "issuer_country",
     "workload",
     "eqf_level",
     "assessment",

@@ -116,6 +116,11 @@ impl PublicUrls {
         format!("{}status/{id}", self.base)
     }
 
+    /// `<public-url>/issuers/<slug>`: an issuer's public profile (page and OB 3.0 `Profile`).
+    pub fn issuer_profile(&self, slug: &Slug) -> String {
+        format!("{}issuers/{slug}", self.base)
+    }
+
     /// `<public-url>/issuers/<slug>/did.json`: where a `did:web` issuer's DID document is served.
     pub fn did_document(&self, slug: &Slug) -> String {
         format!("{}issuers/{slug}/did.json", self.base)

@@ -14,6 +14,7 @@ use crate::domain::award::IssuedCredential;
 use crate::domain::public_urls::{Download, PublicUrls};
 use crate::error::Error;
 use crate::service::downloads::FileReport;
+use crate::service::issuers::PublicProfile;
 use crate::vc::verify::{CheckStatus, Outcome, VerificationReport};
 
 /// The page language: `?lang=`, else the browser's `Accept-Language`, else `fallback`, else English.
@@ -68,7 +69,10 @@ struct Downloads {
     pdf: String,
     json: String,
     png: String,
-    linkedin: String,
+    /// Only for a current credential: adding a revoked or expired one to a profile would present it as held.
+    linkedin: Option<String>,
+    /// For a credential that is not current: the files are records, not a certificate to present.
+    record_note: Option<String>,
 }
 
 #[derive(Template)]
@@ -115,6 +119,77 @@ struct VerifyPage<'a> {
     title: String,
     error: Option<String>,
     languages: Vec<Language>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/issuer.html")]
+struct IssuerPage<'a> {
+    l: &'a Labels,
+    lang: &'a str,
+    title: String,
+    description: String,
+    page_url: String,
+    languages: Vec<Language>,
+    name: String,
+    about: Option<String>,
+    /// Only an image served from our own origin (the page's CSP allows no other).
+    logo: Option<String>,
+    country: Option<String>,
+    website: Option<String>,
+    email: Option<String>,
+    did: String,
+    did_document: String,
+    /// `(multibase key, when it signed)`.
+    keys: Vec<(String, String)>,
+    /// `(achievement URL, name, kind)`.
+    achievements: Vec<(String, String, Option<String>)>,
+}
+
+/// An issuer's public profile page: who they are, their DID and keys (current and retired, with dates),
+/// and the achievements they award.
+pub(super) fn issuer_page(l: &'static Labels, profile: &PublicProfile, urls: &PublicUrls) -> Response {
+    let issuer = &profile.issuer;
+    let date = |t: time::OffsetDateTime| l.date(t.date());
+    let keys = profile
+        .keys
+        .iter()
+        .rev()
+        .map(|key| {
+            let when = match key.retired_at {
+                None => l.format("key_current", &[("date", &date(key.created_at))]),
+                Some(retired) => l.format("key_retired", &[("from", &date(key.created_at)), ("until", &date(retired))]),
+            };
+            (key.key_id.clone(), when)
+        })
+        .collect();
+    let achievements = profile
+        .achievements
+        .iter()
+        .map(|a| {
+            let kind = (a.spec.achievement_type == "MicroCredential").then(|| l.get("micro_credential").to_owned());
+            (urls.achievement(a.id), a.spec.name.clone(), kind)
+        })
+        .collect();
+    let own = urls.base().as_str();
+    let page = IssuerPage {
+        l,
+        lang: l.lang,
+        title: format!("{} — {}", issuer.name, l.get("issuer_profile")),
+        description: issuer.description.clone().unwrap_or_else(|| issuer.name.clone()),
+        page_url: urls.issuer_profile(&issuer.slug),
+        languages: languages(&format!("/issuers/{}", issuer.slug)),
+        name: issuer.name.clone(),
+        about: issuer.description.clone(),
+        logo: issuer.logo_url.as_ref().map(ToString::to_string).filter(|u| u.starts_with(own)),
+        country: issuer.country.as_ref().map(|c| l.country(c.as_str())),
+        website: issuer.url.as_ref().map(ToString::to_string),
+        email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
+        did: issuer.did.clone(),
+        did_document: urls.did_document(&issuer.slug),
+        keys,
+        achievements,
+    };
+    html(StatusCode::OK, &page)
 }
 
 fn html(status: StatusCode, page: &impl Template) -> Response {
@@ -260,16 +335,25 @@ pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Er
         .iter()
         .filter_map(|key| Some((l.get(key).to_owned(), facts.row(key, l)?)))
         .collect();
+    // Only a credential that passed every check is presented as one the learner holds now; any other
+    // (revoked, suspended, expired, not yet valid, status unknown) is described without the present tense.
+    let current = report.outcome == Outcome::Valid;
     let downloads = ours.map(|(c, urls)| {
         let page = urls.credential(c.id);
         Downloads {
             pdf: format!("{}?lang={}", urls.credential_download(c.id, Download::Pdf), l.lang),
             json: urls.credential_download(c.id, Download::Json),
             png: urls.credential_download(c.id, Download::Png),
-            linkedin: linkedin(&facts, &page),
+            linkedin: current.then(|| linkedin(&facts, &page)),
+            record_note: (!current).then(|| l.get("downloads_record_note").to_owned()),
             page,
         }
     });
+    let completed = if current {
+        facts.placeholder("completed", l).unwrap_or_default()
+    } else {
+        l.get(if facts.micro_credential { "completed_record_micro" } else { "completed_record" }).to_owned()
+    };
     let title = if facts.learner.is_empty() {
         facts.achievement.clone()
     } else {
@@ -287,7 +371,7 @@ pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Er
         card_note,
         trusted,
         kicker: facts.placeholder("kicker", l).unwrap_or_default(),
-        completed: facts.placeholder("completed", l).unwrap_or_default(),
+        completed,
         checks: check_views(report, l),
         rows,
         verdict,

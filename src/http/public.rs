@@ -24,6 +24,7 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     let (schemas, paths, verify) = routes!(verify::page, verify::upload);
     OpenApiRouter::new()
         .routes(routes!(issuers::did_document))
+        .routes(routes!(issuers::profile))
         .routes(routes!(achievements::achievement))
         .routes(routes!(achievements::extension_context))
         .routes(routes!(status_lists::status_list))

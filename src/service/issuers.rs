@@ -16,6 +16,17 @@ use crate::keys::IssuerSigningKey;
 use crate::store::{Constraint, IssuerKey};
 use crate::vc::proof::{Cryptosuite, ProofOptions};
 
+/// An issuer as the public sees it at `/issuers/{slug}`.
+#[derive(Debug, Clone)]
+pub struct PublicProfile {
+    /// The issuer.
+    pub issuer: Issuer,
+    /// Its signing keys, oldest first; retired keys stay published (old credentials still verify).
+    pub keys: Vec<IssuerKey>,
+    /// Its achievements, newest first.
+    pub achievements: Vec<crate::domain::achievement::Achievement>,
+}
+
 impl Microcred {
     /// Creates an issuer and its first key. The key file is written first and removed again if the
     /// database refuses the issuer, so neither a key without issuer nor an issuer without key remains.
@@ -119,6 +130,15 @@ impl Microcred {
         let issuer = self.issuer(slug).await?;
         let keys = self.store.issuer_keys(issuer.id).await?;
         Ok((issuer, keys))
+    }
+
+    /// What an issuer's public profile shows: the issuer, all its keys (oldest first, retired ones with their
+    /// dates) and its achievements (the catalogue, newest first). Anyone may read it.
+    pub async fn public_profile(&self, slug: &Slug) -> Result<PublicProfile> {
+        let (issuer, keys) = self.issuer_keys(slug).await?;
+        let mut achievements = self.store.achievements(issuer.id).await?;
+        achievements.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(PublicProfile { issuer, keys, achievements })
     }
 
     /// One issuer, for an admin or an API key of that issuer.

@@ -102,6 +102,37 @@ pub struct Profile {
     pub address: Option<Address>,
 }
 
+impl Profile {
+    /// The profile of one of our issuers, as its credentials and its public profile page carry it.
+    pub fn of(issuer: &Issuer) -> Self {
+        Profile {
+            id: issuer.did.clone(),
+            kind: vec!["Profile".into()],
+            name: issuer.name.clone(),
+            url: issuer.url.as_ref().map(ToString::to_string),
+            email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
+            description: issuer.description.clone(),
+            image: issuer.logo_url.as_ref().map(|u| Image { id: u.to_string(), kind: "Image".into() }),
+            address: issuer
+                .country
+                .as_ref()
+                .map(|c| Address { kind: vec!["Address".into()], address_country_code: c.as_str().to_owned() }),
+        }
+    }
+
+    /// The profile as a JSON-LD document of its own (`@context` of Open Badges 3.0), as
+    /// `GET /issuers/{slug}` serves it to programs.
+    ///
+    /// See: <https://www.imsglobal.org/spec/ob/v3p0/#profile>
+    pub fn to_json_ld(&self) -> Value {
+        let mut document = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut document {
+            map.insert("@context".into(), Value::Array(ob_contexts()));
+        }
+        document
+    }
+}
+
 /// An OB 3.0 `Address`, here only with the country.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -348,19 +379,7 @@ impl OpenBadgeCredential {
             context: achievement.contexts(),
             id: facts.id.clone(),
             kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
-            issuer: Profile {
-                id: issuer.did.clone(),
-                kind: vec!["Profile".into()],
-                name: issuer.name.clone(),
-                url: issuer.url.as_ref().map(ToString::to_string),
-                email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
-                description: issuer.description.clone(),
-                image: issuer.logo_url.as_ref().map(|u| Image { id: u.to_string(), kind: "Image".into() }),
-                address: issuer
-                    .country
-                    .as_ref()
-                    .map(|c| Address { kind: vec!["Address".into()], address_country_code: c.as_str().to_owned() }),
-            },
+            issuer: Profile::of(issuer),
             valid_from: xsd_date_time(facts.valid_from),
             valid_until: facts.valid_until.map(xsd_date_time),
             name: achievement.name.clone(),

@@ -110,6 +110,8 @@ async fn certificates(backend: Backend) {
         "Internal QA of the Erasmus+ consortium, ISO 21001",
         "Сканирайте за проверка",
         "92",
+        // The awarding body's country (EU Annex I), in the certificate's language.
+        "Държава на издателя България",
         &id,
     ] {
         assert!(flowing.contains(expected), "{expected:?} not in:\n{text}");

@@ -84,6 +84,50 @@ async fn issuer_profiles(backend: Backend) {
         .map(|e| e["reason"].as_str().unwrap())
         .collect();
     assert_eq!(updates, ["changed: name, country", "changed: name, suspension_enabled"]);
+
+    // The public profile: a page for people in their language, with the country, the DID, every key (the
+    // retired one with its dates) and the catalogue; the OB 3.0 Profile for programs, as credentials carry it.
+    app.app.rotate_key(&"default".parse().unwrap()).await.unwrap();
+    let response = app.client.get(app.url("/issuers/default")).header("accept-language", "bg").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = response.text().await.unwrap();
+    let (_, keys) = app.app.issuer_keys(&"default".parse().unwrap()).await.unwrap();
+    assert_eq!(keys.len(), 2);
+    for expected in [
+        "Профил на издателя",
+        "Universal Certification Solutions",
+        "България",
+        first["credential"]["issuer"]["id"].as_str().unwrap(),
+        &keys[0].key_id,
+        &keys[1].key_id,
+        "използван от",
+        "в употреба от",
+        "Умни градове: основи",
+        &format!("/achievements/{achievement_id}"),
+    ] {
+        assert!(page.contains(expected), "{expected:?} not on the profile page:\n{page}");
+    }
+    let profile: Value = app
+        .client
+        .get(app.url("/issuers/default"))
+        .header("accept", "application/ld+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut signed = second["credential"]["issuer"].clone();
+    signed["@context"] = json!(second["credential"]["@context"].as_array().unwrap()[..2]);
+    assert_eq!(profile, signed, "the Profile credentials carry, with the OB 3.0 contexts");
+    let missing = app.client.get(app.url("/issuers/nobody")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_problem(
+        app.client.get(app.url("/issuers/No_Such")).header("accept", "application/json").send().await.unwrap(),
+        404,
+    )
+    .await;
 }
 
 #[tokio::test]

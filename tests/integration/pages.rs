@@ -38,6 +38,14 @@ fn verdict_of(html: &str) -> &str {
     &html[start..start + html[start..].find('"').unwrap()]
 }
 
+/// A page of a credential that is not current: no LinkedIn button, no present-tense "has completed", the
+/// files offered as records.
+fn assert_not_current(html: &str, linkedin: &str, present_tense: &str, records: &str) {
+    assert!(!html.contains(linkedin), "a LinkedIn button on a credential that is not current");
+    assert!(!html.contains(present_tense), "{present_tense:?} on a credential that is not current");
+    assert!(html.contains(records), "{records:?} missing");
+}
+
 async fn report(app: &TestApp, id: &str) -> Value {
     let response = app.client.get(app.url(&format!("/api/v1/verify/{id}"))).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -63,9 +71,17 @@ async fn pages(backend: Backend) {
         "Explain urban data platforms",
         "5 πιστωτικές μονάδες ECTS (125 ώρες)",
         "Η ψηφιακή υπογραφή είναι ακέραιη",
+        // The awarding body's country (EU Annex I), named in the page's language.
+        "Χώρα του φορέα απονομής",
+        "Βουλγαρία",
+        // A current credential is stated in the present.
+        "ολοκλήρωσε με επιτυχία το μικροδιαπιστευτήριο",
+        // Described following the Council Recommendation, not as endorsed by the European Union.
+        "σύμφωνα με τη Σύσταση του Συμβουλίου της ΕΕ",
     ] {
         assert!(html.contains(expected), "{expected:?} missing");
     }
+    assert!(!html.contains("Ευρωπαϊκή Ένωση"), "the header does not read as an EU endorsement");
     for link in [
         format!("/credentials/{id}.pdf"),
         format!("/credentials/{id}.json"),
@@ -120,6 +136,9 @@ async fn pages(backend: Backend) {
     );
     // The assessor's note is for the issuer's records: never on the page nor in the public report.
     assert!(!html.contains("Plagiarism"), "{html}");
+    // Not presented as held: no LinkedIn button, no present tense, the files offered as records.
+    assert_not_current(&html, "linkedin.com", "has successfully completed", "Records of this credential");
+    assert!(html.contains("for the micro-credential"), "{html}");
     assert!(!report(&app, &id).await.to_string().contains("Plagiarism"));
     assert_eq!(report(&app, &id).await["outcome"], "revoked");
 
@@ -138,6 +157,7 @@ async fn pages(backend: Backend) {
     assert_eq!(verdict_of(&html), "suspended");
     assert!(html.contains("Sospesa") && html.contains("Motivo: Under review"));
     assert!(!html.contains("disputes"), "the note, sent as the older `reason`, stays private: {html}");
+    assert_not_current(&html, "linkedin.com", "ha completato con successo", "Documenti di questa credenziale");
     app.client
         .post(app.url(&format!("/api/v1/credentials/{other_id}/reinstate")))
         .bearer_auth(&assessor)
@@ -158,10 +178,13 @@ async fn pages(backend: Backend) {
     let (_, _, html) = page(&app, expired["id"].as_str().unwrap(), "es").await;
     assert_eq!(verdict_of(&html), "expired");
     assert!(html.contains("Caducada") && html.contains("15 de enero de 2021"));
+    assert_not_current(&html, "linkedin.com", "ha completado con éxito", "Registros de esta credencial");
+    assert!(html.contains("por la microcredencial"));
     let future = award(&app, &assessor, &achievement_id, json!({"awarded_at": "2099-03-01T00:00:00Z"})).await;
     let (_, _, html) = page(&app, future["id"].as_str().unwrap(), "en").await;
     assert_eq!(verdict_of(&html), "not-yet-valid");
     assert!(html.contains("1 March 2099"));
+    assert_not_current(&html, "linkedin.com", "has successfully completed", "Records of this credential");
 
     // Another replica revokes (straight in the database, so this process is not told): the poller notices.
     let third = award(&app, &assessor, &achievement_id, json!({})).await;

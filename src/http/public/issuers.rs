@@ -1,14 +1,71 @@
-//! `GET /issuers/{slug}/did.json`: the issuers' `did:web` documents.
+//! The issuers in public: `GET /issuers/{slug}`, the profile (a page for people, the Open Badges 3.0
+//! `Profile` for programs), and `GET /issuers/{slug}/did.json`, the `did:web` documents.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
+use crate::domain::issuer::Slug;
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::extract::SlugPath;
+use crate::http::negotiate::Reply;
 use crate::http::openapi::responses::NotFound;
+use crate::http::pages;
+use crate::vc::credential::Profile;
+
+/// Query of the profile page.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ProfileQuery {
+    /// Page language: en, bg, el, es or it (default: `Accept-Language`, then English).
+    lang: Option<String>,
+}
+
+/// `GET /issuers/{slug}`: an issuer's public profile. People get a page in their language (name, logo,
+/// country, website, DID, signing keys current and retired with their dates, and the achievements it
+/// awards); programs asking for JSON get the issuer's Open Badges 3.0 `Profile` as JSON-LD, the same one
+/// its credentials carry (keys are in the DID document, achievements at their own addresses).
+///
+/// See: <https://www.imsglobal.org/spec/ob/v3p0/#profile>
+#[utoipa::path(
+    get,
+    operation_id = "issuers_profile",
+    path = "/issuers/{slug}",
+    tag = "public",
+    params(("slug" = String, Path, description = "Issuer slug"), ProfileQuery),
+    responses(
+        (status = 200, description = "The profile page (text/html) or the OB 3.0 Profile (application/ld+json)", body = serde_json::Value),
+        NotFound,
+    )
+)]
+pub(super) async fn profile(
+    State(state): State<AppState>,
+    slug: Result<Path<String>, PathRejection>,
+    Query(query): Query<ProfileQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let reply = Reply::page_first(&headers, query.lang.as_deref());
+    let Some(slug) = slug.ok().and_then(|Path(s)| s.parse::<Slug>().ok()) else { return reply.not_found() };
+    let profile = match state.app.public_profile(&slug).await {
+        Ok(profile) => profile,
+        Err(e) => return reply.error(e),
+    };
+    let mut response = if reply.is_person() {
+        pages::issuer_page(reply.labels(None), &profile, state.app.urls())
+    } else {
+        let mut response = Json(Profile::of(&profile.issuer).to_json_ld()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/ld+json"));
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        response
+    };
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept, accept-language"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
 
 /// `GET /issuers/{slug}/did.json`: the `did:web` document of an issuer, readable by any verifier.
 ///
