@@ -7,6 +7,7 @@ pub mod achievement;
 pub mod api_key;
 pub mod audit;
 pub mod award;
+pub mod batch_csv;
 pub mod did;
 pub mod issuer;
 pub mod public_urls;

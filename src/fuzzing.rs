@@ -32,7 +32,7 @@ pub fn verify_json(bytes: &[u8]) {
 
 /// Parses `bytes` as a CSV batch upload.
 pub fn csv_batch(bytes: &[u8]) {
-    let _ = crate::service::batch::parse_csv(bytes);
+    let _ = crate::domain::batch_csv::parse_csv(bytes);
 }
 
 /// Reads `bytes` as a certificate PDF (embedded credential and printed text).

@@ -9,6 +9,20 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong, in plain language.
     pub message: String,
+    /// In a batch: the rows (spreadsheet rows of a CSV file, positions from 1 in a JSON array) with this
+    /// error; several when many rows share one mistake, which is then reported once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<usize>,
+    /// In a CSV batch: the column's header as the file wrote it (`Correo electrónico`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+}
+
+impl FieldError {
+    /// An error of `field`, outside any batch.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into(), rows: Vec::new(), column: None }
+    }
 }
 
 /// Every field error found in one input; never empty when returned as an error.
@@ -23,7 +37,7 @@ fn summary(errors: &[FieldError]) -> String {
 impl ValidationErrors {
     /// Records a problem with `field`.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError::new(field, message));
     }
 
     /// `Ok(value)` when nothing was recorded, otherwise all recorded errors.

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{Issued, Microcred, audit, issuance, now};
 use crate::domain::achievement::Achievement;
 use crate::domain::api_key::ApiKey;
-use crate::domain::award::{Award, AwardInput, CredentialId, IssuedCredential};
+use crate::domain::award::{Award, CredentialId, IssuedCredential};
 use crate::domain::issuer::Issuer;
 use crate::domain::status::{StatusPurpose, StatusSlot};
 use crate::domain::validation::{FieldError, ValidationErrors};
@@ -24,8 +24,7 @@ use crate::store::{BatchRecord, Constraint, StoreError};
 use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
 use crate::vc::proof::{self, Cryptosuite, ProofOptions};
 
-/// Most awards in one batch.
-pub const MAX_BATCH: usize = 10_000;
+pub use crate::domain::batch_csv::{MAX_BATCH, ParsedRows};
 
 /// What happened to one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -73,6 +72,8 @@ pub struct BatchRequest {
     pub partial: bool,
     /// The achievement of rows that name none (`?achievement_id=`).
     pub achievement_id: Option<String>,
+    /// A CSV batch's headers as written, by canonical column (`email` → `E-mail`), to name them in errors.
+    pub columns: std::collections::BTreeMap<&'static str, String>,
 }
 
 struct Valid {
@@ -103,11 +104,11 @@ impl Microcred {
         }
 
         let (valid, mut results, achievements) =
-            self.validate_batch(caller, request.rows, request.achievement_id.as_deref()).await?;
+            self.validate_batch(caller, request.rows, request.achievement_id.as_deref(), &request.columns).await?;
         let rejected = results.len();
         if rejected > 0 && !request.partial {
-            let errors = results.into_iter().flat_map(|r| r.errors).collect();
-            return Err(ValidationErrors(errors).into());
+            let total = valid.len() + rejected;
+            return Err(ValidationErrors(summarise(results, total)).into());
         }
 
         let mut outcome = None;
@@ -174,6 +175,7 @@ impl Microcred {
         caller: &ApiKey,
         rows: ParsedRows,
         default_achievement: Option<&str>,
+        columns: &std::collections::BTreeMap<&'static str, String>,
     ) -> Result<(Vec<Valid>, Vec<BatchRowResult>, Vec<(Achievement, Issuer)>)> {
         let mut achievements: Vec<(Achievement, Issuer)> = Vec::new();
         let mut by_id: HashMap<Uuid, Option<usize>> = HashMap::new();
@@ -184,6 +186,8 @@ impl Microcred {
         for (row, input) in rows {
             let prefix = |field: &str| format!("rows[{row}].{field}");
             let mut errors = ValidationErrors::default();
+            let column =
+                |field: &str| crate::domain::batch_csv::column_of_field(field).and_then(|c| columns.get(c)).cloned();
             let award = match input {
                 Err(message) => {
                     errors.add(prefix("row"), message);
@@ -196,9 +200,12 @@ impl Microcred {
                     match input.validate_printable(self.fonts.as_ref()) {
                         Ok(award) => Some(award),
                         Err(e) => {
-                            errors.0.extend(
-                                e.0.into_iter().map(|f| FieldError { field: prefix(&f.field), message: f.message }),
-                            );
+                            errors.0.extend(e.0.into_iter().map(|f| FieldError {
+                                column: column(&f.field),
+                                field: prefix(&f.field),
+                                rows: vec![row],
+                                message: f.message,
+                            }));
                             None
                         }
                     }
@@ -275,6 +282,8 @@ impl Microcred {
                     errors: vec![FieldError {
                         field: format!("rows[{}].recipient.email", v.row),
                         message: format!("already holds this achievement: credential {first}"),
+                        rows: vec![v.row],
+                        column: columns.get("email").cloned(),
                     }],
                 }),
                 None => valid.push(v),
@@ -359,8 +368,6 @@ type Slots = (StatusSlot, Option<StatusSlot>);
 type Unsigned = (CredentialId, OpenBadgeCredential, Slots);
 /// A signed credential of a batch, as JSON text.
 type Signed = (CredentialId, Box<serde_json::value::RawValue>, Slots);
-/// A batch as read: each row's number and its award, or why it could not be read.
-pub type ParsedRows = Vec<(usize, std::result::Result<AwardInput, String>)>;
 
 /// Signs every credential, spreading the work over all cores.
 fn sign_all(unsigned: &[Unsigned], options: &ProofOptions, key: &crate::keys::IssuerSigningKey) -> Result<Vec<Signed>> {
@@ -389,98 +396,54 @@ fn sign_all(unsigned: &[Unsigned], options: &ProofOptions, key: &crate::keys::Is
     })
 }
 
-/// Reads a CSV batch: UTF-8 with or without a byte-order mark, comma- or semicolon-separated (whichever the
-/// header uses), a header row naming the columns `name`, `email` and optionally `id`, `result`,
-/// `awarded_at`, `valid_until`, `language`, `achievement_id`, `allow_duplicate`. Rows are numbered as in a
-/// spreadsheet (the header is row 1).
-pub fn parse_csv(body: &[u8]) -> std::result::Result<ParsedRows, ValidationErrors> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let text = std::str::from_utf8(body)
-        .map_err(|e| ValidationErrors::single("body", format!("the CSV file is not UTF-8 ({e})")))?;
-    let header = text.lines().next().unwrap_or_default();
-    let delimiter = if header.matches(';').count() > header.matches(',').count() { b';' } else { b',' };
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| ValidationErrors::single("header", e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_lowercase().replace(' ', "_"))
+/// The errors of a refused batch, each row's numbered, and a mistake many rows share (the same field and
+/// message in more than three rows: a whole class list with a date in the wrong format) reported once, with
+/// the rows it is in, rather than once per row.
+fn summarise(results: Vec<BatchRowResult>, total: usize) -> Vec<FieldError> {
+    const SHARED: usize = 3;
+    let errors: Vec<FieldError> = results
+        .into_iter()
+        .flat_map(|r| {
+            r.errors.into_iter().map(move |mut e| {
+                if e.rows.is_empty() {
+                    e.rows.push(r.row);
+                }
+                e
+            })
+        })
         .collect();
-    const KNOWN: [&str; 9] =
-        ["name", "email", "id", "result", "awarded_at", "valid_until", "language", "achievement_id", "allow_duplicate"];
-    let mut errors = ValidationErrors::default();
-    for h in &headers {
-        if !KNOWN.contains(&h.as_str()) {
-            errors.add("header", format!("unknown column {h:?}; known columns: {}", KNOWN.join(", ")));
-        }
+    // The field without its row (`rows[12].awarded_at` → `awarded_at`) and the message: one mistake.
+    let key = |e: &FieldError| {
+        let field = e.field.split_once("].").map_or(e.field.as_str(), |(_, f)| f).to_owned();
+        (field, e.message.clone())
+    };
+    let mut counts: HashMap<(String, String), usize> = HashMap::new();
+    for e in &errors {
+        *counts.entry(key(e)).or_default() += 1;
     }
-    for required in ["name", "email"] {
-        if !headers.iter().any(|h| h == required) {
-            errors.add("header", format!("the column {required:?} is required"));
-        }
-    }
-    errors.finish(())?;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                let row = e.position().map_or(0, |p| line_of(text, p.byte()));
-                rows.push((row, Err(format!("unreadable CSV row: {e}"))));
-                continue;
-            }
-        };
-        // Spreadsheet row numbers: the line the record starts on (blank lines count, as a spreadsheet shows them).
-        let row = record.position().map_or(0, |p| line_of(text, p.byte()));
-        if record.iter().all(str::is_empty) {
+    let mut out: Vec<FieldError> = Vec::new();
+    let mut grouped: HashMap<(String, String), usize> = HashMap::new();
+    for e in errors {
+        let k = key(&e);
+        let n = counts[&k];
+        if n <= SHARED {
+            out.push(e);
             continue;
         }
-        if rows.len() >= MAX_BATCH {
-            return Err(ValidationErrors::single("rows", format!("a batch holds at most {MAX_BATCH} awards")));
+        match grouped.get(&k) {
+            Some(&at) => out[at].rows.extend(e.rows),
+            None => {
+                grouped.insert(k.clone(), out.len());
+                let message = if n == total {
+                    format!("every row ({n} rows): {}", k.1)
+                } else {
+                    format!("{n} rows of {total}: {}", k.1)
+                };
+                out.push(FieldError { field: format!("rows[*].{}", k.0), message, rows: e.rows, column: e.column });
+            }
         }
-        let cell = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let allow_duplicate = match cell("allow_duplicate").as_deref().map(str::to_lowercase).as_deref() {
-            None | Some("false" | "no" | "0") => Ok(None),
-            Some("true" | "yes" | "1") => Ok(Some(true)),
-            Some(other) => Err(format!("allow_duplicate must be true or false, not {other:?}")),
-        };
-        rows.push((
-            row,
-            allow_duplicate.map(|allow_duplicate| AwardInput {
-                achievement_id: cell("achievement_id"),
-                recipient: Some(crate::domain::award::RecipientInput {
-                    name: cell("name"),
-                    email: cell("email"),
-                    id: cell("id"),
-                }),
-                result: cell("result"),
-                awarded_at: cell("awarded_at"),
-                valid_until: cell("valid_until"),
-                language: cell("language"),
-                allow_duplicate,
-            }),
-        ));
     }
-    Ok(rows)
-}
-
-/// The 1-based line a record starting at `byte` is on. The reader reports a record after blank lines as
-/// starting at the first of them, so line breaks right at the start are skipped.
-fn line_of(text: &str, byte: u64) -> usize {
-    let bytes = text.as_bytes();
-    let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
-        start += 1;
-    }
-    bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
+    out
 }
 
 fn replay_batch(done: &BatchRecord, request_hash: [u8; 32]) -> Result<(BatchOutcome, Issued)> {
@@ -494,32 +457,4 @@ fn replay_batch(done: &BatchRecord, request_hash: [u8; 32]) -> Result<(BatchOutc
     let outcome = serde_json::from_str(&done.response)
         .map_err(|e| Error::Internal(format!("the stored batch answer is corrupt: {e}")))?;
     Ok((outcome, Issued::Replayed))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_with_bom_semicolons_and_any_script_is_read_by_spreadsheet_row() {
-        let csv = "\u{feff}Name;Email;Result\nИван Петров;ivan@example.bg;92\n\n\"Γιώργος; Jr.\";g@example.gr;\n";
-        let rows = parse_csv(csv.as_bytes()).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].0, 2);
-        let first = rows[0].1.as_ref().unwrap();
-        assert_eq!(first.recipient.as_ref().unwrap().name.as_deref(), Some("Иван Петров"));
-        assert_eq!(first.result.as_deref(), Some("92"));
-        assert_eq!(rows[1].0, 4, "the blank line still counts, as in the spreadsheet");
-        assert_eq!(rows[1].1.as_ref().unwrap().recipient.as_ref().unwrap().name.as_deref(), Some("Γιώργος; Jr."));
-    }
-
-    #[test]
-    fn csv_header_problems_are_named() {
-        let errors = parse_csv(b"nom,email,colour\nx,y,z\n").unwrap_err();
-        let messages: Vec<&str> = errors.0.iter().map(|e| e.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.contains("\"nom\"")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("\"colour\"")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("\"name\" is required")), "{messages:?}");
-        assert!(parse_csv(&[0xff, 0xfe, 0x00]).is_err());
-    }
 }

@@ -137,7 +137,7 @@ impl Microcred {
     pub async fn public_profile(&self, slug: &Slug) -> Result<PublicProfile> {
         let (issuer, keys) = self.issuer_keys(slug).await?;
         let mut achievements = self.store.achievements(issuer.id).await?;
-        achievements.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        achievements.sort_by_key(|a| std::cmp::Reverse(a.created_at));
         Ok(PublicProfile { issuer, keys, achievements })
     }
 

@@ -23,6 +23,7 @@ async fn batches(backend: Backend) {
     let body = assert_problem(csv(bad).send().await.unwrap(), 422).await;
     assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["errors"][0]["field"], "rows[3].recipient.email");
+    assert_eq!((body["errors"][0]["rows"].clone(), body["errors"][0]["column"].clone()), (json!([3]), json!("email")));
     assert_eq!(count().await, 0, "nothing was issued");
 
     // With partial=true the good rows are issued and the bad one reported.
@@ -107,6 +108,37 @@ async fn batches(backend: Backend) {
     )
     .await;
     assert_eq!(count().await, 4);
+
+    // A class list as a Spanish spreadsheet exports it: headers in Spanish with accents, and every row's date
+    // written the local way. The mistake is said once, naming the column as written and its rows.
+    let rows: String = (1..=40).map(|i| format!("Alumno {i};alumno{i}@example.es;15/01/2026\n")).collect();
+    let spanish = format!("Nombre y apellidos;Correo electrónico;Fecha de emisión\n{rows}");
+    let body = assert_problem(csv(&spanish).send().await.unwrap(), 422).await;
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "one shared mistake, said once: {body}");
+    assert_eq!(errors[0]["field"], "rows[*].awarded_at");
+    assert_eq!(errors[0]["column"], "Fecha de emisión");
+    assert!(errors[0]["message"].as_str().unwrap().starts_with("every row (40 rows): "), "{body}");
+    assert_eq!(errors[0]["rows"].as_array().unwrap().len(), 40);
+    assert_eq!((errors[0]["rows"][0].as_u64(), errors[0]["rows"][39].as_u64()), (Some(2), Some(41)));
+    // An unknown column is named with its letter and the accepted names.
+    let body = assert_problem(csv("Nombre,Correo,Colour\nAna,ana@example.es,red\n").send().await.unwrap(), 422).await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("column C \"Colour\"") && message.contains("accepted: name"), "{body}");
+    // Excel's "CSV (Comma delimited)" in Windows-1251: refused with how to save as UTF-8, nothing issued.
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode("Име,Имейл\nИван Иванов,ivan.ivanov@example.bg\n");
+    let response =
+        app.client.post(&url).bearer_auth(&assessor).header("content-type", "text/csv").body(cp1251.into_owned());
+    let body = assert_problem(response.send().await.unwrap(), 422).await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("Windows-1251") && message.contains("CSV UTF-8"), "{body}");
+    assert_eq!(count().await, 4);
+    // With plain dates, the same file is issued; Bulgarian headers work alike.
+    let fixed = spanish.replace("15/01/2026", "2026-01-15");
+    assert_eq!(csv(&fixed).send().await.unwrap().status(), 201);
+    let bulgarian = "Име и фамилия,Ел. поща,Оценка\nПетър Петров,petar@example.bg,отличен\n";
+    assert_eq!(csv(bulgarian).send().await.unwrap().status(), 201);
+    assert_eq!(count().await, 45);
 }
 
 #[tokio::test]

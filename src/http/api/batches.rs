@@ -70,16 +70,19 @@ pub(super) async fn issue_batch(
     let key = idempotency_key(&headers)?;
     let mut hasher = Sha256::new();
     hasher.update(format!("{:?}|{:?}|", q.achievement_id, q.partial));
-    let rows = rows(&headers, body, &mut hasher).await?;
-    let request = BatchRequest { rows, partial: q.partial.unwrap_or(false), achievement_id: q.achievement_id };
+    let (rows, columns) = rows(&headers, body, &mut hasher).await?;
+    let request = BatchRequest { rows, partial: q.partial.unwrap_or(false), achievement_id: q.achievement_id, columns };
     let (outcome, issued) = state.app.issue_batch(&caller, request, key.as_deref(), hasher.finalize().into()).await?;
     let status = if issued == Issued::Created && outcome.rejected == 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome)))
 }
 
+/// A CSV batch's headers as written, by canonical column (none for JSON).
+type Columns = std::collections::BTreeMap<&'static str, String>;
+
 /// The batch's rows, numbered from 1, each an award or why it is not one; the request's meaning goes into
 /// `hasher` (so a retry with the same rows is recognised whatever its spacing).
-async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256) -> Result<ParsedRows> {
+async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256) -> Result<(ParsedRows, Columns)> {
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
     let csv = if content_type.starts_with("multipart/form-data") {
@@ -89,7 +92,8 @@ async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256)
     };
     if let Some(csv) = csv {
         hasher.update(&csv);
-        return crate::service::batch::parse_csv(&csv).map_err(Into::into);
+        let batch = crate::domain::batch_csv::parse_csv(&csv)?;
+        return Ok((batch.rows, batch.columns));
     }
     if !content_type.starts_with("application/json") {
         return Err(Error::Unsupported(
@@ -101,11 +105,12 @@ async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256)
     let items: Vec<Value> = serde_json::from_slice(&body)
         .map_err(|e| ValidationErrors::single("body", format!("expected a JSON array of awards: {e}")))?;
     hasher.update(serde_json_canonicalizer::to_vec(&items).unwrap_or_default());
-    Ok(items
+    let rows = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| (i + 1, serde_json::from_value::<AwardInput>(item).map_err(|e| e.to_string())))
-        .collect())
+        .collect();
+    Ok((rows, Columns::new()))
 }
 
 /// The CSV file of a form (`multipart/form-data`, field `file`, as a browser's upload or `curl -F file=@…`
