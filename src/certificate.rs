@@ -28,18 +28,20 @@ pub use template::{Template, Templates};
 /// Renders the certificate of a signed credential (its JSON text, embedded byte for byte), in the bundled
 /// and the system's fonts ([`FontChain::system`]).
 pub fn render_pdf(credential: &str, template: &Template, labels: &Labels, paper: Paper) -> Result<Vec<u8>, PdfError> {
-    render_pdf_with(credential, template, labels, paper, FontChain::system())
+    render_pdf_with(credential, template, labels, paper, FontChain::system(), None)
 }
 
-/// [`render_pdf`] with the fonts of `fonts`.
+/// [`render_pdf`] with the fonts of `fonts` and the issuer's logo (`logo`, the PNG the credential's
+/// `issuer.image` names, for the template's `logo` element).
 pub fn render_pdf_with(
     credential: &str,
     template: &Template,
     labels: &Labels,
     paper: Paper,
     fonts: &FontChain,
+    logo: Option<&[u8]>,
 ) -> Result<Vec<u8>, PdfError> {
     let value: Value = serde_json::from_str(credential).unwrap_or(Value::Null);
     let facts = Facts::of(&value, labels.lang);
-    pdf::render_with(&facts, credential.as_bytes(), template, labels, paper, fonts)
+    pdf::render_with(&facts, credential.as_bytes(), template, labels, paper, fonts, logo)
 }

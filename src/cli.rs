@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -43,7 +44,7 @@ pub enum Command {
     /// Create, list and revoke API keys
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
-    /// Create and list issuers (awarding bodies)
+    /// Create, update and list issuers (awarding bodies)
     #[command(subcommand)]
     Issuer(IssuerCommand),
     /// List and rotate issuer signing keys
@@ -51,7 +52,7 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print the OpenAPI 3.1 description of the HTTP API
     Openapi,
-    /// Verify a credential, a certificate PDF or a baked badge PNG and print the report; exit 0 verified,
+    /// Verify a credential, a certificate PDF or a baked badge (PNG or SVG) and print the report; exit 0 verified,
     /// 1 not verified (or, for a PDF, printed facts that differ from the embedded credential), 2 could not check
     Verify {
         /// The file ("-" for standard input): JSON, PDF or PNG, recognised by its content
@@ -74,11 +75,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = PaperArg::A4)]
         paper: PaperArg,
     },
-    /// Write the baked Open Badges 3.0 PNG of an issued credential
+    /// Write the baked Open Badges 3.0 badge of an issued credential (an SVG when FILE ends in .svg, else a PNG)
     Badge {
         /// The credential's id (its UUID)
         id: uuid::Uuid,
-        /// Output file
+        /// Output file (.png or .svg)
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
@@ -183,8 +184,11 @@ pub enum IssuerCommand {
         #[arg(long)]
         description: Option<String>,
         /// Logo image URL
-        #[arg(long)]
+        #[arg(long, conflicts_with = "logo")]
         logo_url: Option<String>,
+        /// Logo image file (PNG or SVG, at most 512 KiB), stored and served by microcred
+        #[arg(long, value_name = "FILE")]
+        logo: Option<PathBuf>,
         /// Whether its credentials get a suspension status entry too (from the next award on)
         #[arg(long)]
         suspension: Option<bool>,
@@ -290,8 +294,14 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
             .await
         }
         Command::Badge { id, output } => {
-            download(&config, &output, |app| async move { app.badge(crate::domain::award::CredentialId(id)).await })
-                .await
+            let svg = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+            let format = if svg { crate::domain::image::ImageType::Svg } else { crate::domain::image::ImageType::Png };
+            download(
+                &config,
+                &output,
+                |app| async move { app.badge(crate::domain::award::CredentialId(id), format).await },
+            )
+            .await
         }
     }
 }
@@ -480,8 +490,19 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 eprintln!("{warning}");
             }
         }
-        IssuerCommand::Update { slug, name, country, url, email, description, logo_url, suspension } => {
+        IssuerCommand::Update { slug, name, country, url, email, description, logo_url, logo, suspension } => {
             let text = |value: Option<String>| value.map(|v| if v.is_empty() { Value::Null } else { Value::String(v) });
+            // A logo file goes in as a data: URL, which the update stores and replaces with its own address.
+            let logo_url = match logo {
+                Some(file) => {
+                    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                    let image = crate::domain::image::check(bytes)
+                        .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&image.content);
+                    Some(format!("data:{};base64,{encoded}", image.kind.media_type()))
+                }
+                None => logo_url,
+            };
             let mut patch = serde_json::Map::new();
             for (field, value) in [
                 ("name", text(name)),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod award;
 pub mod batch_csv;
 pub mod did;
+pub mod image;
 pub mod issuer;
 pub mod public_urls;
 pub mod status;

@@ -7,6 +7,7 @@ mod awards;
 pub mod batch;
 mod catalogue;
 pub mod downloads;
+pub mod images;
 mod issuance;
 pub mod issuers;
 pub mod statistics;

@@ -201,6 +201,11 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// An issuer's achievements, oldest first.
     async fn achievements(&self, issuer: IssuerId) -> StoreResult<Vec<Achievement>>;
 
+    /// Stores a checked image under its digest; storing the same bytes again changes nothing.
+    async fn insert_image(&self, image: &crate::domain::image::Image, at: OffsetDateTime) -> StoreResult<()>;
+    /// The image with this digest.
+    async fn image(&self, digest: &str) -> StoreResult<Option<crate::domain::image::Image>>;
+
     /// Stores an issued credential with its audit entry.
     async fn insert_credential(&self, credential: &IssuedCredential, audit: &AuditEntry) -> StoreResult<()>;
     /// One issued credential.

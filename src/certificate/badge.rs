@@ -1,11 +1,11 @@
-//! The Open Badges 3.0 baked badge: a PNG image that carries the signed credential in one uncompressed
-//! `iTXt` chunk with the keyword `openbadgecredential`
-//! (<https://www.imsglobal.org/spec/ob/v3p0/#baking>). The image is the achievement's own when it is an
-//! embedded PNG (`data:image/png;base64,…`; remote images are never fetched), otherwise a generated seal.
+//! The Open Badges 3.0 baked badges: a PNG image that carries the signed credential in one uncompressed
+//! `iTXt` chunk with the keyword `openbadgecredential`, and an SVG image that carries it in an
+//! `<openbadges:credential>` element right after the `<svg>` tag, wrapped in CDATA
+//! (<https://www.imsglobal.org/spec/ob/v3p0/#baking>). The image is the achievement's own when it has one
+//! in that format (uploaded to microcred, or embedded as a `data:` URL; remote images are never fetched),
+//! otherwise a generated seal.
 
 use std::io::Cursor;
-
-use base64::Engine;
 
 /// The `iTXt` keyword Open Badges 3.0 bakes credentials under.
 pub const KEYWORD: &str = "openbadgecredential";
@@ -28,13 +28,10 @@ pub enum BadgeError {
     Encode(String),
 }
 
-/// The badge for a credential: `image` (the achievement's `image.id`) when it is an embedded PNG, else the
+/// The PNG badge for a credential: `image` (the achievement's PNG image) when given and readable, else the
 /// generated seal, with `credential` baked in.
-pub fn bake(image: Option<&str>, credential: &str) -> Result<Vec<u8>, BadgeError> {
-    let embedded = image
-        .and_then(|id| id.strip_prefix("data:image/png;base64,"))
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-        .and_then(|png| decode(&png).ok());
+pub fn bake(image: Option<&[u8]>, credential: &str) -> Result<Vec<u8>, BadgeError> {
+    let embedded = image.and_then(|png| decode(png).ok());
     let (width, height, rgba) = match embedded {
         Some((w, h, pixels, _)) => (w, h, pixels),
         None => (SIDE, SIDE, seal()),
@@ -50,10 +47,93 @@ pub fn bake(image: Option<&str>, credential: &str) -> Result<Vec<u8>, BadgeError
     Ok(out)
 }
 
+/// The OB 3.0 namespace of the baked credential's element.
+const SVG_NAMESPACE: &str = crate::domain::image::OPEN_BADGES_NAMESPACE;
+
+/// The SVG badge for a credential: `image` (the achievement's SVG image, already checked) when given, else
+/// the generated seal, with `credential` baked in: `xmlns:openbadges` added to the `<svg>` tag and the
+/// credential, in CDATA, in an `<openbadges:credential>` element directly after it.
+///
+/// See: <https://www.imsglobal.org/spec/ob/v3p0/#svg-baking>
+pub fn bake_svg(image: Option<&str>, credential: &str) -> Result<Vec<u8>, BadgeError> {
+    let generated;
+    let svg = match image {
+        Some(svg) => svg.strip_prefix('\u{feff}').unwrap_or(svg),
+        None => {
+            generated = seal_svg();
+            &generated
+        }
+    };
+    let document = roxmltree::Document::parse(svg).map_err(|e| BadgeError::Encode(format!("not an SVG: {e}")))?;
+    let root = document.root_element();
+    // The end of the `<svg …>` start tag: after its last attribute's value (whose closing quote follows),
+    // or after the element's name.
+    let after = root.attributes().map(|a| a.range_value().end + 1).max().unwrap_or(root.range().start + 4);
+    let close =
+        svg[after..].find('>').map(|i| after + i).ok_or_else(|| BadgeError::Encode("no <svg> tag end".into()))?;
+    let self_closing = svg[..close].ends_with('/');
+    let tag_end = if self_closing { close - 1 } else { close };
+    // CDATA cannot hold "]]>": split it across two sections (JSON text may contain it in a string).
+    let cdata = credential.replace("]]>", "]]]]><![CDATA[>");
+    let declared = root.namespaces().any(|ns| ns.name() == Some("openbadges") && ns.uri() == SVG_NAMESPACE);
+    let mut out = String::with_capacity(svg.len() + credential.len() + 160);
+    out.push_str(&svg[..tag_end]);
+    if !declared {
+        out.push_str(&format!(" xmlns:openbadges=\"{SVG_NAMESPACE}\""));
+    }
+    out.push('>');
+    out.push_str(&format!("\n<openbadges:credential><![CDATA[{cdata}]]></openbadges:credential>"));
+    if self_closing {
+        out.push_str("</svg>");
+        out.push_str(&svg[close + 1..]);
+    } else {
+        out.push_str(&svg[close + 1..]);
+    }
+    Ok(out.into_bytes())
+}
+
+/// The credential baked into an SVG: the text of the first `<openbadges:credential>` element, or its
+/// `verify` attribute (a VC-JWT).
+pub fn extract_svg(svg: &[u8]) -> Result<String, BadgeError> {
+    let text = std::str::from_utf8(svg).map_err(|_| BadgeError::Unreadable("the SVG is not UTF-8".into()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let options = roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() };
+    let document = roxmltree::Document::parse_with_options(text, options)
+        .map_err(|e| BadgeError::Unreadable(format!("not a readable SVG: {e}")))?;
+    let element = document
+        .descendants()
+        .find(|n| {
+            n.is_element() && n.tag_name().name() == "credential" && n.tag_name().namespace() == Some(SVG_NAMESPACE)
+        })
+        .ok_or(BadgeError::NoCredential)?;
+    if let Some(jwt) = element.attribute("verify").filter(|v| !v.trim().is_empty()) {
+        return Ok(jwt.trim().to_owned());
+    }
+    let body: String = element.children().filter_map(|n| n.text()).collect();
+    Ok(body.trim().to_owned())
+}
+
+/// The generated seal as an SVG (the PNG seal's design): a navy disc, a gold ring, a white check mark.
+fn seal_svg() -> String {
+    concat!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256">"##,
+        r##"<circle cx="128" cy="128" r="123" fill="#1f3a5f"/>"##,
+        r##"<circle cx="128" cy="128" r="107.5" fill="none" stroke="#c9a66b" stroke-width="12.8"/>"##,
+        r##"<path d="M76.8 133.1 L112.6 169 L181.8 97.3" fill="none" stroke="#fff" stroke-width="23" "##,
+        r##"stroke-linecap="round" stroke-linejoin="round"/></svg>"##
+    )
+    .to_owned()
+}
+
 /// The credential baked into a PNG (the first `openbadgecredential` iTXt chunk, compressed or not).
 pub fn extract(png: &[u8]) -> Result<String, BadgeError> {
     let (_, _, _, text) = decode(png)?;
     text.ok_or(BadgeError::NoCredential)
+}
+
+/// Width, height and RGBA pixels of a PNG (any colour type).
+pub(crate) fn rgba(png: &[u8]) -> Result<(u32, u32, Vec<u8>), BadgeError> {
+    decode(png).map(|(w, h, pixels, _)| (w, h, pixels))
 }
 
 /// Width, height, RGBA pixels, and the baked credential if any (text chunks after the image included).
@@ -126,6 +206,8 @@ fn segment(x: f32, y: f32, a: (f32, f32), b: (f32, f32)) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     #[test]
@@ -137,9 +219,8 @@ mod tests {
         let haystack = String::from_utf8_lossy(&png);
         assert_eq!(haystack.matches("openbadgecredential").count(), 1);
         assert!(png.windows(credential.len()).any(|w| w == credential.as_bytes()));
-        // Re-baking an embedded PNG keeps its pixels and replaces the credential.
-        let data_url = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
-        let again = bake(Some(&data_url), "{}").unwrap();
+        // Re-baking a PNG keeps its pixels and replaces the credential.
+        let again = bake(Some(&png), "{}").unwrap();
         assert_eq!(extract(&again).unwrap(), "{}");
         assert_eq!(decode(&again).unwrap().2, decode(&png).unwrap().2);
         assert!(matches!(extract(b"\x89PNG\r\n\x1a\nnot really"), Err(BadgeError::Unreadable(_))));
@@ -150,5 +231,36 @@ mod tests {
             )
             .unwrap();
         assert!(matches!(extract(&huge), Err(BadgeError::Unreadable(_))));
+    }
+
+    #[test]
+    fn a_baked_svg_gives_back_the_credential_and_stays_the_same_picture() {
+        // A credential whose text holds "]]>", which must not end the CDATA section early.
+        let credential = r#"{"id":"https://example.eu/credentials/1","name":"Иван ]]> Γιώργος & <Co>"}"#;
+        let badge = r##"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512"><circle cx="256" cy="256" r="200" fill="#1f3a5f"/></svg>"##;
+        let baked = String::from_utf8(bake_svg(Some(badge), credential).unwrap()).unwrap();
+        assert_eq!(extract_svg(baked.as_bytes()).unwrap(), credential);
+        assert!(
+            baked.contains(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0">"#),
+            "{baked}"
+        );
+        assert!(baked.contains("\n<openbadges:credential><![CDATA[{"), "directly after the <svg> tag: {baked}");
+        assert_eq!(baked.matches("<openbadges:credential>").count(), 1);
+        // Still a well-formed SVG with the same drawing, and acceptable as an image again minus the credential.
+        let document = roxmltree::Document::parse(&baked).unwrap();
+        assert!(document.descendants().any(|n| n.tag_name().name() == "circle"));
+        // The generated seal, and a self-closing <svg/> with attributes holding '>'.
+        let seal = bake_svg(None, credential).unwrap();
+        assert_eq!(extract_svg(&seal).unwrap(), credential);
+        assert!(crate::domain::image::check(seal_svg().into_bytes()).is_ok(), "the seal is a valid image");
+        let odd = r#"<svg xmlns="http://www.w3.org/2000/svg" aria-label="a > b" viewBox="0 0 1 1"/>"#;
+        let baked = bake_svg(Some(odd), "{}").unwrap();
+        assert_eq!(extract_svg(&baked).unwrap(), "{}");
+        roxmltree::Document::parse(std::str::from_utf8(&baked).unwrap()).unwrap();
+        // A VC-JWT baked by another issuer is read from `verify`.
+        let jwt = r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"><openbadges:credential verify="a.b.c"/></svg>"#;
+        assert_eq!(extract_svg(jwt.as_bytes()).unwrap(), "a.b.c");
+        assert!(matches!(extract_svg(badge.as_bytes()), Err(BadgeError::NoCredential)));
     }
 }

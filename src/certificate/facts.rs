@@ -15,6 +15,8 @@ pub struct Facts {
     /// The awarding body's country, an ISO 3166-1 alpha-2 code (`issuer.address.addressCountryCode`), which an
     /// EU micro-credential states (Council Recommendation 2022/C 243/02, Annex I).
     pub issuer_country: Option<String>,
+    /// The awarding body's logo (`issuer.image.id`), a URL.
+    pub issuer_image: Option<String>,
     /// The learner's name.
     pub learner: String,
     /// The achievement's title.
@@ -112,9 +114,16 @@ impl Facts {
             .and_then(Value::as_str)
             .filter(|c| !c.trim().is_empty())
             .map(str::to_owned);
+        let issuer_image = credential
+            .get("issuer")
+            .and_then(|i| i.get("image"))
+            .and_then(|i| i.get("id").or(Some(i)))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Facts {
             issuer,
             issuer_country,
+            issuer_image,
             learner: learner_name_of(credential).unwrap_or_default().to_owned(),
             achievement: field("name").or_else(|| text_in(credential.get("name"), lang)).unwrap_or_default(),
             micro_credential: achievement.and_then(|a| a.get("achievementType")).and_then(Value::as_str)

@@ -78,7 +78,7 @@ pub fn render(
     labels: &Labels,
     paper: Paper,
 ) -> Result<Vec<u8>, PdfError> {
-    render_with(facts, credential, template, labels, paper, FontChain::system())
+    render_with(facts, credential, template, labels, paper, FontChain::system(), None)
 }
 
 /// [`render`] with the fonts of `chain`. Characters no font of the chain has are left out (awards refuse
@@ -93,7 +93,9 @@ pub fn render_with(
     labels: &Labels,
     paper: Paper,
     chain: &FontChain,
+    logo: Option<&[u8]>,
 ) -> Result<Vec<u8>, PdfError> {
+    let logo = logo.and_then(Logo::decode);
     let (page_w, page_h) = paper.size_mm();
     let title = format!("{} — {}", facts.achievement, facts.learner);
     let created = facts.valid_from.unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -120,8 +122,15 @@ pub fn render_with(
         if (scale - 1.0).abs() > f32::EPSILON || dx != 0.0 || dy != 0.0 {
             layer.set_ctm(CurTransMat::Raw([scale, 0.0, 0.0, scale, dx / MM_PER_PT, dy / MM_PER_PT]));
         }
-        let canvas =
-            Canvas { layer, fonts: &fonts, chain, type3: RefCell::default(), template, height: template.height_mm };
+        let canvas = Canvas {
+            layer,
+            fonts: &fonts,
+            chain,
+            type3: RefCell::default(),
+            template,
+            height: template.height_mm,
+            logo: logo.as_ref(),
+        };
         for element in &template.elements {
             canvas.draw(element, facts, labels);
         }
@@ -166,6 +175,58 @@ struct Canvas<'a> {
     type3: RefCell<Type3Fonts>,
     template: &'a Template,
     height: f32,
+    /// The issuer's logo, decoded.
+    logo: Option<&'a Logo>,
+}
+
+/// A logo ready to draw: RGBA pixels, at most [`Logo::MAX_SIDE`] on its longer side.
+struct Logo {
+    width: u32,
+    height: u32,
+    rgba: Vec<u8>,
+}
+
+impl Logo {
+    /// A logo box on a certificate is a few centimetres wide: 400 pixels is over 600 dpi there, and keeps the
+    /// PDF small whatever was uploaded.
+    const MAX_SIDE: u32 = 400;
+
+    /// Decodes a PNG and shrinks it (box filter) to at most [`Logo::MAX_SIDE`]; `None` if it cannot be read.
+    fn decode(png: &[u8]) -> Option<Self> {
+        let (width, height, rgba) = super::badge::rgba(png).ok()?;
+        let factor = width.max(height).div_ceil(Self::MAX_SIDE).max(1);
+        if factor == 1 {
+            return Some(Self { width, height, rgba });
+        }
+        let (w, h) = (width / factor, height / factor);
+        let mut out = Vec::with_capacity((w * h * 4) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = [0u32; 4];
+                for dy in 0..factor {
+                    for dx in 0..factor {
+                        let at = (((y * factor + dy) * width + x * factor + dx) * 4) as usize;
+                        for (c, total) in sum.iter_mut().enumerate() {
+                            *total += u32::from(rgba[at + c]);
+                        }
+                    }
+                }
+                out.extend(sum.map(|v| (v / (factor * factor)) as u8));
+            }
+        }
+        Some(Self { width: w, height: h, rgba: out })
+    }
+
+    /// The pixels as RGB over `background` (PDF images have no alpha without a soft mask).
+    fn rgb_over(&self, background: [f32; 3]) -> Vec<u8> {
+        self.rgba
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let alpha = f32::from(p[3]) / 255.0;
+                [0, 1, 2].map(|i| (f32::from(p[i]) * alpha + background[i] * 255.0 * (1.0 - alpha)).round() as u8)
+            })
+            .collect()
+    }
 }
 
 fn point(x: f32, y: f32) -> (Point, bool) {
@@ -206,6 +267,13 @@ impl Canvas<'_> {
                 });
             }
             Element::Seal { x, y, r, fill, mark } => self.seal(*x, *y, *r, fill, mark),
+            Element::Logo { x, y, w, h, fill, mark, background } => match self.logo {
+                Some(logo) => self.logo(logo, [*x, *y, *w, *h], background.as_deref().unwrap_or("paper")),
+                None => {
+                    let r = h / 3.0;
+                    self.seal(x + w - h / 2.0, y + h / 2.0, r, fill, mark);
+                }
+            },
             Element::Text(block) => {
                 let text = facts.fill(&block.text, labels);
                 self.text_block(block, &text);
@@ -405,6 +473,37 @@ impl Canvas<'_> {
     }
 
     /// A disc with a check mark.
+    /// The logo fit into the box `[x, y, w, h]` (design space), against its right edge, centred vertically.
+    fn logo(&self, logo: &Logo, [x, y, w, h]: [f32; 4], background: &str) {
+        let background = self.template.color(background).unwrap_or([1.0; 3]);
+        let scale = (w / logo.width as f32).min(h / logo.height as f32);
+        let (drawn_w, drawn_h) = (logo.width as f32 * scale, logo.height as f32 * scale);
+        let left = x + w - drawn_w;
+        let bottom = self.height - y - (h + drawn_h) / 2.0;
+        let image = printpdf::ImageXObject {
+            width: printpdf::Px(logo.width as usize),
+            height: printpdf::Px(logo.height as usize),
+            color_space: printpdf::ColorSpace::Rgb,
+            bits_per_component: printpdf::ColorBits::Bit8,
+            interpolate: true,
+            image_data: logo.rgb_over(background),
+            image_filter: None,
+            smask: None,
+            clipping_bbox: None,
+        };
+        // printpdf maps the image at `dpi` to points; choose the dpi that makes it `drawn_w` millimetres wide.
+        let dpi = logo.width as f32 * 25.4 / drawn_w;
+        printpdf::Image::from(image).add_to_layer(
+            self.layer.clone(),
+            printpdf::ImageTransform {
+                translate_x: Some(Mm(left)),
+                translate_y: Some(Mm(bottom)),
+                dpi: Some(dpi),
+                ..Default::default()
+            },
+        );
+    }
+
     fn seal(&self, x: f32, y: f32, r: f32, fill: &str, mark: &str) {
         let centre_y = self.height - y;
         self.layer.set_fill_color(self.color(fill));

@@ -147,6 +147,25 @@ pub enum Element {
         /// Width (pt).
         width: f32,
     },
+    /// The issuer's logo (a PNG image named by the credential), fit into the box keeping its proportions,
+    /// against the right edge and centred vertically; without one, a seal (disc `fill`, check mark `mark`)
+    /// as tall as two thirds of the box at its right end.
+    Logo {
+        /// Left (mm).
+        x: f32,
+        /// Top (mm).
+        y: f32,
+        /// Width (mm).
+        w: f32,
+        /// Height (mm).
+        h: f32,
+        /// Disc colour of the seal drawn without a logo.
+        fill: String,
+        /// Check-mark colour of the seal drawn without a logo.
+        mark: String,
+        /// The colour behind the logo, which its transparent parts take (default `paper`, else white).
+        background: Option<String>,
+    },
     /// A round seal with a check mark.
     Seal {
         /// Centre x (mm).
@@ -293,6 +312,11 @@ impl Template {
                     vec![color]
                 }
                 Element::Seal { fill, mark, .. } => vec![fill, mark],
+                Element::Logo { fill, mark, background, .. } => {
+                    let mut colors = vec![fill.as_str(), mark.as_str()];
+                    colors.extend(background.as_deref());
+                    colors
+                }
                 Element::Text(t) => vec![&t.color],
                 Element::Facts { label_color, color, rows, .. } => {
                     if let Some(row) = rows.iter().find(|r| !FACT_ROWS.contains(&r.as_str())) {
@@ -309,6 +333,7 @@ impl Template {
                 Element::Facts { size, w, h, .. } | Element::Outcomes { size, w, h, .. } => vec![*size, *w, *h],
                 Element::Qr { size, .. } => vec![*size],
                 Element::Seal { r, .. } => vec![*r],
+                Element::Logo { w, h, .. } => vec![*w, *h],
                 Element::Rect { .. } | Element::Line { .. } => vec![1.0],
             };
             if sizes.iter().any(|s| !s.is_finite() || *s <= 0.0) {

@@ -32,11 +32,13 @@ pub enum Download {
     Pdf,
     /// `.png`: the baked badge.
     Png,
+    /// `.svg`: the baked badge as an SVG.
+    Svg,
 }
 
 impl Download {
     /// Every download, for parsing an extension.
-    const ALL: [Download; 3] = [Download::Json, Download::Pdf, Download::Png];
+    const ALL: [Download; 4] = [Download::Json, Download::Pdf, Download::Png, Download::Svg];
 
     /// The file extension, without the dot.
     pub fn extension(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Download {
             Download::Json => "json",
             Download::Pdf => "pdf",
             Download::Png => "png",
+            Download::Svg => "svg",
         }
     }
 
@@ -64,7 +67,7 @@ pub enum CredentialFile {
 }
 
 impl CredentialFile {
-    /// Parses `<uuid>` or `<uuid>.<json|pdf|png>`; `None` for any other text.
+    /// Parses `<uuid>` or `<uuid>.<json|pdf|png|svg>`; `None` for any other text.
     pub fn parse(segment: &str) -> Option<Self> {
         let Some((id, extension)) = segment.rsplit_once('.') else {
             return Some(Self::Page(parse_id(segment)?));
@@ -114,6 +117,22 @@ impl PublicUrls {
     /// `<public-url>/status/<list-id>`: where a Bitstring status list credential is published.
     pub fn status_list(&self, id: StatusListId) -> String {
         format!("{}status/{id}", self.base)
+    }
+
+    /// `<public-url>/images/<digest>.<png|svg>`: an uploaded image (achievement badge image, issuer logo).
+    pub fn image(&self, file_name: &str) -> String {
+        format!("{}images/{file_name}", self.base)
+    }
+
+    /// The file name (`<digest>.png`) of an image URL of microcred's shape (`…/images/<file>`), whatever its
+    /// origin: images are named by their content's digest, so the name alone says which bytes are meant,
+    /// also in a credential issued while the deployment had another public URL.
+    pub fn image_file(url: &str) -> Option<&str> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return None;
+        }
+        let (_, file) = url.rsplit_once("/images/")?;
+        (!file.is_empty() && !file.contains(['/', '?', '#'])).then_some(file)
     }
 
     /// `<public-url>/issuers/<slug>`: an issuer's public profile (page and OB 3.0 `Profile`).

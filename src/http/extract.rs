@@ -77,3 +77,33 @@ impl<S: Send + Sync> FromRequestParts<S> for UuidPath {
         uuid::Uuid::try_parse(&raw).map(Self).map_err(|_| Problem::new(Kind::NotFound, super::negotiate::NO_RESOURCE))
     }
 }
+
+/// The file of an upload: the form field `file` of a `multipart/form-data` body (a browser's upload,
+/// `curl -F file=@…`), or the body itself for any other type (`curl --data-binary @… -H 'Content-Type: …'`).
+/// `what` names the file in the 422 of a form without it.
+pub(super) async fn uploaded_file(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+    what: &str,
+) -> crate::error::Result<axum::body::Bytes> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !content_type.starts_with("multipart/form-data") {
+        return Ok(body);
+    }
+    let form_error =
+        |detail: String| crate::error::Error::from(crate::domain::validation::ValidationErrors::single("file", detail));
+    let boundary =
+        multer::parse_boundary(&content_type).map_err(|e| form_error(format!("not a readable form: {e}")))?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    while let Some(field) = form.next_field().await.map_err(|e| form_error(format!("not a readable form: {e}")))? {
+        if field.name() == Some("file") {
+            return field.bytes().await.map_err(|e| form_error(format!("the file could not be read: {e}")));
+        }
+    }
+    Err(form_error(format!("the form has no field named file ({what})")))
+}

@@ -69,6 +69,7 @@ struct Downloads {
     pdf: String,
     json: String,
     png: String,
+    svg: String,
     /// Only for a current credential: adding a revoked or expired one to a profile would present it as held.
     linkedin: Option<String>,
     /// For a credential that is not current: the files are records, not a certificate to present.
@@ -98,6 +99,9 @@ struct CredentialPage<'a> {
     checks: Vec<CheckView>,
     downloads: Option<Downloads>,
     upload: bool,
+    /// The issuer's logo, when the credential names one of our images (the CSP allows no other).
+    logo: Option<String>,
+    logo_alt: String,
 }
 
 #[derive(Template)]
@@ -170,7 +174,6 @@ pub(super) fn issuer_page(l: &'static Labels, profile: &PublicProfile, urls: &Pu
             (urls.achievement(a.id), a.spec.name.clone(), kind)
         })
         .collect();
-    let own = urls.base().as_str();
     let page = IssuerPage {
         l,
         lang: l.lang,
@@ -180,7 +183,7 @@ pub(super) fn issuer_page(l: &'static Labels, profile: &PublicProfile, urls: &Pu
         languages: languages(&format!("/issuers/{}", issuer.slug)),
         name: issuer.name.clone(),
         about: issuer.description.clone(),
-        logo: issuer.logo_url.as_ref().map(ToString::to_string).filter(|u| u.starts_with(own)),
+        logo: issuer.logo_url.as_ref().and_then(|u| PublicUrls::image_file(u.as_str())).map(|f| urls.image(f)),
         country: issuer.country.as_ref().map(|c| l.country(c.as_str())),
         website: issuer.url.as_ref().map(ToString::to_string),
         email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -344,6 +347,7 @@ pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Er
             pdf: format!("{}?lang={}", urls.credential_download(c.id, Download::Pdf), l.lang),
             json: urls.credential_download(c.id, Download::Json),
             png: urls.credential_download(c.id, Download::Png),
+            svg: urls.credential_download(c.id, Download::Svg),
             linkedin: current.then(|| linkedin(&facts, &page)),
             record_note: (!current).then(|| l.get("downloads_record_note").to_owned()),
             page,
@@ -354,6 +358,10 @@ pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Er
     } else {
         l.get(if facts.micro_credential { "completed_record_micro" } else { "completed_record" }).to_owned()
     };
+    // Served from this origin whatever the credential's URL says (the CSP allows no other; the name is the
+    // image's digest, so it is the same picture).
+    let logo = ours.and_then(|(_, urls)| Some(urls.image(PublicUrls::image_file(facts.issuer_image.as_deref()?)?)));
+    let logo_alt = l.format("logo_of", &[("issuer", &facts.issuer)]);
     let title = if facts.learner.is_empty() {
         facts.achievement.clone()
     } else {
@@ -378,6 +386,8 @@ pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Er
         facts,
         downloads,
         upload,
+        logo,
+        logo_alt,
     };
     page.render().map_err(|e| Error::Internal(format!("page template: {e}")))
 }

@@ -12,6 +12,7 @@ use super::{AppState, HttpSettings};
 mod achievements;
 mod assets;
 mod credentials;
+mod images;
 mod issuers;
 mod status_lists;
 mod verify;
@@ -25,6 +26,7 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issuers::did_document))
         .routes(routes!(issuers::profile))
+        .routes(routes!(images::image))
         .routes(routes!(achievements::achievement))
         .routes(routes!(achievements::extension_context))
         .routes(routes!(status_lists::status_list))

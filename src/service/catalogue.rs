@@ -12,8 +12,13 @@ use crate::error::{Error, Result};
 
 impl Microcred {
     /// Adds a module to an issuer's catalogue.
-    pub async fn create_achievement(&self, caller: &ApiKey, input: AchievementInput) -> Result<Achievement> {
+    pub async fn create_achievement(&self, caller: &ApiKey, mut input: AchievementInput) -> Result<Achievement> {
         let issuer = self.acting_issuer(caller, input.issuer.as_deref()).await?;
+        if input.image.as_deref().is_some_and(|i| i.starts_with("data:")) {
+            let mut body = serde_json::json!({ "image": input.image.take() });
+            self.intake_data_url(&mut body, "image").await?;
+            input.image = body["image"].as_str().map(str::to_owned);
+        }
         let spec = input.validate(&issuer)?;
         self.check_printable(&spec)?;
         self.check_template(&spec)?;
@@ -73,7 +78,9 @@ impl Microcred {
         }
         let mut merged = serde_json::to_value(AchievementInput::from(&achievement.spec))
             .map_err(|e| ValidationErrors::single("achievement", e.to_string()))?;
-        json_patch::merge(&mut merged, patch);
+        let mut patch = patch.clone();
+        self.intake_data_url(&mut patch, "image").await?;
+        json_patch::merge(&mut merged, &patch);
         let input: AchievementInput =
             serde_json::from_value(merged).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
         achievement.spec = input.validate(&issuer)?;

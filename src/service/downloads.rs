@@ -12,6 +12,7 @@ pub use super::verification::{FileError, FileKind, FileReport};
 use crate::certificate::{self, FontChain, Labels, Paper, Template, badge};
 use crate::domain::achievement::AchievementSpec;
 use crate::domain::award::CredentialId;
+use crate::domain::image::ImageType;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 
@@ -19,8 +20,20 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 enum Kind {
     Json,
-    Pdf { template: Template, labels: &'static Labels, paper: Paper, fonts: std::sync::Arc<FontChain> },
-    Png { image: Option<String> },
+    Pdf {
+        template: Template,
+        labels: &'static Labels,
+        paper: Paper,
+        fonts: std::sync::Arc<FontChain>,
+        /// The issuer's logo (PNG) the credential names.
+        logo: Option<Vec<u8>>,
+    },
+    Png {
+        image: Option<Vec<u8>>,
+    },
+    Svg {
+        image: Option<String>,
+    },
 }
 
 /// A download ready to render: its validator and file name are known without rendering it.
@@ -43,14 +56,17 @@ impl PreparedDownload {
     pub fn render(&self) -> Result<Vec<u8>> {
         match &self.kind {
             Kind::Json => Ok(self.document.clone().into_bytes()),
-            Kind::Pdf { template, labels, paper, fonts } => {
+            Kind::Pdf { template, labels, paper, fonts, logo } => {
                 crate::metrics::timed("microcred_pdf_render_seconds", || {
-                    certificate::render_pdf_with(&self.document, template, labels, *paper, fonts)
+                    certificate::render_pdf_with(&self.document, template, labels, *paper, fonts, logo.as_deref())
                 })
             }
             .map_err(|e| Error::Internal(e.to_string())),
             Kind::Png { image } => {
                 badge::bake(image.as_deref(), &self.document).map_err(|e| Error::Internal(e.to_string()))
+            }
+            Kind::Svg { image } => {
+                badge::bake_svg(image.as_deref(), &self.document).map_err(|e| Error::Internal(e.to_string()))
             }
         }
     }
@@ -114,6 +130,10 @@ impl Microcred {
         let template = wanted
             .and_then(|name| self.templates.get(&name).cloned())
             .unwrap_or_else(|| self.templates.default_template().clone());
+        let logo = match value.pointer("/issuer/image/id").and_then(Value::as_str) {
+            Some(url) => self.named_image(url).await?.filter(|i| i.kind == ImageType::Png).map(|i| i.content),
+            None => None,
+        };
         let paper_name = format!("{paper:?}");
         // Which fonts print it: a font added to (or removed from) the chain can change the bytes.
         let fonts: Vec<u8> =
@@ -132,7 +152,7 @@ impl Microcred {
             content_type: "application/pdf",
             attachment: false,
             document,
-            kind: Kind::Pdf { template, labels, paper, fonts: std::sync::Arc::clone(&self.fonts) },
+            kind: Kind::Pdf { template, labels, paper, fonts: std::sync::Arc::clone(&self.fonts), logo },
         })
     }
 
@@ -149,19 +169,28 @@ impl Microcred {
         })
     }
 
-    /// The Open Badges 3.0 baked badge of a credential.
-    pub async fn badge(&self, id: CredentialId) -> Result<PreparedDownload> {
+    /// The Open Badges 3.0 baked badge of a credential, as a PNG or an SVG: the achievement's image when it
+    /// has one in that format (ours or a `data:` URL), else the generated seal.
+    pub async fn badge(&self, id: CredentialId, format: ImageType) -> Result<PreparedDownload> {
         let credential = self.issued_credential(id).await?;
         let document = credential.document.get().to_owned();
         let value: Value = serde_json::from_str(&document).unwrap_or(Value::Null);
-        let image = value.pointer("/credentialSubject/achievement/image/id").and_then(Value::as_str).map(str::to_owned);
+        let named = value.pointer("/credentialSubject/achievement/image/id").and_then(Value::as_str);
+        let image = match named {
+            Some(url) => self.named_image(url).await?.filter(|i| i.kind == format),
+            None => None,
+        };
+        let kind = match format {
+            ImageType::Png => Kind::Png { image: image.map(|i| i.content) },
+            ImageType::Svg => Kind::Svg { image: image.and_then(|i| String::from_utf8(i.content).ok()) },
+        };
         Ok(PreparedDownload {
-            etag: etag(&[b"png", env!("CARGO_PKG_VERSION").as_bytes(), document.as_bytes()]),
-            file_name: format!("badge-{id}.png"),
-            content_type: "image/png",
+            etag: etag(&[format.extension().as_bytes(), env!("CARGO_PKG_VERSION").as_bytes(), document.as_bytes()]),
+            file_name: format!("badge-{id}.{}", format.extension()),
+            content_type: format.media_type(),
             attachment: false,
             document,
-            kind: Kind::Png { image },
+            kind,
         })
     }
 }

@@ -157,7 +157,9 @@ impl Microcred {
             require_admin(caller)?;
         }
         let issuer = self.issuer(slug).await?;
-        let updated = issuer.patched(patch)?;
+        let mut patch = patch.clone();
+        self.intake_data_url(&mut patch, "logo_url").await?;
+        let updated = issuer.patched(&patch)?;
         let changed = changed_fields(&issuer, &updated);
         if changed.is_empty() {
             return Ok(issuer);

@@ -285,6 +285,8 @@ pub enum FileKind {
     Pdf,
     /// A baked Open Badges PNG.
     Png,
+    /// A baked Open Badges SVG.
+    Svg,
 }
 
 /// The verification of a file: the credential's report, and for a PDF whether its printed facts match.
@@ -314,8 +316,15 @@ pub enum FileError {
     Verify(#[from] crate::vc::verify::VerifyError),
 }
 
+/// Whether a file is an XML document whose first element is `<svg>` (a JSON credential starts with `{`).
+fn looks_like_svg(bytes: &[u8]) -> bool {
+    let start =
+        String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).trim_start_matches('\u{feff}').trim_start().to_owned();
+    start.starts_with('<') && start.contains("<svg")
+}
+
 impl Microcred {
-    /// Verifies a credential file of any kind microcred hands out (JSON, certificate PDF, baked PNG),
+    /// Verifies a credential file of any kind microcred hands out (JSON, certificate PDF, baked PNG or SVG),
     /// recognised by its content, not its name.
     pub async fn verify_file(&self, bytes: &[u8]) -> std::result::Result<FileReport, FileError> {
         let unreadable = |e: &dyn std::fmt::Display| FileError::Unreadable(e.to_string());
@@ -341,9 +350,15 @@ impl Microcred {
             let credential: Value = serde_json::from_str(&text)
                 .map_err(|e| unreadable(&format!("the baked credential is not JSON ({e})")))?;
             (FileKind::Png, credential, None)
+        } else if looks_like_svg(bytes) {
+            let text = badge::extract_svg(bytes).map_err(|e| unreadable(&e))?;
+            let credential: Value = serde_json::from_str(&text)
+                .map_err(|e| unreadable(&format!("the baked credential is not JSON ({e})")))?;
+            (FileKind::Svg, credential, None)
         } else {
-            let credential: Value = serde_json::from_slice(bytes)
-                .map_err(|e| unreadable(&format!("not JSON ({e}), nor a certificate PDF or a baked badge PNG")))?;
+            let credential: Value = serde_json::from_slice(bytes).map_err(|e| {
+                unreadable(&format!("not JSON ({e}), nor a certificate PDF or a baked badge PNG or SVG"))
+            })?;
             (FileKind::Json, credential, None)
         };
         let mut report = self.verify(&credential).await?;

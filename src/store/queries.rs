@@ -224,6 +224,44 @@ macro_rules! impl_store {
                 .collect()
             }
 
+            async fn insert_image(
+                &self,
+                image: &$crate::domain::image::Image,
+                at: time::OffsetDateTime,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO image (digest, media_type, content, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (digest) DO NOTHING",
+                )
+                .bind(&image.digest)
+                .bind(image.kind.media_type())
+                .bind(&image.content)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn image(
+                &self,
+                digest: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::image::Image>> {
+                let row: Option<(String, Vec<u8>)> =
+                    sqlx::query_as("SELECT media_type, content FROM image WHERE digest = $1")
+                        .bind(digest)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(Self::error)?;
+                row.map(|(media_type, content)| {
+                    let kind = $crate::domain::image::ImageType::parse(&media_type).ok_or_else(|| {
+                        $crate::store::StoreError::Corrupt(format!("image {digest}: media type {media_type:?}"))
+                    })?;
+                    Ok($crate::domain::image::Image { kind, content, digest: digest.to_owned() })
+                })
+                .transpose()
+            }
+
             async fn insert_credential(
                 &self,
                 c: &$crate::domain::award::IssuedCredential,

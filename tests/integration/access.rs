@@ -54,6 +54,11 @@ async fn access_matrix(backend: Backend) {
             ("get", "/api/v1/audit") => t(path.into(), Value::Null, true),
             ("patch", "/api/v1/issuers/{slug}") => t("/api/v1/issuers/ucs".into(), json!({"name": "Taken over"}), true),
             ("get", "/api/v1/issuers/{slug}") => t("/api/v1/issuers/ucs".into(), Value::Null, false),
+            // An image body is bytes; access is decided before they are read as an image.
+            ("put", "/api/v1/issuers/{slug}/logo") => t("/api/v1/issuers/ucs/logo".into(), json!("not a logo"), true),
+            ("put", "/api/v1/achievements/{id}/image") => {
+                t(format!("/api/v1/achievements/{achievement_id}/image"), json!("not an image"), false)
+            }
             ("post", "/api/v1/achievements") => t(
                 path.into(),
                 json!({"issuer": "ucs", "name": "X", "description": "X", "criteria": "X", "achievement_type": "Badge"}),

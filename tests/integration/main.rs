@@ -21,6 +21,7 @@ mod crash;
 mod credentials;
 mod fastpath;
 mod fuzz_corpus;
+mod images;
 mod issuers;
 mod lossless;
 mod observability;

@@ -118,3 +118,32 @@ pub(super) async fn patch(
     let achievement = state.app.update_achievement(&caller, AchievementId(id), &patch).await?;
     Ok(Json(AchievementView::new(achievement, &state)))
 }
+
+/// `PUT /api/v1/achievements/{id}/image`: the achievement's badge image, a PNG or an SVG of at most 512 KiB,
+/// sent as the body (`Content-Type: image/png` or `image/svg+xml`) or as the form field `file`. It is
+/// checked (a PNG of 32 to 2,048 pixels a side; an SVG without scripts, event handlers or references to
+/// other files; refusals say why), stored, and served from `/images/<digest>.<png|svg>`; later awards name
+/// it and bake it into their badges. (A `data:` URL in the JSON `image` of a create or a patch does the same.)
+///
+/// See: <https://www.imsglobal.org/spec/ob/v3p0/#image>
+#[utoipa::path(
+    put,
+    operation_id = "achievements_put_image",
+    path = "/api/v1/achievements/{id}/image",
+    tag = "achievements",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    request_body(content = Vec<u8>, description = "The image (image/png, image/svg+xml, or multipart/form-data with the field file)", content_type = "image/png"),
+    responses((status = 200, description = "Updated; `image` is the stored image's URL", body = AchievementView), Denied, NotFound, Invalid)
+)]
+pub(super) async fn put_image(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<AchievementView>> {
+    let file = crate::http::extract::uploaded_file(&headers, body, "the image").await?;
+    let achievement = state.app.set_achievement_image(&caller, AchievementId(id), file.to_vec()).await?;
+    Ok(Json(AchievementView::new(achievement, &state)))
+}

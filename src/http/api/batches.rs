@@ -86,7 +86,7 @@ async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256)
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
     let csv = if content_type.starts_with("multipart/form-data") {
-        Some(form_file(&content_type, body.clone()).await?)
+        Some(crate::http::extract::uploaded_file(headers, body.clone(), "the CSV file").await?)
     } else {
         content_type.starts_with("text/csv").then(|| body.clone())
     };
@@ -111,19 +111,4 @@ async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256)
         .map(|(i, item)| (i + 1, serde_json::from_value::<AwardInput>(item).map_err(|e| e.to_string())))
         .collect();
     Ok((rows, Columns::new()))
-}
-
-/// The CSV file of a form (`multipart/form-data`, field `file`, as a browser's upload or `curl -F file=@…`
-/// sends it), like `POST /verify` takes a file.
-async fn form_file(content_type: &str, body: axum::body::Bytes) -> Result<axum::body::Bytes> {
-    let form_error = |detail: String| Error::from(ValidationErrors::single("file", detail));
-    let boundary = multer::parse_boundary(content_type).map_err(|e| form_error(format!("not a readable form: {e}")))?;
-    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
-    let mut form = multer::Multipart::new(stream, boundary);
-    while let Some(field) = form.next_field().await.map_err(|e| form_error(format!("not a readable form: {e}")))? {
-        if field.name() == Some("file") {
-            return field.bytes().await.map_err(|e| form_error(format!("the file could not be read: {e}")));
-        }
-    }
-    Err(form_error("the form has no field named file (the CSV file)".into()))
 }

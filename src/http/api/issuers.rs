@@ -122,3 +122,29 @@ pub(super) async fn update(
     let issuer = state.app.update_issuer(Some(&caller), &slug, &patch).await?;
     Ok(Json(IssuerUpdated { issuer: IssuerView::new(issuer, state.app.urls()), note: PROFILE_CHANGE_APPLIES }))
 }
+
+/// `PUT /api/v1/issuers/{slug}/logo` (admin): the issuer's logo, a PNG or an SVG checked as achievement
+/// images are, sent as the body or as the form field `file`. It is stored, served from
+/// `/images/<digest>.<png|svg>`, shown on the credential pages and the profile page, and printed on
+/// certificates (PNG logos) of credentials issued from now on.
+#[utoipa::path(
+    put,
+    operation_id = "issuers_put_logo",
+    path = "/api/v1/issuers/{slug}/logo",
+    tag = "issuers",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Issuer slug")),
+    request_body(content = Vec<u8>, description = "The logo (image/png, image/svg+xml, or multipart/form-data with the field file)", content_type = "image/png"),
+    responses((status = 200, description = "Updated", body = IssuerUpdated), Denied, NotFound, Invalid)
+)]
+pub(super) async fn put_logo(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    SlugPath(slug): SlugPath,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<IssuerUpdated>> {
+    let file = crate::http::extract::uploaded_file(&headers, body, "the logo").await?;
+    let issuer = state.app.set_issuer_logo(Some(&caller), &slug, file.to_vec()).await?;
+    Ok(Json(IssuerUpdated { issuer: IssuerView::new(issuer, state.app.urls()), note: PROFILE_CHANGE_APPLIES }))
+}

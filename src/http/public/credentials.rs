@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::certificate::Paper;
 use crate::domain::award::CredentialId;
+use crate::domain::image::ImageType;
 use crate::domain::public_urls::{CredentialFile, Download};
 use crate::domain::validation::ValidationErrors;
 use crate::error::Error;
@@ -32,17 +33,18 @@ pub(super) struct DownloadQuery {
     paper: Option<String>,
 }
 
-/// `GET /credentials/{id}.json`, `.pdf`, `.png` (public, by the unguessable id): the signed credential,
-/// the PDF certificate (QR code, credential embedded), the baked Open Badges 3.0 badge. Any other file
+/// `GET /credentials/{id}.json`, `.pdf`, `.png`, `.svg` (public, by the unguessable id): the signed
+/// credential, the PDF certificate (QR code, credential embedded), the baked Open Badges 3.0 badge as a PNG
+/// or an SVG. Any other file
 /// name is the same 404 as a missing credential.
 #[utoipa::path(
     get,
     operation_id = "credentials_public_file",
     path = "/credentials/{file}",
     tag = "public",
-    params(("file" = String, Path, description = "<id>.json, <id>.pdf or <id>.png"), DownloadQuery),
+    params(("file" = String, Path, description = "<id>.json, <id>.pdf, <id>.png or <id>.svg"), DownloadQuery),
     responses(
-        (status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png)", body = serde_json::Value),
+        (status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png, image/svg+xml)", body = serde_json::Value),
         (status = 304, description = "Not modified (If-None-Match)"),
         NotFound,
         (status = 422, description = "Invalid paper", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -118,7 +120,8 @@ async fn download(
     let file = match download {
         Download::Json => state.app.signed_credential(id).await?,
         Download::Pdf => state.app.certificate(id, query.lang.as_deref(), paper(query.paper.as_deref())?).await?,
-        Download::Png => state.app.badge(id).await?,
+        Download::Png => state.app.badge(id, ImageType::Png).await?,
+        Download::Svg => state.app.badge(id, ImageType::Svg).await?,
     };
     let validators = Validators::new(file.etag.clone(), "public, max-age=3600");
     if validators.matches(headers) {
