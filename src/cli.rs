@@ -23,7 +23,8 @@ use serde_json::Value;
 #[derive(Debug, Parser)]
 #[command(name = "microcred", version, about, long_about = None)]
 pub struct Cli {
-    /// TOML file with settings (same names as the flags, with underscores)
+    /// TOML file with settings (same names as the flags, with underscores); default: microcred.toml in the
+    /// current folder, if there is one
     #[arg(long, env = "MICROCRED_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Settings shared by every subcommand.
@@ -257,8 +258,10 @@ impl From<Error> for CliError {
 impl Cli {
     /// Merges flags and environment (already in `settings`) over the config file, then defaults.
     pub fn resolve_config(&self) -> Result<Config, ConfigError> {
+        let default_file = Path::new(crate::config::DEFAULT_CONFIG_FILE);
         let file = match &self.config {
             Some(path) => Settings::from_file(path)?,
+            None if default_file.is_file() => Settings::from_file(default_file)?,
             None => Settings::default(),
         };
         self.settings.clone().or(file).resolve()
@@ -306,6 +309,25 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
     }
 }
 
+/// The application for a command other than `serve` and `migrate`: on the server's existing database. A
+/// SQLite file that does not exist is refused rather than created, since a command run in the wrong folder
+/// would otherwise work on a new, empty database and the server would never see what it did.
+async fn open_app(config: &Config) -> Result<crate::service::Microcred, CliError> {
+    if let Some(file) = config.database_url.sqlite_file()
+        && !file.exists()
+    {
+        let folder = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
+        return Err(CliError::Usage(format!(
+            "there is no microcred database at {} (in {folder}). Run this command in the folder where `microcred \
+             serve` runs (it reads microcred.toml there, if any), or point it at the server's database with \
+             --database-url or MICROCRED_DATABASE_URL, or at its configuration with --config or MICROCRED_CONFIG. \
+             (`microcred migrate` creates a new, empty database.)",
+            file.display()
+        )));
+    }
+    Ok(server::open_app(config).await?)
+}
+
 /// Reads a file, or standard input for `-`.
 fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
     let bytes = if file.as_os_str() == "-" {
@@ -319,7 +341,7 @@ fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
 
 async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError> {
     let bytes = read_input(file)?;
-    let app = server::open_app(config).await?;
+    let app = open_app(config).await?;
     let result = app.verify_file(&bytes).await;
     app.store().close().await;
     let file_report = result.map_err(|e| {
@@ -367,7 +389,7 @@ where
     F: FnOnce(std::sync::Arc<crate::service::Microcred>) -> Fut,
     Fut: std::future::Future<Output = crate::error::Result<crate::service::downloads::PreparedDownload>>,
 {
-    let app = std::sync::Arc::new(server::open_app(config).await?);
+    let app = std::sync::Arc::new(open_app(config).await?);
     let result = make(std::sync::Arc::clone(&app)).await;
     app.store().close().await;
     let bytes = result?.render_blocking().await?;
@@ -394,7 +416,7 @@ async fn sign(issuer: &Slug, suite: Cryptosuite, file: &Path, config: &Config) -
     let bytes = read_input(file)?;
     let credential: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", file.display())))?;
-    let app = server::open_app(config).await?;
+    let app = open_app(config).await?;
     let signed = app.sign_credential(issuer, &credential, suite).await;
     app.store().close().await;
     print(&format!("{}\n", serde_json::to_string_pretty(&signed?).context("signed credential")?))
@@ -435,7 +457,7 @@ async fn serve(config: &Config) -> Result<(), CliError> {
 }
 
 async fn api_key(command: ApiKeyCommand, config: &Config) -> Result<(), CliError> {
-    let app = server::open_app(config).await?;
+    let app = open_app(config).await?;
     match command {
         ApiKeyCommand::Create { issuer, role, name } => {
             let (key, token) = app.create_api_key(&issuer, role, &name).await?;
@@ -468,7 +490,7 @@ async fn api_key(command: ApiKeyCommand, config: &Config) -> Result<(), CliError
 }
 
 async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError> {
-    let app = server::open_app(config).await?;
+    let app = open_app(config).await?;
     match command {
         IssuerCommand::Create { slug, name, country, url, email, description, logo_url, did_method, suspension } => {
             let new = IssuerInput {
@@ -536,7 +558,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
 }
 
 async fn keys(command: KeysCommand, config: &Config) -> Result<(), CliError> {
-    let app = server::open_app(config).await?;
+    let app = open_app(config).await?;
     match command {
         KeysCommand::List { issuer } => {
             let (issuer, keys) = app.issuer_keys(&issuer).await?;

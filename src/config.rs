@@ -24,7 +24,19 @@ impl DatabaseUrl {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The file of a SQLite database (`sqlite://data/microcred.db` → `data/microcred.db`); `None` for
+    /// PostgreSQL and in-memory SQLite.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+    }
 }
+
+/// The configuration file read when neither `--config` nor `MICROCRED_CONFIG` names one, if it exists in
+/// the current folder: so `serve` and the other commands run there share one configuration.
+pub const DEFAULT_CONFIG_FILE: &str = "microcred.toml";
 
 impl FromStr for DatabaseUrl {
     type Err = std::convert::Infallible;
@@ -239,15 +251,37 @@ impl ConfigError {
 }
 
 impl Settings {
-    /// Reads a TOML settings file (same names as the flags, with underscores).
+    /// Reads a TOML settings file (same names as the flags, with underscores). Relative paths in it (a
+    /// SQLite database file, `keys_dir`, `templates_dir`, `fonts_dir`) are relative to the file's folder, so
+    /// every command that reads the file finds the same database and keys wherever it runs.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new("config", format!("cannot read {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| {
+        let settings: Settings = toml::from_str(&text).map_err(|e| {
             let message = e.message().to_owned();
             // toml names unknown fields and bad values in its message; keep it on one line.
             ConfigError::new(format!("config ({})", path.display()), message.replace('\n', " "))
-        })
+        })?;
+        let folder = path.parent().unwrap_or(Path::new(""));
+        Ok(settings.relative_to(folder))
+    }
+
+    /// `self` with its relative paths taken from `folder`.
+    fn relative_to(mut self, folder: &Path) -> Settings {
+        if folder.as_os_str().is_empty() {
+            return self;
+        }
+        let from = |p: PathBuf| if p.is_relative() { folder.join(p) } else { p };
+        self.keys_dir = self.keys_dir.map(from);
+        self.templates_dir = self.templates_dir.map(from);
+        self.fonts_dir = self.fonts_dir.map(from);
+        if let Some(url) = &self.database_url
+            && let Some(file) = url.sqlite_file().filter(|f| f.is_relative())
+        {
+            let query = url.expose().split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+            self.database_url = Some(DatabaseUrl(format!("sqlite://{}{query}", folder.join(file).display())));
+        }
+        self
     }
 
     /// Fills every unset field of `self` from `lower`.

@@ -53,6 +53,7 @@ fn api_key_create_prints_only_the_token() {
 #[test]
 fn keys_rotate_retires_the_old_key_in_keys_list() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(microcred(dir.path(), &["migrate"]).status.success());
     assert!(
         microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"])
             .status
@@ -71,6 +72,7 @@ fn keys_rotate_retires_the_old_key_in_keys_list() {
 #[test]
 fn a_did_key_issuer_cannot_rotate() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(microcred(dir.path(), &["migrate"]).status.success());
     let created = microcred(
         dir.path(),
         &["issuer", "create", "--slug", "k", "--name", "K", "--country", "ES", "--did-method", "key"],
@@ -106,6 +108,7 @@ fn malformed_settings_give_one_line_naming_the_setting_and_exit_2() {
 #[test]
 fn serve_refuses_a_key_file_readable_by_others_and_names_it() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(microcred(dir.path(), &["migrate"]).status.success());
     assert!(
         microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"])
             .status
@@ -230,6 +233,7 @@ fn sign_then_verify_on_the_command_line_with_exit_codes_0_1_2() {
 #[test]
 fn issuer_update_changes_the_profile_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(microcred(dir.path(), &["migrate"]).status.success());
     let created = microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
     assert!(created.status.success(), "{}", stderr(&created));
     let did = stdout(&created).split('\t').nth(1).unwrap().to_owned();
@@ -268,6 +272,7 @@ fn issuer_update_changes_the_profile_from_the_command_line() {
 #[test]
 fn a_did_web_naming_this_machine_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(microcred(dir.path(), &["migrate"]).status.success());
     let local = microcred(dir.path(), &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
     assert!(local.status.success(), "{}", stderr(&local));
     assert_eq!(stdout(&local).lines().count(), 1, "stdout stays one line for scripts");
@@ -293,4 +298,46 @@ fn a_did_web_naming_this_machine_is_warned_about() {
     );
     assert!(public.status.success(), "{}", stderr(&public));
     assert!(!stderr(&public).contains("names this machine"), "{}", stderr(&public));
+}
+
+#[test]
+fn commands_outside_the_servers_folder_refuse_rather_than_create_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["api-key", "list"][..],
+        &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"],
+        &["keys", "list", "--issuer", "ucs"],
+    ] {
+        let output = microcred(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.contains("there is no microcred database at data/microcred.db"), "{message}");
+        assert!(message.contains("--database-url") && message.contains("--config"), "{message}");
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+
+    // The server's folder has a microcred.toml: commands run there read it, and find the same database.
+    let server = dir.path().join("server");
+    std::fs::create_dir(&server).unwrap();
+    std::fs::write(
+        server.join("microcred.toml"),
+        "database_url = \"sqlite://state/certs.db\"\nkeys_dir = \"secrets\"\n",
+    )
+    .unwrap();
+    assert!(microcred(&server, &["migrate"]).status.success());
+    assert!(server.join("state/certs.db").exists(), "migrate read microcred.toml");
+    let created = microcred(&server, &["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(server.join("secrets").is_dir(), "keys where the configuration says");
+    // From elsewhere, --config points at it.
+    let config = server.join("microcred.toml");
+    let elsewhere = microcred(dir.path(), &["--config", config.to_str().unwrap(), "issuer", "list"]);
+    assert!(
+        stdout(&elsewhere).contains("ucs\t"),
+        "paths in the file are relative to its folder: {}",
+        stderr(&elsewhere)
+    );
+    let listed = microcred(&server, &["issuer", "list"]);
+    assert!(stdout(&listed).contains("ucs\t"), "{}", stdout(&listed));
+    assert!(!dir.path().join("data").exists() && !dir.path().join("secrets").exists(), "nothing created elsewhere");
 }
