@@ -78,6 +78,7 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         .env("CASES", cases.to_string())
         .env("PDF", &pdf)
         .env("SHOTS", &shots)
+        .env("ISSUER", "ucs")
         .output()
         .await
         .unwrap();
@@ -87,6 +88,8 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("axe-core: no WCAG 2.2 A/AA violation"), "the accessibility check ran: {stdout}");
     for verdict in ["valid", "revoked", "expired", "upload"] {
         let png = std::fs::read(shots.join(format!("{verdict}.png"))).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{verdict}.png");
