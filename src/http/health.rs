@@ -14,7 +14,7 @@ use super::problem::{Kind, Problem};
     operation_id = "health_healthz",
     path = "/healthz",
     tag = "operations",
-    responses((status = 200, description = "The process is alive", body = serde_json::Value))
+    responses((status = 200, description = "The process is alive", body = serde_json::Value, example = json!({"status": "ok"})))
 )]
 pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -28,7 +28,7 @@ pub(super) async fn healthz() -> Json<Value> {
     path = "/readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "The database answers", body = serde_json::Value),
+        (status = 200, description = "The database answers", body = serde_json::Value, example = json!({"status": "ready"})),
         (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]

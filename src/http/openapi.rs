@@ -51,8 +51,17 @@ pub(super) async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(document())
 }
 
-/// `GET /docs`: every operation, readable without JavaScript or anything fetched from elsewhere.
-pub async fn docs() -> Html<String> {
+/// The Content-Security-Policy of `/docs`: the pages' own, but with inline `style` attributes, which Swagger
+/// UI sets on its elements (scripts stay our own files only).
+pub(super) const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// `GET /docs`: the API reference, rendered from `/openapi.json` by Swagger UI served from our own origin
+/// (every operation with its parameters, request and response bodies and their examples); without
+/// JavaScript, a table of every operation.
+pub async fn docs() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
     let api = document();
     let mut rows = String::new();
     for (path, item) in &api.paths.paths {
@@ -75,12 +84,22 @@ pub async fn docs() -> Html<String> {
             }
         }
     }
-    Html(format!(
+    let page = Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>microcred API</title><link rel=\"stylesheet\" href=\"/assets/docs.css\"></head><body>\
-         <h1>microcred API</h1><p>The machine-readable description is <a href=\"/openapi.json\">/openapi.json</a> \
-         (OpenAPI 3.1). Errors are RFC 9457 <code>application/problem+json</code>.</p><table>{rows}</table></body></html>",
-    ))
+         <title>microcred API reference</title><link rel=\"stylesheet\" href=\"/assets/swagger-ui.css\">\
+         <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"/assets/docs.css\"></head><body>\
+         <header><h1>microcred API reference</h1><p>The machine-readable description is \
+         <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1). Errors are RFC 9457 \
+         <code>application/problem+json</code>.</p></header>\
+         <main id=\"api-reference\"><noscript><table>{rows}</table></noscript></main>\
+         <script src=\"/assets/swagger-ui-bundle.js\"></script><script src=\"/assets/docs.js\"></script></body></html>",
+    ));
+    let mut response = page.into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static(DOCS_CSP));
+    response
 }
 
 fn escape(s: &str) -> String {

@@ -446,13 +446,16 @@ pub(super) async fn security_headers(mut response: Response) -> Response {
     let is_html =
         headers.get(header::CONTENT_TYPE).and_then(|c| c.to_str().ok()).is_some_and(|c| c.starts_with("text/html"));
     if is_html {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-                 form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-            ),
-        );
+        // A page that set its own policy (the API reference's) keeps it.
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                ),
+            );
+        }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
     }

@@ -277,7 +277,10 @@ pub async fn method_not_allowed() -> Problem {
     tag = "operations",
     params(("kind" = String, Path, description = "Problem type")),
     responses(
-        (status = 200, description = "What the problem type means", body = serde_json::Value),
+        (status = 200, description = "What the problem type means", body = serde_json::Value, example = json!({
+            "type": "/problems/validation", "title": "Invalid input", "status": 422,
+            "description": "The request has invalid or missing fields; errors names each field and what is wrong."
+        })),
         super::openapi::responses::NotFound,
     )
 )]

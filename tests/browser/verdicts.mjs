@@ -68,6 +68,22 @@ if (process.env.ISSUER) {
   await page.goto(`${base}/issuers/${process.env.ISSUER}`, { waitUntil: "networkidle" });
   rulesPassed += await accessibility("the issuer profile page");
 }
+// The API reference: Swagger UI from our own origin under /docs' CSP (a blocked script or style is a console
+// error above), every operation listed, and an operation's request and response examples shown.
+await page.setViewportSize({ width: 1280, height: 900 });
+await page.goto(`${base}/docs`, { waitUntil: "networkidle" });
+await page.waitForSelector(".opblock", { timeout: 10000 }).catch(() => problems.push("/docs: no operation rendered"));
+const operations = await page.locator(".opblock").count();
+if (operations !== Number(process.env.OPERATIONS)) problems.push(`/docs: ${operations} operations, expected ${process.env.OPERATIONS}`);
+await page.click("#operations-awards-credentials_issue .opblock-summary-control");
+await page.waitForSelector("#operations-awards-credentials_issue .body-param__example, #operations-awards-credentials_issue .highlight-code", { timeout: 5000 }).catch(() => {});
+const opened = await page.textContent("#operations-awards-credentials_issue");
+for (const expected of ["Иван Петров", "ivan.petrov@example.bg", "OpenBadgeCredential"]) {
+  if (!opened.includes(expected)) problems.push(`/docs: the award operation does not show the example ${expected}`);
+}
+await page.screenshot({ path: `${shots}/docs.png` });
+await page.setViewportSize({ width: 390, height: 844 });
+
 await page.goto(`${base}/verify`, { waitUntil: "networkidle" });
 await page.setInputFiles("#file", process.env.PDF);
 await Promise.all([page.waitForNavigation({ waitUntil: "networkidle" }), page.click("button[type=submit]")]);

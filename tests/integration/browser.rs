@@ -72,6 +72,8 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         app.dir.path().join("shots")
     };
     std::fs::create_dir_all(&shots).unwrap();
+    let api: serde_json::Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let operations: usize = api["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
     let output = tokio::process::Command::new("node")
         .arg(root.join("tests/browser/verdicts.mjs"))
         .env("BASE", &app.base)
@@ -79,6 +81,7 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         .env("PDF", &pdf)
         .env("SHOTS", &shots)
         .env("ISSUER", "ucs")
+        .env("OPERATIONS", operations.to_string())
         .output()
         .await
         .unwrap();

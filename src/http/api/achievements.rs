@@ -106,7 +106,8 @@ pub(super) async fn get(
     tag = "achievements",
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "The resource id")),
-    request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396)"),
+    request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396): the fields to change; null removes an optional one",
+        example = json!({"name": "Умни градове: основи (2026)", "prerequisites": null, "learning_outcomes": ["Explain urban data platforms", "Design a digital service for a city"]})),
     responses((status = 200, description = "Updated", body = AchievementView), Denied, NotFound, Invalid)
 )]
 pub(super) async fn patch(

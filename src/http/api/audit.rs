@@ -33,7 +33,12 @@ pub(super) struct AuditQuery {
         ("after" = Option<i64>, Query, description = "Last id seen"),
         ("limit" = Option<u32>, Query, description = "1 to 1000"),
     ),
-    responses((status = 200, description = "Audit events", body = serde_json::Value), Denied, Invalid)
+    responses((status = 200, description = "Audit events, newest first", body = serde_json::Value, example = json!([
+        {"at": "2026-01-20T10:02:11.204518Z", "api_key_id": "5c1d…", "issuer_id": "9e2a…", "action": "credential.revoke",
+         "subject": "6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a", "reason": "wrong learner selected"},
+        {"at": "2026-01-15T09:12:44.118032Z", "api_key_id": "5c1d…", "issuer_id": "9e2a…", "action": "credential.issue",
+         "subject": "6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a", "reason": null}
+    ])), Denied, Invalid)
 )]
 pub(super) async fn audit(
     State(state): State<AppState>,

@@ -36,10 +36,39 @@ use crate::store::CredentialFilter;
     tag = "awards",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = AwardInput,
+    request_body(content = AwardInput, example = json!({
+        "achievement_id": "0b6f7a52-6f3e-4c1e-9d7b-2a4f5e6d7c8b",
+        "recipient": {"name": "Иван Петров", "email": "ivan.petrov@example.bg"},
+        "result": "92",
+        "awarded_at": "2026-01-15",
+        "language": "bg"
+    })),
     responses(
         (status = 201, description = "Issued", body = CredentialView,
-            headers(("Location" = String, description = "The credential in the API: /api/v1/credentials/{id}"))),
+            headers(("Location" = String, description = "The credential in the API: /api/v1/credentials/{id}")),
+            example = json!({
+            "id": "6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a",
+            "status": "active",
+            "credential": {
+                "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+                "id": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a",
+                "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                "issuer": {"id": "did:web:certs.example.eu:issuers:ucs", "type": ["Profile"], "name": "Universal Certification Solutions",
+                           "address": {"type": ["Address"], "addressCountryCode": "BG"}},
+                "validFrom": "2026-01-15T00:00:00Z",
+                "name": "Умни градове: основи",
+                "credentialSubject": {"type": ["AchievementSubject"], "name": "Иван Петров",
+                    "achievement": {"id": "https://certs.example.eu/achievements/0b6f…", "type": ["Achievement"], "name": "Умни градове: основи", "achievementType": "MicroCredential"}},
+                "credentialStatus": {"id": "https://certs.example.eu/status/3f…#1041", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+                    "statusListIndex": "1041", "statusListCredential": "https://certs.example.eu/status/3f…"},
+                "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-01-15T09:12:44Z",
+                    "verificationMethod": "did:web:certs.example.eu:issuers:ucs#z6Mk…", "proofPurpose": "assertionMethod", "proofValue": "z5Vq…"}
+            },
+            "links": {"page": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a",
+                      "pdf": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a.pdf",
+                      "json": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a.json",
+                      "png": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a.png"}
+        })),
         (status = 200, description = "A retry: the credential issued before", body = CredentialView),
         Denied,
         (status = 409, description = "The learner already holds it", body = crate::http::problem::Problem, content_type = "application/problem+json"),

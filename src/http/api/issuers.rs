@@ -110,7 +110,8 @@ pub(super) struct IssuerUpdated {
     tag = "issuers",
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "Issuer slug")),
-    request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396) of the issuer's profile"),
+    request_body(content = serde_json::Value, description = "JSON merge patch (RFC 7396) of the issuer's profile",
+        example = json!({"country": "BG", "name": "Universal Certification Solutions", "suspension_enabled": true, "description": null})),
     responses((status = 200, description = "Updated", body = IssuerUpdated), Denied, NotFound, Invalid)
 )]
 pub(super) async fn update(

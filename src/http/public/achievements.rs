@@ -23,7 +23,12 @@ use crate::vc::credential;
     tag = "public",
     params(("id" = uuid::Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "The Open Badges 3.0 Achievement (JSON-LD)", body = serde_json::Value),
+        (status = 200, description = "The Open Badges 3.0 Achievement (JSON-LD)", body = serde_json::Value, example = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": "https://certs.example.eu/achievements/0b6f7a52-6f3e-4c1e-9d7b-2a4f5e6d7c8b", "type": ["Achievement"],
+            "name": "Умни градове: основи", "description": "Foundations of smart-city services", "achievementType": "MicroCredential",
+            "criteria": {"narrative": "Pass the final written exam"}, "creditsAvailable": 5.0, "inLanguage": "bg"
+        })),
         NotFound,
     )
 )]
@@ -45,7 +50,8 @@ pub(super) async fn achievement(State(state): State<AppState>, UuidPath(id): Uui
     operation_id = "contexts_microcredential",
     path = "/contexts/microcredential/v1",
     tag = "public",
-    responses((status = 200, description = "The JSON-LD context (application/ld+json)", body = serde_json::Value))
+    responses((status = 200, description = "The JSON-LD context (application/ld+json)", body = serde_json::Value,
+        example = json!({"@context": {"@protected": true, "workloadHours": {"@id": "https://w3id.org/microcred/vocab#workloadHours"}}})))
 )]
 pub(super) async fn extension_context() -> Response {
     let document = crate::vc::contexts::bundled(crate::vc::contexts::MICROCRED_V1).unwrap_or_default();

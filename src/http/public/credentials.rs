@@ -44,7 +44,13 @@ pub(super) struct DownloadQuery {
     tag = "public",
     params(("file" = String, Path, description = "<id>.json, <id>.pdf, <id>.png or <id>.svg"), DownloadQuery),
     responses(
-        (status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png, image/svg+xml)", body = serde_json::Value),
+        (status = 200, description = "The signed credential (application/vc+ld+json), the certificate (application/pdf) or the baked badge (image/png, image/svg+xml)", body = serde_json::Value, example = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": {"id": "did:web:certs.example.eu:issuers:ucs", "type": ["Profile"], "name": "Universal Certification Solutions"},
+            "validFrom": "2026-01-15T00:00:00Z", "credentialSubject": {"type": ["AchievementSubject"], "name": "Иван Петров", "achievement": {"id": "https://certs.example.eu/achievements/0b6f…", "type": ["Achievement"], "name": "Умни градове: основи"}},
+            "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofValue": "z5Vq…"}
+        })),
         (status = 304, description = "Not modified (If-None-Match)"),
         NotFound,
         (status = 422, description = "Invalid paper", body = crate::http::problem::Problem, content_type = "application/problem+json"),

@@ -38,7 +38,12 @@ pub(super) struct ProfileQuery {
     tag = "public",
     params(("slug" = String, Path, description = "Issuer slug"), ProfileQuery),
     responses(
-        (status = 200, description = "The profile page (text/html) or the OB 3.0 Profile (application/ld+json)", body = serde_json::Value),
+        (status = 200, description = "The profile page (text/html) or the OB 3.0 Profile (application/ld+json)", body = serde_json::Value, example = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": "did:web:certs.example.eu:issuers:ucs", "type": ["Profile"], "name": "Universal Certification Solutions",
+            "url": "https://ucs.example.eu/", "image": {"id": "https://certs.example.eu/images/9f86d0….png", "type": "Image"},
+            "address": {"type": ["Address"], "addressCountryCode": "BG"}
+        })),
         NotFound,
     )
 )]
@@ -77,7 +82,13 @@ pub(super) async fn profile(
     tag = "issuers",
     params(("slug" = String, Path, description = "Issuer slug")),
     responses(
-        (status = 200, description = "The did:web DID document (application/did+json)", body = serde_json::Value),
+        (status = 200, description = "The did:web DID document (application/did+json)", body = serde_json::Value, example = json!({
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": "did:web:certs.example.eu:issuers:ucs",
+            "verificationMethod": [{"id": "did:web:certs.example.eu:issuers:ucs#z6MkhaXg…", "type": "Multikey",
+                "controller": "did:web:certs.example.eu:issuers:ucs", "publicKeyMultibase": "z6MkhaXg…"}],
+            "assertionMethod": ["did:web:certs.example.eu:issuers:ucs#z6MkhaXg…"]
+        })),
         NotFound,
     )
 )]

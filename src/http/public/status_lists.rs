@@ -24,7 +24,13 @@ use crate::service::STATUS_TTL_MS;
     tag = "public",
     params(("id" = uuid::Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "The signed BitstringStatusListCredential", body = serde_json::Value),
+        (status = 200, description = "The signed BitstringStatusListCredential", body = serde_json::Value, example = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"], "id": "https://certs.example.eu/status/3f…",
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": "did:web:certs.example.eu:issuers:ucs",
+            "validFrom": "2026-01-20T10:02:11Z",
+            "credentialSubject": {"id": "https://certs.example.eu/status/3f…#list", "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": "uH4sIAAAAAAAA…"},
+            "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofValue": "z3Fk…"}
+        })),
         (status = 304, description = "Not modified (If-None-Match)"),
         NotFound,
     )

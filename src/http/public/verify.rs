@@ -73,7 +73,7 @@ pub(super) struct LangQuery {
     operation_id = "verify_upload",
     path = "/verify",
     tag = "public",
-    request_body(content = Vec<u8>, description = "The file (JSON, PDF or PNG), raw or as multipart field `file`"),
+    request_body(content = Vec<u8>, description = "The file (JSON, PDF, PNG or SVG), raw or as multipart field `file`"),
     responses(
         (status = 200, description = "The report: JSON, or an HTML page for browsers", body = crate::vc::verify::VerificationReport),
         TooLarge,
