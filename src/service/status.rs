@@ -212,7 +212,7 @@ impl Microcred {
         if purpose == StatusPurpose::Suspension && credential.suspension.is_none() {
             return Err(Error::Conflict(
                 "this credential has no suspension status entry: Open Badges 3.0 allows one status entry, so suspension is \
-                 added only for issuers that enable it (issuer create --suspension) and only to credentials issued after that"
+                 added only for issuers that enable it (issuer create --suspension, or suspension_enabled in PATCH /api/v1/issuers/{slug}) and only to credentials issued after that"
                     .into(),
             ));
         }

@@ -150,7 +150,7 @@ fn serve_starts_with_no_configuration_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let started = Instant::now();
     let health = loop {
-        if let Ok(response) = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/healthz")) {
+        if let Ok(response) = plain_http::blocking_get(&format!("http://127.0.0.1:{port}/healthz")) {
             break response;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "serve did not come up");
@@ -170,7 +170,7 @@ fn serve_starts_with_no_configuration_and_stops_cleanly_on_sigterm() {
     assert!(stdout(&output).is_empty(), "serve prints nothing on standard output");
 }
 
-mod reqwest {
+pub mod plain_http {
     /// A tiny blocking GET over std, so this synchronous test needs no runtime: returns the status code.
     pub fn blocking_get(url: &str) -> std::io::Result<u16> {
         use std::io::{Read as _, Write as _};

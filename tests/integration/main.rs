@@ -27,6 +27,7 @@ mod lossless;
 mod observability;
 mod pages;
 mod peer_edge_cases;
+mod readme;
 mod replicas;
 mod status;
 mod status_checks;
