@@ -12,9 +12,10 @@ port=18090
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 db="${DATABASE_URL:-sqlite://$dir/bench.db}"
-"$bin" --database-url "$db" issuer create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
-token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
-"$bin" --database-url "$db" --bind "127.0.0.1:$port" --max-batch-bytes 67108864 --request-timeout-secs 120 serve 2>server.log &
+"$bin" migrate --database-url "$db" 2>/dev/null  # the commands below need the database
+"$bin" issuer --database-url "$db" create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
+token=$("$bin" api-key --database-url "$db" create --issuer ucs --role assessor --name bench 2>/dev/null)
+"$bin" serve --database-url "$db" --bind "127.0.0.1:$port" --max-batch-bytes 67108864 --request-timeout-secs 120 2>server.log &
 pid=$!
 until curl -sf "localhost:$port/healthz" >/dev/null; do sleep 0.05; done
 achievement=$(curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \

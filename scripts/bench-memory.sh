@@ -25,8 +25,8 @@ echo "$(wc -l < ids.txt) credentials"
 
 for mib in $budgets; do
   metrics_port=$((port + 1))
-  "$bin" --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --metrics-bind "127.0.0.1:$metrics_port" \
-    --rate-limit-per-second 0 --log-level warn --verdict-cache-mb "$mib" serve 2>>server.log &
+  "$bin" serve --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --metrics-bind "127.0.0.1:$metrics_port" \
+    --rate-limit-per-second 0 --log-level warn --verdict-cache-mb "$mib" 2>>server.log &
   pid=$!
   pids+=("$pid")
   until curl -sf "$base/healthz" >/dev/null; do sleep 0.02; done

@@ -22,8 +22,8 @@ sleep 0.7
 kill -KILL "${pids[-1]}"
 wait "$sender" || true
 start=$(millis)
-"$bin" --database-url "$db" --public-url "$base" --bind 127.0.0.1:18121 --metrics-bind 127.0.0.1:0 \
-  --max-batch-bytes 67108864 --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn serve 2>>server-restart.log &
+"$bin" serve --database-url "$db" --public-url "$base" --bind 127.0.0.1:18121 --metrics-bind 127.0.0.1:0 \
+  --max-batch-bytes 67108864 --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn 2>>server-restart.log &
 pids+=($!)
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ]; do sleep 0.005; done
 echo "killed 0.7 s into the batch; ready again $(( $(millis) - start )) ms after the restart"

@@ -23,11 +23,12 @@ case "$db" in
   postgres*) export MICROCRED_KEYS_DIR="$repo/target/bench-scale-keys" ;;
 esac
 base="http://127.0.0.1:$port"
-[ -n "${EXISTING:-}" ] || "$bin" --database-url "$db" --public-url "$base" issuer create --slug ucs \
+[ -n "${EXISTING:-}" ] || "$bin" migrate --database-url "$db" 2>/dev/null  # the commands below need the database
+[ -n "${EXISTING:-}" ] || "$bin" issuer --database-url "$db" --public-url "$base" create --slug ucs \
   --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
-token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
-"$bin" --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --metrics-bind 127.0.0.1:0 --max-batch-bytes 67108864 \
-  --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn serve 2>server.log &
+token=$("$bin" api-key --database-url "$db" create --issuer ucs --role assessor --name bench 2>/dev/null)
+"$bin" serve --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --metrics-bind 127.0.0.1:0 --max-batch-bytes 67108864 \
+  --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn 2>server.log &
 pid=$!
 until curl -sf "$base/healthz" >/dev/null; do sleep 0.05; done
 if [ -n "${EXISTING:-}" ]; then

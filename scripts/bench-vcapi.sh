@@ -15,9 +15,10 @@ port=18093
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 db="${DATABASE_URL:-sqlite://$dir/bench.db}"
-"$bin" --database-url "$db" --public-url "http://127.0.0.1:$port" issuer create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
-token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
-"$bin" --database-url "$db" --public-url "http://127.0.0.1:$port" --bind "127.0.0.1:$port" --log-level warn serve 2>server.log &
+"$bin" migrate --database-url "$db" 2>/dev/null  # the commands below need the database
+"$bin" issuer --database-url "$db" --public-url "http://127.0.0.1:$port" create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
+token=$("$bin" api-key --database-url "$db" create --issuer ucs --role assessor --name bench 2>/dev/null)
+"$bin" serve --database-url "$db" --public-url "http://127.0.0.1:$port" --bind "127.0.0.1:$port" --log-level warn 2>server.log &
 pid=$!
 until curl -sf "localhost:$port/healthz" >/dev/null; do sleep 0.05; done
 did=$(curl -sf -H "Authorization: Bearer $token" "localhost:$port/api/v1/issuers" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["did"])')

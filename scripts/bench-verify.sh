@@ -23,10 +23,11 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 db="${DATABASE_URL:-sqlite://$dir/bench.db}"
 base="http://127.0.0.1:$port"
-"$bin" --database-url "$db" --public-url "$base" issuer create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
-token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
-"$bin" --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --max-batch-bytes 67108864 \
-  --request-timeout-secs 120 --rate-limit-per-second 10000000 --rate-limit-burst 10000000 --log-level warn serve 2>server.log &
+"$bin" migrate --database-url "$db" 2>/dev/null  # the commands below need the database
+"$bin" issuer --database-url "$db" --public-url "$base" create --slug ucs --name "Universal Certification Solutions" --country BG >/dev/null 2>&1
+token=$("$bin" api-key --database-url "$db" create --issuer ucs --role assessor --name bench 2>/dev/null)
+"$bin" serve --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port" --max-batch-bytes 67108864 \
+  --request-timeout-secs 120 --rate-limit-per-second 10000000 --rate-limit-burst 10000000 --log-level warn 2>server.log &
 pid=$!
 until curl -sf "$base/healthz" >/dev/null; do sleep 0.05; done
 achievement=$(curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \

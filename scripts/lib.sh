@@ -18,9 +18,10 @@ db="${DATABASE_URL:-sqlite://$dir/bench.db}"
 
 # bench_issuer BASE_URL: creates the issuer and sets $token to an assessor's API token.
 bench_issuer() {
-  "$bin" --database-url "$db" --public-url "$1" issuer create --slug ucs --name "Universal Certification Solutions" \
+  "$bin" migrate --database-url "$db" 2>/dev/null  # the commands below need the database
+  "$bin" issuer --database-url "$db" --public-url "$1" create --slug ucs --name "Universal Certification Solutions" \
     --country BG >/dev/null 2>&1
-  token=$("$bin" --database-url "$db" api-key create --issuer ucs --role assessor --name bench 2>/dev/null)
+  token=$("$bin" api-key --database-url "$db" create --issuer ucs --role assessor --name bench 2>/dev/null)
 }
 
 # bench_serve PORT [ARGS…]: starts a release server in the background (its pid last in $pids, its log in
@@ -28,9 +29,9 @@ bench_issuer() {
 bench_serve() {
   local port="$1"
   shift
-  "$bin" --database-url "$db" --public-url "http://127.0.0.1:$port" --bind "127.0.0.1:$port" \
+  "$bin" serve --database-url "$db" --public-url "http://127.0.0.1:$port" --bind "127.0.0.1:$port" \
     --metrics-bind 127.0.0.1:0 --max-batch-bytes 67108864 --request-timeout-secs 300 --rate-limit-per-second 0 \
-    --log-level warn "$@" serve 2>>"server-$port.log" &
+    --log-level warn "$@" 2>>"server-$port.log" &
   pids+=($!)
   until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
     kill -0 "${pids[-1]}" 2>/dev/null || { echo "the server did not start:" >&2; cat "server-$port.log" >&2; exit 1; }

@@ -20,6 +20,9 @@ use crate::vc::verify::VerificationReport;
 use serde_json::Value;
 
 /// microcred: issue, print and verify Open Badges 3.0 micro-credentials.
+///
+/// Each command takes the settings it uses as flags (see its --help), as MICROCRED_* environment variables,
+/// or from the configuration file.
 #[derive(Debug, Parser)]
 #[command(name = "microcred", version, about, long_about = None)]
 pub struct Cli {
@@ -27,40 +30,130 @@ pub struct Cli {
     /// current folder, if there is one
     #[arg(long, env = "MICROCRED_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Settings shared by every subcommand.
+    /// Logging, for every command.
     #[command(flatten)]
-    pub settings: Settings,
+    pub log: LogArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Logging: flags of every command.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LogArgs {
+    /// Log format [default: text]
+    #[arg(long, env = "MICROCRED_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub log_format: Option<crate::config::LogFormat>,
+    /// Log filter, in tracing's EnvFilter syntax [default: info]
+    #[arg(long, env = "MICROCRED_LOG_LEVEL", global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+/// The database: for every command that reads or writes the server's data.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://data/microcred.db]
+    #[arg(long, env = "MICROCRED_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<crate::config::DatabaseUrl>,
+}
+
+/// The issuers' keys and the public origin: for commands that sign, or that write addresses.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct IssuerArgs {
+    /// Folder holding the issuers' private key files [default: keys]
+    #[arg(long, env = "MICROCRED_KEYS_DIR", global = true, value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
+    /// Public origin used in credential ids, QR codes and DIDs [default: http://localhost:8080]
+    #[arg(long, env = "MICROCRED_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<url::Url>,
+}
+
+/// Certificate printing: for `pdf`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PrintArgs {
+    /// Folder with the operator's certificate templates in certificates/*.toml [default: templates]
+    #[arg(long, env = "MICROCRED_TEMPLATES_DIR", value_name = "DIR")]
+    pub templates_dir: Option<PathBuf>,
+    /// Folder with the operator's fonts for scripts the bundled Noto Sans lacks [default: none]
+    #[arg(long, env = "MICROCRED_FONTS_DIR", value_name = "DIR")]
+    pub fonts_dir: Option<PathBuf>,
+}
+
+/// Verification of other issuers' credentials: for `verify`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VerifyArgs {
+    /// Resolve did:web DIDs of other hosts over HTTPS (true/false) [default: false]
+    #[arg(long, env = "MICROCRED_DID_WEB_RESOLUTION", value_name = "BOOL")]
+    pub did_web_resolution: Option<bool>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (migrates the database and creates the default issuer on first start)
-    Serve,
+    Serve {
+        /// Every setting (docs/operations.md, "Configuration").
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Apply database migrations and exit
-    Migrate,
+    Migrate {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Create, list and revoke API keys
-    #[command(subcommand)]
-    ApiKey(ApiKeyCommand),
+    ApiKey {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Create, update and list issuers (awarding bodies)
-    #[command(subcommand)]
-    Issuer(IssuerCommand),
+    Issuer {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Keys and public origin.
+        #[command(flatten)]
+        keys: IssuerArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: IssuerCommand,
+    },
     /// List and rotate issuer signing keys
-    #[command(subcommand)]
-    Keys(KeysCommand),
+    Keys {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Keys and public origin.
+        #[command(flatten)]
+        keys: IssuerArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Print the OpenAPI 3.1 description of the HTTP API
     Openapi,
     /// Verify a credential, a certificate PDF or a baked badge (PNG or SVG) and print the report; exit 0 verified,
     /// 1 not verified (or, for a PDF, printed facts that differ from the embedded credential), 2 could not check
     Verify {
-        /// The file ("-" for standard input): JSON, PDF or PNG, recognised by its content
+        /// The file ("-" for standard input): JSON, PDF, PNG or SVG, recognised by its content
         file: PathBuf,
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+        /// The database (this service's issuers' keys and status lists).
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Keys and public origin.
+        #[command(flatten)]
+        keys: IssuerArgs,
+        /// Other issuers' keys.
+        #[command(flatten)]
+        verify: VerifyArgs,
     },
     /// Write the PDF certificate of an issued credential
     Pdf {
@@ -75,6 +168,15 @@ pub enum Command {
         /// Paper (landscape)
         #[arg(long, value_enum, default_value_t = PaperArg::A4)]
         paper: PaperArg,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Keys and public origin.
+        #[command(flatten)]
+        keys: IssuerArgs,
+        /// Templates and fonts.
+        #[command(flatten)]
+        print: PrintArgs,
     },
     /// Write the baked Open Badges 3.0 badge of an issued credential (an SVG when FILE ends in .svg, else a PNG)
     Badge {
@@ -83,6 +185,12 @@ pub enum Command {
         /// Output file (.png or .svg)
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Keys and public origin.
+        #[command(flatten)]
+        keys: IssuerArgs,
     },
     /// Sign an unsigned credential with an issuer's active key and print it on standard output
     Sign {
@@ -94,7 +202,49 @@ pub enum Command {
         cryptosuite: Cryptosuite,
         /// The unsigned credential file ("-" for standard input)
         file: PathBuf,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Keys and public origin.
+        #[command(flatten)]
+        keys: IssuerArgs,
     },
+}
+
+impl Command {
+    /// The settings given as this command's flags (and their environment variables).
+    fn flags(&self) -> Settings {
+        let mut settings = Settings::default();
+        let database = |s: &mut Settings, d: &DatabaseArgs| s.database_url.clone_from(&d.database_url);
+        let issuer = |s: &mut Settings, i: &IssuerArgs| {
+            s.keys_dir.clone_from(&i.keys_dir);
+            s.public_url.clone_from(&i.public_url);
+        };
+        match self {
+            Command::Serve { settings: all } => return (**all).clone(),
+            Command::Openapi => {}
+            Command::Migrate { database: d } | Command::ApiKey { database: d, .. } => database(&mut settings, d),
+            Command::Issuer { database: d, keys: i, .. }
+            | Command::Keys { database: d, keys: i, .. }
+            | Command::Sign { database: d, keys: i, .. }
+            | Command::Badge { database: d, keys: i, .. } => {
+                database(&mut settings, d);
+                issuer(&mut settings, i);
+            }
+            Command::Verify { database: d, keys: i, verify: v, .. } => {
+                database(&mut settings, d);
+                issuer(&mut settings, i);
+                settings.did_web_resolution = v.did_web_resolution;
+            }
+            Command::Pdf { database: d, keys: i, print: p, .. } => {
+                database(&mut settings, d);
+                issuer(&mut settings, i);
+                settings.templates_dir.clone_from(&p.templates_dir);
+                settings.fonts_dir.clone_from(&p.fonts_dir);
+            }
+        }
+        settings
+    }
 }
 
 /// Paper sizes for `microcred pdf`.
@@ -258,35 +408,38 @@ impl From<Error> for CliError {
 impl Cli {
     /// Merges flags and environment (already in `settings`) over the config file, then defaults.
     pub fn resolve_config(&self) -> Result<Config, ConfigError> {
+        let mut flags = self.command.flags();
+        flags.log_format = self.log.log_format.or(flags.log_format);
+        flags.log_level = self.log.log_level.clone().or(flags.log_level);
         let default_file = Path::new(crate::config::DEFAULT_CONFIG_FILE);
         let file = match &self.config {
             Some(path) => Settings::from_file(path)?,
             None if default_file.is_file() => Settings::from_file(default_file)?,
             None => Settings::default(),
         };
-        self.settings.clone().or(file).resolve()
+        flags.or(file).resolve()
     }
 }
 
 /// Runs one command with a resolved configuration.
 pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
     match command {
-        Command::Serve => serve(&config).await,
-        Command::Migrate => {
+        Command::Serve { .. } => serve(&config).await,
+        Command::Migrate { .. } => {
             server::open_store(&config).await?.close().await;
             tracing::info!("migrations applied to {}", config.database_url);
             Ok(())
         }
-        Command::ApiKey(command) => api_key(command, &config).await,
-        Command::Issuer(command) => issuer(command, &config).await,
-        Command::Keys(command) => keys(command, &config).await,
-        Command::Verify { file, json } => verify(&file, json, &config).await,
+        Command::ApiKey { command, .. } => api_key(command, &config).await,
+        Command::Issuer { command, .. } => issuer(command, &config).await,
+        Command::Keys { command, .. } => keys(command, &config).await,
+        Command::Verify { file, json, .. } => verify(&file, json, &config).await,
         Command::Openapi => {
             let doc = crate::http::openapi::document();
             print(&format!("{}\n", doc.to_pretty_json().context("OpenAPI document")?))
         }
-        Command::Sign { issuer, cryptosuite, file } => sign(&issuer, cryptosuite, &file, &config).await,
-        Command::Pdf { id, output, lang, paper } => {
+        Command::Sign { issuer, cryptosuite, file, .. } => sign(&issuer, cryptosuite, &file, &config).await,
+        Command::Pdf { id, output, lang, paper, .. } => {
             let paper = match paper {
                 PaperArg::A4 => crate::certificate::Paper::A4,
                 PaperArg::Letter => crate::certificate::Paper::Letter,
@@ -296,7 +449,7 @@ pub async fn run(command: Command, config: Config) -> Result<(), CliError> {
             })
             .await
         }
-        Command::Badge { id, output } => {
+        Command::Badge { id, output, .. } => {
             let svg = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
             let format = if svg { crate::domain::image::ImageType::Svg } else { crate::domain::image::ImageType::Png };
             download(

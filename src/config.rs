@@ -104,82 +104,84 @@ pub enum LogFormat {
 }
 
 /// One layer of settings. Every field is optional so layers can be merged; see the table in
-/// docs/operations.md, "Configuration".
+/// docs/operations.md, "Configuration". As command-line flags, these are `microcred serve`'s; the other
+/// commands take the few they use (`cli::DatabaseArgs`, `cli::IssuerArgs`, `cli::PrintArgs`,
+/// `cli::VerifyArgs`).
 #[derive(Debug, Clone, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://data/microcred.db]
-    #[arg(long, env = "MICROCRED_DATABASE_URL", global = true, value_name = "URL")]
+    #[arg(long, env = "MICROCRED_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<DatabaseUrl>,
     /// Folder holding the issuers' private key files [default: keys]
-    #[arg(long, env = "MICROCRED_KEYS_DIR", global = true, value_name = "DIR")]
+    #[arg(long, env = "MICROCRED_KEYS_DIR", value_name = "DIR")]
     pub keys_dir: Option<PathBuf>,
     /// Public origin used in credential ids, QR codes and DIDs [default: http://localhost:8080]
-    #[arg(long, env = "MICROCRED_PUBLIC_URL", global = true, value_name = "URL")]
+    #[arg(long, env = "MICROCRED_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<Url>,
     /// Folder with the operator's certificate templates in certificates/*.toml (built-in ones always
     /// exist) [default: templates]
-    #[arg(long, env = "MICROCRED_TEMPLATES_DIR", global = true, value_name = "DIR")]
+    #[arg(long, env = "MICROCRED_TEMPLATES_DIR", value_name = "DIR")]
     pub templates_dir: Option<PathBuf>,
     /// Folder with the operator's fonts (*.ttf, *.otf, *.ttc) for scripts the bundled Noto Sans lacks, tried
     /// after it and before the system's Noto fonts [default: none]
-    #[arg(long, env = "MICROCRED_FONTS_DIR", global = true, value_name = "DIR")]
+    #[arg(long, env = "MICROCRED_FONTS_DIR", value_name = "DIR")]
     pub fonts_dir: Option<PathBuf>,
     /// Address of the Prometheus metrics endpoint (GET /metrics), kept apart from the public one [default: 127.0.0.1:9464]
-    #[arg(long, env = "MICROCRED_METRICS_BIND", global = true, value_name = "ADDR")]
+    #[arg(long, env = "MICROCRED_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
     /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "MICROCRED_BIND", global = true, value_name = "ADDR")]
+    #[arg(long, env = "MICROCRED_BIND", value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
     /// Name of the issuer created on first start [default: "microcred issuer"]
-    #[arg(long, env = "MICROCRED_ISSUER_NAME", global = true, value_name = "NAME")]
+    #[arg(long, env = "MICROCRED_ISSUER_NAME", value_name = "NAME")]
     pub issuer_name: Option<String>,
     /// Slug of the issuer created on first start [default: default]
-    #[arg(long, env = "MICROCRED_ISSUER_SLUG", global = true, value_name = "SLUG")]
+    #[arg(long, env = "MICROCRED_ISSUER_SLUG", value_name = "SLUG")]
     pub issuer_slug: Option<Slug>,
     /// ISO 3166-1 country of the issuer created on first start (e.g. BG) [default: none]
-    #[arg(long, env = "MICROCRED_ISSUER_COUNTRY", global = true, value_name = "CC")]
+    #[arg(long, env = "MICROCRED_ISSUER_COUNTRY", value_name = "CC")]
     pub issuer_country: Option<CountryCode>,
     /// Largest accepted request body, in bytes [default: 1048576]
-    #[arg(long, env = "MICROCRED_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
+    #[arg(long, env = "MICROCRED_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
     /// Largest accepted batch upload (JSON or CSV), in bytes [default: 16777216]
-    #[arg(long, env = "MICROCRED_MAX_BATCH_BYTES", global = true, value_name = "BYTES")]
+    #[arg(long, env = "MICROCRED_MAX_BATCH_BYTES", value_name = "BYTES")]
     pub max_batch_bytes: Option<usize>,
     /// Largest file accepted by POST /verify (credential, certificate PDF or badge PNG), in bytes [default: 10485760]
-    #[arg(long, env = "MICROCRED_MAX_UPLOAD_BYTES", global = true, value_name = "BYTES")]
+    #[arg(long, env = "MICROCRED_MAX_UPLOAD_BYTES", value_name = "BYTES")]
     pub max_upload_bytes: Option<usize>,
     /// Requests per second each client address may make to the public pages and APIs; 0 switches the limit off [default: 20]
-    #[arg(long, env = "MICROCRED_RATE_LIMIT_PER_SECOND", global = true, value_name = "N")]
+    #[arg(long, env = "MICROCRED_RATE_LIMIT_PER_SECOND", value_name = "N")]
     pub rate_limit_per_second: Option<u32>,
     /// Burst above that rate a client address may make [default: 100]
-    #[arg(long, env = "MICROCRED_RATE_LIMIT_BURST", global = true, value_name = "N")]
+    #[arg(long, env = "MICROCRED_RATE_LIMIT_BURST", value_name = "N")]
     pub rate_limit_burst: Option<u32>,
     /// Reverse proxies or CDN nodes (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is believed
     /// when finding a client's address for rate limiting [default: none: the connection's address]
-    #[arg(long, env = "MICROCRED_TRUSTED_PROXIES", global = true, value_name = "NETS", value_delimiter = ',')]
+    #[arg(long, env = "MICROCRED_TRUSTED_PROXIES", value_name = "NETS", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<TrustedNet>>,
     /// Memory for cached verification verdicts and the pages rendered from them, in MiB (estimated); 0 caches
     /// none [default: 512]
-    #[arg(long, env = "MICROCRED_VERDICT_CACHE_MB", global = true, value_name = "MIB")]
+    #[arg(long, env = "MICROCRED_VERDICT_CACHE_MB", value_name = "MIB")]
     pub verdict_cache_mb: Option<u64>,
     /// Longest time a request may take, in seconds [default: 30]
-    #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    #[arg(long, env = "MICROCRED_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
     /// Longest time to drain requests on shutdown, in seconds [default: 10]
-    #[arg(long, env = "MICROCRED_SHUTDOWN_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    #[arg(long, env = "MICROCRED_SHUTDOWN_TIMEOUT_SECS", value_name = "SECS")]
     pub shutdown_timeout_secs: Option<u64>,
     /// Most database connections per process [default: 10]
-    #[arg(long, env = "MICROCRED_DB_MAX_CONNECTIONS", global = true, value_name = "N")]
+    #[arg(long, env = "MICROCRED_DB_MAX_CONNECTIONS", value_name = "N")]
     pub db_max_connections: Option<u32>,
     /// Resolve did:web DIDs of other hosts over HTTPS when verifying (true/false) [default: false]
-    #[arg(long, env = "MICROCRED_DID_WEB_RESOLUTION", global = true, value_name = "BOOL")]
+    #[arg(long, env = "MICROCRED_DID_WEB_RESOLUTION", value_name = "BOOL")]
     pub did_web_resolution: Option<bool>,
-    /// Log format [default: text]
-    #[arg(long, env = "MICROCRED_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    /// Log format [default: text] (a flag of every command: `cli::LogArgs`)
+    #[arg(skip)]
     pub log_format: Option<LogFormat>,
-    /// Log filter, in tracing's EnvFilter syntax [default: info]
-    #[arg(long, env = "MICROCRED_LOG_LEVEL", global = true, value_name = "FILTER")]
+    /// Log filter, in tracing's EnvFilter syntax [default: info] (a flag of every command: `cli::LogArgs`)
+    #[arg(skip)]
     pub log_level: Option<String>,
 }
 

@@ -240,14 +240,9 @@ async fn certificates(backend: Backend) {
     let tampered_path = dir.join("tampered.pdf");
     std::fs::write(&tampered_path, &tampered_pdf).unwrap();
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_microcred"))
-        .args([
-            "--database-url",
-            &app.database_url(),
-            "--keys-dir",
-            dir.join("keys").to_str().unwrap(),
-            "--public-url",
-            &app.base,
-        ])
+        .env("MICROCRED_DATABASE_URL", app.database_url())
+        .env("MICROCRED_KEYS_DIR", dir.join("keys"))
+        .env("MICROCRED_PUBLIC_URL", &app.base)
         .args(["verify", tampered_path.to_str().unwrap()])
         .output()
         .unwrap();
@@ -329,7 +324,9 @@ async fn the_command_line_writes_and_verifies_certificates() {
     let cli = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_microcred"))
             .current_dir(dir)
-            .args(["--database-url", &db, "--keys-dir", dir.join("keys").to_str().unwrap(), "--public-url", &app.base])
+            .env("MICROCRED_DATABASE_URL", &db)
+            .env("MICROCRED_KEYS_DIR", dir.join("keys"))
+            .env("MICROCRED_PUBLIC_URL", &app.base)
             .args(args)
             .output()
             .unwrap()

@@ -87,10 +87,10 @@ fn a_did_key_issuer_cannot_rotate() {
 fn malformed_settings_give_one_line_naming_the_setting_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &str); 4] = [
-        (&["--bind", "nope", "serve"], "--bind"),
-        (&["--database-url", "mysql://root@localhost/x", "migrate"], "database_url"),
-        (&["--public-url", "https://x.eu/path", "migrate"], "public_url"),
-        (&["--max-body-bytes", "lots", "serve"], "--max-body-bytes"),
+        (&["serve", "--bind", "nope"], "--bind"),
+        (&["migrate", "--database-url", "mysql://root@localhost/x"], "database_url"),
+        (&["issuer", "list", "--public-url", "https://x.eu/path"], "public_url"),
+        (&["serve", "--max-body-bytes", "lots"], "--max-body-bytes"),
     ];
     for (args, setting) in cases {
         let output = microcred(dir.path(), args);
@@ -119,7 +119,7 @@ fn serve_refuses_a_key_file_readable_by_others_and_names_it() {
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let port = free_port().to_string();
-    let output = microcred(dir.path(), &["--bind", &format!("127.0.0.1:{port}"), "serve"]);
+    let output = microcred(dir.path(), &["serve", "--bind", &format!("127.0.0.1:{port}")]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains(key_file.file_name().unwrap().to_str().unwrap()), "{err}");
@@ -129,7 +129,7 @@ fn serve_refuses_a_key_file_readable_by_others_and_names_it() {
 #[test]
 fn serve_refuses_an_unreachable_database_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = microcred(dir.path(), &["--database-url", "postgres://postgres@127.0.0.1:1/none", "serve"]);
+    let output = microcred(dir.path(), &["serve", "--database-url", "postgres://postgres@127.0.0.1:1/none"]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains("cannot prepare database postgres://postgres@127.0.0.1:1/none"), "{err}");
@@ -284,10 +284,10 @@ fn a_did_web_naming_this_machine_is_warned_about() {
     let public = microcred(
         dir.path(),
         &[
-            "--public-url",
-            "https://certs.example.eu",
             "issuer",
             "create",
+            "--public-url",
+            "https://certs.example.eu",
             "--slug",
             "eu",
             "--name",
@@ -340,4 +340,37 @@ fn commands_outside_the_servers_folder_refuse_rather_than_create_an_empty_databa
     let listed = microcred(&server, &["issuer", "list"]);
     assert!(stdout(&listed).contains("ucs\t"), "{}", stdout(&listed));
     assert!(!dir.path().join("data").exists() && !dir.path().join("secrets").exists(), "nothing created elsewhere");
+}
+
+#[test]
+fn each_commands_help_lists_only_the_options_it_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| stdout(&microcred(dir.path(), &[args, &["--help"]].concat()));
+    let options = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.trim_start().split([' ', ',']).find(|w| w.starts_with("--")).map(str::to_owned))
+            .collect()
+    };
+    let serve = options(&help(&["serve"]));
+    for flag in ["--bind", "--database-url", "--public-url", "--rate-limit-per-second", "--trusted-proxies"] {
+        assert!(serve.iter().any(|o| o == flag), "serve --help lacks {flag}: {serve:?}");
+    }
+    let openapi = options(&help(&["openapi"]));
+    assert_eq!(openapi, ["--config", "--log-format", "--log-level", "--help"], "openapi uses no setting");
+    let api_key = options(&help(&["api-key", "create"]));
+    assert!(api_key.iter().any(|o| o == "--database-url") && api_key.iter().any(|o| o == "--role"), "{api_key:?}");
+    for unused in ["--bind", "--keys-dir", "--public-url", "--max-body-bytes", "--templates-dir"] {
+        assert!(!api_key.iter().any(|o| o == unused), "api-key create --help lists {unused}");
+    }
+    let pdf = options(&help(&["pdf"]));
+    assert!(pdf.iter().any(|o| o == "--templates-dir") && !pdf.iter().any(|o| o == "--bind"), "{pdf:?}");
+    // Settings still come from the environment for any command that uses them.
+    let output = Command::new(env!("CARGO_BIN_EXE_microcred"))
+        .current_dir(dir.path())
+        .env("MICROCRED_DATABASE_URL", format!("sqlite://{}", dir.path().join("elsewhere.db").display()))
+        .args(["migrate"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("elsewhere.db").exists());
 }

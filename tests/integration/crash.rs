@@ -24,9 +24,9 @@ impl Drop for Server {
 fn serve(dir: &std::path::Path, port: u16) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_microcred"))
         .current_dir(dir)
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--public-url", &format!("http://127.0.0.1:{port}")])
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--public-url", &format!("http://127.0.0.1:{port}")])
         .args(["--metrics-bind", "127.0.0.1:0", "--rate-limit-per-second", "0", "--max-batch-bytes", "67108864"])
-        .args(["--request-timeout-secs", "300", "--log-level", "warn", "serve"])
+        .args(["--request-timeout-secs", "300", "--log-level", "warn"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -76,11 +76,12 @@ impl Setup {
         let cli = |args: &[&str]| {
             Command::new(env!("CARGO_BIN_EXE_microcred"))
                 .current_dir(dir.path())
-                .args(["--public-url", &base])
+                .env("MICROCRED_PUBLIC_URL", &base)
                 .args(args)
                 .output()
                 .unwrap()
         };
+        assert!(cli(&["migrate"]).status.success());
         assert!(cli(&["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]).status.success());
         let token = String::from_utf8(
             cli(&["api-key", "create", "--issuer", "ucs", "--role", "assessor", "--name", "crash"]).stdout,

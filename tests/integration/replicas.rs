@@ -56,8 +56,9 @@ fn start(db: &str, dir: &std::path::Path) -> Replica {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_microcred"))
         .current_dir(dir)
+        .arg("serve")
         .args(common_args(db, dir))
-        .args(["--bind", &format!("127.0.0.1:{port}"), "serve"])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -87,8 +88,8 @@ async fn two_replicas_over_one_postgres_database_issue_and_revoke_consistently()
     }
     let output = Command::new(env!("CARGO_BIN_EXE_microcred"))
         .current_dir(dir.path())
-        .args(common_args(&pg.url, dir.path()))
         .args(["api-key", "create", "--issuer", "default", "--role", "assessor", "--name", "replicas"])
+        .args(["--database-url", &pg.url])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
