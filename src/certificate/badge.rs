@@ -23,6 +23,9 @@ pub enum BadgeError {
     /// A PNG without a baked credential.
     #[error("the PNG has no {KEYWORD} iTXt chunk")]
     NoCredential,
+    /// An SVG without a baked credential.
+    #[error("the SVG has no <openbadges:credential> element: it is not a baked badge")]
+    NoSvgCredential,
     /// Writing failed.
     #[error("could not write the PNG: {0}")]
     Encode(String),
@@ -66,11 +69,23 @@ pub fn bake_svg(image: Option<&str>, credential: &str) -> Result<Vec<u8>, BadgeE
     };
     let document = roxmltree::Document::parse(svg).map_err(|e| BadgeError::Encode(format!("not an SVG: {e}")))?;
     let root = document.root_element();
-    // The end of the `<svg …>` start tag: after its last attribute's value (whose closing quote follows),
-    // or after the element's name.
-    let after = root.attributes().map(|a| a.range_value().end + 1).max().unwrap_or(root.range().start + 4);
-    let close =
-        svg[after..].find('>').map(|i| after + i).ok_or_else(|| BadgeError::Encode("no <svg> tag end".into()))?;
+    // The end of the `<svg …>` start tag: the first `>` outside quoted attribute values (namespace
+    // declarations included, which roxmltree does not list as attributes).
+    let bytes = svg.as_bytes();
+    let mut close = root.range().start + 1;
+    let mut quote = None;
+    while close < bytes.len() {
+        match (quote, bytes[close]) {
+            (None, b'"' | b'\'') => quote = Some(bytes[close]),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'>') => break,
+            _ => {}
+        }
+        close += 1;
+    }
+    if close >= bytes.len() {
+        return Err(BadgeError::Encode("no end to the <svg> tag".into()));
+    }
     let self_closing = svg[..close].ends_with('/');
     let tag_end = if self_closing { close - 1 } else { close };
     // CDATA cannot hold "]]>": split it across two sections (JSON text may contain it in a string).
@@ -97,7 +112,11 @@ pub fn bake_svg(image: Option<&str>, credential: &str) -> Result<Vec<u8>, BadgeE
 pub fn extract_svg(svg: &[u8]) -> Result<String, BadgeError> {
     let text = std::str::from_utf8(svg).map_err(|_| BadgeError::Unreadable("the SVG is not UTF-8".into()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let options = roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() };
+    // Parsers recurse per level: a hostile file nested thousands deep is refused before parsing.
+    if crate::domain::image::xml_depth(text) > 4 * crate::domain::image::MAX_SVG_DEPTH {
+        return Err(BadgeError::Unreadable("the SVG nests elements too deeply".into()));
+    }
+    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: 500_000 };
     let document = roxmltree::Document::parse_with_options(text, options)
         .map_err(|e| BadgeError::Unreadable(format!("not a readable SVG: {e}")))?;
     let element = document
@@ -105,7 +124,7 @@ pub fn extract_svg(svg: &[u8]) -> Result<String, BadgeError> {
         .find(|n| {
             n.is_element() && n.tag_name().name() == "credential" && n.tag_name().namespace() == Some(SVG_NAMESPACE)
         })
-        .ok_or(BadgeError::NoCredential)?;
+        .ok_or(BadgeError::NoSvgCredential)?;
     if let Some(jwt) = element.attribute("verify").filter(|v| !v.trim().is_empty()) {
         return Ok(jwt.trim().to_owned());
     }
@@ -261,6 +280,15 @@ mod tests {
         // A VC-JWT baked by another issuer is read from `verify`.
         let jwt = r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"><openbadges:credential verify="a.b.c"/></svg>"#;
         assert_eq!(extract_svg(jwt.as_bytes()).unwrap(), "a.b.c");
-        assert!(matches!(extract_svg(badge.as_bytes()), Err(BadgeError::NoCredential)));
+        assert!(matches!(extract_svg(badge.as_bytes()), Err(BadgeError::NoSvgCredential)));
+        // Found by review: a namespace declaration holding '>' after the last attribute.
+        let tricky = r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" xmlns:x="urn:a/>b"><rect/></svg>"#;
+        let baked = String::from_utf8(bake_svg(Some(tricky), "{}").unwrap()).unwrap();
+        roxmltree::Document::parse(&baked).unwrap();
+        assert_eq!(extract_svg(baked.as_bytes()).unwrap(), "{}");
+        // Found by trying: thousands of nested elements were a stack overflow; now a refusal.
+        let deep =
+            format!(r#"<svg xmlns="http://www.w3.org/2000/svg">{}{}</svg>"#, "<g>".repeat(5000), "</g>".repeat(5000));
+        assert!(matches!(extract_svg(deep.as_bytes()), Err(BadgeError::Unreadable(_))));
     }
 }

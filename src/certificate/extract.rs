@@ -32,15 +32,165 @@ pub struct PdfContents {
 
 /// Reads the embedded credential and the printed text of a PDF.
 pub fn read_pdf(bytes: &[u8]) -> Result<PdfContents, ExtractError> {
-    let doc = Document::load_mem(bytes).map_err(|e| ExtractError::Unreadable(e.to_string()))?;
-    let credential = embedded_credential(&doc).ok_or(ExtractError::NoCredential)?;
-    Ok(PdfContents { credential, text: page_text(&doc) })
+    parse_guarded(bytes, |doc| {
+        let credential = embedded_credential(doc).ok_or(ExtractError::NoCredential)?;
+        Ok(PdfContents { credential, text: page_text(doc) })
+    })
 }
 
 /// The printed text of a PDF alone, line by line (for a certificate whose attachment was removed).
 pub fn read_pdf_text(bytes: &[u8]) -> Result<Vec<String>, ExtractError> {
-    let doc = Document::load_mem(bytes).map_err(|e| ExtractError::Unreadable(e.to_string()))?;
-    Ok(page_text(&doc))
+    parse_guarded(bytes, |doc| Ok(page_text(doc)))
+}
+
+/// Deepest nesting of arrays and dictionaries accepted: real PDFs nest a handful of levels.
+const MAX_NESTING: usize = 256;
+/// Largest decompressed stream looked into, and all of them together, in bytes.
+const MAX_INFLATED: u64 = 64 * 1024 * 1024;
+/// Stack of the thread that parses: lopdf's parser recurses once per nesting level.
+const PARSE_STACK: usize = 64 * 1024 * 1024;
+
+/// Parses `bytes` and runs `read` on the document, safely for hostile input: lopdf's parser recurses once per
+/// nested array or dictionary, so a few kilobytes of `[[[[…` would overflow a thread's stack and abort the
+/// process. The file is first scanned, with its Flate streams inflated (bounded), for nesting deeper than
+/// [`MAX_NESTING`]; then parsed on a thread with a large stack, as a second line of defence.
+fn parse_guarded<T: Send>(
+    bytes: &[u8],
+    read: impl FnOnce(&Document) -> Result<T, ExtractError> + Send,
+) -> Result<T, ExtractError> {
+    check_nesting(bytes)?;
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("pdf-reader".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, || {
+                let doc = Document::load_mem(bytes).map_err(|e| ExtractError::Unreadable(e.to_string()))?;
+                read(&doc)
+            })
+            .map_err(|e| ExtractError::Unreadable(format!("cannot start the reader: {e}")))?;
+        worker.join().unwrap_or_else(|_| Err(ExtractError::Unreadable("the PDF reader failed".into())))
+    })
+}
+
+/// Refuses a PDF nested deeper than [`MAX_NESTING`], in its body or in any Flate stream (object streams and
+/// page contents are parsed too), or whose streams inflate beyond [`MAX_INFLATED`].
+fn check_nesting(bytes: &[u8]) -> Result<(), ExtractError> {
+    let too_deep = || ExtractError::Unreadable(format!("nested more than {MAX_NESTING} levels deep"));
+    let mut budget = MAX_INFLATED;
+    let (depth, streams) = scan(bytes);
+    if depth > MAX_NESTING {
+        return Err(too_deep());
+    }
+    for (start, end) in streams {
+        let mut inflated = Vec::new();
+        let mut decoder = std::io::Read::take(flate2::read::ZlibDecoder::new(&bytes[start..end]), budget + 1);
+        // Streams that are not Flate, or are damaged, fail here: lopdf reads those as it can, without nesting.
+        let _ = std::io::Read::read_to_end(&mut decoder, &mut inflated);
+        if inflated.len() as u64 > budget {
+            return Err(ExtractError::Unreadable("its streams inflate to more than 64 MiB".into()));
+        }
+        budget -= inflated.len() as u64;
+        if scan(&inflated).0 > MAX_NESTING {
+            return Err(too_deep());
+        }
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `[` and `<<` in PDF syntax (strings, hex strings and comments skipped), and where
+/// the data of each `stream … endstream` is.
+fn scan(data: &[u8]) -> (usize, Vec<(usize, usize)>) {
+    let (mut depth, mut deepest, mut streams) = (0usize, 0usize, Vec::new());
+    let mut i = 0;
+    while i < data.len() {
+        match data[i] {
+            b'(' => {
+                // A literal string: balanced parentheses, backslash escapes.
+                let mut level = 1;
+                i += 1;
+                while i < data.len() && level > 0 {
+                    match data[i] {
+                        b'\\' => i += 1,
+                        b'(' => level += 1,
+                        b')' => level -= 1,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'%' => {
+                while i < data.len() && data[i] != b'\n' && data[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'<' if data.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b'>' if data.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'<' => {
+                while i < data.len() && data[i] != b'>' {
+                    i += 1;
+                }
+            }
+            b's' if data[i..].starts_with(b"stream") && matches!(data.get(i + 6), Some(b'\r' | b'\n')) => {
+                let mut start = i + 6;
+                if data.get(start) == Some(&b'\r') {
+                    start += 1;
+                }
+                if data.get(start) == Some(&b'\n') {
+                    start += 1;
+                }
+                let end = find(&data[start..], b"endstream").map_or(data.len(), |at| start + at);
+                streams.push((start, end));
+                i = end + 9;
+                continue;
+            }
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+        i += 1;
+    }
+    (deepest, streams)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    /// Found by trying: a 4 KB PDF of nested arrays aborted the whole server with a stack overflow.
+    #[test]
+    fn deeply_nested_pdfs_are_refused_not_fatal() {
+        let deep = format!(
+            "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /X {}{} >>\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let error = read_pdf(deep.as_bytes()).unwrap_err();
+        assert!(error.to_string().contains("nested more than 256 levels"), "{error}");
+        // The same inside a Flate stream (an object stream or page contents).
+        let mut compressed = Vec::new();
+        let mut encoder = flate2::write::ZlibEncoder::new(&mut compressed, flate2::Compression::best());
+        std::io::Write::write_all(&mut encoder, "[".repeat(100_000).as_bytes()).unwrap();
+        encoder.finish().unwrap();
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Length 9 /Filter /FlateDecode >>\nstream\n".to_vec();
+        pdf.extend(&compressed);
+        pdf.extend(b"\nendstream\nendobj\n%%EOF\n");
+        assert!(read_pdf(&pdf).unwrap_err().to_string().contains("nested more than"));
+        // Strings, comments and ordinary nesting do not count.
+        let (depth, _) = scan(b"<< /A [ [ (]]]]]( [[[[ ) ) ] ] % [[[[[[\n /B <5b5b5b> >>");
+        assert_eq!(depth, 3);
+    }
 }
 
 fn resolve<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {

@@ -166,28 +166,59 @@ const FORBIDDEN_ELEMENTS: [&str; 10] =
 /// The OB 3.0 namespace of a baked credential.
 pub const OPEN_BADGES_NAMESPACE: &str = "https://purl.imsglobal.org/ob/v3p0";
 
+/// Deepest element nesting accepted in an SVG: XML parsers recurse per level, and real badges nest a handful.
+pub const MAX_SVG_DEPTH: usize = 64;
+
+/// The namespaces an SVG's elements and attributes may use: SVG itself, XLink (`xlink:href`) and XML
+/// (`xml:space`, `xml:lang`). Anything else (XHTML, XSLT, …) could be interpreted by a browser opening the file.
+const SVG_NAMESPACE: &str = "http://www.w3.org/2000/svg";
+const XLINK_NAMESPACE: &str = "http://www.w3.org/1999/xlink";
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
 fn check_svg(content: &[u8]) -> Result<(), ImageError> {
     let text = std::str::from_utf8(content).map_err(|_| refuse("the SVG is not UTF-8 text"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let document = roxmltree::Document::parse(text).map_err(|e| match e {
+    if let Some(encoding) = declared_encoding(text).filter(|e| !e.eq_ignore_ascii_case("utf-8")) {
+        return Err(refuse(format!("the SVG declares the encoding {encoding:?}; save it as UTF-8")));
+    }
+    if xml_depth(text) > MAX_SVG_DEPTH {
+        return Err(refuse(format!("the SVG nests elements more than {MAX_SVG_DEPTH} levels deep")));
+    }
+    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: 200_000 };
+    let document = roxmltree::Document::parse_with_options(text, options).map_err(|e| match e {
         roxmltree::Error::DtdDetected => refuse("the SVG has a DOCTYPE (DTD); remove it (SVG 2 needs none)"),
         e => refuse(format!("the SVG is not well-formed XML: {e}")),
     })?;
     let root = document.root_element();
-    if root.tag_name().name() != "svg" || root.tag_name().namespace() != Some("http://www.w3.org/2000/svg") {
+    if root.tag_name().name() != "svg" || root.tag_name().namespace() != Some(SVG_NAMESPACE) {
         return Err(refuse(
             "the file's root element is not <svg> in the SVG namespace (xmlns=\"http://www.w3.org/2000/svg\")",
         ));
     }
     svg_size(&root)?;
-    for node in document.descendants().filter(roxmltree::Node::is_element) {
+    for node in document.descendants() {
+        if node.is_pi() {
+            return Err(refuse("the SVG has a processing instruction (such as <?xml-stylesheet?>); remove it"));
+        }
+        if !node.is_element() {
+            continue;
+        }
         let name = node.tag_name().name();
-        let lower = name.to_ascii_lowercase();
-        if FORBIDDEN_ELEMENTS.contains(&lower.as_str()) {
-            return Err(refuse(format!("the SVG contains a <{name}> element, which could run code; remove it")));
+        if node.namespaces().any(|ns| ns.name() == Some("openbadges") && ns.uri() != OPEN_BADGES_NAMESPACE) {
+            return Err(refuse("the SVG binds the prefix openbadges to another namespace; rename it"));
         }
         if node.tag_name().namespace() == Some(OPEN_BADGES_NAMESPACE) {
             return Err(refuse("the SVG already carries a baked credential; upload the plain image"));
+        }
+        if node.tag_name().namespace() != Some(SVG_NAMESPACE) {
+            return Err(refuse(format!(
+                "the SVG contains a <{name}> element outside the SVG namespace ({}), which a browser could run; remove it",
+                node.tag_name().namespace().unwrap_or("none")
+            )));
+        }
+        let lower = name.to_ascii_lowercase();
+        if FORBIDDEN_ELEMENTS.contains(&lower.as_str()) {
+            return Err(refuse(format!("the SVG contains a <{name}> element, which could run code; remove it")));
         }
         if lower.starts_with("animate") || lower == "set" {
             let target = node.attribute("attributeName").unwrap_or_default().to_ascii_lowercase();
@@ -196,12 +227,23 @@ fn check_svg(content: &[u8]) -> Result<(), ImageError> {
             }
         }
         if lower == "style" {
-            let css: String = node.descendants().filter_map(|n| n.text()).collect();
+            // Only text: a comment or an element inside would be read differently by us and by a browser.
+            if node.children().any(|c| !c.is_text()) {
+                return Err(refuse("a <style> element of the SVG holds comments or elements; keep only CSS text"));
+            }
+            let css: String = node.children().filter_map(|n| n.text()).collect();
             check_css(&css, "a <style> element")?;
         }
         for attribute in node.attributes() {
             let key = attribute.name().to_ascii_lowercase();
             let value = attribute.value();
+            if !matches!(attribute.namespace(), None | Some(XLINK_NAMESPACE | XML_NAMESPACE)) {
+                return Err(refuse(format!(
+                    "the SVG has an attribute {} on <{name}> in another namespace ({}); remove it",
+                    attribute.name(),
+                    attribute.namespace().unwrap_or_default()
+                )));
+            }
             let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
             if key.starts_with("on") {
                 return Err(refuse(format!(
@@ -221,12 +263,73 @@ fn check_svg(content: &[u8]) -> Result<(), ImageError> {
                     attribute.name()
                 )));
             }
-            if key == "style" {
-                check_css(value, &format!("the style of <{name}>"))?;
+            // Presentation attributes (fill, filter, mask, cursor, marker-*…) and style take url() too.
+            if key == "style" || compact.contains("url(") || compact.contains("image-set(") {
+                check_css(value, &format!("{} of <{name}>", attribute.name()))?;
             }
         }
     }
     Ok(())
+}
+
+/// The `encoding` of an XML declaration at the start of `text`, if it names one.
+fn declared_encoding(text: &str) -> Option<&str> {
+    let declaration = text.trim_start().strip_prefix("<?xml")?;
+    let declaration = &declaration[..declaration.find("?>")?];
+    let rest = &declaration[declaration.find("encoding")? + "encoding".len()..];
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[1..];
+    Some(&rest[..rest.find(quote)?])
+}
+
+/// How deeply the elements of an XML text nest, read without parsing it (comments, CDATA sections,
+/// processing instructions and quoted attribute values skipped), so that a hostile file is refused before a
+/// recursive parser sees it.
+pub fn xml_depth(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let skip_to = |from: usize, end: &[u8]| {
+        bytes[from..].windows(end.len()).position(|w| w == end).map_or(bytes.len(), |at| from + at + end.len())
+    };
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            i = skip_to(i, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_to(i, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_to(i, b"?>");
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            i = skip_to(i, b">");
+        } else if rest.starts_with(b"<!") {
+            i = skip_to(i, b">");
+        } else {
+            // A start tag: to its end, outside quoted values; self-closing ones do not nest.
+            let mut j = i + 1;
+            let mut quote = None;
+            while j < bytes.len() {
+                match (quote, bytes[j]) {
+                    (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if bytes.get(j.wrapping_sub(1)) != Some(&b'/') {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            i = j + 1;
+        }
+    }
+    deepest
 }
 
 /// A raster image embedded in the SVG itself (`data:image/png;base64,…`, JPEG alike).
@@ -235,9 +338,16 @@ fn is_embedded_raster(value: &str) -> bool {
     lower.starts_with("data:image/png") || lower.starts_with("data:image/jpeg")
 }
 
-/// CSS inside an SVG may not load anything (`@import`, `url(` other than `url(#…)`) nor script.
+/// CSS inside an SVG may not load anything (`@import`, `url(` other than `url(#…)`, `image-set(`, `src(`)
+/// nor script, nor use escapes (`u\72l(` is `url(` to a browser).
 fn check_css(css: &str, place: &str) -> Result<(), ImageError> {
     let compact: String = css.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    if compact.contains('\\') {
+        return Err(refuse(format!("{place} uses CSS escapes (\\); write the CSS plainly")));
+    }
+    if compact.contains("image-set(") || compact.contains("src(") {
+        return Err(refuse(format!("{place} loads another file or site; embed it or remove it")));
+    }
     let outside = compact.match_indices("url(").any(|(at, _)| {
         let rest = compact[at + 4..].trim_start_matches(['"', '\'']);
         !rest.starts_with('#')
@@ -330,6 +440,19 @@ mod tests {
             ),
             (r#"<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>"#.into(), "no size"),
             (r#"<svg viewBox="0 0 1 1"/>"#.into(), "SVG namespace"),
+            // Found by review: processing instructions, other namespaces, CSS tricks, presentation attributes.
+            (format!("<?xml-stylesheet type=\"text/xsl\" href=\"/images/x.svg\"?>{}", svg("")), "processing instruction"),
+            (svg(r#"<h:meta xmlns:h="http://www.w3.org/1999/xhtml" http-equiv="refresh" content="0;url=https://evil.example"/>"#), "outside the SVG namespace"),
+            (svg(r#"<xsl:element xmlns:xsl="http://www.w3.org/1999/XSL/Transform" name="script"/>"#), "outside the SVG namespace"),
+            (svg(r#"<rect width="5" height="5" fill="url(https://evil.example/p.svg#g)"/>"#), "loads another file"),
+            (svg(r#"<rect width="5" height="5" cursor="url(https://evil.example/c.png),auto"/>"#), "loads another file"),
+            (svg(r#"<rect style="fill:u\72l(https://evil.example/p#g)"/>"#), "CSS escapes"),
+            (svg("<style>@imp<!--x-->ort \"https://evil.example/t.css\";</style>"), "holds comments or elements"),
+            (svg("<style>rect { mask-image: image-set('https://evil.example/m.png' 1x) }</style>"), "loads another file"),
+            (svg(r#"<rect width="5" height="5" x:y="1" xmlns:x="urn:other"/>"#), "in another namespace"),
+            (r#"<?xml version="1.0" encoding="ISO-8859-1"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>"#.into(), "save it as UTF-8"),
+            (svg(r#"<g xmlns:openbadges="urn:x"/>"#), "prefix openbadges"),
+            (svg(&format!("{}{}", "<g>".repeat(400), "</g>".repeat(400))), "more than 64 levels"),
             ("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\">".into(), "not well-formed"),
         ] {
             let error = check(content.clone().into_bytes()).unwrap_err();

@@ -86,12 +86,10 @@ pub(super) async fn uploaded_file(
     body: axum::body::Bytes,
     what: &str,
 ) -> crate::error::Result<axum::body::Bytes> {
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if !content_type.starts_with("multipart/form-data") {
+    // The boundary is case-sensitive (browsers send `----WebKitFormBoundaryAbC…`): only the type is compared
+    // without case.
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
         return Ok(body);
     }
     let form_error =

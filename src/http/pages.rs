@@ -437,6 +437,11 @@ fn printed_fact(m: &crate::certificate::Mismatch, l: &Labels) -> String {
     }
 }
 
+/// The Content-Security-Policy of images served on their own (uploaded SVGs, baked SVG badges): nothing is
+/// loaded or run, even when the file is opened directly; its own inline styles and embedded raster images
+/// are drawn.
+pub(super) const IMAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+
 /// Security headers: on every response `X-Content-Type-Options: nosniff` and `Referrer-Policy`; on HTML a
 /// strict Content-Security-Policy (own scripts and styles only, no framing, forms only to ourselves).
 pub(super) async fn security_headers(mut response: Response) -> Response {

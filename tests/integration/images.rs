@@ -92,6 +92,8 @@ async fn images(backend: Backend) {
     assert_eq!(first["credential"]["credentialSubject"]["achievement"]["image"]["id"], svg_url.as_str());
     let baked = app.client.get(app.url(&format!("/credentials/{first_id}.svg"))).send().await.unwrap();
     assert_eq!(baked.headers()["content-type"], "image/svg+xml");
+    // It holds the uploaded SVG: opened directly, nothing in it may run or load (found by review).
+    assert!(baked.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
     let baked = baked.bytes().await.unwrap().to_vec();
     let text = String::from_utf8(baked.clone()).unwrap();
     assert!(text.contains(r#"<circle id="smart-city""#), "the achievement's own picture");
@@ -111,6 +113,35 @@ async fn images(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((report["kind"].as_str(), report["verified"].as_bool()), (Some("svg"), Some(true)), "{report}");
+
+    // A plain SVG is not a baked badge, and /verify says so in those words (it said "the PNG has no …").
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(SVG_BADGE.as_bytes().to_vec())
+            .file_name("plain.svg")
+            .mime_str("image/svg+xml")
+            .unwrap(),
+    );
+    let response =
+        app.client.post(app.url("/verify")).header("accept", "application/json").multipart(form).send().await.unwrap();
+    let body = assert_problem(response, 422).await;
+    assert!(body["detail"].as_str().unwrap().contains("SVG has no <openbadges:credential>"), "{body}");
+
+    // A form as Chromium and Safari send it: the boundary has capitals (found by review: it was lower-cased).
+    let boundary = "----WebKitFormBoundaryAbCdEf012345";
+    let mut form_body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes();
+    form_body.extend(png(40, 40, [9, 9, 9]));
+    form_body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let response = app
+        .client
+        .put(format!("{achievement_url}/image"))
+        .bearer_auth(&assessor)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(form_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 
     // A PNG sent as a form: later awards bake the PNG badge into its pixels; the earlier credential keeps
     // the image it was signed with.

@@ -139,6 +139,11 @@ async fn download(
     let mut response = file.render_blocking().await?.into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if download == Download::Svg {
+        // It holds the achievement's SVG as uploaded: opened directly, it may run and load nothing.
+        response_headers
+            .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::http::pages::IMAGE_CSP));
+    }
     if let Ok(disposition) = HeaderValue::from_str(&disposition) {
         response_headers.insert(header::CONTENT_DISPOSITION, disposition);
     }

@@ -44,9 +44,6 @@ pub(super) async fn image(
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(image.kind.media_type()));
     response_headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    response_headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
+    response_headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::http::pages::IMAGE_CSP));
     validators.apply(response)
 }
