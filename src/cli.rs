@@ -494,7 +494,21 @@ fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
 
 async fn verify(file: &Path, json: bool, config: &Config) -> Result<(), CliError> {
     let bytes = read_input(file)?;
-    let app = open_app(config).await?;
+    // Verifying needs no database of its own: without this service's, credentials of other issuers (did:key,
+    // did:web with --did-web-resolution) are still checked, on an empty in-memory one.
+    let app = match config.database_url.sqlite_file() {
+        Some(missing) if !missing.exists() => {
+            eprintln!(
+                "note: no microcred database at {}: verifying without this service's issuers (run where `microcred \
+                 serve` runs, or give --database-url, to check its credentials)",
+                missing.display()
+            );
+            let mut config = config.clone();
+            config.database_url = "sqlite::memory:".parse().unwrap_or_else(|e: std::convert::Infallible| match e {});
+            server::open_app(&config).await?
+        }
+        _ => open_app(config).await?,
+    };
     let result = app.verify_file(&bytes).await;
     app.store().close().await;
     let file_report = result.map_err(|e| {

@@ -34,6 +34,13 @@ impl DatabaseUrl {
     }
 }
 
+/// The database when none is configured: a SQLite file in the current folder (or the config file's).
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/microcred.db";
+/// The keys folder when none is configured.
+pub const DEFAULT_KEYS_DIR: &str = "keys";
+/// The operator's templates folder when none is configured.
+pub const DEFAULT_TEMPLATES_DIR: &str = "templates";
+
 /// The configuration file read when neither `--config` nor `MICROCRED_CONFIG` names one, if it exists in
 /// the current folder: so `serve` and the other commands run there share one configuration.
 pub const DEFAULT_CONFIG_FILE: &str = "microcred.toml";
@@ -268,21 +275,24 @@ impl Settings {
         Ok(settings.relative_to(folder))
     }
 
-    /// `self` with its relative paths taken from `folder`.
+    /// `self` with its relative paths, and the default ones, taken from `folder`.
     fn relative_to(mut self, folder: &Path) -> Settings {
         if folder.as_os_str().is_empty() {
             return self;
         }
         let from = |p: PathBuf| if p.is_relative() { folder.join(p) } else { p };
-        self.keys_dir = self.keys_dir.map(from);
-        self.templates_dir = self.templates_dir.map(from);
+        // The defaults too: the file's database, keys and templates are the ones beside it.
+        self.keys_dir = Some(self.keys_dir.map_or_else(|| folder.join(DEFAULT_KEYS_DIR), from));
+        self.templates_dir = Some(self.templates_dir.map_or_else(|| folder.join(DEFAULT_TEMPLATES_DIR), from));
         self.fonts_dir = self.fonts_dir.map(from);
-        if let Some(url) = &self.database_url
-            && let Some(file) = url.sqlite_file().filter(|f| f.is_relative())
-        {
-            let query = url.expose().split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-            self.database_url = Some(DatabaseUrl(format!("sqlite://{}{query}", folder.join(file).display())));
-        }
+        let url = self.database_url.take().unwrap_or_else(|| DatabaseUrl(DEFAULT_DATABASE_URL.to_owned()));
+        self.database_url = Some(match url.sqlite_file().filter(|f| f.is_relative()) {
+            Some(file) => {
+                let query = url.expose().split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+                DatabaseUrl(format!("sqlite://{}{query}", folder.join(file).display()))
+            }
+            None => url,
+        });
         self
     }
 
@@ -339,7 +349,7 @@ impl Settings {
         if issuer_name.trim().is_empty() {
             return Err(ConfigError::new("issuer_name", "must not be empty"));
         }
-        let database_url = self.database_url.unwrap_or_else(|| DatabaseUrl("sqlite://data/microcred.db".into()));
+        let database_url = self.database_url.unwrap_or_else(|| DatabaseUrl(DEFAULT_DATABASE_URL.into()));
         let scheme = database_url.0.split_once(':').map_or("", |(s, _)| s);
         if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
             return Err(ConfigError::new(
@@ -349,9 +359,9 @@ impl Settings {
         }
         Ok(Config {
             database_url,
-            keys_dir: self.keys_dir.unwrap_or_else(|| PathBuf::from("keys")),
+            keys_dir: self.keys_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_KEYS_DIR)),
             public_url,
-            templates_dir: self.templates_dir.unwrap_or_else(|| PathBuf::from("templates")),
+            templates_dir: self.templates_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_TEMPLATES_DIR)),
             fonts_dir: self.fonts_dir,
             bind: self.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             metrics_bind: self.metrics_bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9464))),

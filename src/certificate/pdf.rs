@@ -268,7 +268,11 @@ impl Canvas<'_> {
             }
             Element::Seal { x, y, r, fill, mark } => self.seal(*x, *y, *r, fill, mark),
             Element::Logo { x, y, w, h, fill, mark, background } => match self.logo {
-                Some(logo) => self.logo(logo, [*x, *y, *w, *h], background.as_deref().unwrap_or("paper")),
+                // Inset a little, so a logo sits no taller than the seal it replaces and clears the text
+                // beside the box.
+                Some(logo) => {
+                    self.logo(logo, [*x, y + h * 0.1, w - 1.5, h * 0.8], background.as_deref().unwrap_or("paper"))
+                }
                 None => {
                     let r = h / 3.0;
                     self.seal(x + w - h / 2.0, y + h / 2.0, r, fill, mark);

@@ -154,6 +154,21 @@ const COLUMNS: [(&str, &[&str]); 9] = [
     ("allow_duplicate", &["duplicate", "allow duplicates"]),
 ];
 
+/// Headers of a family name on its own (a sheet with first and family names in two columns): the credential
+/// carries one name, as printed, so these are pointed out rather than guessed at.
+const SURNAME: [&str; 10] = [
+    "surname",
+    "last name",
+    "family name",
+    "фамилия",
+    "презиме",
+    "επώνυμο",
+    "apellidos",
+    "apellido",
+    "cognome",
+    "cognomi",
+];
+
 /// A header reduced to what identifies it: Unicode-decomposed, accents and other marks dropped, letters and
 /// digits only, lower case, Greek final sigma as any sigma (`E-mail` and `e mail` are `email`; `ΒΑΘΜΌΣ` and
 /// `βαθμός` are `βαθμοσ`). Both sides of a comparison are folded alike, so `й` becoming `и` is harmless.
@@ -226,6 +241,13 @@ pub fn parse_csv(body: &[u8]) -> Result<CsvBatch, ValidationErrors> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = std::str::from_utf8(body).map_err(|_| ValidationErrors::single("file", not_utf8(body)))?;
     let header = text.lines().next().unwrap_or_default();
+    if header.contains('\t') && !header.contains(',') && !header.contains(';') {
+        return Err(ValidationErrors::single(
+            "file",
+            "the file is tab-separated (Excel's \"Text (Tab delimited)\" or \"Unicode Text\"); save it as \"CSV UTF-8 \
+             (Comma delimited)\"",
+        ));
+    }
     let delimiter = if header.matches(';').count() > header.matches(',').count() { b';' } else { b',' };
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
@@ -237,6 +259,7 @@ pub fn parse_csv(body: &[u8]) -> Result<CsvBatch, ValidationErrors> {
         .collect();
     let mut errors = ValidationErrors::default();
     let mut columns: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut letters: BTreeMap<&'static str, String> = BTreeMap::new();
     let mut positions: Vec<Option<&'static str>> = Vec::with_capacity(written.len());
     for (i, header) in written.iter().enumerate() {
         let letter = column_letter(i);
@@ -244,14 +267,28 @@ pub fn parse_csv(body: &[u8]) -> Result<CsvBatch, ValidationErrors> {
             _ if header.is_empty() => positions.push(None), // a trailing empty column spreadsheets add
             Some(name) => {
                 if let Some(first) = columns.get(name) {
+                    let first_letter = letters.get(name).cloned().unwrap_or_default();
                     errors.add(
                         "header",
-                        format!("column {letter} {header:?} and column {first:?} both give the learner's {name}"),
+                        format!(
+                            "column {first_letter} {first:?} and column {letter} {header:?} both give the learner's {name}; keep one"
+                        ),
                     );
                 } else {
                     columns.insert(name, header.clone());
+                    letters.insert(name, letter.clone());
                 }
                 positions.push(Some(name));
+            }
+            None if SURNAME.iter().any(|s| fold(s) == fold(header)) => {
+                errors.add(
+                    "header",
+                    format!(
+                        "column {letter} {header:?} holds a family name: put each learner's full name, as it should be \
+                         printed, in one column (for example \"Name\"), and remove this one"
+                    ),
+                );
+                positions.push(None);
             }
             None => {
                 let accepted = COLUMNS
@@ -277,17 +314,20 @@ pub fn parse_csv(body: &[u8]) -> Result<CsvBatch, ValidationErrors> {
     }
     errors.finish(())?;
     let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                let row = e.position().map_or(0, |p| line_of(text, p.byte()));
+                let row = e.position().map_or(0, |p| lines.row_at(p.byte(), 0));
                 rows.push((row, Err(format!("unreadable CSV row: {e}"))));
                 continue;
             }
         };
-        // Spreadsheet row numbers: the line the record starts on (blank lines count, as a spreadsheet shows them).
-        let row = record.position().map_or(0, |p| line_of(text, p.byte()));
+        // Spreadsheet row numbers: the line the record starts on (blank lines count, as a spreadsheet shows
+        // them), less the line breaks inside earlier cells (a spreadsheet shows such a cell in one row).
+        let breaks = record.iter().map(|cell| cell.matches('\n').count()).sum();
+        let row = record.position().map_or(0, |p| lines.row_at(p.byte(), breaks));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -323,15 +363,37 @@ pub fn parse_csv(body: &[u8]) -> Result<CsvBatch, ValidationErrors> {
     Ok(CsvBatch { rows, columns })
 }
 
-/// The 1-based line a record starting at `byte` is on. The reader reports a record after blank lines as
-/// starting at the first of them, so line breaks right at the start are skipped.
-fn line_of(text: &str, byte: u64) -> usize {
-    let bytes = text.as_bytes();
-    let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
-        start += 1;
+/// Spreadsheet row numbers of records, counted as the reader moves forward (one pass over the text, however
+/// many rows).
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Where counting has reached, and the 1-based line there.
+    at: usize,
+    line: usize,
+    /// Line breaks inside the cells of the records so far.
+    inside_cells: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { bytes: text.as_bytes(), at: 0, line: 1, inside_cells: 0 }
     }
-    bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
+
+    /// The row of a record starting at `byte` (the reader reports a record after blank lines as starting at
+    /// the first of them, so line breaks right there are skipped) whose own cells hold `breaks` line breaks.
+    fn row_at(&mut self, byte: u64, breaks: usize) -> usize {
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        if start > self.at {
+            self.line += self.bytes[self.at..start].iter().filter(|b| **b == b'\n').count();
+            self.at = start;
+        }
+        let row = self.line - self.inside_cells;
+        self.inside_cells += breaks;
+        row
+    }
 }
 
 /// The canonical column an award field belongs to (`recipient.email` is the `email` column), for naming the
@@ -356,6 +418,9 @@ mod tests {
         assert_eq!(first.result.as_deref(), Some("92"));
         assert_eq!(rows[1].0, 4, "the blank line still counts, as in the spreadsheet");
         assert_eq!(rows[1].1.as_ref().unwrap().recipient.as_ref().unwrap().name.as_deref(), Some("Γιώργος; Jr."));
+        // A cell with a line break is one spreadsheet row (found by review: Bob was reported as row 4).
+        let rows = parse_csv(b"Name,Email\n\"Ann\nLee\",a@x.eu\nBob,bad\n").unwrap().rows;
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3]);
     }
 
     #[test]
@@ -407,7 +472,11 @@ mod tests {
         assert!(messages.iter().any(|m| m.contains("column C \"colour\"")), "{messages:?}");
         assert!(messages.iter().any(|m| m.contains("learner's name is required")), "{messages:?}");
         let twice = parse_csv(b"Name,E-mail,Email\nx,y,z\n").unwrap_err();
-        assert!(twice.0[0].message.contains("column C \"Email\" and column \"E-mail\""), "{twice:?}");
+        assert!(twice.0[0].message.contains("column B \"E-mail\" and column C \"Email\""), "{twice:?}");
+        let split = parse_csv("Nome,Cognome,Email\nx,y,z\n".as_bytes()).unwrap_err();
+        assert!(split.0[0].message.contains("column B \"Cognome\" holds a family name"), "{split:?}");
+        let tabs = parse_csv(b"Name\tEmail\nx\ty\n").unwrap_err();
+        assert!(tabs.0[0].message.contains("tab-separated"), "{tabs:?}");
         assert_eq!(column_letter(0), "A");
         assert_eq!(column_letter(27), "AB");
     }

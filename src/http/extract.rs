@@ -94,8 +94,7 @@ pub(super) async fn uploaded_file(
     }
     let form_error =
         |detail: String| crate::error::Error::from(crate::domain::validation::ValidationErrors::single("file", detail));
-    let boundary =
-        multer::parse_boundary(content_type).map_err(|e| form_error(format!("not a readable form: {e}")))?;
+    let boundary = multer::parse_boundary(content_type).map_err(|e| form_error(format!("not a readable form: {e}")))?;
     let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
     let mut form = multer::Multipart::new(stream, boundary);
     while let Some(field) = form.next_field().await.map_err(|e| form_error(format!("not a readable form: {e}")))? {

@@ -349,7 +349,12 @@ pub(super) fn credential_page(l: &Labels, shown: Shown<'_>) -> Result<String, Er
             png: urls.credential_download(c.id, Download::Png),
             svg: urls.credential_download(c.id, Download::Svg),
             linkedin: current.then(|| linkedin(&facts, &page)),
-            record_note: (!current).then(|| l.get("downloads_record_note").to_owned()),
+            record_note: match report.outcome {
+                Outcome::Valid => None,
+                // Not known to be revoked or expired: only not confirmed current.
+                Outcome::StatusUnknown => Some(l.get("downloads_unknown_note").to_owned()),
+                _ => Some(l.get("downloads_record_note").to_owned()),
+            },
             page,
         }
     });

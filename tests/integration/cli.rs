@@ -340,6 +340,28 @@ fn commands_outside_the_servers_folder_refuse_rather_than_create_an_empty_databa
     let listed = microcred(&server, &["issuer", "list"]);
     assert!(stdout(&listed).contains("ucs\t"), "{}", stdout(&listed));
     assert!(!dir.path().join("data").exists() && !dir.path().join("secrets").exists(), "nothing created elsewhere");
+    // A file that names only the database: keys go beside the file too, wherever the command runs (found by
+    // review: they went to ./keys, where the server never looks).
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("microcred.toml"), "database_url = \"sqlite://certs.db\"\n").unwrap();
+    let config = other.join("microcred.toml");
+    let config = config.to_str().unwrap();
+    assert!(microcred(dir.path(), &["migrate", "--config", config]).status.success());
+    let created = microcred(
+        dir.path(),
+        &["issuer", "create", "--config", config, "--slug", "b", "--name", "B", "--country", "IT"],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(other.join("certs.db").exists() && other.join("keys/b").is_dir(), "beside the file");
+    assert!(!dir.path().join("keys").exists());
+    // verify needs no database: without one it says so and still checks other issuers' credentials.
+    let peer =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/peer-signed/ob3-did-key-eddsa-rdfc-2022.json");
+    let output = microcred(dir.path(), &["verify", peer.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+    assert!(stderr(&output).contains("no microcred database at data/microcred.db"), "{}", stderr(&output));
+    assert!(!dir.path().join("data").exists(), "verify created no database");
 }
 
 #[test]

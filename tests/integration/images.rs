@@ -90,6 +90,7 @@ async fn images(backend: Backend) {
     let first = app.award(&assessor, award("ivan@example.bg")).await;
     let first_id = first["id"].as_str().unwrap();
     assert_eq!(first["credential"]["credentialSubject"]["achievement"]["image"]["id"], svg_url.as_str());
+    assert_eq!(first["links"]["svg"], app.url(&format!("/credentials/{first_id}.svg")));
     let baked = app.client.get(app.url(&format!("/credentials/{first_id}.svg"))).send().await.unwrap();
     assert_eq!(baked.headers()["content-type"], "image/svg+xml");
     // It holds the uploaded SVG: opened directly, nothing in it may run or load (found by review).

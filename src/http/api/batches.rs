@@ -92,7 +92,10 @@ async fn rows(headers: &HeaderMap, body: axum::body::Bytes, hasher: &mut Sha256)
     };
     if let Some(csv) = csv {
         hasher.update(&csv);
-        let batch = crate::domain::batch_csv::parse_csv(&csv)?;
+        // Up to --max-batch-bytes of text to read: off the async workers.
+        let batch = tokio::task::spawn_blocking(move || crate::domain::batch_csv::parse_csv(&csv))
+            .await
+            .map_err(|e| Error::Internal(format!("reading the CSV was interrupted: {e}")))??;
         return Ok((batch.rows, batch.columns));
     }
     if !content_type.starts_with("application/json") {

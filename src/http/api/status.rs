@@ -35,7 +35,7 @@ impl Reason {
     }
 }
 
-/// `POST /api/v1/credentials/{id}/revoke` `{reason}`: permanent.
+/// `POST /api/v1/credentials/{id}/revoke` `{note, public_reason?}`: permanent.
 #[utoipa::path(
     post,
     operation_id = "credentials_revoke",
@@ -56,7 +56,7 @@ pub(super) async fn revoke(
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
 }
 
-/// `POST /api/v1/credentials/{id}/suspend` `{reason}`: 409 for a credential without a suspension entry.
+/// `POST /api/v1/credentials/{id}/suspend` `{note, public_reason?}`: 409 for a credential without a suspension entry.
 #[utoipa::path(
     post,
     operation_id = "credentials_suspend",

@@ -15,6 +15,8 @@ pub(super) struct Links {
     json: String,
     pdf: String,
     png: String,
+    /// The baked badge as an SVG.
+    svg: String,
 }
 
 /// A credential as the API lists it.
@@ -75,6 +77,7 @@ impl CredentialSummary {
                 json: urls.credential_download(c.id, Download::Json),
                 pdf: urls.credential_download(c.id, Download::Pdf),
                 png: urls.credential_download(c.id, Download::Png),
+                svg: urls.credential_download(c.id, Download::Svg),
             },
         }
     }
