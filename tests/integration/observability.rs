@@ -78,10 +78,20 @@ async fn logs_never_contain_tokens_or_private_keys() {
         "--log-level",
         "trace",
     ];
+    // The command-line tools take the public URL and log level from the environment (their flags are
+    // their own); the server takes every flag.
     let cli = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_microcred")).current_dir(dir.path()).args(args).args(extra).output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_microcred"))
+            .current_dir(dir.path())
+            .env("MICROCRED_PUBLIC_URL", &base)
+            .env("MICROCRED_LOG_LEVEL", "trace")
+            .args(extra)
+            .output()
+            .unwrap()
     };
     let mut logs = String::new();
+    let migrated = cli(&["migrate"]);
+    logs.push_str(&String::from_utf8_lossy(&migrated.stderr));
     let created = cli(&["issuer", "create", "--slug", "ucs", "--name", "UCS", "--country", "BG"]);
     logs.push_str(&String::from_utf8_lossy(&created.stderr));
     let mut tokens = Vec::new();
@@ -92,8 +102,8 @@ async fn logs_never_contain_tokens_or_private_keys() {
     }
     let mut server = Command::new(env!("CARGO_BIN_EXE_microcred"))
         .current_dir(dir.path())
-        .args(args)
         .arg("serve")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
