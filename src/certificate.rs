@@ -31,7 +31,7 @@ pub fn render_pdf(credential: &str, template: &Template, labels: &Labels, paper:
     render_pdf_with(credential, template, labels, paper, FontChain::system(), None)
 }
 
-/// [`render_pdf`] with the fonts of `fonts` and the issuer's logo (`logo`, the PNG the credential's
+/// [`render_pdf`] with the fonts of `fonts` and the issuer's logo (`logo`, the PNG or SVG the credential's
 /// `issuer.image` names, for the template's `logo` element).
 pub fn render_pdf_with(
     credential: &str,

@@ -191,9 +191,13 @@ impl Logo {
     /// PDF small whatever was uploaded.
     const MAX_SIDE: u32 = 400;
 
-    /// Decodes a PNG and shrinks it (box filter) to at most [`Logo::MAX_SIDE`]; `None` if it cannot be read.
-    fn decode(png: &[u8]) -> Option<Self> {
-        let (width, height, rgba) = super::badge::rgba(png).ok()?;
+    /// Decodes a PNG and shrinks it (box filter) to at most [`Logo::MAX_SIDE`], or draws an SVG at that size;
+    /// `None` if it cannot be read.
+    fn decode(image: &[u8]) -> Option<Self> {
+        if !image.starts_with(b"\x89PNG") {
+            return Self::from_svg(image);
+        }
+        let (width, height, rgba) = super::badge::rgba(image).ok()?;
         let factor = width.max(height).div_ceil(Self::MAX_SIDE).max(1);
         if factor == 1 {
             return Some(Self { width, height, rgba });
@@ -215,6 +219,37 @@ impl Logo {
             }
         }
         Some(Self { width: w, height: h, rgba: out })
+    }
+
+    /// An SVG logo (checked when it was uploaded: nothing in it refers outside the file) drawn by resvg at
+    /// [`Logo::MAX_SIDE`] pixels on its longer side, its text in the bundled Noto Sans.
+    fn from_svg(svg: &[u8]) -> Option<Self> {
+        use resvg::{tiny_skia, usvg};
+        static FONTS: std::sync::LazyLock<std::sync::Arc<usvg::fontdb::Database>> = std::sync::LazyLock::new(|| {
+            let mut fonts = usvg::fontdb::Database::new();
+            for face in [layout::REGULAR, layout::BOLD, layout::ITALIC] {
+                fonts.load_font_data(face.to_vec());
+            }
+            fonts.set_sans_serif_family("Noto Sans");
+            std::sync::Arc::new(fonts)
+        });
+        let options = usvg::Options { fontdb: std::sync::Arc::clone(&FONTS), ..usvg::Options::default() };
+        let tree = usvg::Tree::from_data(svg, &options).ok()?;
+        let size = tree.size();
+        let scale = Self::MAX_SIDE as f32 / size.width().max(size.height());
+        let width = (size.width() * scale).round().max(1.0) as u32;
+        let height = (size.height() * scale).round().max(1.0) as u32;
+        let mut pixmap = tiny_skia::Pixmap::new(width, height)?;
+        resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+        let rgba = pixmap
+            .pixels()
+            .iter()
+            .flat_map(|p| {
+                let c = p.demultiply();
+                [c.red(), c.green(), c.blue(), c.alpha()]
+            })
+            .collect();
+        Some(Self { width, height, rgba })
     }
 
     /// The pixels as RGB over `background` (PDF images have no alpha without a soft mask).

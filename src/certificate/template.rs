@@ -147,7 +147,7 @@ pub enum Element {
         /// Width (pt).
         width: f32,
     },
-    /// The issuer's logo (a PNG image named by the credential), fit into the box keeping its proportions,
+    /// The issuer's logo (the PNG or SVG image the credential names), fit into the box keeping its proportions,
     /// against the right edge and centred vertically; without one, a seal (disc `fill`, check mark `mark`)
     /// as tall as two thirds of the box at its right end.
     Logo {

@@ -25,7 +25,7 @@ enum Kind {
         labels: &'static Labels,
         paper: Paper,
         fonts: std::sync::Arc<FontChain>,
-        /// The issuer's logo (PNG) the credential names.
+        /// The issuer's logo (PNG or SVG) the credential names.
         logo: Option<Vec<u8>>,
     },
     Png {
@@ -131,7 +131,7 @@ impl Microcred {
             .and_then(|name| self.templates.get(&name).cloned())
             .unwrap_or_else(|| self.templates.default_template().clone());
         let logo = match value.pointer("/issuer/image/id").and_then(Value::as_str) {
-            Some(url) => self.named_image(url).await?.filter(|i| i.kind == ImageType::Png).map(|i| i.content),
+            Some(url) => self.named_image(url).await?.map(|i| i.content),
             None => None,
         };
         let paper_name = format!("{paper:?}");

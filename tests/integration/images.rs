@@ -219,6 +219,27 @@ async fn images(backend: Backend) {
         std::fs::write(&path, before.bytes().await.unwrap()).unwrap();
         let output = Command::new("pdfimages").args(["-list", path.to_str().unwrap()]).output().unwrap();
         assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 2, "no image before the logo");
+        // An SVG logo (set with a data: URL in a patch) is drawn for the certificate too, at 400 pixels.
+        let logo = base64::engine::general_purpose::STANDARD.encode(SVG_BADGE);
+        let response = app
+            .client
+            .patch(app.url("/api/v1/issuers/ucs"))
+            .bearer_auth(&admin)
+            .json(&json!({"logo_url": format!("data:image/svg+xml;base64,{logo}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let fourth = app.award(&assessor, award("lucia@example.es")).await;
+        let pdf = app.client.get(app.url(&format!("/credentials/{}.pdf", fourth["id"].as_str().unwrap()))).send().await;
+        let path = app.dir.path().join("svg-logo.pdf");
+        std::fs::write(&path, pdf.unwrap().bytes().await.unwrap()).unwrap();
+        let output = Command::new("pdfimages").args(["-list", path.to_str().unwrap()]).output().unwrap();
+        let list = String::from_utf8(output.stdout).unwrap();
+        let sizes: Vec<Vec<String>> =
+            list.lines().skip(2).map(|l| l.split_whitespace().map(str::to_owned).collect()).collect();
+        assert_eq!(sizes.len(), 1, "{list}");
+        assert_eq!((sizes[0][3].as_str(), sizes[0][4].as_str()), ("400", "400"), "{list}");
     } else {
         assert!(std::env::var_os("REQUIRE_TOOLS").is_none(), "REQUIRE_TOOLS is set but pdfimages is missing");
     }

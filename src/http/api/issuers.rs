@@ -126,8 +126,8 @@ pub(super) async fn update(
 
 /// `PUT /api/v1/issuers/{slug}/logo` (admin): the issuer's logo, a PNG or an SVG checked as achievement
 /// images are, sent as the body or as the form field `file`. It is stored, served from
-/// `/images/<digest>.<png|svg>`, shown on the credential pages and the profile page, and printed on
-/// certificates (PNG logos) of credentials issued from now on.
+/// `/images/<digest>.<png|svg>`, shown on the credential pages and the profile page, and printed on the
+/// certificates of credentials issued from now on.
 #[utoipa::path(
     put,
     operation_id = "issuers_put_logo",
