@@ -78,8 +78,8 @@ pub struct CountryCode(String);
 
 /// Why a country code was refused: what to write instead, when a common near miss is recognised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be an ISO 3166-1 alpha-2 code such as \"BG\", \"GR\" or \"ES\"{}", .0.map(|hint| format!(" ({hint})")).unwrap_or_default())]
-pub struct InvalidCountry(Option<&'static str>);
+#[error("must be an ISO 3166-1 alpha-2 code such as \"BG\", \"GR\" or \"ES\"{}", .0.as_ref().map(|hint| format!(" ({hint})")).unwrap_or_default())]
+pub struct InvalidCountry(Option<String>);
 
 impl CountryCode {
     /// The code as text.
@@ -95,14 +95,21 @@ impl FromStr for CountryCode {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let code = s.trim().to_ascii_uppercase();
         match code.as_str() {
-            "EL" => return Err(InvalidCountry(Some("Greece is GR in ISO 3166-1; EL is the EU's own abbreviation"))),
-            "UK" => return Err(InvalidCountry(Some("the United Kingdom is GB in ISO 3166-1"))),
+            "EL" => {
+                return Err(InvalidCountry(Some("Greece is GR in ISO 3166-1; EL is the EU's own abbreviation".into())));
+            }
+            "UK" => return Err(InvalidCountry(Some("the United Kingdom is GB in ISO 3166-1".into()))),
             _ => {}
         }
-        match isocountry::CountryCode::for_alpha2(&code) {
-            Ok(_) => Ok(Self(code)),
-            Err(_) => Err(InvalidCountry(None)),
+        if let Ok(country) = isocountry::CountryCode::for_alpha2(&code) {
+            return Ok(Self(country.alpha2().to_owned()));
         }
+        // A country's name or its three-letter code, as people often write it: say which code it is.
+        let name = s.trim();
+        let named = isocountry::CountryCode::for_alpha3(&code)
+            .ok()
+            .or_else(|| isocountry::CountryCode::iter().copied().find(|c| c.name().eq_ignore_ascii_case(name)));
+        Err(InvalidCountry(named.map(|c| format!("{} is {}", c.name(), c.alpha2()))))
     }
 }
 
@@ -466,6 +473,11 @@ mod tests {
         assert!(greece.contains("Greece is GR"), "{greece}");
         let britain = "uk".parse::<CountryCode>().unwrap_err().to_string();
         assert!(britain.contains("GB"), "{britain}");
+        // A name or a three-letter code gets the code to write (found by trying "Bulgaria").
+        let named = "Bulgaria".parse::<CountryCode>().unwrap_err().to_string();
+        assert!(named.contains("Bulgaria is BG"), "{named}");
+        let alpha3 = "ITA".parse::<CountryCode>().unwrap_err().to_string();
+        assert!(alpha3.contains("Italy is IT"), "{alpha3}");
     }
 
     #[test]

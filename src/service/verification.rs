@@ -328,6 +328,9 @@ impl Microcred {
     /// recognised by its content, not its name.
     pub async fn verify_file(&self, bytes: &[u8]) -> std::result::Result<FileReport, FileError> {
         let unreadable = |e: &dyn std::fmt::Display| FileError::Unreadable(e.to_string());
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(unreadable(&"the file is empty"));
+        }
         let (kind, credential, printed) = if bytes.starts_with(b"%PDF-") {
             let (credential, text) = match certificate::extract::read_pdf(bytes) {
                 Ok(contents) => {
@@ -361,6 +364,18 @@ impl Microcred {
             })?;
             (FileKind::Json, credential, None)
         };
+        // Any JSON is not a credential: without the type, there is nothing to give a verdict on (found by
+        // trying `{"foo":1}`, which read "Altered or forged" with its validity period "passed").
+        let typed = match credential.get("type") {
+            Some(Value::String(t)) => t == "VerifiableCredential",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "VerifiableCredential"),
+            _ => false,
+        };
+        if !typed {
+            return Err(unreadable(
+                &"it is not a verifiable credential (its type does not include VerifiableCredential)",
+            ));
+        }
         let mut report = self.verify(&credential).await?;
         if let Some(mismatches) = printed.as_ref().filter(|m| !m.is_empty()) {
             // The certificate in hand says something its credential does not: altered, whatever the

@@ -377,6 +377,11 @@ async fn uploads_are_verified_and_never_stored() {
     }
     // Not a credential, and too big.
     assert_problem(upload(b"hello".to_vec(), "text/plain").await.unwrap(), 422).await;
+    // JSON that is not a credential, and an empty file: 422 saying so, never a verdict (found by trying).
+    let body = assert_problem(upload(br#"{"foo":1}"#.to_vec(), "application/json").await.unwrap(), 422).await;
+    assert!(body["detail"].as_str().unwrap().contains("not a verifiable credential"), "{body}");
+    let body = assert_problem(upload(b"  \n".to_vec(), "application/json").await.unwrap(), 422).await;
+    assert!(body["detail"].as_str().unwrap().contains("the file is empty"), "{body}");
     assert_problem(upload(vec![b' '; 300_000], "application/json").await.unwrap(), 413).await;
 
     // The HTML form, as a browser sends it.
