@@ -557,9 +557,12 @@ where
     Fut: std::future::Future<Output = crate::error::Result<crate::service::downloads::PreparedDownload>>,
 {
     let app = std::sync::Arc::new(open_app(config).await?);
-    let result = make(std::sync::Arc::clone(&app)).await;
+    let result = match make(std::sync::Arc::clone(&app)).await {
+        Ok(file) => file.render_blocking(&app).await,
+        Err(e) => Err(e),
+    };
     app.store().close().await;
-    let bytes = result?.render_blocking().await?;
+    let bytes = result?;
     std::fs::write(output, &bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", output.display())))?;
     eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
     Ok(())

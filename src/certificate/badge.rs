@@ -71,19 +71,8 @@ pub fn bake_svg(image: Option<&str>, credential: &str) -> Result<Vec<u8>, BadgeE
     let root = document.root_element();
     // The end of the `<svg …>` start tag: the first `>` outside quoted attribute values (namespace
     // declarations included, which roxmltree does not list as attributes).
-    let bytes = svg.as_bytes();
-    let mut close = root.range().start + 1;
-    let mut quote = None;
-    while close < bytes.len() {
-        match (quote, bytes[close]) {
-            (None, b'"' | b'\'') => quote = Some(bytes[close]),
-            (Some(q), c) if c == q => quote = None,
-            (None, b'>') => break,
-            _ => {}
-        }
-        close += 1;
-    }
-    if close >= bytes.len() {
+    let close = crate::domain::image::tag_end(svg.as_bytes(), root.range().start);
+    if close >= svg.len() {
         return Err(BadgeError::Encode("no end to the <svg> tag".into()));
     }
     let self_closing = svg[..close].ends_with('/');

@@ -152,11 +152,30 @@ fn check_png(content: &[u8]) -> Result<(), ImageError> {
     Ok(())
 }
 
-/// Whether the bytes start like an SVG document (after an optional BOM, XML declaration, comments and
-/// whitespace).
-fn looks_like_svg(content: &[u8]) -> bool {
+/// Whether the bytes look like an SVG document: markup from the start (after an optional BOM and
+/// whitespace) with an `<svg` element early on (after any XML declaration and comments). A JSON credential
+/// starts with `{`, so the two are never confused.
+pub fn looks_like_svg(content: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&content[..content.len().min(4096)]).to_ascii_lowercase();
-    head.contains("<svg")
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    head.starts_with('<') && head.contains("<svg")
+}
+
+/// The index of the `>` that ends the tag starting at `from` (a `<`), outside quoted attribute values;
+/// `bytes.len()` if there is none.
+pub fn tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote = None;
+    let mut at = from + 1;
+    while at < bytes.len() {
+        match (quote, bytes[at]) {
+            (None, b'"' | b'\'') => quote = Some(bytes[at]),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'>') => return at,
+            _ => {}
+        }
+        at += 1;
+    }
+    bytes.len()
 }
 
 /// Elements that run code or embed other documents.
@@ -311,17 +330,7 @@ pub fn xml_depth(text: &str) -> usize {
             i = skip_to(i, b">");
         } else {
             // A start tag: to its end, outside quoted values; self-closing ones do not nest.
-            let mut j = i + 1;
-            let mut quote = None;
-            while j < bytes.len() {
-                match (quote, bytes[j]) {
-                    (None, b'"' | b'\'') => quote = Some(bytes[j]),
-                    (Some(q), c) if c == q => quote = None,
-                    (None, b'>') => break,
-                    _ => {}
-                }
-                j += 1;
-            }
+            let j = tag_end(bytes, i);
             if bytes.get(j.wrapping_sub(1)) != Some(&b'/') {
                 depth += 1;
                 deepest = deepest.max(depth);

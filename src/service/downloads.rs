@@ -12,7 +12,7 @@ pub use super::verification::{FileError, FileKind, FileReport};
 use crate::certificate::{self, FontChain, Labels, Paper, Template, badge};
 use crate::domain::achievement::AchievementSpec;
 use crate::domain::award::CredentialId;
-use crate::domain::image::ImageType;
+use crate::domain::image::{Image, ImageType};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 
@@ -25,15 +25,9 @@ enum Kind {
         labels: &'static Labels,
         paper: Paper,
         fonts: std::sync::Arc<FontChain>,
-        /// The issuer's logo (PNG or SVG) the credential names.
-        logo: Option<Vec<u8>>,
     },
-    Png {
-        image: Option<Vec<u8>>,
-    },
-    Svg {
-        image: Option<String>,
-    },
+    /// A baked badge in this format.
+    Badge(ImageType),
 }
 
 /// A download ready to render: its validator and file name are known without rendering it.
@@ -49,34 +43,46 @@ pub struct PreparedDownload {
     pub attachment: bool,
     document: String,
     kind: Kind,
+    /// The image the file draws, as the credential names it: the issuer's logo on a certificate, the
+    /// achievement's image in a badge. Loaded only when the file is rendered, so a 304 costs no image read.
+    image: Option<String>,
 }
 
 impl PreparedDownload {
-    /// Renders it (CPU-bound: call from a blocking thread).
-    pub fn render(&self) -> Result<Vec<u8>> {
+    /// Renders it with its image, if loaded (CPU-bound: call from a blocking thread). A badge uses the image
+    /// only in its own format (else the generated seal).
+    fn render(&self, image: Option<&Image>) -> Result<Vec<u8>> {
+        let drawn = |format: ImageType| image.filter(|i| i.kind == format).map(|i| i.content.as_slice());
         match &self.kind {
             Kind::Json => Ok(self.document.clone().into_bytes()),
-            Kind::Pdf { template, labels, paper, fonts, logo } => {
+            Kind::Pdf { template, labels, paper, fonts } => {
                 crate::metrics::timed("microcred_pdf_render_seconds", || {
-                    certificate::render_pdf_with(&self.document, template, labels, *paper, fonts, logo.as_deref())
+                    let logo = image.map(|i| i.content.as_slice());
+                    certificate::render_pdf_with(&self.document, template, labels, *paper, fonts, logo)
                 })
             }
             .map_err(|e| Error::Internal(e.to_string())),
-            Kind::Png { image } => {
-                badge::bake(image.as_deref(), &self.document).map_err(|e| Error::Internal(e.to_string()))
+            Kind::Badge(ImageType::Png) => {
+                badge::bake(drawn(ImageType::Png), &self.document).map_err(|e| Error::Internal(e.to_string()))
             }
-            Kind::Svg { image } => {
-                badge::bake_svg(image.as_deref(), &self.document).map_err(|e| Error::Internal(e.to_string()))
+            Kind::Badge(ImageType::Svg) => {
+                let svg = drawn(ImageType::Svg).and_then(|bytes| std::str::from_utf8(bytes).ok());
+                badge::bake_svg(svg, &self.document).map_err(|e| Error::Internal(e.to_string()))
             }
         }
     }
 
-    /// Renders it on tokio's blocking pool, so concurrent downloads never stall other requests.
-    pub async fn render_blocking(self) -> Result<Vec<u8>> {
+    /// Loads its image from `app` and renders it on tokio's blocking pool, so concurrent downloads never
+    /// stall other requests.
+    pub async fn render_blocking(self, app: &Microcred) -> Result<Vec<u8>> {
         if matches!(self.kind, Kind::Json) {
-            return self.render();
+            return self.render(None);
         }
-        tokio::task::spawn_blocking(move || self.render())
+        let image = match &self.image {
+            Some(url) => app.named_image(url).await?,
+            None => None,
+        };
+        tokio::task::spawn_blocking(move || self.render(image.as_ref()))
             .await
             .map_err(|e| Error::Internal(format!("rendering was interrupted: {e}")))?
     }
@@ -130,10 +136,6 @@ impl Microcred {
         let template = wanted
             .and_then(|name| self.templates.get(&name).cloned())
             .unwrap_or_else(|| self.templates.default_template().clone());
-        let logo = match value.pointer("/issuer/image/id").and_then(Value::as_str) {
-            Some(url) => self.named_image(url).await?.map(|i| i.content),
-            None => None,
-        };
         let paper_name = format!("{paper:?}");
         // Which fonts print it: a font added to (or removed from) the chain can change the bytes.
         let fonts: Vec<u8> =
@@ -152,7 +154,8 @@ impl Microcred {
             content_type: "application/pdf",
             attachment: false,
             document,
-            kind: Kind::Pdf { template, labels, paper, fonts: std::sync::Arc::clone(&self.fonts), logo },
+            kind: Kind::Pdf { template, labels, paper, fonts: std::sync::Arc::clone(&self.fonts) },
+            image: value.pointer("/issuer/image/id").and_then(Value::as_str).map(str::to_owned),
         })
     }
 
@@ -166,6 +169,7 @@ impl Microcred {
             attachment: true,
             document,
             kind: Kind::Json,
+            image: None,
         })
     }
 
@@ -175,22 +179,14 @@ impl Microcred {
         let credential = self.issued_credential(id).await?;
         let document = credential.document.get().to_owned();
         let value: Value = serde_json::from_str(&document).unwrap_or(Value::Null);
-        let named = value.pointer("/credentialSubject/achievement/image/id").and_then(Value::as_str);
-        let image = match named {
-            Some(url) => self.named_image(url).await?.filter(|i| i.kind == format),
-            None => None,
-        };
-        let kind = match format {
-            ImageType::Png => Kind::Png { image: image.map(|i| i.content) },
-            ImageType::Svg => Kind::Svg { image: image.and_then(|i| String::from_utf8(i.content).ok()) },
-        };
         Ok(PreparedDownload {
             etag: etag(&[format.extension().as_bytes(), env!("CARGO_PKG_VERSION").as_bytes(), document.as_bytes()]),
             file_name: format!("badge-{id}.{}", format.extension()),
             content_type: format.media_type(),
             attachment: false,
             document,
-            kind,
+            kind: Kind::Badge(format),
+            image: value.pointer("/credentialSubject/achievement/image/id").and_then(Value::as_str).map(str::to_owned),
         })
     }
 }

@@ -316,13 +316,6 @@ pub enum FileError {
     Verify(#[from] crate::vc::verify::VerifyError),
 }
 
-/// Whether a file is an XML document whose first element is `<svg>` (a JSON credential starts with `{`).
-fn looks_like_svg(bytes: &[u8]) -> bool {
-    let start =
-        String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).trim_start_matches('\u{feff}').trim_start().to_owned();
-    start.starts_with('<') && start.contains("<svg")
-}
-
 impl Microcred {
     /// Verifies a credential file of any kind microcred hands out (JSON, certificate PDF, baked PNG or SVG),
     /// recognised by its content, not its name.
@@ -353,7 +346,7 @@ impl Microcred {
             let credential: Value = serde_json::from_str(&text)
                 .map_err(|e| unreadable(&format!("the baked credential is not JSON ({e})")))?;
             (FileKind::Png, credential, None)
-        } else if looks_like_svg(bytes) {
+        } else if crate::domain::image::looks_like_svg(bytes) {
             let text = badge::extract_svg(bytes).map_err(|e| unreadable(&e))?;
             let credential: Value = serde_json::from_str(&text)
                 .map_err(|e| unreadable(&format!("the baked credential is not JSON ({e})")))?;

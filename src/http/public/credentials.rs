@@ -136,7 +136,7 @@ async fn download(
     let disposition = if file.attachment { "attachment" } else { "inline" };
     let disposition = format!("{disposition}; filename=\"{}\"", file.file_name);
     let content_type = file.content_type;
-    let mut response = file.render_blocking().await?.into_response();
+    let mut response = file.render_blocking(&state.app).await?.into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if download == Download::Svg {
