@@ -343,6 +343,15 @@ pub enum IssuerCommand {
         /// Whether its credentials get a suspension status entry too (from the next award on)
         #[arg(long)]
         suspension: Option<bool>,
+        /// The name learners' e-mails come from (empty: the issuer's name)
+        #[arg(long, value_name = "NAME")]
+        mail_sender_name: Option<String>,
+        /// Where learners' replies go (empty: the issuer's contact e-mail)
+        #[arg(long, value_name = "EMAIL")]
+        mail_reply_to: Option<String>,
+        /// Whether learners' e-mails carry the PDF certificate as an attachment
+        #[arg(long, value_name = "BOOL")]
+        attach_pdf: Option<bool>,
     },
     /// List issuers
     List,
@@ -594,7 +603,8 @@ async fn sign(issuer: &Slug, suite: Cryptosuite, file: &Path, config: &Config) -
 
 async fn serve(config: &Config) -> Result<(), CliError> {
     let started = Instant::now();
-    let app = server::prepare(config).await?;
+    let app = server::prepare(config).await?.with_mail(server::mail_setup(config)?);
+    tokio::spawn(app.clone().run_deliveries());
     let store = app.shared_store();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -673,6 +683,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 logo_url,
                 did_method: Some(did_method.as_str().to_owned()),
                 suspension_enabled: Some(suspension),
+                mail: None,
             }
             .validate()
             .map_err(Error::from)?;
@@ -682,7 +693,20 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 eprintln!("{warning}");
             }
         }
-        IssuerCommand::Update { slug, name, country, url, email, description, logo_url, logo, suspension } => {
+        IssuerCommand::Update {
+            slug,
+            name,
+            country,
+            url,
+            email,
+            description,
+            logo_url,
+            logo,
+            suspension,
+            mail_sender_name,
+            mail_reply_to,
+            attach_pdf,
+        } => {
             let text = |value: Option<String>| value.map(|v| if v.is_empty() { Value::Null } else { Value::String(v) });
             // A logo file goes in as a data: URL, which the update stores and replaces with its own address.
             let logo_url = match logo {
@@ -708,6 +732,19 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 if let Some(value) = value {
                     patch.insert(field.to_owned(), value);
                 }
+            }
+            let mut mail = serde_json::Map::new();
+            for (field, value) in [
+                ("sender_name", text(mail_sender_name)),
+                ("reply_to", text(mail_reply_to)),
+                ("attach_pdf", attach_pdf.map(Value::Bool)),
+            ] {
+                if let Some(value) = value {
+                    mail.insert(field.to_owned(), value);
+                }
+            }
+            if !mail.is_empty() {
+                patch.insert("mail".to_owned(), Value::Object(mail));
             }
             let issuer = app.update_issuer(None, &slug, &Value::Object(patch)).await?;
             let country = issuer.country.as_ref().map_or("-", |c| c.as_str());

@@ -13,7 +13,10 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use url::Url;
 
+use crate::domain::delivery::RetryPolicy;
 use crate::domain::issuer::{CountryCode, Slug};
+pub use crate::mail::SmtpUrl;
+use lettre::message::Mailbox;
 
 /// A database URL. `Debug` and `Display` hide the password, so the URL can be logged.
 #[derive(Clone, PartialEq, Eq)]
@@ -38,6 +41,8 @@ impl DatabaseUrl {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/microcred.db";
 /// The keys folder when none is configured.
 pub const DEFAULT_KEYS_DIR: &str = "keys";
+/// Where e-mails are written when no SMTP server is configured.
+pub const DEFAULT_MAIL_OUTBOX_DIR: &str = "data/outbox";
 /// The operator's templates folder when none is configured.
 pub const DEFAULT_TEMPLATES_DIR: &str = "templates";
 
@@ -184,6 +189,31 @@ pub struct Settings {
     /// Resolve did:web DIDs of other hosts over HTTPS when verifying (true/false) [default: false]
     #[arg(long, env = "MICROCRED_DID_WEB_RESOLUTION", value_name = "BOOL")]
     pub did_web_resolution: Option<bool>,
+    /// SMTP server for learners' e-mails: smtp://HOST:PORT (add ?tls=required for STARTTLS),
+    /// smtps://USER:PASS@HOST:465 [default: none: messages are written as .eml files to mail_outbox_dir]
+    #[arg(long, env = "MICROCRED_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<SmtpUrl>,
+    /// The address e-mails come from, e.g. "Universal Certification Solutions <certificates@ucs.example>";
+    /// each issuer's sender name replaces the name [default: microcred <certificates@HOST of public_url>]
+    #[arg(long, env = "MICROCRED_MAIL_FROM", value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+    /// Folder the .eml files go to when no SMTP server is set [default: data/outbox]
+    #[arg(long, env = "MICROCRED_MAIL_OUTBOX_DIR", value_name = "DIR")]
+    pub mail_outbox_dir: Option<PathBuf>,
+    /// Messages this process sends at once; 0: it sends none (another replica does) [default: 8]
+    #[arg(long, env = "MICROCRED_MAIL_CONCURRENCY", value_name = "N")]
+    pub mail_concurrency: Option<u32>,
+    /// Wait after a message's first temporary failure, doubled after each next one up to an hour, in
+    /// seconds [default: 30]
+    #[arg(long, env = "MICROCRED_MAIL_RETRY_BASE_SECS", value_name = "SECS")]
+    pub mail_retry_base_secs: Option<u64>,
+    /// Attempts before a message that keeps failing temporarily is marked failed [default: 10]
+    #[arg(long, env = "MICROCRED_MAIL_MAX_ATTEMPTS", value_name = "N")]
+    pub mail_max_attempts: Option<u32>,
+    /// How long a replica holds a message it is sending; one that dies meanwhile leaves it to others after
+    /// this, in seconds [default: 120]
+    #[arg(long, env = "MICROCRED_MAIL_LEASE_SECS", value_name = "SECS")]
+    pub mail_lease_secs: Option<u64>,
     /// Log format [default: text] (a flag of every command: `cli::LogArgs`)
     #[arg(skip)]
     pub log_format: Option<LogFormat>,
@@ -237,6 +267,18 @@ pub struct Config {
     pub db_max_connections: u32,
     /// See [`Settings::did_web_resolution`].
     pub did_web_resolution: bool,
+    /// See [`Settings::smtp_url`].
+    pub smtp_url: Option<SmtpUrl>,
+    /// See [`Settings::mail_from`].
+    pub mail_from: Mailbox,
+    /// See [`Settings::mail_outbox_dir`].
+    pub mail_outbox_dir: PathBuf,
+    /// See [`Settings::mail_concurrency`].
+    pub mail_concurrency: u32,
+    /// See [`Settings::mail_retry_base_secs`] and [`Settings::mail_max_attempts`].
+    pub mail_retry: RetryPolicy,
+    /// See [`Settings::mail_lease_secs`].
+    pub mail_lease: Duration,
     /// See [`Settings::log_format`].
     pub log_format: LogFormat,
     /// See [`Settings::log_level`].
@@ -285,6 +327,7 @@ impl Settings {
         self.keys_dir = Some(self.keys_dir.map_or_else(|| folder.join(DEFAULT_KEYS_DIR), from));
         self.templates_dir = Some(self.templates_dir.map_or_else(|| folder.join(DEFAULT_TEMPLATES_DIR), from));
         self.fonts_dir = self.fonts_dir.map(from);
+        self.mail_outbox_dir = Some(self.mail_outbox_dir.map_or_else(|| folder.join(DEFAULT_MAIL_OUTBOX_DIR), from));
         let url = self.database_url.take().unwrap_or_else(|| DatabaseUrl(DEFAULT_DATABASE_URL.to_owned()));
         self.database_url = Some(match url.sqlite_file().filter(|f| f.is_relative()) {
             Some(file) => {
@@ -321,6 +364,13 @@ impl Settings {
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
             did_web_resolution: self.did_web_resolution.or(lower.did_web_resolution),
+            smtp_url: self.smtp_url.or(lower.smtp_url),
+            mail_from: self.mail_from.or(lower.mail_from),
+            mail_outbox_dir: self.mail_outbox_dir.or(lower.mail_outbox_dir),
+            mail_concurrency: self.mail_concurrency.or(lower.mail_concurrency),
+            mail_retry_base_secs: self.mail_retry_base_secs.or(lower.mail_retry_base_secs),
+            mail_max_attempts: self.mail_max_attempts.or(lower.mail_max_attempts),
+            mail_lease_secs: self.mail_lease_secs.or(lower.mail_lease_secs),
             log_format: self.log_format.or(lower.log_format),
             log_level: self.log_level.or(lower.log_level),
         }
@@ -357,7 +407,30 @@ impl Settings {
                 format!("unsupported scheme {scheme:?}: use sqlite://PATH or postgres://USER@HOST/DB"),
             ));
         }
+        let mail_from = match self.mail_from.as_deref() {
+            Some(text) => text.parse::<Mailbox>().map_err(|e| {
+                ConfigError::new("mail_from", format!("{e}: write an address, or \"Name <address>\""))
+            })?,
+            None => {
+                let host = public_url.host_str().unwrap_or("localhost");
+                format!("microcred <certificates@{host}>")
+                    .parse::<Mailbox>()
+                    .or_else(|_| "microcred <certificates@localhost>".parse())
+                    .map_err(|e| ConfigError::new("mail_from", e.to_string()))?
+            }
+        };
+        let mail_retry = RetryPolicy {
+            base: Duration::from_secs(positive("mail_retry_base_secs", self.mail_retry_base_secs, 30)?),
+            max_delay: Duration::from_secs(3_600),
+            max_attempts: positive("mail_max_attempts", self.mail_max_attempts.map(u64::from), 10)? as u32,
+        };
         Ok(Config {
+            smtp_url: self.smtp_url,
+            mail_from,
+            mail_outbox_dir: self.mail_outbox_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_OUTBOX_DIR)),
+            mail_concurrency: self.mail_concurrency.unwrap_or(8),
+            mail_retry,
+            mail_lease: Duration::from_secs(positive("mail_lease_secs", self.mail_lease_secs, 120)?),
             database_url,
             keys_dir: self.keys_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_KEYS_DIR)),
             public_url,

@@ -8,6 +8,7 @@ pub mod api_key;
 pub mod audit;
 pub mod award;
 pub mod batch_csv;
+pub mod delivery;
 pub mod did;
 pub mod image;
 pub mod issuer;

@@ -76,6 +76,10 @@ pub fn metrics_router(app: Arc<Microcred>) -> Router {
                 if let Some(age) = app.status_snapshot_age() {
                     metrics::gauge!("microcred_status_snapshot_age_seconds").set(age);
                 }
+                // The outbox is shared by every replica: each reports the same queue.
+                if let Err(e) = app.observe_deliveries().await {
+                    tracing::warn!(error = %e, "cannot read the outbox for metrics");
+                }
                 ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::handle().render())
             }
         }),

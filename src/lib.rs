@@ -22,6 +22,8 @@ pub mod fuzzing;
 pub mod http;
 /// Private key files: the only module that touches private keys.
 pub mod keys;
+/// E-mail: SMTP or .eml files, and the messages learners receive.
+pub mod mail;
 /// Prometheus metrics.
 pub mod metrics;
 /// Resolving verification methods (did:key, own and remote did:web).

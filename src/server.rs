@@ -69,10 +69,38 @@ pub async fn prepare(config: &Config) -> anyhow::Result<Microcred> {
         tracing::info!(issuer.did = %issuer.did, "first start: created default issuer {}", issuer.slug);
     }
     app.check_keys().await.context("issuer keys are not usable")?;
+    let filled = app.backfill_lookups().await.context("cannot index learners' credentials")?;
+    if filled > 0 {
+        tracing::info!("indexed {filled} credentials for their learners' space");
+    }
     // Cached verdicts are checked against status-list versions polled from the database.
     app.refresh_status_versions().await.context("cannot read status lists")?;
     app.spawn_status_poller();
     Ok(app)
+}
+
+/// How `config` says e-mail goes: over SMTP, or as `.eml` files (the log says which).
+pub fn mail_setup(config: &Config) -> anyhow::Result<crate::service::deliveries::MailSetup> {
+    let mailer = match &config.smtp_url {
+        // A reply slower than half the lease is a temporary failure, well before another replica may
+        // take the message.
+        Some(url) => crate::mail::Mailer::smtp(url, config.mail_lease / 2, config.mail_concurrency.max(1))?,
+        None => {
+            let mailer = crate::mail::Mailer::files(&config.mail_outbox_dir)?;
+            tracing::info!(
+                "no SMTP server configured (--smtp-url): learners' e-mails are written as .eml files to {}",
+                config.mail_outbox_dir.display()
+            );
+            mailer
+        }
+    };
+    Ok(crate::service::deliveries::MailSetup {
+        mailer,
+        from: config.mail_from.clone(),
+        retry: config.mail_retry,
+        lease: config.mail_lease,
+        concurrency: config.mail_concurrency,
+    })
 }
 
 /// The router for `app` with the HTTP limits of `config`.

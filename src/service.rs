@@ -6,10 +6,12 @@ use std::sync::Arc;
 mod awards;
 pub mod batch;
 mod catalogue;
+pub mod deliveries;
 pub mod downloads;
 pub mod images;
 mod issuance;
 pub mod issuers;
+pub mod learners;
 pub mod statistics;
 mod status;
 pub mod status_lists;
@@ -78,6 +80,12 @@ pub struct Microcred {
     verdicts: Arc<verification::Verdicts>,
     /// When to refresh the database's planner statistics next (see [`statistics`]).
     statistics: Arc<statistics::Growth>,
+    /// How this process sends e-mail (`None`: it sends none).
+    mail: Option<Arc<deliveries::MailSetup>>,
+    /// Wakes the delivery worker when an award queues a message.
+    delivery_wake: Arc<tokio::sync::Notify>,
+    /// The deployment's secret salt of learners' look-up hashes, read once (see [`learners`]).
+    salt: Arc<tokio::sync::OnceCell<[u8; 32]>>,
 }
 
 impl Microcred {
@@ -97,6 +105,9 @@ impl Microcred {
             fonts: Arc::default(),
             verdicts: Arc::default(),
             statistics: Arc::default(),
+            mail: None,
+            delivery_wake: Arc::default(),
+            salt: Arc::default(),
         }
     }
 

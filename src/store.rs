@@ -5,6 +5,7 @@
 //! options, migrations, how a constraint violation is reported — in `store/sqlite.rs` and
 //! `store/postgres.rs`. The backend is chosen by the URL scheme.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use time::OffsetDateTime;
 use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
 use crate::domain::audit::{AuditEntry, AuditEvent};
+use crate::domain::delivery::{Delivery, DeliveryStatus};
 use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
@@ -206,8 +208,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The image with this digest.
     async fn image(&self, digest: &str) -> StoreResult<Option<crate::domain::image::Image>>;
 
-    /// Stores an issued credential with its audit entry.
-    async fn insert_credential(&self, credential: &IssuedCredential, audit: &AuditEntry) -> StoreResult<()>;
+    /// Stores an issued credential, its audit entry and its queued e-mail (if any) in one transaction.
+    async fn insert_credential(
+        &self,
+        credential: &IssuedCredential,
+        audit: &AuditEntry,
+        delivery: Option<&NewDelivery>,
+    ) -> StoreResult<()>;
     /// One issued credential.
     async fn credential(&self, id: CredentialId) -> StoreResult<Option<IssuedCredential>>;
     /// The credential an issuer issued under an `Idempotency-Key`.
@@ -237,12 +244,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn claim_status_slots(&self, list: StatusListId, n: u32) -> StoreResult<u32>;
     /// Every index of `list` a credential holds.
     async fn taken_status_indexes(&self, list: StatusListId) -> StoreResult<Vec<u32>>;
-    /// Stores a batch's credentials, their audit entries and (under an `Idempotency-Key`) the batch's
-    /// answer, all in one transaction.
+    /// Stores a batch's credentials, their audit entries, their queued e-mails and (under an
+    /// `Idempotency-Key`) the batch's answer, all in one transaction.
     async fn insert_batch(
         &self,
         credentials: &[IssuedCredential],
         audits: &[AuditEntry],
+        deliveries: &[NewDelivery],
         batch: Option<&BatchRecord>,
     ) -> StoreResult<()>;
     /// Brings the query planner's statistics up to date after many inserts (PostgreSQL's manual advises
@@ -276,6 +284,114 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<(ApiKey, SecretHash)>>;
     /// Marks an API key revoked (recording `audit` when it changed); `false` if there is no such key.
     async fn revoke_api_key(&self, id: ApiKeyId, audit: &AuditEntry) -> StoreResult<bool>;
+
+    /// Takes up to `limit` pending deliveries due at `now_ms` (Unix ms) for this process: counts an attempt
+    /// and moves each past `lease_until_ms`, so no other replica takes it until then (PostgreSQL skips rows
+    /// another replica is taking at the same moment). Returns them with their credentials.
+    async fn take_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<TakenDelivery>>;
+    /// Records the outcomes of sending, in one transaction.
+    async fn record_deliveries(&self, outcomes: &[DeliveryOutcome]) -> StoreResult<()>;
+    /// A credential's delivery, if it has one.
+    async fn delivery(&self, id: CredentialId) -> StoreResult<Option<Delivery>>;
+    /// The deliveries of these credentials (those that have one).
+    async fn deliveries(&self, ids: &[CredentialId]) -> StoreResult<HashMap<CredentialId, Delivery>>;
+    /// Queues a credential's e-mail again, now (a new delivery, or a fresh start of its existing one), with
+    /// its audit entry.
+    async fn requeue_delivery(&self, delivery: &NewDelivery, audit: &AuditEntry) -> StoreResult<()>;
+    /// Records that the learner opened the credential from their e-mail or space, the first time only;
+    /// `true` if this was the first time.
+    async fn mark_claimed(&self, id: CredentialId, at: OffsetDateTime) -> StoreResult<bool>;
+    /// Deliveries by status, and when the oldest pending one was queued (for metrics).
+    async fn delivery_queue(&self) -> StoreResult<DeliveryQueue>;
+
+    /// The deployment secret `name`, storing `candidate` if there is none yet (the first replica's wins).
+    async fn deployment_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Credentials whose recipient look-up hash is `lookup`, newest first.
+    async fn credentials_by_lookup(&self, lookup: &[u8; 32]) -> StoreResult<Vec<IssuedCredential>>;
+    /// Up to `limit` awards stored before look-up hashes existed: their ids and addresses.
+    async fn credentials_missing_lookup(&self, limit: u32) -> StoreResult<Vec<(CredentialId, String)>>;
+    /// Sets recipient look-up hashes.
+    async fn set_recipient_lookups(&self, lookups: &[(CredentialId, [u8; 32])]) -> StoreResult<()>;
+    /// Stores a sign-in token's hash for a learner, valid until `expires_ms`.
+    async fn insert_sign_in_token(&self, token: &LearnerToken) -> StoreResult<()>;
+    /// How many sign-in tokens were made for `lookup` that are valid after `after_ms`.
+    async fn recent_sign_in_tokens(&self, lookup: &[u8; 32], after_ms: i64) -> StoreResult<u32>;
+    /// Uses a sign-in token once: its learner if it exists, is unused and valid at `now_ms`.
+    async fn redeem_sign_in_token(&self, token_hash: &[u8; 32], now_ms: i64) -> StoreResult<Option<LearnerToken>>;
+    /// Stores a learner's session (by the hash of its cookie).
+    async fn insert_learner_session(&self, session: &LearnerToken) -> StoreResult<()>;
+    /// The learner's session with this hash, if valid at `now_ms`.
+    async fn learner_session(&self, session_hash: &[u8; 32], now_ms: i64) -> StoreResult<Option<LearnerToken>>;
+    /// Ends a learner's session.
+    async fn delete_learner_session(&self, session_hash: &[u8; 32]) -> StoreResult<()>;
+}
+
+/// Milliseconds since the Unix epoch: how the outbox and the learners' tokens store the times rows are
+/// compared by (an integer compares the same on both databases).
+pub fn unix_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// An e-mail to queue with its credential (an outbox row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// The credential it delivers.
+    pub credential_id: CredentialId,
+    /// Where it goes.
+    pub recipient_email: String,
+    /// `Pending`, or `Skipped` for `notify: false`.
+    pub status: DeliveryStatus,
+    /// When it was queued (and is first due).
+    pub created_at: OffsetDateTime,
+}
+
+/// A delivery a worker took, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct TakenDelivery {
+    /// The credential to deliver.
+    pub credential: IssuedCredential,
+    /// Where it goes.
+    pub recipient_email: String,
+    /// Attempts made, this one included.
+    pub attempts: u32,
+}
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    /// Which delivery.
+    pub credential_id: CredentialId,
+    /// `Sent`, `Failed`, or `Pending` to retry.
+    pub status: DeliveryStatus,
+    /// The failure, if it failed.
+    pub last_error: Option<String>,
+    /// When to try again (Unix ms), if pending.
+    pub next_attempt_ms: i64,
+    /// When the server accepted it, if it did.
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// The outbox at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryQueue {
+    /// Deliveries by status.
+    pub by_status: Vec<(DeliveryStatus, u64)>,
+    /// When the oldest pending delivery was queued.
+    pub oldest_pending: Option<OffsetDateTime>,
+}
+
+/// A learner's sign-in token or session, as stored: the SHA-256 of the secret the learner holds, never
+/// the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnerToken {
+    /// SHA-256 of the token or cookie value.
+    pub hash: [u8; 32],
+    /// The learner's look-up hash.
+    pub recipient_lookup: [u8; 32],
+    /// The address they signed in with (shown to them).
+    pub email: String,
+    /// Unix ms.
+    pub expires_ms: i64,
 }
 
 /// The JSON stored for an achievement's content.
@@ -384,7 +500,8 @@ mod rows {
     use time::OffsetDateTime;
     use uuid::Uuid;
 
-    use super::{IssuerKey, StoreError};
+    use super::{IssuerKey, LearnerToken, StoreError};
+    use crate::domain::delivery::Delivery;
     use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
     use crate::domain::audit::AuditEvent;
@@ -392,8 +509,43 @@ mod rows {
     use crate::domain::issuer::{Issuer, IssuerId};
     use crate::domain::status::{StatusList, StatusListId, StatusSlot};
 
-    fn corrupt(what: &str, value: &str) -> StoreError {
+    pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
         StoreError::Corrupt(format!("{what} {value:?}"))
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub(super) struct DeliveryRow {
+        credential_id: Uuid,
+        status: String,
+        attempts: i64,
+        last_error: Option<String>,
+        sent_at: Option<OffsetDateTime>,
+        claimed_at: Option<OffsetDateTime>,
+    }
+
+    impl TryFrom<DeliveryRow> for (CredentialId, Delivery) {
+        type Error = StoreError;
+        fn try_from(r: DeliveryRow) -> Result<Self, StoreError> {
+            let delivery = Delivery {
+                status: r.status.parse().map_err(|_| corrupt("delivery status", &r.status))?,
+                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+                last_error: r.last_error,
+                sent_at: r.sent_at,
+                claimed_at: r.claimed_at,
+            };
+            Ok((CredentialId(r.credential_id), delivery))
+        }
+    }
+
+    /// A sign-in token or session read back.
+    pub(super) fn learner_token(
+        hash: [u8; 32],
+        lookup: Vec<u8>,
+        email: String,
+        expires_ms: i64,
+    ) -> Result<LearnerToken, StoreError> {
+        let recipient_lookup = lookup.try_into().map_err(|_| corrupt("learner look-up", "not 32 bytes"))?;
+        Ok(LearnerToken { hash, recipient_lookup, email, expires_ms })
     }
 
     #[derive(sqlx::FromRow)]
@@ -409,6 +561,9 @@ mod rows {
         description: Option<String>,
         logo_url: Option<String>,
         suspension_enabled: bool,
+        mail_sender_name: Option<String>,
+        mail_reply_to: Option<String>,
+        attach_pdf: bool,
         created_at: OffsetDateTime,
     }
 
@@ -428,6 +583,14 @@ mod rows {
                 description: r.description,
                 logo_url: url(r.logo_url)?,
                 suspension_enabled: r.suspension_enabled,
+                mail: crate::domain::issuer::MailSettings {
+                    sender_name: r.mail_sender_name,
+                    reply_to: r
+                        .mail_reply_to
+                        .map(|e| e.parse().map_err(|_| corrupt("issuer reply-to", &e)))
+                        .transpose()?,
+                    attach_pdf: r.attach_pdf,
+                },
                 created_at: r.created_at,
             })
         }
@@ -504,6 +667,7 @@ mod rows {
         suspension_reason: Option<String>,
         suspension_public_reason: Option<String>,
         external_id: Option<String>,
+        recipient_lookup: Option<Vec<u8>>,
     }
 
     fn slot(list: Option<Uuid>, index: Option<i64>) -> Option<StatusSlot> {
@@ -569,6 +733,10 @@ mod rows {
                 achievement_id: r.achievement_id.map(AchievementId),
                 recipient_name: r.recipient_name,
                 recipient_email: r.recipient_email,
+                recipient_lookup: r
+                    .recipient_lookup
+                    .map(|h| h.try_into().map_err(|_| corrupt("recipient look-up of credential", &id.to_string())))
+                    .transpose()?,
                 external_id: r.external_id,
                 document: serde_json::from_str(&r.document)
                     .map_err(|e| StoreError::Corrupt(format!("credential {id}: {e}")))?,

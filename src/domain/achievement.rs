@@ -516,6 +516,7 @@ mod tests {
             description: None,
             logo_url: None,
             suspension_enabled: false,
+            mail: Default::default(),
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

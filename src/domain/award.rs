@@ -56,6 +56,8 @@ pub struct AwardInput {
     pub language: Option<String>,
     /// Award even if this learner already holds this achievement.
     pub allow_duplicate: Option<bool>,
+    /// E-mail the credential to the learner (default true); `false` for issuers that deliver it themselves.
+    pub notify: Option<bool>,
 }
 
 /// A validated award request.
@@ -79,6 +81,8 @@ pub struct Award {
     pub language: Option<String>,
     /// See [`AwardInput::allow_duplicate`].
     pub allow_duplicate: bool,
+    /// See [`AwardInput::notify`].
+    pub notify: bool,
 }
 
 /// Longest learner name accepted, in characters (long enough for any real name with titles).
@@ -219,6 +223,7 @@ impl AwardInput {
                 valid_until,
                 language,
                 allow_duplicate: self.allow_duplicate.unwrap_or(false),
+                notify: self.notify.unwrap_or(true),
             }),
             _ => Err(e),
         }
@@ -239,6 +244,8 @@ pub struct IssuedCredential {
     pub recipient_name: Option<String>,
     /// Learner's e-mail, lower-cased (awards only).
     pub recipient_email: Option<String>,
+    /// The salted hash the learner's space finds it by (awards only; see `service/learners.rs`).
+    pub recipient_lookup: Option<[u8; 32]>,
     /// The credential's own `id` when the VC-API caller chose it (awards' ids are their public URL).
     pub external_id: Option<String>,
     /// The signed credential, exactly as issued.

@@ -357,6 +357,8 @@ pub fn parse_csv(body: &[u8]) -> Result<CsvBatch, ValidationErrors> {
                 valid_until: cell("valid_until"),
                 language: cell("language"),
                 allow_duplicate,
+                // A CSV batch says it once, with `?notify=false`.
+                notify: None,
             }),
         ));
     }

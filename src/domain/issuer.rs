@@ -234,9 +234,70 @@ pub struct Issuer {
     /// Whether its credentials carry a second, `suspension` status entry (see docs/standards.md, "Status
     /// lists": VCDM 2.0 allows it, the OB 3.0 JSON Schema does not).
     pub suspension_enabled: bool,
+    /// How its awards are e-mailed to learners.
+    pub mail: MailSettings,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// How an issuer's awards are e-mailed to their learners. The message is sent from the deployment's
+/// `mail_from` address, under the issuer's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MailSettings {
+    /// The name the message comes from (default: the issuer's name).
+    pub sender_name: Option<String>,
+    /// Where learners' replies go (default: the issuer's contact `email`).
+    #[schema(value_type = Option<String>)]
+    pub reply_to: Option<Email>,
+    /// Attach the PDF certificate to the message (default false: the message links to it).
+    pub attach_pdf: bool,
+}
+
+/// [`MailSettings`] as a client sends them (inside [`IssuerInput::mail`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettingsInput {
+    /// See [`MailSettings::sender_name`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// See [`MailSettings::reply_to`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// See [`MailSettings::attach_pdf`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attach_pdf: Option<bool>,
+}
+
+impl MailSettingsInput {
+    fn validate(&self, errors: &mut ValidationErrors) -> MailSettings {
+        let sender_name = self
+            .sender_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .and_then(|n| errors.check("mail.sender_name", check_text(n, 200)))
+            // A display name is one header line: no line breaks.
+            .filter(|n| {
+                let one_line = !n.contains(['\n', '\r', '\t']);
+                if !one_line {
+                    errors.add("mail.sender_name", "must be one line");
+                }
+                one_line
+            });
+        let reply_to = self.reply_to.as_deref().and_then(|e| errors.check("mail.reply_to", e.parse::<Email>()));
+        MailSettings { sender_name, reply_to, attach_pdf: self.attach_pdf.unwrap_or(false) }
+    }
+}
+
+impl From<&MailSettings> for MailSettingsInput {
+    fn from(m: &MailSettings) -> Self {
+        Self {
+            sender_name: m.sender_name.clone(),
+            reply_to: m.reply_to.as_ref().map(|e| e.as_str().to_owned()),
+            attach_pdf: Some(m.attach_pdf),
+        }
+    }
 }
 
 /// What a client may send to create an issuer (the JSON body of `POST /api/v1/issuers`), and what a merge
@@ -271,6 +332,9 @@ pub struct IssuerInput {
     /// Add a suspension status entry to its credentials (default false).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspension_enabled: Option<bool>,
+    /// How its awards are e-mailed to learners.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailSettingsInput>,
 }
 
 /// A validated request to create an issuer.
@@ -294,6 +358,8 @@ pub struct NewIssuer {
     pub did_method: DidMethod,
     /// See [`Issuer::suspension_enabled`].
     pub suspension_enabled: bool,
+    /// See [`Issuer::mail`].
+    pub mail: MailSettings,
 }
 
 /// What a change of an issuer's profile does to credentials, said to whoever makes one.
@@ -341,6 +407,7 @@ impl IssuerInput {
             .did_method
             .as_deref()
             .map_or(Some(DidMethod::Web), |m| errors.check("did_method", m.parse::<DidMethod>()));
+        let mail = self.mail.unwrap_or_default().validate(&mut errors);
         match (slug, name, did_method) {
             (Some(slug), Some(name), Some(did_method)) if errors.0.is_empty() => Ok(NewIssuer {
                 slug,
@@ -352,6 +419,7 @@ impl IssuerInput {
                 logo_url,
                 did_method,
                 suspension_enabled: self.suspension_enabled.unwrap_or(false),
+                mail,
             }),
             _ => Err(errors),
         }
@@ -370,13 +438,14 @@ impl From<&Issuer> for IssuerInput {
             logo_url: issuer.logo_url.as_ref().map(ToString::to_string),
             did_method: Some(issuer.did_method.as_str().to_owned()),
             suspension_enabled: Some(issuer.suspension_enabled),
+            mail: Some(MailSettingsInput::from(&issuer.mail)),
         }
     }
 }
 
 impl Issuer {
     /// This issuer with a JSON merge patch applied to its profile (name, url, email, country, description,
-    /// logo_url, suspension_enabled), validated as a whole as at creation: every problem is reported at
+    /// logo_url, suspension_enabled, mail), validated as a whole as at creation: every problem is reported at
     /// once. The slug and the DID method name the issuer's DID and cannot change.
     ///
     /// See: <https://www.rfc-editor.org/rfc/rfc7396>
@@ -414,6 +483,7 @@ impl Issuer {
             description: new.description,
             logo_url: new.logo_url,
             suspension_enabled: new.suspension_enabled,
+            mail: new.mail,
             ..self.clone()
         })
     }
@@ -508,6 +578,7 @@ mod tests {
             description: None,
             logo_url: None,
             suspension_enabled: false,
+            mail: MailSettings::default(),
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

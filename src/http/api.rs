@@ -34,6 +34,7 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(export::export))
         .routes((schemas, paths, batch.layer(DefaultBodyLimit::max(settings.max_batch_bytes))))
         .routes(routes!(credentials::get))
+        .routes(routes!(credentials::notify))
         .routes(routes!(status::revoke))
         .routes(routes!(status::suspend))
         .routes(routes!(status::reinstate))

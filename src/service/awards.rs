@@ -98,17 +98,27 @@ impl Microcred {
             let document = serde_json::value::to_raw_value(&signed)
                 .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
             let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));
-            let credential =
-                issuance::with_award(row, achievement.id, &award, idempotency_key.map(str::to_owned), request_hash);
+            let lookup = self.recipient_lookup(award.email.as_str()).await?;
+            let credential = issuance::with_award(
+                row,
+                achievement.id,
+                &award,
+                idempotency_key.map(str::to_owned),
+                request_hash,
+                lookup,
+            );
+            let delivery = Self::new_delivery(&credential, award.email.as_str(), award.notify);
             let conflict = match self
                 .store
                 .insert_credential(
                     &credential,
                     &audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None),
+                    Some(&delivery),
                 )
                 .await
             {
                 Ok(()) => {
+                    self.wake_deliveries();
                     info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
                     metrics::counter!("microcred_credentials_issued_total", "path" => "award").increment(1);
                     self.note_inserted(1);

@@ -64,7 +64,7 @@ pub struct BatchOutcome {
 }
 
 /// A parsed batch: each row's number and its award (or why it could not be read).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BatchRequest {
     /// `(row number, award or parse error)`.
     pub rows: ParsedRows,
@@ -74,6 +74,8 @@ pub struct BatchRequest {
     pub achievement_id: Option<String>,
     /// A CSV batch's headers as written, by canonical column (`email` → `E-mail`), to name them in errors.
     pub columns: std::collections::BTreeMap<&'static str, String>,
+    /// E-mail each credential to its learner (`?notify=false`: the issuer delivers them itself).
+    pub notify: bool,
 }
 
 struct Valid {
@@ -146,8 +148,14 @@ impl Microcred {
             }),
             None => None,
         };
-        match self.store.insert_batch(&credentials, &audits, record.as_ref()).await {
+        let deliveries: Vec<_> = credentials
+            .iter()
+            .zip(&valid)
+            .map(|(c, v)| Self::new_delivery(c, v.award.email.as_str(), request.notify && v.award.notify))
+            .collect();
+        match self.store.insert_batch(&credentials, &audits, &deliveries, record.as_ref()).await {
             Ok(()) => {
+                self.wake_deliveries();
                 tracing::info!(issued = result.issued, rejected, "issued a batch of {} credentials", result.issued);
                 metrics::counter!("microcred_credentials_issued_total", "path" => "batch")
                     .increment(result.issued as u64);
@@ -304,13 +312,14 @@ impl Microcred {
         request_hash: [u8; 32],
     ) -> Result<Option<(Vec<IssuedCredential>, Vec<crate::domain::audit::AuditEntry>)>> {
         let issued_at = now();
-        let mut credentials = Vec::with_capacity(valid.len());
-        let mut audits = Vec::with_capacity(valid.len());
+        // (position in `valid`, credential, audit entry): signed issuer by issuer, answered in row order.
+        let mut minted = Vec::with_capacity(valid.len());
         // One group per issuer: each signs with its own key and allocates in its own lists.
         let mut issuers: Vec<&Issuer> = achievements.iter().map(|(_, i)| i).collect();
         issuers.dedup_by_key(|i| i.id);
         for issuer in issuers {
-            let rows: Vec<&Valid> = valid.iter().filter(|v| achievements[v.achievement].1.id == issuer.id).collect();
+            let rows: Vec<(usize, &Valid)> =
+                valid.iter().enumerate().filter(|(_, v)| achievements[v.achievement].1.id == issuer.id).collect();
             if rows.is_empty() {
                 continue;
             }
@@ -323,7 +332,7 @@ impl Microcred {
             };
             let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             let mut unsigned = Vec::with_capacity(rows.len());
-            for (i, v) in rows.iter().enumerate() {
+            for (i, (_, v)) in rows.iter().enumerate() {
                 let id = CredentialId(Uuid::new_v4());
                 let (achievement, _) = &achievements[v.achievement];
                 let mut credential = OpenBadgeCredential::award(&AwardFacts {
@@ -343,18 +352,23 @@ impl Microcred {
                 unsigned.push((id, credential, slots));
             }
             let signed = issuance::sign_blocking(move || sign_all(&unsigned, &options, &key)).await??;
-            for ((id, document, (status, suspension)), v) in signed.into_iter().zip(&rows) {
-                audits.push(audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None));
+            for ((id, document, (status, suspension)), (position, v)) in signed.into_iter().zip(&rows) {
+                let entry = audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None);
                 let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(status), suspension));
-                credentials.push(issuance::with_award(
+                let lookup = self.recipient_lookup(v.award.email.as_str()).await?;
+                let credential = issuance::with_award(
                     row,
                     achievements[v.achievement].0.id,
                     &v.award,
                     idempotency_key.map(|k| format!("{k}#row{}", v.row)),
                     request_hash,
-                ));
+                    lookup,
+                );
+                minted.push((*position, credential, entry));
             }
         }
+        minted.sort_by_key(|(position, _, _)| *position);
+        let (credentials, audits): (Vec<_>, Vec<_>) = minted.into_iter().map(|(_, c, a)| (c, a)).unzip();
         // The database has the last word on index uniqueness; the caller retries on a clash.
         let mut taken = HashSet::new();
         let clash = credentials.iter().any(|c| c.status.is_some_and(|s| !taken.insert((s.list, s.index))));

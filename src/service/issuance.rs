@@ -35,6 +35,7 @@ pub(super) fn new_row(
         achievement_id: None,
         recipient_name: None,
         recipient_email: None,
+        recipient_lookup: None,
         external_id: None,
         document,
         issued_at,
@@ -62,11 +63,13 @@ pub(super) fn with_award(
     award: &Award,
     idempotency_key: Option<String>,
     request_hash: [u8; 32],
+    recipient_lookup: [u8; 32],
 ) -> IssuedCredential {
     IssuedCredential {
         achievement_id: Some(achievement),
         recipient_name: Some(award.name.clone()),
         recipient_email: Some(award.email.as_str().to_owned()),
+        recipient_lookup: Some(recipient_lookup),
         valid_until: award.valid_until,
         language: award.language.clone(),
         allow_duplicate: award.allow_duplicate,

@@ -9,7 +9,7 @@ use super::{Microcred, audit, now};
 use crate::domain::api_key::{ApiKey, Role};
 use crate::domain::api_key::{ApiKeyId, ApiToken};
 use crate::domain::did::{DidDocument, did_key, did_web};
-use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, NewIssuer, Slug};
+use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, MailSettings, NewIssuer, Slug};
 use crate::error::OnConstraint as _;
 use crate::error::{Error, Result};
 use crate::keys::IssuerSigningKey;
@@ -52,6 +52,7 @@ impl Microcred {
             description: new.description,
             logo_url: new.logo_url,
             suspension_enabled: new.suspension_enabled,
+            mail: new.mail,
             created_at,
         };
         let issuer_key = IssuerKey {
@@ -92,6 +93,7 @@ impl Microcred {
             logo_url: None,
             did_method: DidMethod::Web,
             suspension_enabled: false,
+            mail: MailSettings::default(),
         };
         match self.create_issuer(new).await {
             Ok((issuer, _)) => Ok(Some(issuer)),

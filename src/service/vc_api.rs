@@ -119,8 +119,15 @@ impl Microcred {
             let issued_at = now();
             let document = serde_json::value::to_raw_value(&signed)
                 .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
+            // A credential that names its holder's address in the clear is e-mailed to them, as an award is.
+            let email = super::deliveries::plain_email(document.get());
+            let recipient_lookup = match &email {
+                Some(email) => Some(self.recipient_lookup(email).await?),
+                None => None,
+            };
             let row = IssuedCredential {
                 external_id: external_id.clone(),
+                recipient_lookup,
                 valid_until: signed
                     .get("validUntil")
                     .or_else(|| signed.get("expirationDate"))
@@ -131,10 +138,15 @@ impl Microcred {
             let subject = external_id.clone().unwrap_or_else(|| id.to_string());
             match self
                 .store
-                .insert_credential(&row, &audit(Some(caller), Some(issuer.id), "credential.issue", &subject, None))
+                .insert_credential(
+                    &row,
+                    &audit(Some(caller), Some(issuer.id), "credential.issue", &subject, None),
+                    email.map(|e| Self::new_delivery(&row, &e, true)).as_ref(),
+                )
                 .await
             {
                 Ok(()) => {
+                    self.wake_deliveries();
                     metrics::counter!("microcred_credentials_issued_total", "path" => "vc-api").increment(1);
                     self.note_inserted(1);
                     return Ok(signed);

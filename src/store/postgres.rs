@@ -34,6 +34,12 @@ impl PgStore {
         "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'credential'::regclass",
     ));
 
+    /// See [`Store::take_deliveries`](super::Store::take_deliveries): `SKIP LOCKED` lets replicas take
+    /// different rows at the same moment instead of waiting for each other's.
+    const TAKE_DELIVERIES: &'static str = "UPDATE delivery SET next_attempt_at = $2, attempts = attempts + 1 \
+        WHERE credential_id IN (SELECT credential_id FROM delivery WHERE status = 'pending' AND next_attempt_at <= $1 \
+        ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING credential_id, recipient_email, attempts";
+
     fn error(e: sqlx::Error) -> StoreError {
         StoreError::classify(e, |db| db.constraint().map(str::to_owned))
     }

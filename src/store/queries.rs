@@ -34,7 +34,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO issuer (issuer_id, slug, did, did_method, name, url, email, country, description, \
-                     logo_url, created_at, suspension_enabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     logo_url, created_at, suspension_enabled, mail_sender_name, mail_reply_to, attach_pdf) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(issuer.id.0)
                 .bind(issuer.slug.as_str())
@@ -48,6 +49,9 @@ macro_rules! impl_store {
                 .bind(issuer.logo_url.as_ref().map(|u| u.as_str()))
                 .bind(issuer.created_at)
                 .bind(issuer.suspension_enabled)
+                .bind(issuer.mail.sender_name.as_deref())
+                .bind(issuer.mail.reply_to.as_ref().map(|e| e.as_str()))
+                .bind(issuer.mail.attach_pdf)
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
@@ -63,7 +67,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 let done = sqlx::query(
                     "UPDATE issuer SET name = $1, url = $2, email = $3, country = $4, description = $5, logo_url = $6, \
-                     suspension_enabled = $7 WHERE issuer_id = $8",
+                     suspension_enabled = $7, mail_sender_name = $8, mail_reply_to = $9, attach_pdf = $10 \
+                     WHERE issuer_id = $11",
                 )
                 .bind(&issuer.name)
                 .bind(issuer.url.as_ref().map(|u| u.as_str()))
@@ -72,6 +77,9 @@ macro_rules! impl_store {
                 .bind(&issuer.description)
                 .bind(issuer.logo_url.as_ref().map(|u| u.as_str()))
                 .bind(issuer.suspension_enabled)
+                .bind(issuer.mail.sender_name.as_deref())
+                .bind(issuer.mail.reply_to.as_ref().map(|e| e.as_str()))
+                .bind(issuer.mail.attach_pdf)
                 .bind(issuer.id.0)
                 .execute(&mut *tx)
                 .await
@@ -266,10 +274,12 @@ macro_rules! impl_store {
                 &self,
                 c: &$crate::domain::award::IssuedCredential,
                 audit: &$crate::domain::audit::AuditEntry,
+                delivery: Option<&$crate::store::NewDelivery>,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 insert_credential_rows(&mut tx, std::slice::from_ref(c)).await?;
                 insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                insert_deliveries(&mut tx, delivery.map(std::slice::from_ref).unwrap_or_default()).await?;
                 tx.commit().await.map_err(Self::error)
             }
 
@@ -472,11 +482,13 @@ macro_rules! impl_store {
                 &self,
                 credentials: &[$crate::domain::award::IssuedCredential],
                 audits: &[$crate::domain::audit::AuditEntry],
+                deliveries: &[$crate::store::NewDelivery],
                 batch: Option<&$crate::store::BatchRecord>,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 insert_credential_rows(&mut tx, credentials).await?;
                 insert_audits(&mut tx, audits).await?;
+                insert_deliveries(&mut tx, deliveries).await?;
                 if let Some(b) = batch {
                     sqlx::query(
                         "INSERT INTO award_batch (award_batch_id, issuer_id, idempotency_key, request_hash, response, created_at) \
@@ -699,6 +711,340 @@ macro_rules! impl_store {
                 // Revoking twice is not an error; only an unknown id is.
                 Ok(self.api_key(id).await?.is_some())
             }
+
+            async fn take_deliveries(
+                &self,
+                now_ms: i64,
+                lease_until_ms: i64,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::TakenDelivery>> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                let taken: Vec<(uuid::Uuid, String, i64)> = sqlx::query_as(Self::TAKE_DELIVERIES)
+                    .bind(now_ms)
+                    .bind(lease_until_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                let mut credentials = std::collections::HashMap::new();
+                for chunk in taken.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM credential WHERE credential_id IN (");
+                    let mut ids = q.separated(", ");
+                    for (id, _, _) in chunk {
+                        ids.push_bind(*id);
+                    }
+                    q.push(")");
+                    for row in q
+                        .build_query_as::<$crate::store::rows::CredentialRow>()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(Self::error)?
+                    {
+                        let c: $crate::domain::award::IssuedCredential = row.try_into()?;
+                        credentials.insert(c.id.0, c);
+                    }
+                }
+                tx.commit().await.map_err(Self::error)?;
+                Ok(taken
+                    .into_iter()
+                    .filter_map(|(id, recipient_email, attempts)| {
+                        Some($crate::store::TakenDelivery {
+                            credential: credentials.remove(&id)?,
+                            recipient_email,
+                            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        })
+                    })
+                    .collect())
+            }
+
+            async fn record_deliveries(
+                &self,
+                outcomes: &[$crate::store::DeliveryOutcome],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                for o in outcomes {
+                    sqlx::query(
+                        "UPDATE delivery SET status = $1, last_error = $2, next_attempt_at = $3, sent_at = $4 \
+                         WHERE credential_id = $5",
+                    )
+                    .bind(o.status.as_str())
+                    .bind(o.last_error.as_deref())
+                    .bind(o.next_attempt_ms)
+                    .bind(o.sent_at)
+                    .bind(o.credential_id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                }
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn delivery(
+                &self,
+                id: $crate::domain::award::CredentialId,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::delivery::Delivery>> {
+                Ok(self.deliveries(&[id]).await?.remove(&id))
+            }
+
+            async fn deliveries(
+                &self,
+                ids: &[$crate::domain::award::CredentialId],
+            ) -> $crate::store::StoreResult<
+                std::collections::HashMap<$crate::domain::award::CredentialId, $crate::domain::delivery::Delivery>,
+            > {
+                let mut found = std::collections::HashMap::new();
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT credential_id, status, attempts, last_error, sent_at, claimed_at FROM delivery \
+                         WHERE credential_id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.0);
+                    }
+                    q.push(")");
+                    for row in q
+                        .build_query_as::<$crate::store::rows::DeliveryRow>()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(Self::error)?
+                    {
+                        let (id, delivery) = row.try_into()?;
+                        found.insert(id, delivery);
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn requeue_delivery(
+                &self,
+                delivery: &$crate::store::NewDelivery,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                sqlx::query(
+                    "INSERT INTO delivery (credential_id, recipient_email, status, attempts, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (credential_id) DO UPDATE SET status = excluded.status, \
+                     attempts = 0, last_error = NULL, next_attempt_at = excluded.next_attempt_at, sent_at = NULL",
+                )
+                .bind(delivery.credential_id.0)
+                .bind(&delivery.recipient_email)
+                .bind(delivery.status.as_str())
+                .bind($crate::store::unix_ms(delivery.created_at))
+                .bind(delivery.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::error)?;
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn mark_claimed(
+                &self,
+                id: $crate::domain::award::CredentialId,
+                at: time::OffsetDateTime,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("UPDATE delivery SET claimed_at = $1 WHERE credential_id = $2 AND claimed_at IS NULL")
+                    .bind(at)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delivery_queue(&self) -> $crate::store::StoreResult<$crate::store::DeliveryQueue> {
+                let counts: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT status, COUNT(*) FROM delivery GROUP BY status")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(Self::error)?;
+                let oldest: Option<(time::OffsetDateTime,)> = sqlx::query_as(
+                    "SELECT created_at FROM delivery WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                let by_status = counts
+                    .into_iter()
+                    .map(|(s, n)| Ok((s.parse().map_err(|_| $crate::store::rows::corrupt("delivery status", &s))?, n as u64)))
+                    .collect::<$crate::store::StoreResult<_>>()?;
+                Ok($crate::store::DeliveryQueue { by_status, oldest_pending: oldest.map(|(t,)| t) })
+            }
+
+            async fn deployment_secret(&self, name: &str, candidate: &[u8]) -> $crate::store::StoreResult<Vec<u8>> {
+                sqlx::query("INSERT INTO deployment_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                let (value,): (Vec<u8>,) = sqlx::query_as("SELECT value FROM deployment_secret WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(value)
+            }
+
+            async fn credentials_by_lookup(
+                &self,
+                lookup: &[u8; 32],
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::award::IssuedCredential>> {
+                sqlx::query_as::<_, $crate::store::rows::CredentialRow>(
+                    "SELECT * FROM credential WHERE recipient_lookup = $1 ORDER BY issued_at DESC, credential_id LIMIT 1000",
+                )
+                .bind(&lookup[..])
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn credentials_missing_lookup(
+                &self,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<($crate::domain::award::CredentialId, String)>> {
+                let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+                    "SELECT credential_id, recipient_email FROM credential \
+                     WHERE recipient_lookup IS NULL AND recipient_email IS NOT NULL LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(rows.into_iter().map(|(id, e)| ($crate::domain::award::CredentialId(id), e)).collect())
+            }
+
+            async fn set_recipient_lookups(
+                &self,
+                lookups: &[($crate::domain::award::CredentialId, [u8; 32])],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                for (id, lookup) in lookups {
+                    sqlx::query("UPDATE credential SET recipient_lookup = $1 WHERE credential_id = $2")
+                        .bind(&lookup[..])
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::error)?;
+                }
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn insert_sign_in_token(&self, t: &$crate::store::LearnerToken) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sign_in_token (token_hash, recipient_lookup, email, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&t.hash[..])
+                .bind(&t.recipient_lookup[..])
+                .bind(&t.email)
+                .bind(t.expires_ms)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                // Expired tokens have no use: keep the table small.
+                sqlx::query("DELETE FROM sign_in_token WHERE expires_at < $1")
+                    .bind(t.expires_ms - 24 * 3_600_000)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn recent_sign_in_tokens(&self, lookup: &[u8; 32], after_ms: i64) -> $crate::store::StoreResult<u32> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM sign_in_token WHERE recipient_lookup = $1 AND expires_at > $2")
+                        .bind(&lookup[..])
+                        .bind(after_ms)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(Self::error)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+
+            async fn redeem_sign_in_token(
+                &self,
+                token_hash: &[u8; 32],
+                now_ms: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::LearnerToken>> {
+                let row: Option<(Vec<u8>, String, i64)> = sqlx::query_as(
+                    "UPDATE sign_in_token SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                     RETURNING recipient_lookup, email, expires_at",
+                )
+                .bind(now_ms)
+                .bind(&token_hash[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                row.map(|(lookup, email, expires_ms)| $crate::store::rows::learner_token(*token_hash, lookup, email, expires_ms))
+                    .transpose()
+            }
+
+            async fn insert_learner_session(&self, s: &$crate::store::LearnerToken) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO learner_session (session_hash, recipient_lookup, email, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&s.hash[..])
+                .bind(&s.recipient_lookup[..])
+                .bind(&s.email)
+                .bind(s.expires_ms)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn learner_session(
+                &self,
+                session_hash: &[u8; 32],
+                now_ms: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::LearnerToken>> {
+                let row: Option<(Vec<u8>, String, i64)> = sqlx::query_as(
+                    "SELECT recipient_lookup, email, expires_at FROM learner_session WHERE session_hash = $1 AND expires_at > $2",
+                )
+                .bind(&session_hash[..])
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                row.map(|(lookup, email, expires_ms)| {
+                    $crate::store::rows::learner_token(*session_hash, lookup, email, expires_ms)
+                })
+                .transpose()
+            }
+
+            async fn delete_learner_session(&self, session_hash: &[u8; 32]) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM learner_session WHERE session_hash = $1")
+                    .bind(&session_hash[..])
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(())
+            }
+        }
+
+        /// Queues deliveries, 1,000 rows to a statement (see [`insert_credential_rows`]).
+        async fn insert_deliveries(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            deliveries: &[$crate::store::NewDelivery],
+        ) -> $crate::store::StoreResult<()> {
+            for chunk in deliveries.chunks(1_000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO delivery (credential_id, recipient_email, status, next_attempt_at, created_at) ",
+                );
+                q.push_values(chunk, |mut row, d| {
+                    row.push_bind(d.credential_id.0)
+                        .push_bind(d.recipient_email.as_str())
+                        .push_bind(d.status.as_str())
+                        .push_bind($crate::store::unix_ms(d.created_at))
+                        .push_bind(d.created_at);
+                });
+                q.build().execute(&mut **tx).await.map_err(<$store>::error)?;
+            }
+            Ok(())
         }
 
         async fn insert_key(
@@ -721,7 +1067,7 @@ macro_rules! impl_store {
 
         /// Inserts credentials, many rows to a statement: a statement per row made a 10,000-award batch
         /// 20,000 round trips, and on SQLite each one waits for the runtime to wake the task again, so a batch
-        /// sent while pages were being served at full speed took minutes. 500 rows × 18 values stay under
+        /// sent while pages were being served at full speed took minutes. 500 rows × 19 values stay under
         /// both databases' limits on bound values (SQLite 32,766, PostgreSQL 65,535).
         async fn insert_credential_rows(
             tx: &mut sqlx::Transaction<'_, $db>,
@@ -731,7 +1077,7 @@ macro_rules! impl_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
                      document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
-                     status_list_id, status_index, suspension_list_id, suspension_index, external_id) ",
+                     status_list_id, status_index, suspension_list_id, suspension_index, external_id, recipient_lookup) ",
                 );
                 q.push_values(chunk, |mut row, c| {
                     row.push_bind(c.id.0)
@@ -751,7 +1097,8 @@ macro_rules! impl_store {
                         .push_bind(c.status.map(|s| i64::from(s.index)))
                         .push_bind(c.suspension.map(|s| s.list.0))
                         .push_bind(c.suspension.map(|s| i64::from(s.index)))
-                        .push_bind(c.external_id.as_deref());
+                        .push_bind(c.external_id.as_deref())
+                        .push_bind(c.recipient_lookup.map(|h| h.to_vec()));
                 });
                 q.build().execute(&mut **tx).await.map_err(<$store>::error)?;
             }

@@ -44,6 +44,12 @@ impl SqliteStore {
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): SQLite plans without statistics.
     const REFRESH_STATISTICS: Option<(&'static str, &'static str)> = None;
 
+    /// See [`Store::take_deliveries`](super::Store::take_deliveries): SQLite runs one writer at a time, so
+    /// the update alone is atomic.
+    const TAKE_DELIVERIES: &'static str = "UPDATE delivery SET next_attempt_at = $2, attempts = attempts + 1 \
+        WHERE credential_id IN (SELECT credential_id FROM delivery WHERE status = 'pending' AND next_attempt_at <= $1 \
+        ORDER BY next_attempt_at LIMIT $3) RETURNING credential_id, recipient_email, attempts";
+
     /// SQLite reports a unique violation as "UNIQUE constraint failed: table.column"; this maps the
     /// columns back to the constraint names the PostgreSQL tree uses, so callers see one vocabulary.
     fn error(e: sqlx::Error) -> StoreError {

@@ -25,6 +25,7 @@ fn issuer(slug: &str, name: &str) -> Issuer {
         description: Some("Ελληνικά, български, español, italiano — 認定 🎓".to_owned()),
         logo_url: None,
         suspension_enabled: slug == "beta",
+        mail: Default::default(),
         created_at: now(),
     }
 }

@@ -26,6 +26,8 @@ pub(super) struct BatchQuery {
     achievement_id: Option<String>,
     /// Issue the valid rows even if others are invalid (default: all or nothing).
     partial: Option<bool>,
+    /// E-mail each credential to its learner (default true).
+    notify: Option<bool>,
 }
 
 /// `POST /api/v1/credentials/batch[?achievement_id=&partial=true]` with a JSON array of awards or a CSV file
@@ -40,6 +42,7 @@ pub(super) struct BatchQuery {
     params(
         ("achievement_id" = Option<uuid::Uuid>, Query, description = "For rows naming none"),
         ("partial" = Option<bool>, Query, description = "Issue the valid rows"),
+        ("notify" = Option<bool>, Query, description = "E-mail each credential to its learner (default true; false when the issuer delivers them itself)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body(
@@ -69,9 +72,19 @@ pub(super) async fn issue_batch(
     let Query(q) = query.map_err(|e| ValidationErrors::single("query", e.body_text()))?;
     let key = idempotency_key(&headers)?;
     let mut hasher = Sha256::new();
+    // `notify` joins the hash only when given, so retries of batches sent before it existed still match.
     hasher.update(format!("{:?}|{:?}|", q.achievement_id, q.partial));
+    if let Some(notify) = q.notify {
+        hasher.update(format!("notify={notify}|"));
+    }
     let (rows, columns) = rows(&headers, body, &mut hasher).await?;
-    let request = BatchRequest { rows, partial: q.partial.unwrap_or(false), achievement_id: q.achievement_id, columns };
+    let request = BatchRequest {
+        rows,
+        partial: q.partial.unwrap_or(false),
+        achievement_id: q.achievement_id,
+        columns,
+        notify: q.notify.unwrap_or(true),
+    };
     let (outcome, issued) = state.app.issue_batch(&caller, request, key.as_deref(), hasher.finalize().into()).await?;
     let status = if issued == Issued::Created && outcome.rejected == 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome)))

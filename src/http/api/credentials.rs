@@ -17,6 +17,7 @@ use super::views::{CredentialSummary, CredentialView};
 use super::{idempotency_key, page_limit};
 use crate::domain::achievement::AchievementId;
 use crate::domain::award::{AwardInput, CredentialId};
+use crate::domain::delivery::Delivery;
 use crate::domain::validation::ValidationErrors;
 use crate::domain::xsd::parse_date_time_stamp;
 use crate::error::Result;
@@ -195,5 +196,31 @@ pub(super) async fn get(
     UuidPath(id): UuidPath,
 ) -> Result<Json<CredentialView>> {
     let credential = state.app.issued_credential_for(&caller, CredentialId(id)).await?;
-    Ok(Json(CredentialView::new(state.app.urls(), credential)))
+    let delivery = state.app.deliveries_of(&[credential.id]).await?.remove(&credential.id);
+    Ok(Json(CredentialView::new(state.app.urls(), credential).with_delivery(delivery)))
+}
+
+/// `POST /api/v1/credentials/{id}/notify`: e-mails the credential to its learner again (audited): after a
+/// failed delivery, or for an award made with `notify: false`. 202: the message is queued.
+#[utoipa::path(
+    post,
+    operation_id = "credentials_notify",
+    path = "/api/v1/credentials/{id}/notify",
+    tag = "awards",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 202, description = "Queued", body = Delivery),
+        Denied,
+        NotFound,
+        (status = 409, description = "The credential names no e-mail address", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn notify(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+) -> Result<(StatusCode, Json<Delivery>)> {
+    let delivery = state.app.notify_again(&caller, CredentialId(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery)))
 }

@@ -12,6 +12,7 @@ use super::MAX_PAGE;
 use super::credentials::{ListQuery, parse_filter};
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::IssuedCredential;
+use crate::domain::delivery::Delivery;
 use crate::domain::public_urls::Download;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
@@ -35,7 +36,7 @@ use crate::store::CredentialFilter;
         ("issued_before" = Option<String>, Query, description = "RFC 3339"),
     ),
     responses(
-        (status = 200, description = "text/csv (UTF-8 with a byte-order mark, for spreadsheets): id, achievement_id, name, email, status, issued_at, valid_until, page, awarded_at, result, json, pdf, png"),
+        (status = 200, description = "text/csv (UTF-8 with a byte-order mark, for spreadsheets): id, achievement_id, name, email, status, issued_at, valid_until, page, awarded_at, result, json, pdf, png, delivery_status, delivery_attempts, delivery_last_error, sent_at, claimed_at"),
         (status = 401, description = "Missing or invalid API token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         Invalid,
     )
@@ -90,7 +91,11 @@ fn rows(
             filter.after =
                 rows.last().filter(|_| rows.len() == MAX_PAGE as usize).map(|last| (last.issued_at, last.id));
             let now = OffsetDateTime::now_utc();
-            let chunk = csv_records(&rows.iter().map(|c| export_record(&app, c, now)).collect::<Vec<_>>())?;
+            let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
+            let deliveries = app.deliveries_of(&ids).await?;
+            let chunk = csv_records(
+                &rows.iter().map(|c| export_record(&app, c, deliveries.get(&c.id), now)).collect::<Vec<_>>(),
+            )?;
             Ok::<_, Error>(Some((chunk, (None, filter))))
         }
     })
@@ -113,14 +118,24 @@ const EXPORT_COLUMNS: [&str; COLUMNS] = [
     "json",
     "pdf",
     "png",
+    "delivery_status",
+    "delivery_attempts",
+    "delivery_last_error",
+    "sent_at",
+    "claimed_at",
 ];
 
 /// How many columns the export has.
-const COLUMNS: usize = 13;
+const COLUMNS: usize = 18;
 
 /// One credential as a row of the CSV export. The award date (`validFrom`) and the result are read from the
 /// signed credential, which is what the learner holds.
-fn export_record(app: &Microcred, c: &IssuedCredential, now: OffsetDateTime) -> [String; COLUMNS] {
+fn export_record(
+    app: &Microcred,
+    c: &IssuedCredential,
+    delivery: Option<&Delivery>,
+    now: OffsetDateTime,
+) -> [String; COLUMNS] {
     let at = |t: Option<OffsetDateTime>| {
         t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
     };
@@ -141,6 +156,11 @@ fn export_record(app: &Microcred, c: &IssuedCredential, now: OffsetDateTime) -> 
         urls.credential_download(c.id, Download::Json),
         urls.credential_download(c.id, Download::Pdf),
         urls.credential_download(c.id, Download::Png),
+        delivery.map(|d| d.status.as_str().to_owned()).unwrap_or_default(),
+        delivery.map(|d| d.attempts.to_string()).unwrap_or_default(),
+        csv_cell(delivery.and_then(|d| d.last_error.as_deref()).unwrap_or_default()),
+        at(delivery.and_then(|d| d.sent_at)),
+        at(delivery.and_then(|d| d.claimed_at)),
     ]
 }
 

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::domain::achievement::AchievementId;
 use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::delivery::Delivery;
 use crate::domain::public_urls::{Download, PublicUrls};
 
 /// Where a credential can be seen and downloaded.
@@ -55,6 +56,9 @@ pub(super) struct CredentialView {
     /// The signed `OpenBadgeCredential`, as issued.
     #[schema(value_type = Object)]
     credential: Box<serde_json::value::RawValue>,
+    /// Its e-mail to the learner (`GET` only; absent for a credential that names no address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<Delivery>,
 }
 
 impl CredentialSummary {
@@ -86,6 +90,11 @@ impl CredentialSummary {
 impl CredentialView {
     /// The full view of `c`.
     pub(super) fn new(urls: &PublicUrls, c: IssuedCredential) -> Self {
-        CredentialView { summary: CredentialSummary::new(urls, &c), credential: c.document }
+        CredentialView { summary: CredentialSummary::new(urls, &c), credential: c.document, delivery: None }
+    }
+
+    /// The view with the credential's delivery.
+    pub(super) fn with_delivery(self, delivery: Option<Delivery>) -> Self {
+        CredentialView { delivery, ..self }
     }
 }

@@ -1,0 +1,198 @@
+//! The messages microcred sends, in the learner's language: HTML and plain text (askama templates under
+//! `templates/mail/`, the labels of the certificate), with the PDF certificate attached when the issuer
+//! chooses. lettre writes the headers (RFC 2047 encoded words for Cyrillic or Greek subjects and names)
+//! and picks each part's transfer encoding.
+
+use askama::Template;
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+
+use crate::certificate::{Facts, Labels};
+use crate::domain::delivery::SendFailure;
+
+#[derive(Template)]
+#[template(path = "mail/award.html")]
+struct AwardHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    issuer: &'a str,
+    achievement: &'a str,
+    greeting: &'a str,
+    intro: &'a str,
+    explain: &'a str,
+    view: &'a str,
+    page_url: &'a str,
+    pdf: &'a str,
+    pdf_url: &'a str,
+    json: &'a str,
+    json_url: &'a str,
+    attached: Option<&'a str>,
+    space: &'a str,
+    footer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/award.txt")]
+struct AwardText<'a> {
+    greeting: &'a str,
+    intro: &'a str,
+    explain: &'a str,
+    view: &'a str,
+    page_url: &'a str,
+    pdf: &'a str,
+    pdf_url: &'a str,
+    json: &'a str,
+    json_url: &'a str,
+    attached: Option<&'a str>,
+    space: &'a str,
+    footer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sign_in.html")]
+struct SignInHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    title: &'a str,
+    text: &'a str,
+    button: &'a str,
+    link: &'a str,
+    ignore: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sign_in.txt")]
+struct SignInText<'a> {
+    title: &'a str,
+    text: &'a str,
+    button: &'a str,
+    link: &'a str,
+    ignore: &'a str,
+}
+
+/// Sender and recipient of one message.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// `From`: the deployment's address under the issuer's (or the service's) name.
+    pub from: Mailbox,
+    /// `Reply-To`, if any.
+    pub reply_to: Option<Mailbox>,
+    /// The learner's address.
+    pub to: String,
+}
+
+/// The links an award's message carries.
+#[derive(Debug, Clone)]
+pub struct AwardLinks {
+    /// The credential's page (marks it claimed when opened from here).
+    pub page: String,
+    /// The PDF certificate.
+    pub pdf: String,
+    /// The signed JSON.
+    pub json: String,
+    /// The learner's space, `/me`.
+    pub space: String,
+}
+
+/// The message that delivers an award: `facts` read from the signed credential, in `labels`' language,
+/// with `attachment` (file name, PDF bytes) if the issuer attaches certificates. A message that cannot be
+/// built (an address lettre refuses) is a permanent failure.
+pub fn award(
+    envelope: &Envelope,
+    facts: &Facts,
+    labels: &Labels,
+    links: &AwardLinks,
+    attachment: Option<(String, Vec<u8>)>,
+) -> Result<Message, SendFailure> {
+    let achievement = facts.achievement.as_str();
+    let subject = labels.format("mail_subject", &[("achievement", achievement)]);
+    let intro_key = if facts.micro_credential { "mail_intro_micro" } else { "mail_intro" };
+    let intro = labels.format(intro_key, &[("issuer", &facts.issuer), ("achievement", achievement)]);
+    let greeting = labels.format("mail_greeting", &[("name", &facts.learner)]);
+    let space = labels.format("mail_space", &[("url", &links.space)]);
+    let footer = labels.format("mail_footer", &[("issuer", &facts.issuer)]);
+    let attached = attachment.as_ref().map(|_| labels.get("mail_attached"));
+    let (explain, view, pdf, json) =
+        (labels.get("mail_explain"), labels.get("mail_view"), labels.get("mail_pdf"), labels.get("mail_json"));
+    let html = AwardHtml {
+        lang: labels.lang,
+        subject: &subject,
+        issuer: &facts.issuer,
+        achievement,
+        greeting: &greeting,
+        intro: &intro,
+        explain,
+        view,
+        page_url: &links.page,
+        pdf,
+        pdf_url: &links.pdf,
+        json,
+        json_url: &links.json,
+        attached,
+        space: &space,
+        footer: &footer,
+    };
+    let text = AwardText {
+        greeting: &greeting,
+        intro: &intro,
+        explain,
+        view,
+        page_url: &links.page,
+        pdf,
+        pdf_url: &links.pdf,
+        json,
+        json_url: &links.json,
+        attached,
+        space: &space,
+        footer: &footer,
+    };
+    let body = alternative(&text.render(), &html.render())?;
+    let body = match attachment {
+        Some((name, bytes)) => MultiPart::mixed()
+            .multipart(body)
+            .singlepart(Attachment::new(name).body(bytes, pdf_type())),
+        None => body,
+    };
+    headers(envelope, &subject)?.multipart(body).map_err(permanent)
+}
+
+/// The one-time sign-in link to a learner's space.
+pub fn sign_in(envelope: &Envelope, labels: &Labels, link: &str) -> Result<Message, SendFailure> {
+    let subject = labels.get("signin_subject");
+    let (title, text, button, ignore) =
+        (labels.get("me_title"), labels.get("signin_text"), labels.get("signin_button"), labels.get("signin_ignore"));
+    let html = SignInHtml { lang: labels.lang, subject, title, text, button, link, ignore };
+    let plain = SignInText { title, text, button, link, ignore };
+    let body = alternative(&plain.render(), &html.render())?;
+    headers(envelope, subject)?.multipart(body).map_err(permanent)
+}
+
+fn alternative(text: &askama::Result<String>, html: &askama::Result<String>) -> Result<MultiPart, SendFailure> {
+    let (Ok(text), Ok(html)) = (text, html) else {
+        return Err(SendFailure::Permanent("the message template could not be rendered".into()));
+    };
+    Ok(MultiPart::alternative()
+        .singlepart(SinglePart::plain(text.clone()))
+        .singlepart(SinglePart::html(html.clone())))
+}
+
+fn headers(envelope: &Envelope, subject: &str) -> Result<lettre::message::MessageBuilder, SendFailure> {
+    let to: Mailbox = envelope
+        .to
+        .parse()
+        .map_err(|e| SendFailure::Permanent(format!("the learner's address cannot be used: {e}")))?;
+    let mut builder = Message::builder().from(envelope.from.clone()).to(to).subject(subject);
+    if let Some(reply_to) = &envelope.reply_to {
+        builder = builder.reply_to(reply_to.clone());
+    }
+    Ok(builder)
+}
+
+fn pdf_type() -> ContentType {
+    ContentType::parse("application/pdf").unwrap_or(ContentType::TEXT_PLAIN)
+}
+
+fn permanent(e: lettre::error::Error) -> SendFailure {
+    SendFailure::Permanent(format!("the message could not be built: {e}"))
+}

@@ -1,0 +1,257 @@
+//! Delivering awards to learners by e-mail, through an outbox.
+//!
+//! Every award queues its message in the transaction that stores it (`store::NewDelivery`), so an award
+//! the API acknowledged is never without its message, and the award's latency never depends on the mail
+//! server. A worker in each `serve` process ([`Microcred::run_deliveries`]) takes due messages (a lease: a
+//! replica that dies mid-send leaves them to be taken again once the lease ends), sends them with bounded
+//! concurrency, and records each outcome: sent, retried later with backoff (4xx, connection failures),
+//! or failed (5xx, or the last retry). A message is sent twice only if the process died after the server
+//! accepted it and before the outcome was recorded.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use lettre::message::Mailbox;
+use serde_json::Value;
+
+use super::{Microcred, audit, now};
+use crate::certificate::{Facts, Labels, Paper};
+use crate::domain::api_key::ApiKey;
+use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::delivery::{AfterFailure, Delivery, DeliveryStatus, RetryPolicy, SendFailure};
+use crate::domain::issuer::Issuer;
+use crate::error::{Error, Result};
+use crate::mail::compose::{self, AwardLinks, Envelope};
+use crate::mail::Mailer;
+use crate::store::{DeliveryOutcome, NewDelivery, TakenDelivery, unix_ms};
+
+/// How this process sends e-mail.
+#[derive(Debug, Clone)]
+pub struct MailSetup {
+    /// SMTP or `.eml` files.
+    pub mailer: Mailer,
+    /// The deployment's sender address (each issuer's sender name replaces its name).
+    pub from: Mailbox,
+    /// Retries of temporary failures.
+    pub retry: RetryPolicy,
+    /// How long a taken message stays this process's.
+    pub lease: Duration,
+    /// Messages sent at once; 0: this process sends none.
+    pub concurrency: u32,
+}
+
+impl Microcred {
+    /// Sends e-mail with `setup` (sign-in links, and awards when [`Self::run_deliveries`] runs).
+    #[must_use]
+    pub fn with_mail(mut self, setup: MailSetup) -> Self {
+        self.mail = Some(Arc::new(setup));
+        self
+    }
+
+    /// The outbox row an award queues: pending, or skipped when the issuer delivers itself.
+    pub(super) fn new_delivery(credential: &IssuedCredential, email: &str, notify: bool) -> NewDelivery {
+        NewDelivery {
+            credential_id: credential.id,
+            recipient_email: email.to_owned(),
+            status: if notify { DeliveryStatus::Pending } else { DeliveryStatus::Skipped },
+            created_at: credential.issued_at,
+        }
+    }
+
+    /// Tells this process's worker that messages were queued, so they leave at once rather than at the
+    /// next poll.
+    pub(super) fn wake_deliveries(&self) {
+        self.delivery_wake.notify_one();
+    }
+
+    /// The deliveries of listed credentials.
+    pub async fn deliveries_of(&self, ids: &[CredentialId]) -> Result<std::collections::HashMap<CredentialId, Delivery>> {
+        Ok(self.store.deliveries(ids).await?)
+    }
+
+    /// `POST /api/v1/credentials/{id}/notify`: queues the credential's e-mail again (after a failure, a
+    /// changed address at the learner's mail server, or `notify: false`), audited. Refused for a credential
+    /// that names no e-mail address.
+    pub async fn notify_again(&self, caller: &ApiKey, id: CredentialId) -> Result<Delivery> {
+        let credential = self.issued_credential_for(caller, id).await?;
+        let Some(email) = credential.recipient_email.clone().or_else(|| plain_email(credential.document.get()))
+        else {
+            return Err(Error::Conflict("this credential names no e-mail address to send it to".into()));
+        };
+        let delivery = NewDelivery {
+            credential_id: id,
+            recipient_email: email,
+            status: DeliveryStatus::Pending,
+            created_at: now(),
+        };
+        let entry = audit(Some(caller), Some(credential.issuer_id), "credential.notify", &id.to_string(), None);
+        self.store.requeue_delivery(&delivery, &entry).await?;
+        self.wake_deliveries();
+        self.store.delivery(id).await?.ok_or_else(|| Error::Internal(format!("delivery of {id} vanished")))
+    }
+
+    /// The worker: takes due messages and sends them, until the process ends. Does nothing when this
+    /// process sends no mail (`mail_concurrency = 0`, or no mail set up).
+    pub async fn run_deliveries(self) {
+        let Some(setup) = self.mail.clone() else { return };
+        if setup.concurrency == 0 {
+            tracing::info!("this process sends no e-mail (mail_concurrency = 0)");
+            return;
+        }
+        tracing::info!("sending learners' e-mail to {}", setup.mailer.describe());
+        let batch = setup.concurrency.saturating_mul(8).clamp(8, 500);
+        loop {
+            let started = now();
+            let lease_until = unix_ms(started) + i64::try_from(setup.lease.as_millis()).unwrap_or(i64::MAX / 2);
+            let taken = match self.store.take_deliveries(unix_ms(started), lease_until, batch).await {
+                Ok(taken) => taken,
+                Err(e) => {
+                    tracing::warn!(error = %crate::http::problem::error_chain(&e), "cannot read the outbox; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+            };
+            if taken.is_empty() {
+                // Awards in this process wake the worker; other replicas' are found by polling.
+                let _ = tokio::time::timeout(Duration::from_secs(1), self.delivery_wake.notified()).await;
+                continue;
+            }
+            let full = taken.len() as u32 == batch;
+            let outcomes: Vec<DeliveryOutcome> = futures_util::stream::iter(taken)
+                .map(|d| self.deliver(&setup, d))
+                .buffer_unordered(setup.concurrency as usize)
+                .collect()
+                .await;
+            if let Err(e) = self.store.record_deliveries(&outcomes).await {
+                // The lease runs out and the messages are taken again: sent twice rather than lost.
+                tracing::error!(error = %crate::http::problem::error_chain(&e), "cannot record {} sent messages", outcomes.len());
+            }
+            if !full {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    /// Sends one message and says what became of it.
+    async fn deliver(&self, setup: &MailSetup, taken: TakenDelivery) -> DeliveryOutcome {
+        let id = taken.credential.id;
+        let started = Instant::now();
+        let result = match self.award_message(setup, &taken).await {
+            Ok(message) => setup.mailer.send(message).await,
+            Err(failure) => Err(failure),
+        };
+        metrics::histogram!("microcred_mail_send_seconds").record(started.elapsed().as_secs_f64());
+        let at = now();
+        match result {
+            Ok(()) => {
+                metrics::counter!("microcred_mail_sent_total").increment(1);
+                tracing::debug!(credential.id = %id, "e-mailed credential {id}");
+                DeliveryOutcome {
+                    credential_id: id,
+                    status: DeliveryStatus::Sent,
+                    last_error: None,
+                    next_attempt_ms: unix_ms(at),
+                    sent_at: Some(at),
+                }
+            }
+            Err(failure) => {
+                let (status, next) = match setup.retry.after(taken.attempts, &failure, jitter()) {
+                    AfterFailure::RetryIn(delay) => {
+                        (DeliveryStatus::Pending, unix_ms(at) + i64::try_from(delay.as_millis()).unwrap_or(0))
+                    }
+                    AfterFailure::GiveUp => (DeliveryStatus::Failed, unix_ms(at)),
+                };
+                let kind = if matches!(failure, SendFailure::Permanent(_)) { "permanent" } else { "temporary" };
+                metrics::counter!("microcred_mail_failures_total", "kind" => kind).increment(1);
+                tracing::warn!(credential.id = %id, attempts = taken.attempts, %status, "e-mail of credential {id} failed: {}", failure.message());
+                DeliveryOutcome {
+                    credential_id: id,
+                    status,
+                    last_error: Some(failure.message().to_owned()),
+                    next_attempt_ms: next,
+                    sent_at: None,
+                }
+            }
+        }
+    }
+
+    /// The message delivering `taken`, from its signed credential, in its language.
+    async fn award_message(&self, setup: &MailSetup, taken: &TakenDelivery) -> std::result::Result<lettre::Message, SendFailure> {
+        let credential = &taken.credential;
+        let issuer = self
+            .store
+            .issuer_by_id(credential.issuer_id)
+            .await
+            .map_err(|e| SendFailure::Temporary(format!("cannot read the issuer: {e}")))?
+            .ok_or_else(|| SendFailure::Permanent("the issuer no longer exists".into()))?;
+        let document: Value = serde_json::from_str(credential.document.get()).unwrap_or(Value::Null);
+        let labels = Labels::for_tag(credential.language.as_deref().unwrap_or("en"));
+        let facts = Facts::of(&document, labels.lang);
+        let claim = self.claim_token(credential.id).await.map_err(|e| SendFailure::Temporary(e.to_string()))?;
+        let page = format!("{}?lang={}&claim={claim}", self.urls.credential(credential.id), labels.lang);
+        let links = AwardLinks {
+            page,
+            pdf: format!("{}.pdf?lang={}", self.urls.credential(credential.id), labels.lang),
+            json: format!("{}.json", self.urls.credential(credential.id)),
+            space: format!("{}me?lang={}", self.urls.base(), labels.lang),
+        };
+        let attachment = if issuer.mail.attach_pdf {
+            let pdf = async {
+                let prepared = self.certificate(credential.id, Some(labels.lang), Paper::default()).await?;
+                let name = prepared.file_name.clone();
+                Ok::<_, Error>((name, prepared.render_blocking(self).await?))
+            };
+            Some(pdf.await.map_err(|e| SendFailure::Temporary(format!("cannot render the certificate: {e}")))?)
+        } else {
+            None
+        };
+        compose::award(&envelope(setup, &issuer, &taken.recipient_email), &facts, labels, &links, attachment)
+    }
+
+    /// Publishes the outbox's state as metrics: messages by status, and the age of the oldest pending one.
+    pub async fn observe_deliveries(&self) -> Result<()> {
+        let queue = self.store.delivery_queue().await?;
+        for status in DeliveryStatus::ALL {
+            let n = queue.by_status.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+            metrics::gauge!("microcred_mail_deliveries", "status" => status.as_str()).set(n as f64);
+        }
+        let age = queue.oldest_pending.map_or(0.0, |t| (now() - t).as_seconds_f64().max(0.0));
+        metrics::gauge!("microcred_mail_oldest_pending_seconds").set(age);
+        Ok(())
+    }
+}
+
+/// `From` and `Reply-To` of an issuer's message: the deployment's address under the issuer's sender
+/// name (or its name), replies to its chosen address (or its contact address).
+pub(super) fn envelope(setup: &MailSetup, issuer: &Issuer, to: &str) -> Envelope {
+    let name = issuer.mail.sender_name.clone().unwrap_or_else(|| issuer.name.clone());
+    let from = Mailbox::new(Some(name), setup.from.email.clone());
+    let reply_to = issuer.mail.reply_to.as_ref().or(issuer.email.as_ref()).and_then(|e| e.as_str().parse().ok());
+    Envelope { from, reply_to, to: to.to_owned() }
+}
+
+/// The learner's address a credential names in the clear, if any: an Open Badges `IdentityObject` of
+/// type `emailAddress` with `hashed: false` (a VC-API client's credential; our awards hash it).
+///
+/// See: <https://www.imsglobal.org/spec/ob/v3p0/#identityobject>
+pub fn plain_email(document: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(document).ok()?;
+    let subject = value.get("credentialSubject")?;
+    let identifiers = match subject.get("identifier")? {
+        Value::Array(items) => items.clone(),
+        one => vec![one.clone()],
+    };
+    identifiers.iter().find_map(|i| {
+        let email = i.get("identityType")? == "emailAddress" && i.get("hashed")? == false;
+        let address = i.get("identityHash")?.as_str()?.trim().to_lowercase();
+        (email && address.parse::<crate::domain::issuer::Email>().is_ok()).then_some(address)
+    })
+}
+
+/// A random number in `[0, 1)` for retry jitter.
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
