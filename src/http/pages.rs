@@ -442,6 +442,71 @@ fn printed_fact(m: &crate::certificate::Mismatch, l: &Labels) -> String {
     }
 }
 
+#[derive(Template)]
+#[template(path = "pages/me.html")]
+struct MePage<'a> {
+    l: &'a Labels,
+    lang: &'a str,
+    title: String,
+    languages: Vec<Language>,
+    view: MeView,
+}
+
+/// What the learner's space shows.
+pub(super) enum MeView {
+    /// The sign-in form, with what went wrong and the address typed.
+    SignIn { error: Option<String>, email: String },
+    /// "Check your e-mail".
+    LinkSent { heading: String, text: String },
+    /// The signed-in learner's credentials.
+    Credentials { signed_in_as: String, csrf: String, credentials: Vec<HeldCredential> },
+}
+
+/// One credential in the learner's space.
+pub(super) struct HeldCredential {
+    verdict_class: &'static str,
+    verdict: String,
+    achievement: String,
+    issued: String,
+    page: String,
+    pdf: String,
+    json: String,
+    linkedin: Option<String>,
+}
+
+impl HeldCredential {
+    /// A credential of the learner with its verdict; `claim` goes into the page link so opening it from
+    /// the space marks it claimed.
+    pub(super) fn new(l: &Labels, verdict: &crate::service::verification::Verdict, urls: &PublicUrls, claim: &str) -> Self {
+        let facts = Facts::of(&verdict.document, l.lang);
+        let view = verdict_view(&verdict.report, Some(&verdict.credential), &facts, l);
+        let id = verdict.credential.id;
+        let page = urls.credential(id);
+        let issued = l.format(
+            "me_issued_on",
+            &[("date", &l.date(verdict.credential.issued_at.date())), ("issuer", &facts.issuer)],
+        );
+        HeldCredential {
+            verdict_class: view.class,
+            verdict: view.label,
+            achievement: facts.achievement.clone(),
+            issued,
+            linkedin: (verdict.report.outcome == Outcome::Valid).then(|| linkedin(&facts, &page)),
+            page: format!("{page}?lang={}&claim={claim}", l.lang),
+            pdf: format!("{}?lang={}", urls.credential_download(id, Download::Pdf), l.lang),
+            json: urls.credential_download(id, Download::Json),
+        }
+    }
+}
+
+/// The learner's space, `/me`, showing `view`; never cached (it is one person's).
+pub(super) fn me_page(l: &'static Labels, status: StatusCode, view: MeView) -> Response {
+    let page = MePage { l, lang: l.lang, title: l.get("me_title").to_owned(), languages: languages("/me"), view };
+    let mut response = html(status, &page);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The Content-Security-Policy of images served on their own (uploaded SVGs, baked SVG badges): nothing is
 /// loaded or run, even when the file is opened directly; its own inline styles and embedded raster images
 /// are drawn.

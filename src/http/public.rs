@@ -14,6 +14,7 @@ mod assets;
 mod credentials;
 mod images;
 mod issuers;
+mod learners;
 mod status_lists;
 mod verify;
 
@@ -23,7 +24,18 @@ pub(super) use assets::asset;
 /// rate limit).
 pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     let (schemas, paths, verify) = routes!(verify::page, verify::upload);
+    // E-mailing sign-in links costs the learner's inbox and our sender's reputation: 10 an hour per client.
+    let links = super::ratelimit::RateLimit::per_hour(10, 10).trusting(settings.trusted_proxies.clone());
+    let (link_schemas, link_paths, sign_in) = routes!(learners::request_link);
     OpenApiRouter::new()
+        .routes(routes!(learners::space))
+        .routes((
+            link_schemas,
+            link_paths,
+            sign_in.route_layer(axum::middleware::from_fn_with_state(links, super::ratelimit::limit)),
+        ))
+        .routes(routes!(learners::open_link))
+        .routes(routes!(learners::sign_out))
         .routes(routes!(issuers::did_document))
         .routes(routes!(issuers::profile))
         .routes(routes!(images::image))

@@ -49,6 +49,14 @@ impl RateLimit {
         Self { limiter: Some(limiter), trusted: Arc::new([]) }
     }
 
+    /// `per_hour` requests per hour per address, in bursts of at most `burst` (for actions that cost
+    /// others something, such as e-mailing a sign-in link).
+    pub(super) fn per_hour(per_hour: u32, burst: u32) -> Self {
+        let Some(rate) = NonZeroU32::new(per_hour) else { return Self::default() };
+        let burst = NonZeroU32::new(burst).unwrap_or(rate);
+        Self { limiter: Some(Arc::new(RateLimiter::keyed(Quota::per_hour(rate).allow_burst(burst)))), trusted: Arc::new([]) }
+    }
+
     /// Believes `X-Forwarded-For` on connections from these proxies.
     #[must_use]
     pub(super) fn trusting(self, proxies: Vec<IpNet>) -> Self {

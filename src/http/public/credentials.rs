@@ -31,6 +31,9 @@ pub(super) struct DownloadQuery {
     lang: Option<String>,
     /// Paper of a PDF certificate: `a4` (default) or `letter`, landscape.
     paper: Option<String>,
+    /// On the page's link in the learner's e-mail and space: marks the credential claimed the first time
+    /// it is opened (any other value is ignored).
+    claim: Option<String>,
 }
 
 /// `GET /credentials/{id}.json`, `.pdf`, `.png`, `.svg` (public, by the unguessable id): the signed
@@ -66,7 +69,15 @@ pub(super) async fn file(
     // A path that is not even text (`%FF`) is just another address with nothing at it.
     let Ok(Path(file)) = file else { return Reply::data_first(&headers, lang).not_found() };
     match CredentialFile::parse(&file) {
-        Some(CredentialFile::Page(id)) => page(&state, id, Reply::page_first(&headers, lang)).await,
+        Some(CredentialFile::Page(id)) => {
+            if let Some(claim) = query.claim.as_deref()
+                && let Err(e) = state.app.claim(id, claim).await
+            {
+                // Recording the claim is a courtesy to the issuer: the learner still gets the page.
+                tracing::warn!(credential.id = %id, error = %e, "could not record the claim of credential {id}");
+            }
+            page(&state, id, Reply::page_first(&headers, lang)).await
+        }
         Some(CredentialFile::Download(id, download)) => self::download(&state, id, download, &query, &headers)
             .await
             .unwrap_or_else(|e| Reply::data_first(&headers, lang).error(e)),
