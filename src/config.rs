@@ -408,9 +408,9 @@ impl Settings {
             ));
         }
         let mail_from = match self.mail_from.as_deref() {
-            Some(text) => text.parse::<Mailbox>().map_err(|e| {
-                ConfigError::new("mail_from", format!("{e}: write an address, or \"Name <address>\""))
-            })?,
+            Some(text) => text
+                .parse::<Mailbox>()
+                .map_err(|e| ConfigError::new("mail_from", format!("{e}: write an address, or \"Name <address>\"")))?,
             None => {
                 let host = public_url.host_str().unwrap_or("localhost");
                 format!("microcred <certificates@{host}>")

@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use crate::domain::achievement::{Achievement, AchievementId};
 use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
 use crate::domain::audit::{AuditEntry, AuditEvent};
-use crate::domain::delivery::{Delivery, DeliveryStatus};
 use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
+use crate::domain::delivery::{Delivery, DeliveryStatus};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
 
@@ -501,11 +501,11 @@ mod rows {
     use uuid::Uuid;
 
     use super::{IssuerKey, LearnerToken, StoreError};
-    use crate::domain::delivery::Delivery;
     use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
     use crate::domain::audit::AuditEvent;
     use crate::domain::award::{CredentialId, IssuedCredential};
+    use crate::domain::delivery::Delivery;
     use crate::domain::issuer::{Issuer, IssuerId};
     use crate::domain::status::{StatusList, StatusListId, StatusSlot};
 

@@ -9,7 +9,7 @@ CREATE TABLE delivery (
     credential_id    UUID PRIMARY KEY NOT NULL REFERENCES credential (credential_id),
     recipient_email  TEXT NOT NULL,      -- where it goes (VC-API credentials have no recipient column)
     status           TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'skipped')),
-    attempts         INTEGER NOT NULL DEFAULT 0,
+    attempts         BIGINT NOT NULL DEFAULT 0,
     last_error       TEXT,
     next_attempt_at  BIGINT NOT NULL,   -- Unix ms: when a pending message is due, or its lease ends
     created_at       TIMESTAMPTZ NOT NULL,

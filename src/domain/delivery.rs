@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(policy.after(1, &temporary, 0.5), AfterFailure::RetryIn(Duration::from_secs(30)));
         assert_eq!(policy.after(2, &temporary, 0.5), AfterFailure::RetryIn(Duration::from_secs(60)));
         assert_eq!(policy.after(3, &temporary, 0.0), AfterFailure::RetryIn(Duration::from_secs(60)));
-        assert_eq!(policy.after(3, &temporary, 0.999_999), AfterFailure::RetryIn(Duration::from_secs(120).mul_f64(1.499_999)));
+        assert_eq!(
+            policy.after(3, &temporary, 0.999_999),
+            AfterFailure::RetryIn(Duration::from_secs(120).mul_f64(1.499_999))
+        );
         assert_eq!(policy.after(9, &temporary, 0.5), AfterFailure::RetryIn(Duration::from_secs(3_600)));
         assert_eq!(policy.after(10, &temporary, 0.5), AfterFailure::GiveUp);
     }

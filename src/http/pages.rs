@@ -477,7 +477,12 @@ pub(super) struct HeldCredential {
 impl HeldCredential {
     /// A credential of the learner with its verdict; `claim` goes into the page link so opening it from
     /// the space marks it claimed.
-    pub(super) fn new(l: &Labels, verdict: &crate::service::verification::Verdict, urls: &PublicUrls, claim: &str) -> Self {
+    pub(super) fn new(
+        l: &Labels,
+        verdict: &crate::service::verification::Verdict,
+        urls: &PublicUrls,
+        claim: &str,
+    ) -> Self {
         let facts = Facts::of(&verdict.document, l.lang);
         let view = verdict_view(&verdict.report, Some(&verdict.credential), &facts, l);
         let id = verdict.credential.id;

@@ -24,8 +24,9 @@ pub(super) use assets::asset;
 /// rate limit).
 pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     let (schemas, paths, verify) = routes!(verify::page, verify::upload);
-    // E-mailing sign-in links costs the learner's inbox and our sender's reputation: 10 an hour per client.
-    let links = super::ratelimit::RateLimit::per_hour(10, 10).trusting(settings.trusted_proxies.clone());
+    // E-mailing sign-in links costs learners' inboxes and our sender's reputation: 30 an hour per client
+    // address (a classroom behind one address still signs in), besides 5 an hour per e-mail address.
+    let links = super::ratelimit::RateLimit::per_hour(30, 30).trusting(settings.trusted_proxies.clone());
     let (link_schemas, link_paths, sign_in) = routes!(learners::request_link);
     OpenApiRouter::new()
         .routes(routes!(learners::space))

@@ -54,7 +54,10 @@ impl RateLimit {
     pub(super) fn per_hour(per_hour: u32, burst: u32) -> Self {
         let Some(rate) = NonZeroU32::new(per_hour) else { return Self::default() };
         let burst = NonZeroU32::new(burst).unwrap_or(rate);
-        Self { limiter: Some(Arc::new(RateLimiter::keyed(Quota::per_hour(rate).allow_burst(burst)))), trusted: Arc::new([]) }
+        Self {
+            limiter: Some(Arc::new(RateLimiter::keyed(Quota::per_hour(rate).allow_burst(burst)))),
+            trusted: Arc::new([]),
+        }
     }
 
     /// Believes `X-Forwarded-For` on connections from these proxies.

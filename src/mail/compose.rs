@@ -149,9 +149,9 @@ pub fn award(
     };
     let body = alternative(&text.render(), &html.render())?;
     let body = match attachment {
-        Some((name, bytes)) => MultiPart::mixed()
-            .multipart(body)
-            .singlepart(Attachment::new(name).body(bytes, pdf_type())),
+        Some((name, bytes)) => {
+            MultiPart::mixed().multipart(body).singlepart(Attachment::new(name).body(bytes, pdf_type()))
+        }
         None => body,
     };
     headers(envelope, &subject)?.multipart(body).map_err(permanent)
@@ -172,9 +172,7 @@ fn alternative(text: &askama::Result<String>, html: &askama::Result<String>) -> 
     let (Ok(text), Ok(html)) = (text, html) else {
         return Err(SendFailure::Permanent("the message template could not be rendered".into()));
     };
-    Ok(MultiPart::alternative()
-        .singlepart(SinglePart::plain(text.clone()))
-        .singlepart(SinglePart::html(html.clone())))
+    Ok(MultiPart::alternative().singlepart(SinglePart::plain(text.clone())).singlepart(SinglePart::html(html.clone())))
 }
 
 fn headers(envelope: &Envelope, subject: &str) -> Result<lettre::message::MessageBuilder, SendFailure> {

@@ -22,8 +22,8 @@ use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::delivery::{AfterFailure, Delivery, DeliveryStatus, RetryPolicy, SendFailure};
 use crate::domain::issuer::Issuer;
 use crate::error::{Error, Result};
-use crate::mail::compose::{self, AwardLinks, Envelope};
 use crate::mail::Mailer;
+use crate::mail::compose::{self, AwardLinks, Envelope};
 use crate::store::{DeliveryOutcome, NewDelivery, TakenDelivery, unix_ms};
 
 /// How this process sends e-mail.
@@ -66,7 +66,10 @@ impl Microcred {
     }
 
     /// The deliveries of listed credentials.
-    pub async fn deliveries_of(&self, ids: &[CredentialId]) -> Result<std::collections::HashMap<CredentialId, Delivery>> {
+    pub async fn deliveries_of(
+        &self,
+        ids: &[CredentialId],
+    ) -> Result<std::collections::HashMap<CredentialId, Delivery>> {
         Ok(self.store.deliveries(ids).await?)
     }
 
@@ -75,8 +78,7 @@ impl Microcred {
     /// that names no e-mail address.
     pub async fn notify_again(&self, caller: &ApiKey, id: CredentialId) -> Result<Delivery> {
         let credential = self.issued_credential_for(caller, id).await?;
-        let Some(email) = credential.recipient_email.clone().or_else(|| plain_email(credential.document.get()))
-        else {
+        let Some(email) = credential.recipient_email.clone().or_else(|| plain_email(credential.document.get())) else {
             return Err(Error::Conflict("this credential names no e-mail address to send it to".into()));
         };
         let delivery = NewDelivery {
@@ -118,14 +120,16 @@ impl Microcred {
                 continue;
             }
             let full = taken.len() as u32 == batch;
-            let outcomes: Vec<DeliveryOutcome> = futures_util::stream::iter(taken)
+            // Outcomes are recorded a few at a time as they come, so a process that dies leaves few messages
+            // sent but not recorded (those are sent again: twice rather than never).
+            let mut outcomes = futures_util::stream::iter(taken)
                 .map(|d| self.deliver(&setup, d))
                 .buffer_unordered(setup.concurrency as usize)
-                .collect()
-                .await;
-            if let Err(e) = self.store.record_deliveries(&outcomes).await {
-                // The lease runs out and the messages are taken again: sent twice rather than lost.
-                tracing::error!(error = %crate::http::problem::error_chain(&e), "cannot record {} sent messages", outcomes.len());
+                .ready_chunks(setup.concurrency as usize);
+            while let Some(chunk) = outcomes.next().await {
+                if let Err(e) = self.store.record_deliveries(&chunk).await {
+                    tracing::error!(error = %crate::http::problem::error_chain(&e), "cannot record {} sent messages", chunk.len());
+                }
             }
             if !full {
                 tokio::task::yield_now().await;
@@ -177,7 +181,11 @@ impl Microcred {
     }
 
     /// The message delivering `taken`, from its signed credential, in its language.
-    async fn award_message(&self, setup: &MailSetup, taken: &TakenDelivery) -> std::result::Result<lettre::Message, SendFailure> {
+    async fn award_message(
+        &self,
+        setup: &MailSetup,
+        taken: &TakenDelivery,
+    ) -> std::result::Result<lettre::Message, SendFailure> {
         let credential = &taken.credential;
         let issuer = self
             .store

@@ -337,6 +337,9 @@ fn changed_fields(before: &Issuer, after: &Issuer) -> Vec<&'static str> {
         ("description", before.description != after.description),
         ("logo_url", before.logo_url != after.logo_url),
         ("suspension_enabled", before.suspension_enabled != after.suspension_enabled),
+        ("mail.sender_name", before.mail.sender_name != after.mail.sender_name),
+        ("mail.reply_to", before.mail.reply_to != after.mail.reply_to),
+        ("mail.attach_pdf", before.mail.attach_pdf != after.mail.attach_pdf),
     ]
     .into_iter()
     .filter_map(|(field, changed)| changed.then_some(field))

@@ -105,13 +105,9 @@ impl Microcred {
     /// `POST /me/sign-in`: e-mails a one-time link to `email` if it holds credentials here. `link_base` is
     /// the address the token is appended to. Refuses an address that is not one (a client mistake).
     pub async fn request_sign_in(&self, email: &str, labels: &'static Labels) -> Result<SignInRequest> {
-        let email: Email = email
-            .trim()
-            .to_lowercase()
-            .parse()
-            .map_err(|e: crate::domain::issuer::InvalidEmail| {
-                crate::domain::validation::ValidationErrors::single("email", e.to_string())
-            })?;
+        let email: Email = email.trim().to_lowercase().parse().map_err(|e: crate::domain::issuer::InvalidEmail| {
+            crate::domain::validation::ValidationErrors::single("email", e.to_string())
+        })?;
         let lookup = self.recipient_lookup(email.as_str()).await?;
         let at = unix_ms(now());
         let ttl = i64::try_from(SIGN_IN_TTL.as_millis()).unwrap_or(i64::MAX);
@@ -122,7 +118,12 @@ impl Microcred {
         let held = self.store.credentials_by_lookup(&lookup).await?;
         let Some(first) = held.first() else { return Ok(SignInRequest::Accepted) };
         let token = random_bytes();
-        let record = LearnerToken { hash: digest(&[&token]), recipient_lookup: lookup, email: email.as_str().to_owned(), expires_ms: at + ttl };
+        let record = LearnerToken {
+            hash: digest(&[&token]),
+            recipient_lookup: lookup,
+            email: email.as_str().to_owned(),
+            expires_ms: at + ttl,
+        };
         self.store.insert_sign_in_token(&record).await?;
         let Some(setup) = self.mail.clone() else {
             tracing::warn!("a learner asked to sign in, but this process sends no e-mail");

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::support::{Backend, PgDatabase, TestApp, assert_problem, create_achievement};
 
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
 }
 
 impl Drop for Server {
@@ -22,11 +22,17 @@ impl Drop for Server {
 }
 
 fn serve(dir: &std::path::Path, port: u16) -> Server {
+    serve_with(dir, port, &[])
+}
+
+/// `microcred serve` in `dir` on `port`, with `extra` arguments.
+pub(crate) fn serve_with(dir: &std::path::Path, port: u16, extra: &[&str]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_microcred"))
         .current_dir(dir)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--public-url", &format!("http://127.0.0.1:{port}")])
         .args(["--metrics-bind", "127.0.0.1:0", "--rate-limit-per-second", "0", "--max-batch-bytes", "67108864"])
         .args(["--request-timeout-secs", "300", "--log-level", "warn"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -34,7 +40,7 @@ fn serve(dir: &std::path::Path, port: u16) -> Server {
     Server { child }
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..400 {
         if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
             return;
@@ -59,17 +65,17 @@ async fn total(client: &reqwest::Client, base: &str, token: &str) -> Vec<String>
 
 /// A SQLite data folder with an issuer, an assessor's token and an achievement, made through the command line
 /// and a first server (stopped again), for tests that start and kill servers themselves.
-struct Setup {
-    dir: tempfile::TempDir,
-    port: u16,
-    base: String,
-    token: String,
-    achievement_id: String,
-    client: reqwest::Client,
+pub(crate) struct Setup {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) port: u16,
+    pub(crate) base: String,
+    pub(crate) token: String,
+    pub(crate) achievement_id: String,
+    pub(crate) client: reqwest::Client,
 }
 
 impl Setup {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");

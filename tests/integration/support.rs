@@ -100,6 +100,9 @@ impl TestApp {
             database_url: Some(database_url.parse().unwrap()),
             keys_dir: Some(dir.path().join("keys")),
             public_url: Some(format!("http://127.0.0.1:{}", address.port()).parse().unwrap()),
+            // Tests that deliver e-mail say so (`mail_concurrency`); the others queue it and send none.
+            mail_outbox_dir: Some(dir.path().join("outbox")),
+            mail_concurrency: Some(0),
             ..Settings::default()
         };
         adjust(&mut settings);
@@ -107,7 +110,8 @@ impl TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             microcred::telemetry::init(microcred::config::LogFormat::Text, "info");
         }
-        let app = server::prepare(&config).await.unwrap();
+        let app = server::prepare(&config).await.unwrap().with_mail(server::mail_setup(&config).unwrap());
+        tokio::spawn(app.clone().run_deliveries());
         let router = server::router(app.clone(), &config);
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server::serve(

@@ -89,7 +89,11 @@ pub(super) async fn request_link(
     match state.app.request_sign_in(&email, l).await {
         Ok(SignInRequest::Accepted) => {
             let text = l.format("me_link_sent", &[("email", email.trim())]);
-            pages::me_page(l, StatusCode::OK, MeView::LinkSent { heading: l.get("me_link_sent_title").to_owned(), text })
+            pages::me_page(
+                l,
+                StatusCode::OK,
+                MeView::LinkSent { heading: l.get("me_link_sent_title").to_owned(), text },
+            )
         }
         Ok(SignInRequest::TooMany) => too_many(l),
         Err(crate::error::Error::Validation(_)) => pages::me_page(
@@ -240,11 +244,8 @@ fn form_expired(l: &'static Labels) -> Response {
 
 fn too_many(l: &'static Labels) -> Response {
     let text = l.format("me_too_many", &[("minutes", "60")]);
-    let mut response = pages::me_page(
-        l,
-        StatusCode::TOO_MANY_REQUESTS,
-        MeView::SignIn { error: Some(text), email: String::new() },
-    );
+    let mut response =
+        pages::me_page(l, StatusCode::TOO_MANY_REQUESTS, MeView::SignIn { error: Some(text), email: String::new() });
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
     response
 }
