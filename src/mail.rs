@@ -179,8 +179,8 @@ fn error_text(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn smtp_passwords_never_show_in_debug_or_display() {
+    #[tokio::test]
+    async fn smtp_passwords_never_show_in_debug_or_display() {
         let url: SmtpUrl = "smtps://ucs:s3cret@mail.example.org:465".parse().unwrap();
         assert_eq!(url.to_string(), "smtps://ucs:***@mail.example.org:465");
         assert!(!format!("{url:?}").contains("s3cret"));

@@ -38,6 +38,8 @@ fn describe() {
         ("microcred_http_requests_total", "Requests answered, by matched route, method and status"),
         ("microcred_credentials_issued_total", "Credentials issued, by path (award, batch, vc-api)"),
         ("microcred_status_changes_total", "Revocations, suspensions and reinstatements, by action"),
+        ("microcred_mail_sent_total", "Learners' e-mails the mail server accepted"),
+        ("microcred_mail_failures_total", "Failed sending attempts, by kind (temporary: retried; permanent: not)"),
     ];
     for (name, help) in counters {
         metrics::describe_counter!(name, Unit::Count, help);
@@ -47,6 +49,7 @@ fn describe() {
         ("microcred_signature_seconds", "Time to sign one credential (canonicalization, hashing, Ed25519)"),
         ("microcred_pdf_render_seconds", "Time to render one PDF certificate"),
         ("microcred_status_list_sign_seconds", "Time to re-sign a status list after a change (publication lag)"),
+        ("microcred_mail_send_seconds", "Time to build and send one learner's e-mail, failures included"),
     ];
     for (name, help) in histograms {
         metrics::describe_histogram!(name, Unit::Seconds, help);
@@ -62,6 +65,16 @@ fn describe() {
         "Age of the status-list versions verdicts are checked against: how late another replica's revocation can show"
     );
     metrics::describe_gauge!("microcred_verdict_cache_entries", Unit::Count, "Verification verdicts cached");
+    metrics::describe_gauge!(
+        "microcred_mail_deliveries",
+        Unit::Count,
+        "Learners' e-mails in the outbox, by status (pending, sent, failed, skipped), shared by every replica"
+    );
+    metrics::describe_gauge!(
+        "microcred_mail_oldest_pending_seconds",
+        Unit::Seconds,
+        "Age of the oldest e-mail still waiting to be sent (0 when none is): how far behind delivery is"
+    );
     metrics::describe_gauge!(
         "microcred_verdict_cache_bytes",
         Unit::Bytes,

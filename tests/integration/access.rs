@@ -76,7 +76,8 @@ async fn access_matrix(backend: Backend) {
                 "post",
                 "/api/v1/credentials/{id}/revoke"
                 | "/api/v1/credentials/{id}/suspend"
-                | "/api/v1/credentials/{id}/reinstate",
+                | "/api/v1/credentials/{id}/reinstate"
+                | "/api/v1/credentials/{id}/notify",
             ) => t(path.replace("{id}", &credential_id), json!({"reason": "not yours"}), false),
             ("post", "/credentials/issue") => t(
                 path.into(),

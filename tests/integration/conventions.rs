@@ -100,7 +100,12 @@ async fn an_expired_credential_says_so_in_the_api_and_the_export() {
             "result",
             "json",
             "pdf",
-            "png"
+            "png",
+            "delivery_status",
+            "delivery_attempts",
+            "delivery_last_error",
+            "sent_at",
+            "claimed_at"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
