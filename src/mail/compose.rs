@@ -154,7 +154,7 @@ pub fn award(
         }
         None => body,
     };
-    headers(envelope, &subject)?.multipart(body).map_err(permanent)
+    headers(envelope, &subject)?.multipart(body).map_err(|e| permanent(&e))
 }
 
 /// The one-time sign-in link to a learner's space.
@@ -165,7 +165,7 @@ pub fn sign_in(envelope: &Envelope, labels: &Labels, link: &str) -> Result<Messa
     let html = SignInHtml { lang: labels.lang, subject, title, text, button, link, ignore };
     let plain = SignInText { title, text, button, link, ignore };
     let body = alternative(&plain.render(), &html.render())?;
-    headers(envelope, subject)?.multipart(body).map_err(permanent)
+    headers(envelope, subject)?.multipart(body).map_err(|e| permanent(&e))
 }
 
 fn alternative(text: &askama::Result<String>, html: &askama::Result<String>) -> Result<MultiPart, SendFailure> {
@@ -191,6 +191,6 @@ fn pdf_type() -> ContentType {
     ContentType::parse("application/pdf").unwrap_or(ContentType::TEXT_PLAIN)
 }
 
-fn permanent(e: lettre::error::Error) -> SendFailure {
+fn permanent(e: &lettre::error::Error) -> SendFailure {
     SendFailure::Permanent(format!("the message could not be built: {e}"))
 }
