@@ -98,3 +98,59 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{verdict}.png");
     }
 }
+
+/// Runs `tests/browser/space.mjs` with `env`; asserts it passed and the accessibility check ran.
+async fn space_phase(env: &[(&str, &str)]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = tokio::process::Command::new("node");
+    command.arg(root.join("tests/browser/space.mjs"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "browser test of the learner's space failed:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("axe-core: no WCAG 2.2 A/AA violation"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_learner_signs_in_with_the_emailed_link_in_a_phone_browser() {
+    if !browser_available() {
+        return;
+    }
+    let Some(smtp) = crate::smtp::SmtpServer::start(crate::smtp::Mode::default()) else { return };
+    let url = smtp.url();
+    let app = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        s.smtp_url = Some(url.parse().unwrap());
+        s.mail_concurrency = Some(2);
+    })
+    .await
+    .unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    for _ in 0..2 {
+        app.award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "allow_duplicate": true, "notify": false,
+                   "recipient": {"name": "Maria Rossi", "email": "maria.rossi@example.it"}}),
+        )
+        .await;
+    }
+    let shots = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
+    } else {
+        app.dir.path().join("shots")
+    };
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.to_str().unwrap();
+    space_phase(&[("BASE", &app.base), ("PHASE", "ask"), ("EMAIL", "maria.rossi@example.it"), ("SHOTS", shots)]).await;
+    let messages = smtp.wait_for(1, std::time::Duration::from_secs(20)).await;
+    assert_eq!(messages.len(), 1, "the sign-in e-mail arrived");
+    let message = mail_parser::MessageParser::default().parse(&messages[0]).unwrap();
+    let text = message.body_text(0).unwrap();
+    let link = text.split_whitespace().find(|w| w.contains("/me/sign-in/")).unwrap().to_owned();
+    space_phase(&[("BASE", &app.base), ("PHASE", "open"), ("LINK", &link), ("COUNT", "2"), ("SHOTS", shots)]).await;
+}
