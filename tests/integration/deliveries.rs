@@ -534,3 +534,44 @@ async fn two_replicas_on_postgres_send_two_thousand_messages_once_each() {
     assert!(issued.iter().all(|id| counts.contains_key(id)));
     drop(replicas);
 }
+
+#[tokio::test]
+async fn a_vc_api_credential_that_names_an_address_in_the_clear_is_delivered_too() {
+    let Some(smtp) = SmtpServer::start(Mode::default()) else { return };
+    let Some(app) = with_mail(Backend::Sqlite, &smtp).await else { return };
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let credential = |identifier: Value| {
+        json!({"credential": {
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": {"id": did, "type": ["Profile"], "name": "Universidad de Ejemplo"},
+            "name": "Ciudades inteligentes",
+            "credentialSubject": {"type": ["AchievementSubject"], "name": "Lucía Fernández", "identifier": [identifier],
+                "achievement": {"id": "https://example.es/achievements/1", "type": ["Achievement"], "name": "Ciudades inteligentes",
+                                "description": "Fundamentos", "criteria": {"narrative": "Aprobar el examen"}}}
+        }})
+    };
+    let issue = |body: Value| app.client.post(app.url("/credentials/issue")).bearer_auth(&assessor).json(&body).send();
+    // An address hashed, as Open Badges advises: nothing to send it to.
+    let hashed = issue(credential(json!({"type": "IdentityObject", "hashed": true, "identityType": "emailAddress",
+        "identityHash": "sha256$3c9909afec25354d551dae21590bb26e38d53f2173b8d3dc3eee4c047e7ab1c1"})))
+    .await
+    .unwrap();
+    assert_eq!(hashed.status(), 201);
+    let clear = issue(credential(json!({"type": "IdentityObject", "hashed": false, "identityType": "emailAddress",
+        "identityHash": "Lucia@Example.es"})))
+    .await
+    .unwrap();
+    assert_eq!(clear.status(), 201);
+    let messages = smtp.wait_for(1, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 1, "only the credential with an address in the clear is e-mailed");
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    assert_eq!(message.to().unwrap().first().unwrap().address(), Some("lucia@example.es"));
+    let text = message.body_text(0).unwrap();
+    assert!(text.contains("Lucía Fernández") && text.contains("Ciudades inteligentes"), "{text}");
+    let id = credential_in(&message).unwrap();
+    let page = app.client.get(app.url(&format!("/credentials/{id}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the link opens the credential's page");
+}
