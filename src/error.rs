@@ -70,3 +70,15 @@ impl<T> OnConstraint<T> for Result<T, StoreError> {
         }
     }
 }
+
+/// `error: cause: cause…`, for logs.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

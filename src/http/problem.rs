@@ -252,17 +252,7 @@ impl IntoResponse for Error {
     }
 }
 
-/// `error: cause: cause…`, for logs.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
+pub use crate::error::error_chain;
 
 /// Fallback for a known route with another method.
 pub async fn method_not_allowed() -> Problem {

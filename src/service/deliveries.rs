@@ -109,7 +109,7 @@ impl Microcred {
             let taken = match self.store.take_deliveries(unix_ms(started), lease_until, batch).await {
                 Ok(taken) => taken,
                 Err(e) => {
-                    tracing::warn!(error = %crate::http::problem::error_chain(&e), "cannot read the outbox; retrying");
+                    tracing::warn!(error = %crate::error::error_chain(&e), "cannot read the outbox; retrying");
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     continue;
                 }
@@ -128,7 +128,7 @@ impl Microcred {
                 .ready_chunks(setup.concurrency as usize);
             while let Some(chunk) = outcomes.next().await {
                 if let Err(e) = self.store.record_deliveries(&chunk).await {
-                    tracing::error!(error = %crate::http::problem::error_chain(&e), "cannot record {} sent messages", chunk.len());
+                    tracing::error!(error = %crate::error::error_chain(&e), "cannot record {} sent messages", chunk.len());
                 }
             }
             if !full {
