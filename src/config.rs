@@ -15,8 +15,8 @@ use url::Url;
 
 use crate::domain::delivery::RetryPolicy;
 use crate::domain::issuer::{CountryCode, Slug};
+use crate::mail::Mailbox;
 pub use crate::mail::SmtpUrl;
-use lettre::message::Mailbox;
 
 /// A database URL. `Debug` and `Display` hide the password, so the URL can be logged.
 #[derive(Clone, PartialEq, Eq)]
@@ -419,6 +419,9 @@ impl Settings {
                     .map_err(|e| ConfigError::new("mail_from", e.to_string()))?
             }
         };
+        if let Some(url) = &self.smtp_url {
+            url.check().map_err(|m| ConfigError::new("smtp_url", m))?;
+        }
         let mail_retry = RetryPolicy {
             base: Duration::from_secs(positive("mail_retry_base_secs", self.mail_retry_base_secs, 30)?),
             max_delay: Duration::from_secs(3_600),

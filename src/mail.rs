@@ -8,12 +8,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::Deserialize;
 
 use crate::domain::delivery::SendFailure;
 
 pub mod compose;
+
+/// A built message, and a name with an address (`"Name <address>"`), as the rest of microcred handles them.
+pub use lettre::Message;
+pub use lettre::message::Mailbox;
 
 /// An SMTP server URL as lettre reads it: `smtp://host:port` (plain; add `?tls=required` for STARTTLS),
 /// `smtps://user:pass@host:465` (implicit TLS). `Debug` and `Display` hide the password, so it can be
@@ -28,22 +32,39 @@ impl SmtpUrl {
     pub fn expose(&self) -> &str {
         &self.0
     }
-}
 
-impl FromStr for SmtpUrl {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let url = url::Url::parse(s).map_err(|_| "must be a URL such as smtp://127.0.0.1:2525".to_owned())?;
+    /// Checks it is usable; the message never repeats the URL (it may hold a password). A URL with a user
+    /// and password must encrypt the connection (`smtps://`, or `?tls=required` for STARTTLS), except to
+    /// this machine: lettre's plain `smtp://` would send the password in the clear.
+    pub fn check(&self) -> Result<(), String> {
+        let url = url::Url::parse(&self.0).map_err(|_| "must be a URL such as smtp://127.0.0.1:2525".to_owned())?;
         if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none_or(str::is_empty) {
             return Err("must be an smtp:// or smtps:// URL with a host".into());
         }
+        let encrypted = url.scheme() == "smtps"
+            || url.query_pairs().any(|(k, v)| k == "tls" && matches!(v.as_ref(), "required" | "opportunistic"));
+        let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.password().is_some() && !encrypted && !local {
+            return Err(
+                "would send its password unencrypted: use smtps://… (port 465) or add ?tls=required (STARTTLS)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Any text: [`SmtpUrl::check`] says what is wrong with it, without repeating it (a parse error printed by
+/// the command line would show the password).
+impl FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
     }
 }
 
 impl<'de> Deserialize<'de> for SmtpUrl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d).map(Self)
     }
 }
 
@@ -190,9 +211,15 @@ mod tests {
     }
 
     #[test]
-    fn only_smtp_urls_are_accepted() {
-        assert!("smtp://127.0.0.1:2525".parse::<SmtpUrl>().is_ok());
-        assert!("http://mail.example.org".parse::<SmtpUrl>().is_err());
-        assert!("mail.example.org:25".parse::<SmtpUrl>().is_err());
+    fn only_smtp_urls_are_accepted_and_passwords_are_not_sent_in_the_clear() {
+        let check = |s: &str| s.parse::<SmtpUrl>().unwrap().check();
+        assert!(check("smtp://127.0.0.1:2525").is_ok());
+        assert!(check("smtp://user:pw@localhost:2525").is_ok(), "this machine");
+        assert!(check("smtps://user:pw@mail.example.org:465").is_ok());
+        assert!(check("smtp://user:pw@mail.example.org:587?tls=required").is_ok());
+        let clear = check("smtp://user:Secret@mail.example.org:587").unwrap_err();
+        assert!(clear.contains("unencrypted") && !clear.contains("Secret"), "{clear}");
+        assert!(check("http://mail.example.org").is_err());
+        assert!(check("mail.example.org:25").is_err());
     }
 }

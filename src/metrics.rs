@@ -50,6 +50,7 @@ fn describe() {
         ("microcred_pdf_render_seconds", "Time to render one PDF certificate"),
         ("microcred_status_list_sign_seconds", "Time to re-sign a status list after a change (publication lag)"),
         ("microcred_mail_send_seconds", "Time to build and send one learner's e-mail, failures included"),
+        ("microcred_mail_smtp_seconds", "Time the mail server (or the outbox folder) took to take one built message"),
     ];
     for (name, help) in histograms {
         metrics::describe_histogram!(name, Unit::Seconds, help);

@@ -289,7 +289,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// and moves each past `lease_until_ms`, so no other replica takes it until then (PostgreSQL skips rows
     /// another replica is taking at the same moment). Returns them with their credentials.
     async fn take_deliveries(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<TakenDelivery>>;
-    /// Records the outcomes of sending, in one transaction.
+    /// Records the outcomes of sending, in one transaction; an outcome whose attempt is no longer the
+    /// delivery's latest (its lease ran out and another process took it, or it was queued again) is dropped.
     async fn record_deliveries(&self, outcomes: &[DeliveryOutcome]) -> StoreResult<()>;
     /// A credential's delivery, if it has one.
     async fn delivery(&self, id: CredentialId) -> StoreResult<Option<Delivery>>;
@@ -301,11 +302,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Records that the learner opened the credential from their e-mail or space, the first time only;
     /// `true` if this was the first time.
     async fn mark_claimed(&self, id: CredentialId, at: OffsetDateTime) -> StoreResult<bool>;
-    /// Deliveries by status, and when the oldest pending one was queued (for metrics).
+    /// Pending and failed deliveries, and when the oldest pending one was queued (for metrics).
     async fn delivery_queue(&self) -> StoreResult<DeliveryQueue>;
 
     /// The deployment secret `name`, storing `candidate` if there is none yet (the first replica's wins).
     async fn deployment_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+    /// The issuer of the newest credential whose recipient look-up hash is `lookup`, if any.
+    async fn latest_issuer_of(&self, lookup: &[u8; 32]) -> StoreResult<Option<IssuerId>>;
     /// Credentials whose recipient look-up hash is `lookup`, newest first.
     async fn credentials_by_lookup(&self, lookup: &[u8; 32]) -> StoreResult<Vec<IssuedCredential>>;
     /// Up to `limit` awards stored before look-up hashes existed: their ids and addresses.
@@ -354,6 +357,9 @@ pub struct TakenDelivery {
     pub recipient_email: String,
     /// Attempts made, this one included.
     pub attempts: u32,
+    /// The lease's end (Unix ms): with `attempts`, what recording the outcome checks, so that a process
+    /// whose lease ran out cannot overwrite the outcome of the one that took the message after it.
+    pub lease_until_ms: i64,
 }
 
 /// The outcome of one attempt.
@@ -361,6 +367,8 @@ pub struct TakenDelivery {
 pub struct DeliveryOutcome {
     /// Which delivery.
     pub credential_id: CredentialId,
+    /// The attempt it records: `attempts` and `lease_until_ms` as taken ([`TakenDelivery`]).
+    pub taken: (u32, i64),
     /// `Sent`, `Failed`, or `Pending` to retry.
     pub status: DeliveryStatus,
     /// The failure, if it failed.
@@ -374,7 +382,7 @@ pub struct DeliveryOutcome {
 /// The outbox at a glance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryQueue {
-    /// Deliveries by status.
+    /// Pending and failed deliveries (those that need sending or attention).
     pub by_status: Vec<(DeliveryStatus, u64)>,
     /// When the oldest pending delivery was queued.
     pub oldest_pending: Option<OffsetDateTime>,
@@ -668,6 +676,13 @@ mod rows {
         suspension_public_reason: Option<String>,
         external_id: Option<String>,
         recipient_lookup: Option<Vec<u8>>,
+    }
+
+    impl CredentialRow {
+        /// The row's credential id, readable before the row is checked.
+        pub(super) fn id(&self) -> Uuid {
+            self.credential_id
+        }
     }
 
     fn slot(list: Option<Uuid>, index: Option<i64>) -> Option<StatusSlot> {

@@ -17,6 +17,8 @@ CREATE TABLE delivery (
     claimed_at       TEXT                -- first opened by the learner from the e-mail or their space
 );
 CREATE INDEX delivery_due_idx ON delivery (next_attempt_at) WHERE status = 'pending';
+-- The metrics count what still needs sending or attention, and the age of the oldest pending message.
+CREATE INDEX delivery_attention_idx ON delivery (status, created_at) WHERE status IN ('pending', 'failed');
 
 -- How each issuer's messages go out.
 ALTER TABLE issuer ADD COLUMN mail_sender_name TEXT;
@@ -32,6 +34,10 @@ CREATE TABLE deployment_secret (
 -- A learner's credentials are found by a salted hash of their address, not the address itself.
 ALTER TABLE credential ADD COLUMN recipient_lookup BLOB;
 CREATE INDEX credential_recipient_lookup_idx ON credential (recipient_lookup) WHERE recipient_lookup IS NOT NULL;
+-- Awards stored before this migration get theirs at the next start (the hash needs the secret, which SQL
+-- does not have); this index finds them without reading the whole table at every start.
+CREATE INDEX credential_missing_lookup_idx ON credential (credential_id)
+    WHERE recipient_lookup IS NULL AND recipient_email IS NOT NULL;
 
 -- One-time sign-in links (stored as SHA-256 of the token) and the sessions they open.
 CREATE TABLE sign_in_token (

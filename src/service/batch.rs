@@ -148,10 +148,14 @@ impl Microcred {
             }),
             None => None,
         };
+        debug_assert_eq!(credentials.len(), valid.len(), "one credential per valid row, in row order");
         let deliveries: Vec<_> = credentials
             .iter()
             .zip(&valid)
-            .map(|(c, v)| Self::new_delivery(c, v.award.email.as_str(), request.notify && v.award.notify))
+            .filter_map(|(c, v)| {
+                let email = c.recipient_email.as_deref()?;
+                Some(Self::new_delivery(c, email, request.notify && v.award.notify))
+            })
             .collect();
         match self.store.insert_batch(&credentials, &audits, &deliveries, record.as_ref()).await {
             Ok(()) => {
@@ -315,8 +319,10 @@ impl Microcred {
         // (position in `valid`, credential, audit entry): signed issuer by issuer, answered in row order.
         let mut minted = Vec::with_capacity(valid.len());
         // One group per issuer: each signs with its own key and allocates in its own lists.
-        let mut issuers: Vec<&Issuer> = achievements.iter().map(|(_, i)| i).collect();
-        issuers.dedup_by_key(|i| i.id);
+        // Each issuer once, wherever its achievements are in the list (`dedup` would only merge neighbours, and
+        // an admin's batch over issuers A, B, A would sign A's rows twice).
+        let mut seen = HashSet::new();
+        let issuers: Vec<&Issuer> = achievements.iter().map(|(_, i)| i).filter(|i| seen.insert(i.id)).collect();
         for issuer in issuers {
             let rows: Vec<(usize, &Valid)> =
                 valid.iter().enumerate().filter(|(_, v)| achievements[v.achievement].1.id == issuer.id).collect();

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use lettre::message::Mailbox;
 use serde_json::Value;
 
 use super::{Microcred, audit, now};
@@ -22,8 +21,8 @@ use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::delivery::{AfterFailure, Delivery, DeliveryStatus, RetryPolicy, SendFailure};
 use crate::domain::issuer::Issuer;
 use crate::error::{Error, Result};
-use crate::mail::Mailer;
 use crate::mail::compose::{self, AwardLinks, Envelope};
+use crate::mail::{Mailbox, Mailer, Message};
 use crate::store::{DeliveryOutcome, NewDelivery, TakenDelivery, unix_ms};
 
 /// How this process sends e-mail.
@@ -81,6 +80,9 @@ impl Microcred {
         let Some(email) = credential.recipient_email.clone().or_else(|| plain_email(credential.document.get())) else {
             return Err(Error::Conflict("this credential names no e-mail address to send it to".into()));
         };
+        if let Some(why) = not_to_send(&credential) {
+            return Err(Error::Conflict(format!("this credential is {why}: it is not e-mailed")));
+        }
         let delivery = NewDelivery {
             credential_id: id,
             recipient_email: email,
@@ -102,7 +104,8 @@ impl Microcred {
             return;
         }
         tracing::info!("sending learners' e-mail to {}", setup.mailer.describe());
-        let batch = setup.concurrency.saturating_mul(8).clamp(8, 500);
+        // Only as many as are sent at once are taken, so each is sent well within its lease.
+        let batch = setup.concurrency.min(500);
         loop {
             let started = now();
             let lease_until = unix_ms(started) + i64::try_from(setup.lease.as_millis()).unwrap_or(i64::MAX / 2);
@@ -119,7 +122,6 @@ impl Microcred {
                 let _ = tokio::time::timeout(Duration::from_secs(1), self.delivery_wake.notified()).await;
                 continue;
             }
-            let full = taken.len() as u32 == batch;
             // Outcomes are recorded a few at a time as they come, so a process that dies leaves few messages
             // sent but not recorded (those are sent again: twice rather than never).
             let mut outcomes = futures_util::stream::iter(taken)
@@ -131,20 +133,39 @@ impl Microcred {
                     tracing::error!(error = %crate::error::error_chain(&e), "cannot record {} sent messages", chunk.len());
                 }
             }
-            if !full {
-                tokio::task::yield_now().await;
-            }
         }
     }
 
     /// Sends one message and says what became of it.
     async fn deliver(&self, setup: &MailSetup, taken: TakenDelivery) -> DeliveryOutcome {
         let id = taken.credential.id;
+        let fence = (taken.attempts, taken.lease_until_ms);
+        let at = now();
+        // Revoked or suspended between the award and now (an award made in error, corrected at once): the
+        // learner is not told they hold it.
+        if let Some(why) = not_to_send(&taken.credential) {
+            return DeliveryOutcome {
+                credential_id: id,
+                taken: fence,
+                status: DeliveryStatus::Skipped,
+                last_error: Some(format!("not sent: the credential was {why} before it was sent")),
+                next_attempt_ms: unix_ms(at),
+                sent_at: None,
+            };
+        }
         let started = Instant::now();
-        let result = match self.award_message(setup, &taken).await {
-            Ok(message) => setup.mailer.send(message).await,
-            Err(failure) => Err(failure),
+        // Well within the lease, so no other replica takes the message while this one still sends it.
+        let limit = setup.lease / 2;
+        let send = async {
+            let message = self.award_message(setup, &taken).await?;
+            let built = Instant::now();
+            let sent = setup.mailer.send(message).await;
+            metrics::histogram!("microcred_mail_smtp_seconds").record(built.elapsed().as_secs_f64());
+            sent
         };
+        let result = tokio::time::timeout(limit, send)
+            .await
+            .unwrap_or_else(|_| Err(SendFailure::Temporary(format!("sending took longer than {} s", limit.as_secs()))));
         metrics::histogram!("microcred_mail_send_seconds").record(started.elapsed().as_secs_f64());
         let at = now();
         match result {
@@ -153,6 +174,7 @@ impl Microcred {
                 tracing::debug!(credential.id = %id, "e-mailed credential {id}");
                 DeliveryOutcome {
                     credential_id: id,
+                    taken: fence,
                     status: DeliveryStatus::Sent,
                     last_error: None,
                     next_attempt_ms: unix_ms(at),
@@ -171,6 +193,7 @@ impl Microcred {
                 tracing::warn!(credential.id = %id, attempts = taken.attempts, %status, "e-mail of credential {id} failed: {}", failure.message());
                 DeliveryOutcome {
                     credential_id: id,
+                    taken: fence,
                     status,
                     last_error: Some(failure.message().to_owned()),
                     next_attempt_ms: next,
@@ -185,7 +208,7 @@ impl Microcred {
         &self,
         setup: &MailSetup,
         taken: &TakenDelivery,
-    ) -> std::result::Result<lettre::Message, SendFailure> {
+    ) -> std::result::Result<Message, SendFailure> {
         let credential = &taken.credential;
         let issuer = self
             .store
@@ -255,6 +278,17 @@ pub fn plain_email(document: &str) -> Option<String> {
         let address = i.get("identityHash")?.as_str()?.trim().to_lowercase();
         (email && address.parse::<crate::domain::issuer::Email>().is_ok()).then_some(address)
     })
+}
+
+/// Why a credential is not e-mailed (`revoked`, `suspended`), if it is not.
+fn not_to_send(credential: &IssuedCredential) -> Option<&'static str> {
+    if credential.revoked_at.is_some() {
+        Some("revoked")
+    } else if credential.suspended_at.is_some() {
+        Some("suspended")
+    } else {
+        None
+    }
 }
 
 /// A random number in `[0, 1)` for retry jitter.

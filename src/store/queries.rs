@@ -727,6 +727,7 @@ macro_rules! impl_store {
                     .await
                     .map_err(Self::error)?;
                 let mut credentials = std::collections::HashMap::new();
+                let mut corrupt = Vec::new();
                 for chunk in taken.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM credential WHERE credential_id IN (");
                     let mut ids = q.separated(", ");
@@ -740,9 +741,24 @@ macro_rules! impl_store {
                         .await
                         .map_err(Self::error)?
                     {
-                        let c: $crate::domain::award::IssuedCredential = row.try_into()?;
-                        credentials.insert(c.id.0, c);
+                        let id = row.id();
+                        match $crate::domain::award::IssuedCredential::try_from(row) {
+                            Ok(c) => {
+                                credentials.insert(id, c);
+                            }
+                            Err(e) => corrupt.push((id, e.to_string())),
+                        }
                     }
+                }
+                // A row the domain refuses would otherwise be taken again and again: it fails, with why.
+                for (id, error) in &corrupt {
+                    tracing::error!(credential.id = %id, "cannot e-mail credential {id}: {error}");
+                    sqlx::query("UPDATE delivery SET status = 'failed', last_error = $1 WHERE credential_id = $2")
+                        .bind(error)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::error)?;
                 }
                 tx.commit().await.map_err(Self::error)?;
                 Ok(taken
@@ -752,6 +768,7 @@ macro_rules! impl_store {
                             credential: credentials.remove(&id)?,
                             recipient_email,
                             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                            lease_until_ms,
                         })
                     })
                     .collect())
@@ -765,13 +782,15 @@ macro_rules! impl_store {
                 for o in outcomes {
                     sqlx::query(
                         "UPDATE delivery SET status = $1, last_error = $2, next_attempt_at = $3, sent_at = $4 \
-                         WHERE credential_id = $5",
+                         WHERE credential_id = $5 AND status = 'pending' AND attempts = $6 AND next_attempt_at = $7",
                     )
                     .bind(o.status.as_str())
                     .bind(o.last_error.as_deref())
                     .bind(o.next_attempt_ms)
                     .bind(o.sent_at)
                     .bind(o.credential_id.0)
+                    .bind(i64::from(o.taken.0))
+                    .bind(o.taken.1)
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::error)?;
@@ -825,7 +844,8 @@ macro_rules! impl_store {
                 sqlx::query(
                     "INSERT INTO delivery (credential_id, recipient_email, status, attempts, next_attempt_at, created_at) \
                      VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (credential_id) DO UPDATE SET status = excluded.status, \
-                     attempts = 0, last_error = NULL, next_attempt_at = excluded.next_attempt_at, sent_at = NULL",
+                     attempts = 0, last_error = NULL, next_attempt_at = excluded.next_attempt_at, sent_at = NULL, \
+                     created_at = excluded.created_at",
                 )
                 .bind(delivery.credential_id.0)
                 .bind(&delivery.recipient_email)
@@ -854,13 +874,14 @@ macro_rules! impl_store {
             }
 
             async fn delivery_queue(&self) -> $crate::store::StoreResult<$crate::store::DeliveryQueue> {
+                // Sent and skipped rows only grow; their rate is `microcred_mail_sent_total`.
                 let counts: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT status, COUNT(*) FROM delivery GROUP BY status")
+                    sqlx::query_as("SELECT status, COUNT(*) FROM delivery WHERE status IN ('pending', 'failed') GROUP BY status")
                         .fetch_all(&self.pool)
                         .await
                         .map_err(Self::error)?;
                 let oldest: Option<(time::OffsetDateTime,)> = sqlx::query_as(
-                    "SELECT created_at FROM delivery WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1",
+                    "SELECT created_at FROM delivery WHERE status = 'pending' ORDER BY created_at LIMIT 1",
                 )
                 .fetch_optional(&self.pool)
                 .await
@@ -885,6 +906,20 @@ macro_rules! impl_store {
                     .await
                     .map_err(Self::error)?;
                 Ok(value)
+            }
+
+            async fn latest_issuer_of(
+                &self,
+                lookup: &[u8; 32],
+            ) -> $crate::store::StoreResult<Option<$crate::domain::issuer::IssuerId>> {
+                let row: Option<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT issuer_id FROM credential WHERE recipient_lookup = $1 ORDER BY issued_at DESC LIMIT 1",
+                )
+                .bind(&lookup[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(row.map(|(id,)| $crate::domain::issuer::IssuerId(id)))
             }
 
             async fn credentials_by_lookup(
@@ -984,6 +1019,11 @@ macro_rules! impl_store {
             }
 
             async fn insert_learner_session(&self, s: &$crate::store::LearnerToken) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM learner_session WHERE expires_at < $1")
+                    .bind($crate::store::unix_ms(time::OffsetDateTime::now_utc()))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO learner_session (session_hash, recipient_lookup, email, expires_at) VALUES ($1, $2, $3, $4)",
                 )

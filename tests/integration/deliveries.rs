@@ -575,3 +575,92 @@ async fn a_vc_api_credential_that_names_an_address_in_the_clear_is_delivered_too
     let page = app.client.get(app.url(&format!("/credentials/{id}"))).send().await.unwrap();
     assert_eq!(page.status(), 200, "the link opens the credential's page");
 }
+
+#[tokio::test]
+async fn a_credential_revoked_before_its_message_left_is_not_sent() {
+    let Some(smtp) = SmtpServer::start(Mode::default()) else { return };
+    // This process queues messages but sends none, until a worker is started below.
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let award = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "recipient": {"name": "Ana", "email": "ana@example.pt"}}),
+        )
+        .await;
+    let id = award["id"].as_str().unwrap();
+    let revoked = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/revoke")))
+        .bearer_auth(&assessor)
+        .json(&json!({"note": "wrong learner"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let setup = microcred::service::deliveries::MailSetup {
+        mailer: microcred::mail::Mailer::smtp(&smtp.url().parse().unwrap(), Duration::from_secs(10), 2).unwrap(),
+        from: "microcred <certificates@example.eu>".parse().unwrap(),
+        retry: Default::default(),
+        lease: Duration::from_secs(20),
+        concurrency: 2,
+    };
+    tokio::spawn(app.app.clone().with_mail(setup).run_deliveries());
+    let delivery = delivery_when(&app, &assessor, id, |d| d["status"] != "pending").await;
+    assert_eq!(delivery["status"], "skipped", "{delivery}");
+    assert!(delivery["last_error"].as_str().unwrap().contains("revoked"), "{delivery}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(smtp.messages().is_empty(), "the learner is not told they hold a revoked credential");
+    let again = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/notify")))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(again, 409).await;
+}
+
+#[tokio::test]
+async fn an_admin_batch_over_several_issuers_mails_each_credential_to_its_own_learner() {
+    let Some(smtp) = SmtpServer::start(Mode::default()) else { return };
+    let Some(app) = with_mail(Backend::Sqlite, &smtp).await else { return };
+    let (_, ucs_achievement) = app.issuer_with_achievement(false).await;
+    let admin = app.token(Role::Admin).await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/issuers"))
+        .bearer_auth(&admin)
+        .json(&json!({"slug": "uni", "name": "Università di Esempio", "country": "IT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let uni_assessor = app.token_for("uni", Role::Assessor).await;
+    let uni_achievement = crate::support::create_achievement(&app.client, &app.base, &uni_assessor).await;
+    // Issuers A, B, A: the rows of A are not next to each other.
+    let rows = json!([
+        {"achievement_id": ucs_achievement, "recipient": {"name": "Ana", "email": "ana@example.pt"}},
+        {"achievement_id": uni_achievement, "recipient": {"name": "Marco", "email": "marco@example.it"}},
+        {"achievement_id": ucs_achievement, "recipient": {"name": "Иван", "email": "ivan@example.bg"}},
+    ]);
+    let batch =
+        app.client.post(app.url("/api/v1/credentials/batch")).bearer_auth(&admin).json(&rows).send().await.unwrap();
+    assert_eq!(batch.status(), 201, "{}", batch.text().await.unwrap());
+    let batch: Value = batch.json().await.unwrap();
+    let messages = smtp.wait_for(3, Duration::from_secs(20)).await;
+    assert_eq!(messages.len(), 3);
+    for (row, email) in
+        batch["rows"].as_array().unwrap().iter().zip(["ana@example.pt", "marco@example.it", "ivan@example.bg"])
+    {
+        let id = row["id"].as_str().unwrap();
+        let view = app.get_json_as(&admin, &format!("/api/v1/credentials/{id}")).await;
+        assert_eq!(view["recipient"]["email"], email, "row {} answered with its own credential", row["row"]);
+        let message = messages
+            .iter()
+            .map(|m| MessageParser::default().parse(m).unwrap())
+            .find(|m| credential_in(m).as_deref() == Some(id))
+            .unwrap();
+        assert_eq!(message.to().unwrap().first().unwrap().address(), Some(email));
+    }
+}

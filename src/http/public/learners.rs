@@ -172,7 +172,8 @@ pub(super) async fn sign_out(
         Err(e) => return e.into_response(),
     };
     let token = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    if token != learner.csrf || !same_origin(&state, &headers) {
+    let token_matches: bool = subtle::ConstantTimeEq::ct_eq(token.as_bytes(), learner.csrf.as_bytes()).into();
+    if !token_matches || !same_origin(&state, &headers) {
         return form_expired(l);
     }
     if let Some(cookie) = cookie(&headers)
