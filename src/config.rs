@@ -200,7 +200,7 @@ pub struct Settings {
     /// Folder the .eml files go to when no SMTP server is set [default: data/outbox]
     #[arg(long, env = "MICROCRED_MAIL_OUTBOX_DIR", value_name = "DIR")]
     pub mail_outbox_dir: Option<PathBuf>,
-    /// Messages this process sends at once; 0: it sends none (another replica does) [default: 8]
+    /// Messages this process sends at once; 0: it sends none (another replica does) [default: 16]
     #[arg(long, env = "MICROCRED_MAIL_CONCURRENCY", value_name = "N")]
     pub mail_concurrency: Option<u32>,
     /// Wait after a message's first temporary failure, doubled after each next one up to an hour, in
@@ -431,7 +431,7 @@ impl Settings {
             smtp_url: self.smtp_url,
             mail_from,
             mail_outbox_dir: self.mail_outbox_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_OUTBOX_DIR)),
-            mail_concurrency: self.mail_concurrency.unwrap_or(8),
+            mail_concurrency: self.mail_concurrency.unwrap_or(16),
             mail_retry,
             mail_lease: Duration::from_secs(positive("mail_lease_secs", self.mail_lease_secs, 120)?),
             database_url,

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt as _;
 use serde_json::Value;
 
 use super::{Microcred, audit, now};
@@ -104,35 +103,58 @@ impl Microcred {
             return;
         }
         tracing::info!("sending learners' e-mail to {}", setup.mailer.describe());
-        // Only as many as are sent at once are taken, so each is sent well within its lease.
-        let batch = setup.concurrency.min(500);
+        // One sending slot per message sent at once. A message is taken only when a slot is free, so each is
+        // sent as soon as it is leased (well within its lease), and slots never wait for a whole round.
+        let slots = Arc::new(tokio::sync::Semaphore::new(setup.concurrency.min(500) as usize));
+        let (outcomes, recorded) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(Self::record_outcomes(Arc::clone(&self.store), recorded));
         loop {
+            let Ok(first) = Arc::clone(&slots).acquire_owned().await else { return };
+            let mut free = vec![first];
+            while let Ok(more) = Arc::clone(&slots).try_acquire_owned() {
+                free.push(more);
+            }
             let started = now();
             let lease_until = unix_ms(started) + i64::try_from(setup.lease.as_millis()).unwrap_or(i64::MAX / 2);
-            let taken = match self.store.take_deliveries(unix_ms(started), lease_until, batch).await {
+            let wanted = u32::try_from(free.len()).unwrap_or(u32::MAX);
+            let taken = match self.store.take_deliveries(unix_ms(started), lease_until, wanted).await {
                 Ok(taken) => taken,
                 Err(e) => {
+                    drop(free);
                     tracing::warn!(error = %crate::error::error_chain(&e), "cannot read the outbox; retrying");
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     continue;
                 }
             };
             if taken.is_empty() {
+                drop(free);
                 // Awards in this process wake the worker; other replicas' are found by polling.
                 let _ = tokio::time::timeout(Duration::from_secs(1), self.delivery_wake.notified()).await;
                 continue;
             }
-            // Outcomes are recorded a few at a time as they come, so a process that dies leaves few messages
-            // sent but not recorded (those are sent again: twice rather than never).
-            let mut outcomes = futures_util::stream::iter(taken)
-                .map(|d| self.deliver(&setup, d))
-                .buffer_unordered(setup.concurrency as usize)
-                .ready_chunks(setup.concurrency as usize);
-            while let Some(chunk) = outcomes.next().await {
-                if let Err(e) = self.store.record_deliveries(&chunk).await {
-                    tracing::error!(error = %crate::error::error_chain(&e), "cannot record {} sent messages", chunk.len());
-                }
+            for (delivery, slot) in taken.into_iter().zip(free) {
+                let (app, setup, outcomes) = (self.clone(), Arc::clone(&setup), outcomes.clone());
+                tokio::spawn(async move {
+                    let outcome = app.deliver(&setup, delivery).await;
+                    let _ = outcomes.send(outcome);
+                    drop(slot);
+                });
             }
+        }
+    }
+
+    /// Records outcomes as they come, as many at a time as have come: a process that dies leaves few
+    /// messages sent but not recorded (those are sent again: twice rather than never).
+    async fn record_outcomes(
+        store: Arc<dyn crate::store::Store>,
+        mut outcomes: tokio::sync::mpsc::UnboundedReceiver<DeliveryOutcome>,
+    ) {
+        let mut chunk = Vec::new();
+        while outcomes.recv_many(&mut chunk, 256).await > 0 {
+            if let Err(e) = store.record_deliveries(&chunk).await {
+                tracing::error!(error = %crate::error::error_chain(&e), "cannot record {} sent messages", chunk.len());
+            }
+            chunk.clear();
         }
     }
 

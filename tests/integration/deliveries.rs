@@ -85,6 +85,10 @@ async fn an_award_reaches_the_learner_in_their_language(backend: Backend) {
     assert_eq!(message.reply_to().unwrap().first().unwrap().address(), Some("registrar@ucs.example.eu"));
     assert_eq!(message.to().unwrap().first().unwrap().address(), Some("ivan.petrov@example.bg"));
 
+    // MIME: a plain-text and an HTML alternative of the same message.
+    let root = message.root_part().content_type().unwrap();
+    assert_eq!((root.ctype(), root.subtype()), ("multipart", Some("alternative")));
+    assert_eq!((message.text_body_count(), message.html_body_count()), (1, 1));
     // Both parts, the name as written in the text and escaped in the HTML.
     let text = message.body_text(0).unwrap();
     let html = message.body_html(0).unwrap();
@@ -194,6 +198,8 @@ async fn an_issuer_can_attach_the_certificate_and_it_verifies() {
     .await;
     let messages = smtp.wait_for(1, Duration::from_secs(30)).await;
     let message = MessageParser::default().parse(&messages[0]).unwrap();
+    let root = message.root_part().content_type().unwrap();
+    assert_eq!((root.ctype(), root.subtype()), ("multipart", Some("mixed")), "the message, then the attachment");
     let attachment = message.attachments().next().expect("the certificate is attached");
     assert_eq!(attachment.content_type().map(|c| (c.ctype(), c.subtype())), Some(("application", Some("pdf"))));
     assert!(attachment.attachment_name().is_some_and(|n| n.ends_with(".pdf")));
