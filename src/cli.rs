@@ -603,7 +603,15 @@ async fn sign(issuer: &Slug, suite: Cryptosuite, file: &Path, config: &Config) -
 
 async fn serve(config: &Config) -> Result<(), CliError> {
     let started = Instant::now();
-    let app = server::prepare(config).await?.with_mail(server::mail_setup(config)?);
+    let mail = server::mail_setup(config)?;
+    // Not fatal (the mail server may come up later; messages wait in the outbox), but said at once.
+    let check = mail.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = check.check().await {
+            tracing::error!("cannot use the mail server ({}): {e}; messages wait in the outbox", check.describe());
+        }
+    });
+    let app = server::prepare(config).await?.with_mail(mail);
     tokio::spawn(app.clone().run_deliveries());
     let store = app.shared_store();
     let listener = tokio::net::TcpListener::bind(config.bind)

@@ -412,7 +412,12 @@ impl Settings {
                 .parse::<Mailbox>()
                 .map_err(|e| ConfigError::new("mail_from", format!("{e}: write an address, or \"Name <address>\"")))?,
             None => {
-                let host = public_url.host_str().unwrap_or("localhost");
+                // A public URL by IP address (a developer's machine) gives `localhost`: an address literal
+                // (`[127.0.0.1]`) is what RFC 5321 would want, and lettre does not take it.
+                let host = match public_url.host() {
+                    Some(url::Host::Domain(domain)) => domain.to_owned(),
+                    _ => "localhost".to_owned(),
+                };
                 format!("microcred <certificates@{host}>")
                     .parse::<Mailbox>()
                     .or_else(|_| "microcred <certificates@localhost>".parse())

@@ -125,11 +125,12 @@ pub enum MailerError {
         reason: String,
     },
     /// The outbox folder cannot be created.
-    #[error("cannot create the mail outbox folder {}: {source}", dir.display())]
+    #[error("cannot create the mail outbox folder {}", dir.display())]
     Folder {
         /// The folder.
         dir: PathBuf,
         /// Why.
+        #[source]
         source: std::io::Error,
     },
 }
@@ -154,6 +155,19 @@ impl Mailer {
     pub fn files(dir: &Path) -> Result<Self, MailerError> {
         std::fs::create_dir_all(dir).map_err(|source| MailerError::Folder { dir: dir.to_owned(), source })?;
         Ok(Self::Files { transport: AsyncFileTransport::new(dir), dir: dir.to_owned() })
+    }
+
+    /// Whether the SMTP server answers and accepts our greeting and credentials (files: always), so a
+    /// wrong setting shows at start rather than as failing messages.
+    pub async fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Smtp { transport, .. } => match transport.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the server did not answer".into()),
+                Err(e) => Err(error_text(&e)),
+            },
+            Self::Files { .. } => Ok(()),
+        }
     }
 
     /// Where messages go, for logs: `SMTP smtps://user:***@host:465` or `files in data/outbox`.

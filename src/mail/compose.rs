@@ -28,7 +28,9 @@ struct AwardHtml<'a> {
     json: &'a str,
     json_url: &'a str,
     attached: Option<&'a str>,
-    space: &'a str,
+    space_before: &'a str,
+    space_url: &'a str,
+    space_after: &'a str,
     footer: &'a str,
 }
 
@@ -110,7 +112,11 @@ pub fn award(
     let intro_key = if facts.micro_credential { "mail_intro_micro" } else { "mail_intro" };
     let intro = labels.format(intro_key, &[("issuer", &facts.issuer), ("achievement", achievement)]);
     let greeting = labels.format("mail_greeting", &[("name", &facts.learner)]);
-    let space = labels.format("mail_space", &[("url", &links.space)]);
+    // The address stands apart from the sentence's punctuation: a link in HTML, in angle brackets in text
+    // (RFC 3986, appendix C), so no mail client takes a trailing ":" or "." as part of it.
+    let (space_before, space_after) =
+        labels.get("mail_space").split_once("{url}").unwrap_or((labels.get("mail_space"), ""));
+    let space = format!("{space_before}<{}>{space_after}", links.space);
     let footer = labels.format("mail_footer", &[("issuer", &facts.issuer)]);
     let attached = attachment.as_ref().map(|_| labels.get("mail_attached"));
     let (explain, view, pdf, json) =
@@ -130,7 +136,9 @@ pub fn award(
         json,
         json_url: &links.json,
         attached,
-        space: &space,
+        space_before,
+        space_url: &links.space,
+        space_after,
         footer: &footer,
     };
     let text = AwardText {
@@ -180,7 +188,8 @@ fn headers(envelope: &Envelope, subject: &str) -> Result<lettre::message::Messag
         .to
         .parse()
         .map_err(|e| SendFailure::Permanent(format!("the learner's address cannot be used: {e}")))?;
-    let mut builder = Message::builder().from(envelope.from.clone()).to(to).subject(subject);
+    // A Message-ID (`<uuid@host>`): receivers de-duplicate by it, and some refuse mail without one.
+    let mut builder = Message::builder().message_id(None).from(envelope.from.clone()).to(to).subject(subject);
     if let Some(reply_to) = &envelope.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }

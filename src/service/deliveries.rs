@@ -265,7 +265,7 @@ impl Microcred {
     /// Publishes the outbox's state as metrics: messages by status, and the age of the oldest pending one.
     pub async fn observe_deliveries(&self) -> Result<()> {
         let queue = self.store.delivery_queue().await?;
-        for status in DeliveryStatus::ALL {
+        for status in [DeliveryStatus::Pending, DeliveryStatus::Failed] {
             let n = queue.by_status.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
             metrics::gauge!("microcred_mail_deliveries", "status" => status.as_str()).set(n as f64);
         }

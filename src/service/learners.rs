@@ -125,28 +125,36 @@ impl Microcred {
             expires_ms: at + ttl,
         };
         self.store.insert_sign_in_token(&record).await?;
-        let Some(issuer_id) = self.store.latest_issuer_of(&lookup).await? else {
+        if self.store.latest_issuer_of(&lookup).await?.is_none() {
             return Ok(SignInRequest::Accepted);
-        };
+        }
         let Some(setup) = self.mail.clone() else {
             tracing::warn!("a learner asked to sign in, but this process sends no e-mail");
             return Ok(SignInRequest::Accepted);
         };
         let link = format!("{}me/sign-in/{}?lang={}", self.urls.base(), hex(&token), labels.lang);
-        // Sent from the issuer of their latest credential, which the learner knows.
-        let issuer = self.store.issuer_by_id(issuer_id).await?;
-        let envelope = match &issuer {
-            Some(issuer) => super::deliveries::envelope(&setup, issuer, email.as_str()),
-            None => Envelope { from: setup.from.clone(), reply_to: None, to: email.as_str().to_owned() },
-        };
+        // From the deployment, with no reply address: the space holds every issuer's credentials, so no one
+        // issuer should receive a reply quoting the link.
+        let envelope = Envelope { from: setup.from.clone(), reply_to: None, to: email.as_str().to_owned() };
         tokio::spawn(async move {
-            let sent = match compose::sign_in(&envelope, labels, &link) {
-                Ok(message) => setup.mailer.send(message).await,
-                Err(e) => Err(e),
-            };
-            // The link is a secret: never logged.
-            if let Err(e) = sent {
-                tracing::warn!("a sign-in e-mail could not be sent: {}", e.message());
+            // A temporary failure is tried again twice, within the link's 15 minutes.
+            for wait in [0, 5, 30] {
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                let sent = match compose::sign_in(&envelope, labels, &link) {
+                    Ok(message) => setup.mailer.send(message).await,
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(()) => return,
+                    // The link is a secret: never logged.
+                    Err(crate::domain::delivery::SendFailure::Temporary(e)) => {
+                        tracing::warn!("a sign-in e-mail could not be sent yet: {e}");
+                    }
+                    Err(crate::domain::delivery::SendFailure::Permanent(e)) => {
+                        tracing::warn!("a sign-in e-mail could not be sent: {e}");
+                        return;
+                    }
+                }
             }
         });
         Ok(SignInRequest::Accepted)

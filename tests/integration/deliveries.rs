@@ -84,6 +84,7 @@ async fn an_award_reaches_the_learner_in_their_language(backend: Backend) {
     assert_eq!(from.address(), Some("certificates@ucs.example"));
     assert_eq!(message.reply_to().unwrap().first().unwrap().address(), Some("registrar@ucs.example.eu"));
     assert_eq!(message.to().unwrap().first().unwrap().address(), Some("ivan.petrov@example.bg"));
+    assert!(message.message_id().is_some_and(|id| id.contains('@')), "a Message-ID, for de-duplication");
 
     // MIME: a plain-text and an HTML alternative of the same message.
     let root = message.root_part().content_type().unwrap();
@@ -99,6 +100,10 @@ async fn an_award_reaches_the_learner_in_their_language(backend: Backend) {
     assert!(unescaped.contains("Иван &lt;Петров&gt; &amp; Co"), "{html}");
     assert!(!html.contains("<Петров>"), "{html}");
     assert!(html.contains("lang=\"bg\""));
+    // The learner's space: a link in HTML, in angle brackets in the text (no trailing punctuation in it).
+    let space = format!("{}/me?lang=bg", app.base);
+    assert!(html.contains(&format!("href=\"{space}\"")), "{html}");
+    assert!(text.contains(&format!("<{space}>")), "{text}");
     assert_eq!(message.attachments().count(), 0, "no certificate attached unless the issuer chooses");
     assert_eq!(credential_in(&message).as_deref(), Some(id));
 

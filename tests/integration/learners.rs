@@ -81,6 +81,10 @@ async fn learner_space(backend: Backend) {
     assert_eq!(messages.len(), awards + 1, "one sign-in link, for the known address only");
     let sign_in = MessageParser::default().parse(&messages[awards]).unwrap();
     assert_eq!(sign_in.to().unwrap().first().unwrap().address(), Some("giorgos@example.gr"));
+    // From the deployment, not from one issuer, and no reply address that would receive the link.
+    let from = sign_in.from().unwrap().first().unwrap();
+    assert_eq!((from.name(), from.address()), (Some("microcred"), Some("certificates@localhost")));
+    assert!(sign_in.reply_to().is_none());
     let link = link_in(&messages[awards]);
     assert!(link.starts_with(&format!("{}/me/sign-in/", app.base)) && link.ends_with("?lang=el"), "{link}");
 
@@ -106,6 +110,13 @@ async fn learner_space(backend: Backend) {
     let session = cookie.split(';').next().unwrap().to_owned();
     let again = client.get(&link).send().await.unwrap();
     assert_eq!(again.status(), 410, "a link works once");
+    // A HEAD (a link checker) does not use a link up: checked on a fresh one below.
+    let fresh = ask("Giorgos@Example.gr").await.unwrap();
+    assert_eq!(fresh.status(), 200);
+    let messages = smtp.wait_for(awards + 2, Duration::from_secs(20)).await;
+    let fresh_link = link_in(&messages[awards + 1]);
+    assert_eq!(client.head(&fresh_link).send().await.unwrap().status(), 200);
+    assert_eq!(client.get(&fresh_link).send().await.unwrap().status(), 303, "still unused after a HEAD");
 
     // The space lists both of Giorgos's credentials, with verdicts and claim links, and not the other's.
     let space = client.get(app.url("/me?lang=el")).header("cookie", &session).send().await.unwrap();

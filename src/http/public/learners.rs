@@ -120,11 +120,16 @@ pub(super) async fn request_link(
 )]
 pub(super) async fn open_link(
     State(state): State<AppState>,
+    method: axum::http::Method,
     token: Result<Path<String>, PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let l = pages::labels(q.lang.as_deref(), &headers, None);
+    // A HEAD (link checkers, previews) must not use the link up.
+    if method == axum::http::Method::HEAD {
+        return pages::me_page(l, StatusCode::OK, MeView::SignIn { error: None, email: String::new() });
+    }
     let token = token.map(|Path(t)| t).unwrap_or_default();
     match state.app.sign_in(&token).await {
         Ok(Some((cookie, _))) => {
