@@ -352,6 +352,9 @@ pub enum IssuerCommand {
         /// Whether learners' e-mails carry the PDF certificate as an attachment
         #[arg(long, value_name = "BOOL")]
         attach_pdf: Option<bool>,
+        /// Whether wallets must prove control of a key (holder binding) to receive its credentials
+        #[arg(long, value_name = "BOOL")]
+        holder_binding_required: Option<bool>,
     },
     /// List issuers
     List,
@@ -692,6 +695,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 did_method: Some(did_method.as_str().to_owned()),
                 suspension_enabled: Some(suspension),
                 mail: None,
+                holder_binding_required: None,
             }
             .validate()
             .map_err(Error::from)?;
@@ -714,6 +718,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
             mail_sender_name,
             mail_reply_to,
             attach_pdf,
+            holder_binding_required,
         } => {
             let text = |value: Option<String>| value.map(|v| if v.is_empty() { Value::Null } else { Value::String(v) });
             // A logo file goes in as a data: URL, which the update stores and replaces with its own address.
@@ -736,6 +741,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 ("description", text(description)),
                 ("logo_url", text(logo_url)),
                 ("suspension_enabled", suspension.map(Value::Bool)),
+                ("holder_binding_required", holder_binding_required.map(Value::Bool)),
             ] {
                 if let Some(value) = value {
                     patch.insert(field.to_owned(), value);

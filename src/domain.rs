@@ -15,4 +15,5 @@ pub mod issuer;
 pub mod public_urls;
 pub mod status;
 pub mod validation;
+pub mod wallet;
 pub mod xsd;

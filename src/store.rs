@@ -572,6 +572,7 @@ mod rows {
         mail_sender_name: Option<String>,
         mail_reply_to: Option<String>,
         attach_pdf: bool,
+        holder_binding_required: bool,
         created_at: OffsetDateTime,
     }
 
@@ -599,6 +600,7 @@ mod rows {
                         .transpose()?,
                     attach_pdf: r.attach_pdf,
                 },
+                holder_binding_required: r.holder_binding_required,
                 created_at: r.created_at,
             })
         }

@@ -517,6 +517,7 @@ mod tests {
             logo_url: None,
             suspension_enabled: false,
             mail: Default::default(),
+            holder_binding_required: false,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

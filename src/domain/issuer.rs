@@ -236,6 +236,10 @@ pub struct Issuer {
     pub suspension_enabled: bool,
     /// How its awards are e-mailed to learners.
     pub mail: MailSettings,
+    /// Whether a wallet must prove control of a key to receive its credentials (OpenID4VCI holder binding,
+    /// `proofs`); when false a wallet that sends no proof gets the award as a bearer credential.
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-request>
+    pub holder_binding_required: bool,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -335,6 +339,10 @@ pub struct IssuerInput {
     /// How its awards are e-mailed to learners.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mail: Option<MailSettingsInput>,
+    /// Wallets must prove control of a key to receive its credentials (default false: a wallet that sends
+    /// no proof gets a bearer credential).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder_binding_required: Option<bool>,
 }
 
 /// A validated request to create an issuer.
@@ -360,6 +368,8 @@ pub struct NewIssuer {
     pub suspension_enabled: bool,
     /// See [`Issuer::mail`].
     pub mail: MailSettings,
+    /// See [`Issuer::holder_binding_required`].
+    pub holder_binding_required: bool,
 }
 
 /// What a change of an issuer's profile does to credentials, said to whoever makes one.
@@ -420,6 +430,7 @@ impl IssuerInput {
                 did_method,
                 suspension_enabled: self.suspension_enabled.unwrap_or(false),
                 mail,
+                holder_binding_required: self.holder_binding_required.unwrap_or(false),
             }),
             _ => Err(errors),
         }
@@ -439,13 +450,14 @@ impl From<&Issuer> for IssuerInput {
             did_method: Some(issuer.did_method.as_str().to_owned()),
             suspension_enabled: Some(issuer.suspension_enabled),
             mail: Some(MailSettingsInput::from(&issuer.mail)),
+            holder_binding_required: Some(issuer.holder_binding_required),
         }
     }
 }
 
 impl Issuer {
     /// This issuer with a JSON merge patch applied to its profile (name, url, email, country, description,
-    /// logo_url, suspension_enabled, mail), validated as a whole as at creation: every problem is reported at
+    /// logo_url, suspension_enabled, mail, holder_binding_required), validated as a whole as at creation: every problem is reported at
     /// once. The slug and the DID method name the issuer's DID and cannot change.
     ///
     /// See: <https://www.rfc-editor.org/rfc/rfc7396>
@@ -484,6 +496,7 @@ impl Issuer {
             logo_url: new.logo_url,
             suspension_enabled: new.suspension_enabled,
             mail: new.mail,
+            holder_binding_required: new.holder_binding_required,
             ..self.clone()
         })
     }
@@ -579,6 +592,7 @@ mod tests {
             logo_url: None,
             suspension_enabled: false,
             mail: MailSettings::default(),
+            holder_binding_required: false,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

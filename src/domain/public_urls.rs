@@ -145,6 +145,34 @@ impl PublicUrls {
         format!("{}issuers/{slug}/did.json", self.base)
     }
 
+    /// The OpenID4VCI Credential Issuer Identifier and the VCALM exchange `domain`: the public origin
+    /// without its trailing `/` (`https://certs.example.eu`), as the metadata URL rule expects.
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-issuer-identifier>
+    pub fn credential_issuer(&self) -> String {
+        self.base.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// `<public-url>/<path>`: an OpenID4VCI endpoint (`token`, `nonce`, `credential`, `notification`).
+    pub fn wallet_endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `<public-url>/offers/<id>`: an offer's `credential_offer_uri`, served once.
+    pub fn credential_offer(&self, offer_id: &str) -> String {
+        format!("{}offers/{offer_id}", self.base)
+    }
+
+    /// `<public-url>/interactions/<id>?iuv=1`: the VCALM interaction URL behind the "Add to wallet" QR code.
+    /// See: <https://w3c.github.io/vcalm/#interaction-url-format>
+    pub fn interaction(&self, offer_id: &str) -> String {
+        format!("{}interactions/{offer_id}?iuv=1", self.base)
+    }
+
+    /// `<public-url>/workflows/claim/exchanges/<id>`: the VCALM exchange of an offer.
+    pub fn exchange(&self, offer_id: &str) -> String {
+        format!("{}workflows/claim/exchanges/{offer_id}", self.base)
+    }
+
     /// `<public-url>/problems/<slug>`: the documentation of a problem type, as an absolute URI.
     pub fn problem(&self, slug: &str) -> String {
         format!("{}problems/{slug}", self.base)

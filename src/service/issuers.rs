@@ -53,6 +53,7 @@ impl Microcred {
             logo_url: new.logo_url,
             suspension_enabled: new.suspension_enabled,
             mail: new.mail,
+            holder_binding_required: new.holder_binding_required,
             created_at,
         };
         let issuer_key = IssuerKey {
@@ -94,6 +95,7 @@ impl Microcred {
             did_method: DidMethod::Web,
             suspension_enabled: false,
             mail: MailSettings::default(),
+            holder_binding_required: false,
         };
         match self.create_issuer(new).await {
             Ok((issuer, _)) => Ok(Some(issuer)),
@@ -340,6 +342,7 @@ fn changed_fields(before: &Issuer, after: &Issuer) -> Vec<&'static str> {
         ("mail.sender_name", before.mail.sender_name != after.mail.sender_name),
         ("mail.reply_to", before.mail.reply_to != after.mail.reply_to),
         ("mail.attach_pdf", before.mail.attach_pdf != after.mail.attach_pdf),
+        ("holder_binding_required", before.holder_binding_required != after.holder_binding_required),
     ]
     .into_iter()
     .filter_map(|(field, changed)| changed.then_some(field))

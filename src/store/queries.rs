@@ -34,8 +34,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO issuer (issuer_id, slug, did, did_method, name, url, email, country, description, \
-                     logo_url, created_at, suspension_enabled, mail_sender_name, mail_reply_to, attach_pdf) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     logo_url, created_at, suspension_enabled, mail_sender_name, mail_reply_to, attach_pdf, \
+                     holder_binding_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 )
                 .bind(issuer.id.0)
                 .bind(issuer.slug.as_str())
@@ -52,6 +52,7 @@ macro_rules! impl_store {
                 .bind(issuer.mail.sender_name.as_deref())
                 .bind(issuer.mail.reply_to.as_ref().map(|e| e.as_str()))
                 .bind(issuer.mail.attach_pdf)
+                .bind(issuer.holder_binding_required)
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
@@ -67,8 +68,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 let done = sqlx::query(
                     "UPDATE issuer SET name = $1, url = $2, email = $3, country = $4, description = $5, logo_url = $6, \
-                     suspension_enabled = $7, mail_sender_name = $8, mail_reply_to = $9, attach_pdf = $10 \
-                     WHERE issuer_id = $11",
+                     suspension_enabled = $7, mail_sender_name = $8, mail_reply_to = $9, attach_pdf = $10, \
+                     holder_binding_required = $11 WHERE issuer_id = $12",
                 )
                 .bind(&issuer.name)
                 .bind(issuer.url.as_ref().map(|u| u.as_str()))
@@ -80,6 +81,7 @@ macro_rules! impl_store {
                 .bind(issuer.mail.sender_name.as_deref())
                 .bind(issuer.mail.reply_to.as_ref().map(|e| e.as_str()))
                 .bind(issuer.mail.attach_pdf)
+                .bind(issuer.holder_binding_required)
                 .bind(issuer.id.0)
                 .execute(&mut *tx)
                 .await

@@ -26,6 +26,7 @@ fn issuer(slug: &str, name: &str) -> Issuer {
         logo_url: None,
         suspension_enabled: slug == "beta",
         mail: Default::default(),
+        holder_binding_required: false,
         created_at: now(),
     }
 }
