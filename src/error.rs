@@ -35,6 +35,10 @@ pub enum Error {
     /// The request body is in a format this endpoint does not take.
     #[error("{0}")]
     Unsupported(String),
+    /// An OAuth 2.0 / OpenID4VCI protocol error, answered in that protocol's shape
+    /// (`{"error", "error_description"}`), not as problem details.
+    #[error(transparent)]
+    OAuth(#[from] crate::vc::oid4vci::OAuthError),
     /// The database failed.
     #[error(transparent)]
     Store(StoreError),

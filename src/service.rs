@@ -17,6 +17,7 @@ mod status;
 pub mod status_lists;
 mod vc_api;
 pub mod verification;
+pub mod wallet;
 
 pub use awards::Issued;
 pub use status::{PublishedList, STATUS_TTL_MS};
@@ -86,6 +87,8 @@ pub struct Microcred {
     delivery_wake: Arc<tokio::sync::Notify>,
     /// The deployment's secret salt of learners' look-up hashes, read once (see [`learners`]).
     salt: Arc<tokio::sync::OnceCell<[u8; 32]>>,
+    /// How long a wallet offer works if unused (at most [`wallet::MAX_OFFER_TTL`]).
+    wallet_offer_ttl: std::time::Duration,
 }
 
 impl Microcred {
@@ -108,6 +111,7 @@ impl Microcred {
             mail: None,
             delivery_wake: Arc::default(),
             salt: Arc::default(),
+            wallet_offer_ttl: wallet::MAX_OFFER_TTL,
         }
     }
 
@@ -123,6 +127,13 @@ impl Microcred {
     #[must_use]
     pub fn with_fonts(mut self, fonts: FontChain) -> Self {
         self.fonts = Arc::new(fonts);
+        self
+    }
+
+    /// Wallet offers work for `ttl` if unused (capped at [`wallet::MAX_OFFER_TTL`], 10 minutes).
+    #[must_use]
+    pub fn with_wallet_offer_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.wallet_offer_ttl = ttl.min(wallet::MAX_OFFER_TTL);
         self
     }
 

@@ -20,6 +20,7 @@ use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
 use crate::domain::delivery::{Delivery, DeliveryStatus};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
+use crate::domain::wallet::{WalletCredential, WalletOffer, WalletProtocol};
 
 #[macro_use]
 mod queries;
@@ -327,6 +328,42 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn learner_session(&self, session_hash: &[u8; 32], now_ms: i64) -> StoreResult<Option<LearnerToken>>;
     /// Ends a learner's session.
     async fn delete_learner_session(&self, session_hash: &[u8; 32]) -> StoreResult<()>;
+
+    /// Stores a new wallet offer, with its audit entry. Expired offers' codes are cleared on the way.
+    async fn insert_wallet_offer(&self, offer: &WalletOffer, audit: &AuditEntry) -> StoreResult<()>;
+    /// The offer with this public id.
+    async fn wallet_offer(&self, offer_id: &str) -> StoreResult<Option<WalletOffer>>;
+    /// Marks an open offer served (its URI hands out the code once) and returns it; `None` when it was
+    /// served before, used, or has expired.
+    async fn serve_wallet_offer(&self, offer_id: &str, now_ms: i64) -> StoreResult<Option<WalletOffer>>;
+    /// The offer whose pre-authorized code hashes to `code_hash`.
+    async fn wallet_offer_by_code(&self, code_hash: &[u8; 32]) -> StoreResult<Option<WalletOffer>>;
+    /// Counts a wrong transaction code against an offer.
+    async fn note_tx_code_failure(&self, offer_id: &str) -> StoreResult<()>;
+    /// Uses an open offer for `protocol`: sets `redeemed_at`, clears the code and, for OpenID4VCI, stores the
+    /// access token's hash. False when it was used or expired meanwhile (single use under races).
+    async fn redeem_wallet_offer(
+        &self,
+        offer_id: &str,
+        now_ms: i64,
+        protocol: WalletProtocol,
+        token: Option<(&[u8; 32], i64)>,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool>;
+    /// The offer an unexpired access token was issued for.
+    async fn wallet_offer_by_token(&self, token_hash: &[u8; 32], now_ms: i64) -> StoreResult<Option<WalletOffer>>;
+    /// Stores a `c_nonce` (its hash) until `expires_ms`; expired ones are dropped on the way.
+    async fn insert_wallet_nonce(&self, nonce_hash: &[u8; 32], expires_ms: i64) -> StoreResult<()>;
+    /// Accepts a `c_nonce` once: true if it was handed out, unexpired and not accepted before.
+    async fn take_wallet_nonce(&self, nonce_hash: &[u8; 32], now_ms: i64) -> StoreResult<bool>;
+    /// Records a credential handed to a wallet, with its audit entry.
+    async fn insert_wallet_credential(&self, issued: &WalletCredential, audit: &AuditEntry) -> StoreResult<()>;
+    /// The wallet credential with this `notification_id`.
+    async fn wallet_credential(&self, notification_id: &str) -> StoreResult<Option<WalletCredential>>;
+    /// Records a wallet's notification event, with its audit entry.
+    async fn set_wallet_event(&self, notification_id: &str, event: &str, at_ms: i64, audit: &AuditEntry) -> StoreResult<()>;
+    /// Every wallet copy of an award, oldest first.
+    async fn wallet_credentials(&self, credential: CredentialId) -> StoreResult<Vec<WalletCredential>>;
 }
 
 /// Milliseconds since the Unix epoch: how the outbox and the learners' tokens store the times rows are
@@ -554,6 +591,86 @@ mod rows {
     ) -> Result<LearnerToken, StoreError> {
         let recipient_lookup = lookup.try_into().map_err(|_| corrupt("learner look-up", "not 32 bytes"))?;
         Ok(LearnerToken { hash, recipient_lookup, email, expires_ms })
+    }
+
+    /// A `wallet_offer` row.
+    #[derive(sqlx::FromRow)]
+    pub(super) struct WalletOfferRow {
+        offer_id: String,
+        credential_id: Uuid,
+        code: Option<String>,
+        code_hash: Vec<u8>,
+        tx_code_hash: Option<Vec<u8>>,
+        tx_code_failures: i64,
+        challenge: String,
+        created_by: String,
+        created_at: i64,
+        expires_at: i64,
+        served_at: Option<i64>,
+        redeemed_at: Option<i64>,
+        protocol: Option<String>,
+        token_hash: Option<Vec<u8>>,
+        token_expires_at: Option<i64>,
+    }
+
+    fn hash32(what: &str, bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+        bytes.try_into().map_err(|_| corrupt(what, "not 32 bytes"))
+    }
+
+    fn protocol(text: &str) -> Result<crate::domain::wallet::WalletProtocol, StoreError> {
+        crate::domain::wallet::WalletProtocol::parse(text).ok_or_else(|| corrupt("wallet protocol", text))
+    }
+
+    impl TryFrom<WalletOfferRow> for crate::domain::wallet::WalletOffer {
+        type Error = StoreError;
+        fn try_from(r: WalletOfferRow) -> Result<Self, StoreError> {
+            Ok(Self {
+                offer_id: r.offer_id,
+                credential_id: CredentialId(r.credential_id),
+                code: r.code,
+                code_hash: hash32("offer code hash", r.code_hash)?,
+                tx_code_hash: r.tx_code_hash.map(|h| hash32("tx code hash", h)).transpose()?,
+                tx_code_failures: r.tx_code_failures,
+                challenge: r.challenge,
+                created_by: r.created_by,
+                created_ms: r.created_at,
+                expires_ms: r.expires_at,
+                served_ms: r.served_at,
+                redeemed_ms: r.redeemed_at,
+                protocol: r.protocol.as_deref().map(protocol).transpose()?,
+                token_hash: r.token_hash.map(|h| hash32("token hash", h)).transpose()?,
+                token_expires_ms: r.token_expires_at,
+            })
+        }
+    }
+
+    /// A `wallet_credential` row.
+    #[derive(sqlx::FromRow)]
+    pub(super) struct WalletCredentialRow {
+        notification_id: String,
+        offer_id: String,
+        credential_id: Uuid,
+        holder: Option<String>,
+        protocol: String,
+        issued_at: i64,
+        event: Option<String>,
+        event_at: Option<i64>,
+    }
+
+    impl TryFrom<WalletCredentialRow> for crate::domain::wallet::WalletCredential {
+        type Error = StoreError;
+        fn try_from(r: WalletCredentialRow) -> Result<Self, StoreError> {
+            Ok(Self {
+                notification_id: r.notification_id,
+                offer_id: r.offer_id,
+                credential_id: CredentialId(r.credential_id),
+                holder: r.holder,
+                protocol: protocol(&r.protocol)?,
+                issued_ms: r.issued_at,
+                event: r.event,
+                event_ms: r.event_at,
+            })
+        }
     }
 
     #[derive(sqlx::FromRow)]

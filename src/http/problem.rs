@@ -233,6 +233,7 @@ impl From<Error> for Problem {
             Error::Unauthorized(detail) => Problem::new(Kind::Unauthorized, detail),
             Error::Forbidden(detail) => Problem::new(Kind::Forbidden, detail),
             Error::Unsupported(detail) => Problem::new(Kind::UnsupportedMediaType, detail),
+            Error::OAuth(e) => Problem::new(Kind::BadRequest, e.to_string()),
             Error::Store(StoreError::Unavailable(ref source)) => {
                 tracing::warn!(error = %source, "database unavailable");
                 Problem::new(Kind::Unavailable, "the database cannot be reached; retry shortly")
@@ -248,8 +249,33 @@ impl From<Error> for Problem {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        Problem::from(self).into_response()
+        match self {
+            Error::OAuth(e) => oauth_response(&e),
+            other => Problem::from(other).into_response(),
+        }
     }
+}
+
+/// An OAuth 2.0 / OpenID4VCI error: `{"error", "error_description"}` as JSON, never cached; 401 with a
+/// `WWW-Authenticate` challenge for a bad access token (RFC 6750 §3), 400 otherwise.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-error-response>
+pub fn oauth_response(e: &crate::vc::oid4vci::OAuthError) -> Response {
+    use crate::vc::oid4vci::ErrorCode;
+    let body = e.body();
+    let status = if e.code == ErrorCode::InvalidToken { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+    let mut response = (status, Json(&body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if e.code == ErrorCode::InvalidToken {
+        let description = body["error_description"].as_str().unwrap_or_default();
+        let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
 }
 
 pub use crate::error::error_chain;

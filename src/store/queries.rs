@@ -1066,6 +1066,237 @@ macro_rules! impl_store {
                     .map_err(Self::error)?;
                 Ok(())
             }
+
+            async fn insert_wallet_offer(
+                &self,
+                offer: &$crate::domain::wallet::WalletOffer,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                // An unused code has no business staying in the database once its offer has expired.
+                sqlx::query("UPDATE wallet_offer SET code = NULL WHERE code IS NOT NULL AND expires_at < $1")
+                    .bind(offer.created_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                sqlx::query(
+                    "INSERT INTO wallet_offer (offer_id, credential_id, code, code_hash, tx_code_hash, challenge, \
+                     created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&offer.offer_id)
+                .bind(offer.credential_id.0)
+                .bind(offer.code.as_deref())
+                .bind(&offer.code_hash[..])
+                .bind(offer.tx_code_hash.map(|h| h.to_vec()))
+                .bind(&offer.challenge)
+                .bind(&offer.created_by)
+                .bind(offer.created_ms)
+                .bind(offer.expires_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::error)?;
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn wallet_offer(
+                &self,
+                offer_id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::wallet::WalletOffer>> {
+                sqlx::query_as::<_, $crate::store::rows::WalletOfferRow>("SELECT * FROM wallet_offer WHERE offer_id = $1")
+                    .bind(offer_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn serve_wallet_offer(
+                &self,
+                offer_id: &str,
+                now_ms: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::wallet::WalletOffer>> {
+                sqlx::query_as::<_, $crate::store::rows::WalletOfferRow>(
+                    "UPDATE wallet_offer SET served_at = $1 WHERE offer_id = $2 AND served_at IS NULL \
+                     AND redeemed_at IS NULL AND expires_at > $1 AND code IS NOT NULL RETURNING *",
+                )
+                .bind(now_ms)
+                .bind(offer_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn wallet_offer_by_code(
+                &self,
+                code_hash: &[u8; 32],
+            ) -> $crate::store::StoreResult<Option<$crate::domain::wallet::WalletOffer>> {
+                sqlx::query_as::<_, $crate::store::rows::WalletOfferRow>("SELECT * FROM wallet_offer WHERE code_hash = $1")
+                    .bind(&code_hash[..])
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn note_tx_code_failure(&self, offer_id: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE wallet_offer SET tx_code_failures = tx_code_failures + 1 WHERE offer_id = $1")
+                    .bind(offer_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn redeem_wallet_offer(
+                &self,
+                offer_id: &str,
+                now_ms: i64,
+                protocol: $crate::domain::wallet::WalletProtocol,
+                token: Option<(&[u8; 32], i64)>,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                let done = sqlx::query(
+                    "UPDATE wallet_offer SET redeemed_at = $1, protocol = $2, code = NULL, token_hash = $3, \
+                     token_expires_at = $4 WHERE offer_id = $5 AND redeemed_at IS NULL AND expires_at > $1 \
+                     AND tx_code_failures < $6",
+                )
+                .bind(now_ms)
+                .bind(protocol.as_str())
+                .bind(token.map(|(hash, _)| hash.to_vec()))
+                .bind(token.map(|(_, expires)| expires))
+                .bind(offer_id)
+                .bind($crate::domain::wallet::MAX_TX_CODE_FAILURES)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::error)?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)?;
+                Ok(true)
+            }
+
+            async fn wallet_offer_by_token(
+                &self,
+                token_hash: &[u8; 32],
+                now_ms: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::wallet::WalletOffer>> {
+                sqlx::query_as::<_, $crate::store::rows::WalletOfferRow>(
+                    "SELECT * FROM wallet_offer WHERE token_hash = $1 AND token_expires_at > $2",
+                )
+                .bind(&token_hash[..])
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn insert_wallet_nonce(&self, nonce_hash: &[u8; 32], expires_ms: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO wallet_nonce (nonce_hash, expires_at) VALUES ($1, $2)")
+                    .bind(&nonce_hash[..])
+                    .bind(expires_ms)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                sqlx::query("DELETE FROM wallet_nonce WHERE expires_at < $1")
+                    .bind(expires_ms - 3_600_000)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(())
+            }
+
+            async fn take_wallet_nonce(&self, nonce_hash: &[u8; 32], now_ms: i64) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM wallet_nonce WHERE nonce_hash = $1 AND expires_at > $2")
+                    .bind(&nonce_hash[..])
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_wallet_credential(
+                &self,
+                issued: &$crate::domain::wallet::WalletCredential,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                sqlx::query(
+                    "INSERT INTO wallet_credential (notification_id, offer_id, credential_id, holder, protocol, issued_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&issued.notification_id)
+                .bind(&issued.offer_id)
+                .bind(issued.credential_id.0)
+                .bind(issued.holder.as_deref())
+                .bind(issued.protocol.as_str())
+                .bind(issued.issued_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::error)?;
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn wallet_credential(
+                &self,
+                notification_id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::wallet::WalletCredential>> {
+                sqlx::query_as::<_, $crate::store::rows::WalletCredentialRow>(
+                    "SELECT * FROM wallet_credential WHERE notification_id = $1",
+                )
+                .bind(notification_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn set_wallet_event(
+                &self,
+                notification_id: &str,
+                event: &str,
+                at_ms: i64,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                sqlx::query("UPDATE wallet_credential SET event = $1, event_at = $2 WHERE notification_id = $3")
+                    .bind(event)
+                    .bind(at_ms)
+                    .bind(notification_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn wallet_credentials(
+                &self,
+                credential: $crate::domain::award::CredentialId,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::wallet::WalletCredential>> {
+                sqlx::query_as::<_, $crate::store::rows::WalletCredentialRow>(
+                    "SELECT * FROM wallet_credential WHERE credential_id = $1 ORDER BY issued_at, notification_id",
+                )
+                .bind(credential.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
         }
 
         /// Queues deliveries, 1,000 rows to a statement (see [`insert_credential_rows`]).

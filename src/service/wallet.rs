@@ -1,0 +1,696 @@
+//! "Add to wallet": offers minted on demand, and the two ways a wallet takes one up: OpenID4VCI 1.0
+//! (pre-authorized code → access token → `c_nonce` → credential → notification) and a W3C VCALM exchange
+//! (DIDAuthentication). Either way the wallet gets the award re-signed with `credentialSubject.id` = the
+//! holder's DID and the same status entries, so revoking the award revokes every wallet copy.
+//!
+//! See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html>,
+//! <https://w3c.github.io/vcalm/#workflows-and-exchanges>
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+
+use super::{Microcred, audit, issuance, now};
+use crate::domain::api_key::ApiKey;
+use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::wallet::{NOTIFICATION_EVENTS, OfferState, WalletCredential, WalletOffer, WalletProtocol};
+use crate::error::{Error, Result};
+use crate::store::unix_ms;
+use crate::vc::holder;
+use crate::vc::oid4vci::{self, ErrorCode, OAuthError, TxCodeSpec};
+use crate::vc::proof::{self, Cryptosuite};
+
+/// Longest life of an offer: OpenID4VCI §4.1.1 asks pre-authorized codes to be short-lived, and anyone
+/// holding one gets the credential.
+pub const MAX_OFFER_TTL: Duration = Duration::from_secs(600);
+/// Life of an access token: OpenID4VCI §13.10 calls tokens living longer than 5 minutes long-lived.
+pub const ACCESS_TOKEN_TTL_MS: i64 = 300_000;
+/// Life of a `c_nonce`.
+pub const NONCE_TTL_MS: i64 = 300_000;
+/// Digits of a transaction code.
+pub const TX_CODE_DIGITS: usize = 6;
+
+/// Who asked for an offer.
+#[derive(Debug, Clone, Copy)]
+pub enum OfferedBy<'a> {
+    /// An assessor through the API.
+    Assessor(&'a ApiKey),
+    /// The learner, from their space or the e-mail's link (holding the credential's claim token).
+    Learner,
+}
+
+/// A minted offer: every address a wallet or a person may use, and when it stops working.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MintedOffer {
+    /// Where a wallet fetches the Credential Offer (once).
+    pub credential_offer_uri: String,
+    /// `openid-credential-offer://?credential_offer_uri=…`: the offer for OpenID4VCI wallets (same-device link).
+    pub offer_url: String,
+    /// The VCALM interaction URL (`…?iuv=1`): one QR code for OpenID4VCI and VC-API wallets.
+    pub interaction_url: String,
+    /// The VCALM exchange (VC-API wallets such as the DCC Learner Credential Wallet).
+    #[serde(skip)]
+    pub exchange_url: String,
+    /// The DCC Learner Credential Wallet's deep link.
+    #[serde(skip)]
+    pub lcw_url: String,
+    /// The transaction code to send the learner over another channel (only when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+    /// When the offer stops working if unused.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// An access token's answer (RFC 6749 §5.1).
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-successful-token-response>
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenResponse {
+    /// The bearer token.
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: i64,
+}
+
+/// A token request's form fields (others, such as RFC 8707 `resource` or the old `user_pin`, are ignored).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// Must be `urn:ietf:params:oauth:grant-type:pre-authorized_code`.
+    #[serde(default)]
+    pub grant_type: Option<String>,
+    /// The code from the offer.
+    #[serde(rename = "pre-authorized_code", default)]
+    pub pre_authorized_code: Option<String>,
+    /// The transaction code, when the offer asks for one.
+    #[serde(default)]
+    pub tx_code: Option<String>,
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut buffer);
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+fn random_digits(n: usize) -> String {
+    // Rejection sampling keeps every digit uniform.
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        let mut byte = [0u8; 1];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut byte);
+        if byte[0] < 250 {
+            out.push(char::from(b'0' + byte[0] % 10));
+        }
+    }
+    out
+}
+
+fn oauth(code: ErrorCode, description: impl Into<String>) -> Error {
+    Error::OAuth(OAuthError::new(code, description))
+}
+
+fn tx_code_spec() -> TxCodeSpec {
+    TxCodeSpec {
+        length: TX_CODE_DIGITS,
+        description: "Enter the code your training provider sent you with this offer".into(),
+    }
+}
+
+/// Why an award cannot go to a wallet now, if it cannot.
+fn not_issuable(credential: &IssuedCredential) -> Option<&'static str> {
+    if credential.revoked_at.is_some() {
+        Some("the credential has been revoked")
+    } else if credential.suspended_at.is_some() {
+        Some("the credential is suspended")
+    } else {
+        None
+    }
+}
+
+impl Microcred {
+    /// Mints a single-use offer of award `id`, valid for the configured offer lifetime (at most 10
+    /// minutes), with a 6-digit transaction code when `with_tx_code` (for an offer sent over another
+    /// channel than the code). Assessors may offer their issuer's awards. A revoked or suspended award
+    /// cannot be offered (409).
+    pub async fn mint_offer(&self, id: CredentialId, by: OfferedBy<'_>, with_tx_code: bool) -> Result<MintedOffer> {
+        let credential = match by {
+            OfferedBy::Assessor(caller) => self.issued_credential_for(caller, id).await?,
+            OfferedBy::Learner => self.issued_credential(id).await?,
+        };
+        if let Some(reason) = not_issuable(&credential) {
+            return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
+        }
+        let created = now();
+        let created_ms = unix_ms(created);
+        let expires_at = created + self.wallet_offer_ttl;
+        let offer_id = random_token(16);
+        let code = random_token(32);
+        let tx_code = with_tx_code.then(|| random_digits(TX_CODE_DIGITS));
+        let offer = WalletOffer {
+            offer_id: offer_id.clone(),
+            credential_id: id,
+            code_hash: sha256(&code),
+            code: Some(code),
+            tx_code_hash: tx_code.as_deref().map(sha256),
+            tx_code_failures: 0,
+            challenge: random_token(24),
+            created_by: match by {
+                OfferedBy::Assessor(caller) => caller.id.to_string(),
+                OfferedBy::Learner => "learner".into(),
+            },
+            created_ms,
+            expires_ms: unix_ms(expires_at),
+            served_ms: None,
+            redeemed_ms: None,
+            protocol: None,
+            token_hash: None,
+            token_expires_ms: None,
+        };
+        let (caller, reason) = match by {
+            OfferedBy::Assessor(caller) => (Some(caller), with_tx_code.then(|| "with a transaction code".to_owned())),
+            OfferedBy::Learner => (None, Some("asked for by the learner".to_owned())),
+        };
+        let entry = audit(caller, Some(credential.issuer_id), "credential.wallet_offer", &id.to_string(), reason);
+        self.store.insert_wallet_offer(&offer, &entry).await?;
+        Ok(self.minted(&offer, tx_code, expires_at))
+    }
+
+    fn minted(&self, offer: &WalletOffer, tx_code: Option<String>, expires_at: OffsetDateTime) -> MintedOffer {
+        let credential_offer_uri = self.urls.credential_offer(&offer.offer_id);
+        let exchange_url = self.urls.exchange(&offer.offer_id);
+        let issuer = self.urls.credential_issuer();
+        let query = |pairs: &[(&str, &str)]| {
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+        };
+        let lcw_url = format!(
+            "https://lcw.app/request.html?{}",
+            query(&[
+                ("issuer", &issuer),
+                ("auth_type", "bearer"),
+                ("challenge", &offer.challenge),
+                ("vc_request_url", &format!("{exchange_url}/lcw")),
+            ])
+        );
+        MintedOffer {
+            offer_url: oid4vci::offer_url(&credential_offer_uri),
+            credential_offer_uri,
+            interaction_url: self.urls.interaction(&offer.offer_id),
+            exchange_url,
+            lcw_url,
+            tx_code,
+            expires_at,
+        }
+    }
+
+    /// Mints an offer for the learner holding award `id`'s claim token (from their e-mail or space).
+    pub async fn mint_offer_for_learner(&self, id: CredentialId, claim: &str) -> Result<MintedOffer> {
+        let expected = self.claim_token(id).await?;
+        if !bool::from(expected.as_bytes().ct_eq(claim.as_bytes())) {
+            return Err(Error::NotFound { what: "credential", id: id.to_string() });
+        }
+        self.mint_offer(id, OfferedBy::Learner, false).await
+    }
+
+    /// The Credential Offer behind `offer_id`'s `credential_offer_uri`, handed out once: a second request,
+    /// or one after the offer was used or expired, finds nothing.
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-sending-credential-offer-by->
+    pub async fn credential_offer(&self, offer_id: &str) -> Result<Value> {
+        let gone = || Error::NotFound { what: "credential offer", id: offer_id.to_owned() };
+        let offer = self.store.serve_wallet_offer(offer_id, unix_ms(now())).await?.ok_or_else(gone)?;
+        let code = offer.code.as_deref().ok_or_else(gone)?;
+        let tx = offer.tx_code_hash.map(|_| tx_code_spec());
+        Ok(oid4vci::credential_offer(&self.urls.credential_issuer(), code, tx.as_ref()))
+    }
+
+    /// The token endpoint: exchanges a pre-authorized code (and its transaction code, if the offer asked
+    /// for one) for a short-lived access token, once. Wrong transaction codes count against the offer, which
+    /// is withdrawn after [`crate::domain::wallet::MAX_TX_CODE_FAILURES`].
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-token-endpoint>
+    pub async fn redeem_pre_authorized_code(&self, request: &TokenRequest) -> Result<TokenResponse> {
+        match request.grant_type.as_deref() {
+            Some(oid4vci::PRE_AUTHORIZED_CODE_GRANT) => {}
+            None => return Err(oauth(ErrorCode::InvalidRequest, "grant_type is required")),
+            Some(other) => {
+                return Err(oauth(
+                    ErrorCode::UnsupportedGrantType,
+                    format!("grant_type {other} is not supported: only the pre-authorized code"),
+                ));
+            }
+        }
+        let Some(code) = request.pre_authorized_code.as_deref().filter(|c| !c.is_empty()) else {
+            return Err(oauth(ErrorCode::InvalidRequest, "pre-authorized_code is required"));
+        };
+        let unknown = || oauth(ErrorCode::InvalidGrant, "the pre-authorized code is unknown, used or expired");
+        let offer = self.store.wallet_offer_by_code(&sha256(code)).await?.ok_or_else(unknown)?;
+        let now_ms = unix_ms(now());
+        if offer.state(now_ms) != OfferState::Open {
+            return Err(unknown());
+        }
+        match (offer.tx_code_hash, request.tx_code.as_deref()) {
+            (None, Some(_)) => {
+                return Err(oauth(ErrorCode::InvalidRequest, "this offer has no transaction code, but one was sent"));
+            }
+            (Some(_), None) => {
+                return Err(oauth(ErrorCode::InvalidRequest, "this offer needs its transaction code (tx_code)"));
+            }
+            (Some(expected), Some(given)) => {
+                if !bool::from(expected.ct_eq(&sha256(given))) {
+                    self.store.note_tx_code_failure(&offer.offer_id).await?;
+                    return Err(oauth(ErrorCode::InvalidGrant, "the transaction code is wrong"));
+                }
+            }
+            (None, None) => {}
+        }
+        let token = random_token(32);
+        let token_expires = now_ms + ACCESS_TOKEN_TTL_MS;
+        let credential = self.issued_credential(offer.credential_id).await?;
+        let entry = audit(
+            None,
+            Some(credential.issuer_id),
+            "credential.wallet_token",
+            &offer.credential_id.to_string(),
+            Some(format!("offer {}", offer.offer_id)),
+        );
+        let redeemed = self
+            .store
+            .redeem_wallet_offer(
+                &offer.offer_id,
+                now_ms,
+                WalletProtocol::Oid4vci,
+                Some((&sha256(&token), token_expires)),
+                &entry,
+            )
+            .await?;
+        if !redeemed {
+            return Err(unknown());
+        }
+        Ok(TokenResponse { access_token: token, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL_MS / 1_000 })
+    }
+
+    /// The nonce endpoint: a fresh `c_nonce`, accepted once within 5 minutes.
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-nonce-endpoint>
+    pub async fn wallet_nonce(&self) -> Result<String> {
+        let nonce = random_token(24);
+        self.store.insert_wallet_nonce(&sha256(&nonce), unix_ms(now()) + NONCE_TTL_MS).await?;
+        Ok(nonce)
+    }
+
+    async fn offer_for_token(&self, access_token: &str) -> Result<WalletOffer> {
+        self.store
+            .wallet_offer_by_token(&sha256(access_token), unix_ms(now()))
+            .await?
+            .ok_or_else(|| oauth(ErrorCode::InvalidToken, "the access token is unknown or expired"))
+    }
+
+    async fn take_nonce(&self, nonce: Option<&str>) -> Result<()> {
+        let Some(nonce) = nonce else {
+            return Err(oauth(ErrorCode::InvalidProof, "the key proof has no nonce: get a c_nonce from the nonce endpoint"));
+        };
+        if self.store.take_wallet_nonce(&sha256(nonce), unix_ms(now())).await? {
+            Ok(())
+        } else {
+            Err(oauth(ErrorCode::InvalidNonce, "the nonce is not a fresh c_nonce of this issuer: get a new one"))
+        }
+    }
+
+    /// The credential endpoint: checks the access token, the request and its key proof (`jwt` or `di_vp`),
+    /// and answers `{"credentials": [{"credential": …}], "notification_id": …}` with the award bound to the
+    /// proven holder (or as issued, when the wallet proves no key and the issuer allows bearer credentials).
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-endpoint>
+    pub async fn credential_for_wallet(&self, access_token: &str, request: &Value) -> Result<Value> {
+        let offer = self.offer_for_token(access_token).await?;
+        let Some(request) = request.as_object() else {
+            return Err(oauth(ErrorCode::InvalidCredentialRequest, "the request must be a JSON object"));
+        };
+        match (request.get("credential_configuration_id"), request.get("credential_identifier")) {
+            (Some(Value::String(id)), None) if id == oid4vci::OPEN_BADGE_LDP_VC => {}
+            (Some(Value::String(id)), None) => {
+                return Err(oauth(
+                    ErrorCode::UnknownCredentialConfiguration,
+                    format!("unknown credential configuration {id}: this issuer offers {}", oid4vci::OPEN_BADGE_LDP_VC),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(oauth(
+                    ErrorCode::UnknownCredentialIdentifier,
+                    "this token was issued without credential identifiers: use credential_configuration_id",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(oauth(
+                    ErrorCode::InvalidCredentialRequest,
+                    "send credential_configuration_id or credential_identifier, not both",
+                ));
+            }
+            _ => {
+                return Err(oauth(
+                    ErrorCode::InvalidCredentialRequest,
+                    "credential_configuration_id (a string) is required",
+                ));
+            }
+        }
+        let credential = self.issued_credential(offer.credential_id).await?;
+        let issuer = self.store.issuer_by_id(credential.issuer_id).await?.ok_or_else(|| {
+            Error::Internal(format!("credential {} names a missing issuer", credential.id))
+        })?;
+        let holder = match request.get("proofs") {
+            None | Some(Value::Null) if issuer.holder_binding_required => {
+                return Err(oauth(ErrorCode::InvalidProof, "this issuer binds credentials to a key: send proofs"));
+            }
+            None | Some(Value::Null) => None,
+            Some(proofs) => Some(self.holder_from_proofs(proofs).await?),
+        };
+        if let Some(reason) = not_issuable(&credential) {
+            return Err(oauth(ErrorCode::CredentialRequestDenied, reason));
+        }
+        let issued = self.bound_credential(&credential, holder.as_deref()).await?;
+        let notification_id = random_token(16);
+        let record = WalletCredential {
+            notification_id: notification_id.clone(),
+            offer_id: offer.offer_id.clone(),
+            credential_id: credential.id,
+            holder: holder.clone(),
+            protocol: WalletProtocol::Oid4vci,
+            issued_ms: unix_ms(now()),
+            event: None,
+            event_ms: None,
+        };
+        let entry = audit(
+            None,
+            Some(credential.issuer_id),
+            "credential.wallet_issue",
+            &credential.id.to_string(),
+            Some(match &holder {
+                Some(did) => format!("OpenID4VCI, bound to {did}"),
+                None => "OpenID4VCI, bearer credential (no key proof)".to_owned(),
+            }),
+        );
+        self.store.insert_wallet_credential(&record, &entry).await?;
+        metrics::counter!("microcred_wallet_credentials_total", "protocol" => "oid4vci").increment(1);
+        Ok(json!({"credentials": [{"credential": issued}], "notification_id": notification_id}))
+    }
+
+    /// The holder DID the `proofs` of a credential request prove: exactly one proof type, one proof
+    /// (microcred issues one credential per request), a fresh `c_nonce`.
+    async fn holder_from_proofs(&self, proofs: &Value) -> Result<String> {
+        let invalid = |why: &str| oauth(ErrorCode::InvalidProof, why);
+        let Some(proofs) = proofs.as_object() else { return Err(invalid("proofs must be an object")) };
+        if proofs.len() != 1 {
+            return Err(invalid("proofs must hold exactly one proof type (jwt or di_vp)"));
+        }
+        let Some((kind, list)) = proofs.iter().next() else { return Err(invalid("proofs is empty")) };
+        let items = match list {
+            Value::Array(items) if items.len() == 1 => items,
+            Value::Array(items) if items.is_empty() => return Err(invalid("the proof list is empty")),
+            Value::Array(_) => return Err(invalid("one proof per request: this issuer issues one credential")),
+            _ => return Err(invalid("each proof type maps to an array of proofs")),
+        };
+        let audience = self.urls.credential_issuer();
+        match kind.as_str() {
+            "jwt" => {
+                let Some(jwt) = items[0].as_str() else { return Err(invalid("a jwt proof is a string")) };
+                let proof = holder::verify_proof_jwt(jwt, &audience, OffsetDateTime::now_utc())
+                    .map_err(|e| oauth(ErrorCode::InvalidProof, e.0))?;
+                self.take_nonce(proof.nonce.as_deref()).await?;
+                Ok(proof.holder.did)
+            }
+            "di_vp" => {
+                let vp = &items[0];
+                let challenge = vp
+                    .get("proof")
+                    .and_then(|p| p.get("challenge"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let holder = self
+                    .authenticate_holder(vp, challenge.as_deref(), Some(&audience))
+                    .await
+                    .map_err(|e| oauth(ErrorCode::InvalidProof, e))?;
+                self.take_nonce(challenge.as_deref()).await?;
+                Ok(holder)
+            }
+            other => Err(invalid(&format!("proof type {other} is not supported (jwt, di_vp)"))),
+        }
+    }
+
+    /// Checks a DIDAuthentication presentation: signed (`authentication`) with `challenge` and `domain`,
+    /// with one proof by a key of `holder` (when given). Returns the holder's DID, or what is wrong.
+    async fn authenticate_holder(
+        &self,
+        vp: &Value,
+        challenge: Option<&str>,
+        domain: Option<&str>,
+    ) -> std::result::Result<String, String> {
+        let Some(challenge) = challenge else { return Err("the presentation's proof has no challenge".into()) };
+        let proofs = match vp.get("proof") {
+            Some(Value::Object(_)) => 1,
+            Some(Value::Array(items)) => items.len(),
+            _ => 0,
+        };
+        if proofs != 1 {
+            return Err("the presentation must carry exactly one proof".into());
+        }
+        if vp.get("verifiableCredential").is_some() {
+            return Err("a DIDAuthentication presentation carries no credentials".into());
+        }
+        let method = vp
+            .get("proof")
+            .and_then(|p| p.get("verificationMethod"))
+            .and_then(Value::as_str)
+            .ok_or("the proof has no verificationMethod")?;
+        let did = method.split('#').next().unwrap_or(method).to_owned();
+        if !did.starts_with("did:key:") {
+            return Err("the holder must be a did:key (Ed25519)".into());
+        }
+        if let Some(named) = vp.get("holder") {
+            let named = named.as_str().or_else(|| named.get("id").and_then(Value::as_str));
+            if named != Some(did.as_str()) {
+                return Err("the presentation's holder is not the key's controller".into());
+            }
+        }
+        let problems =
+            self.verify_presentation(vp, Some(challenge), domain).await.map_err(|e| e.to_string())?;
+        if problems.is_empty() { Ok(did) } else { Err(problems.join("; ")) }
+    }
+
+    /// The award as a wallet receives it: for a holder, re-signed with `credentialSubject.id` = the holder's
+    /// DID (same `id`, status entries and suite; the subject keeps its other claims); without one, as issued.
+    /// An award whose subject already names another DID is not re-bound.
+    async fn bound_credential(&self, credential: &IssuedCredential, holder: Option<&str>) -> Result<Value> {
+        let mut document: Value = serde_json::from_str(credential.document.get())
+            .map_err(|e| Error::Internal(format!("stored credential {} is not JSON: {e}", credential.id)))?;
+        let Some(holder) = holder else { return Ok(document) };
+        let suite = document
+            .get("proof")
+            .and_then(|p| p.get("cryptosuite"))
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Cryptosuite>().ok())
+            .unwrap_or_default();
+        let Some(map) = document.as_object_mut() else {
+            return Err(Error::Internal(format!("stored credential {} is not an object", credential.id)));
+        };
+        map.remove("proof");
+        let Some(subject) = map.get_mut("credentialSubject").and_then(Value::as_object_mut) else {
+            return Err(oauth(ErrorCode::CredentialRequestDenied, "this credential has several subjects"));
+        };
+        match subject.get("id").and_then(Value::as_str) {
+            Some(existing) if existing != holder => {
+                return Err(oauth(ErrorCode::CredentialRequestDenied, "this credential is bound to another subject"));
+            }
+            _ => {
+                subject.insert("id".into(), holder.into());
+            }
+        }
+        let issuer = self.store.issuer_by_id(credential.issuer_id).await?.ok_or_else(|| {
+            Error::Internal(format!("credential {} names a missing issuer", credential.id))
+        })?;
+        let (key, options) = self.assertion_signer(&issuer, suite, now()).await?;
+        issuance::sign_blocking(move || proof::secure(&document, &options, &key))
+            .await?
+            .map_err(|e| Error::Internal(format!("cannot sign the wallet copy of {}: {e}", credential.id)))
+    }
+
+    /// The notification endpoint: records `credential_accepted` (the award counts as claimed),
+    /// `credential_failure` or `credential_deleted` for a credential this token received.
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-notification-endpoint>
+    pub async fn wallet_notification(&self, access_token: &str, body: &Value) -> Result<()> {
+        let offer = self.offer_for_token(access_token).await?;
+        let bad = |why: &str| oauth(ErrorCode::InvalidNotificationRequest, why);
+        let Some(id) = body.get("notification_id").and_then(Value::as_str) else {
+            return Err(bad("notification_id (a string) is required"));
+        };
+        let event = match body.get("event").and_then(Value::as_str) {
+            Some(e) if NOTIFICATION_EVENTS.contains(&e) => e,
+            Some(_) => return Err(bad("event must be credential_accepted, credential_failure or credential_deleted")),
+            None => return Err(bad("event is required")),
+        };
+        let record = self.store.wallet_credential(id).await?;
+        let Some(record) = record.filter(|r| r.offer_id == offer.offer_id) else {
+            return Err(oauth(ErrorCode::InvalidNotificationId, "no credential of this token has that notification_id"));
+        };
+        let at = now();
+        let description: Option<String> =
+            body.get("event_description").and_then(Value::as_str).map(|d| d.chars().take(300).collect());
+        let credential = self.issued_credential(record.credential_id).await?;
+        let reason = match description {
+            Some(d) => format!("{event}: {d}"),
+            None => event.to_owned(),
+        };
+        let entry = audit(None, Some(credential.issuer_id), "credential.wallet_notification", &id.to_owned(), Some(reason));
+        self.store.set_wallet_event(id, event, unix_ms(at), &entry).await?;
+        if event == "credential_accepted" {
+            self.store.mark_claimed(record.credential_id, at).await?;
+        }
+        Ok(())
+    }
+
+    /// The VCALM interaction behind an open offer: the protocols a wallet may use. A used or expired
+    /// offer finds nothing.
+    ///
+    /// See: <https://w3c.github.io/vcalm/#interaction-protocols-response>
+    pub async fn interaction(&self, offer_id: &str) -> Result<Value> {
+        let offer = self.open_offer(offer_id).await?;
+        let offer_url = oid4vci::offer_url(&self.urls.credential_offer(&offer.offer_id));
+        Ok(json!({"protocols": {"vcapi": self.urls.exchange(&offer.offer_id), "oid4vci-1.0": offer_url}}))
+    }
+
+    async fn open_offer(&self, offer_id: &str) -> Result<WalletOffer> {
+        let offer = self.store.wallet_offer(offer_id).await?;
+        offer
+            .filter(|o| o.state(unix_ms(now())) == OfferState::Open)
+            .ok_or_else(|| Error::NotFound { what: "wallet offer", id: offer_id.to_owned() })
+    }
+
+    /// The minted offer's addresses again, for the page that shows its QR code (while it is open).
+    pub async fn minted_offer(&self, offer_id: &str) -> Result<MintedOffer> {
+        let offer = self.open_offer(offer_id).await?;
+        let expires = OffsetDateTime::from_unix_timestamp_nanos(i128::from(offer.expires_ms) * 1_000_000)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(self.minted(&offer, None, expires))
+    }
+
+    /// One step of a VCALM exchange: `{}` answers the DIDAuthentication request; `{"verifiablePresentation":
+    /// …}` signed by the holder with its challenge and domain answers the award bound to that holder, in a
+    /// presentation.
+    ///
+    /// See: <https://w3c.github.io/vcalm/#participate-in-an-exchange>
+    pub async fn exchange_step(&self, offer_id: &str, message: &Value) -> Result<Value> {
+        let offer = self.open_offer(offer_id).await?;
+        let Some(message) = message.as_object() else {
+            return Err(crate::domain::validation::ValidationErrors::single("body", "must be a JSON object").into());
+        };
+        match message.get("verifiablePresentation") {
+            None => Ok(json!({"verifiablePresentationRequest": self.did_auth_request(&offer)})),
+            Some(vp) => {
+                let vp = match vp {
+                    Value::Array(items) if items.len() == 1 => &items[0],
+                    other => other,
+                };
+                let credential = self.issue_by_exchange(&offer, vp, true).await?;
+                Ok(json!({"verifiablePresentation": {
+                    "@context": [crate::vc::contexts::CREDENTIALS_V2],
+                    "type": ["VerifiablePresentation"],
+                    "verifiableCredential": [credential],
+                }}))
+            }
+        }
+    }
+
+    /// The DCC Learner Credential Wallet's deep-link request (`vc_request_url`): a bare DIDAuth presentation
+    /// with the offer's challenge in, the bare credential out.
+    pub async fn lcw_request(&self, offer_id: &str, vp: &Value) -> Result<Value> {
+        let offer = self.open_offer(offer_id).await?;
+        self.issue_by_exchange(&offer, vp, false).await
+    }
+
+    /// `{"query": [DIDAuthentication], "challenge", "domain", "interact"}`.
+    /// See: <https://w3c.github.io/vcalm/#the-did-authentication-query-format>
+    fn did_auth_request(&self, offer: &WalletOffer) -> Value {
+        json!({
+            "query": [{
+                "type": "DIDAuthentication",
+                "acceptedMethods": [{"method": "key"}],
+                "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}],
+            }],
+            "challenge": offer.challenge,
+            "domain": self.urls.credential_issuer(),
+            "interact": {"service": [{
+                "type": "UnmediatedPresentationService2021",
+                "serviceEndpoint": self.urls.exchange(&offer.offer_id),
+            }]},
+        })
+    }
+
+    async fn issue_by_exchange(&self, offer: &WalletOffer, vp: &Value, domain_required: bool) -> Result<Value> {
+        let refused = |why: String| {
+            Error::from(crate::domain::validation::ValidationErrors::single("verifiablePresentation", why))
+        };
+        let domain = self.urls.credential_issuer();
+        // The LCW deep link's presentation carries no domain (its challenge alone ties it to this offer);
+        // a domain it does carry must be ours.
+        let has_domain = vp.get("proof").and_then(|p| p.get("domain")).is_some();
+        let expected_domain = (domain_required || has_domain).then_some(domain.as_str());
+        let holder =
+            self.authenticate_holder(vp, Some(&offer.challenge), expected_domain).await.map_err(refused)?;
+        let credential = self.issued_credential(offer.credential_id).await?;
+        if let Some(reason) = not_issuable(&credential) {
+            return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
+        }
+        let issued = self.bound_credential(&credential, Some(&holder)).await?;
+        let at = unix_ms(now());
+        let reason = format!("VCALM exchange, bound to {holder}");
+        let redeem = audit(None, Some(credential.issuer_id), "credential.wallet_exchange", &credential.id.to_string(), None);
+        if !self.store.redeem_wallet_offer(&offer.offer_id, at, WalletProtocol::Vcapi, None, &redeem).await? {
+            return Err(Error::NotFound { what: "wallet offer", id: offer.offer_id.clone() });
+        }
+        let record = WalletCredential {
+            notification_id: random_token(16),
+            offer_id: offer.offer_id.clone(),
+            credential_id: credential.id,
+            holder: Some(holder),
+            protocol: WalletProtocol::Vcapi,
+            issued_ms: at,
+            event: None,
+            event_ms: None,
+        };
+        let entry = audit(None, Some(credential.issuer_id), "credential.wallet_issue", &credential.id.to_string(), Some(reason));
+        self.store.insert_wallet_credential(&record, &entry).await?;
+        self.store.mark_claimed(credential.id, now()).await?;
+        metrics::counter!("microcred_wallet_credentials_total", "protocol" => "vcapi").increment(1);
+        Ok(issued)
+    }
+
+    /// Every wallet copy of an award (for the assessors' view).
+    pub async fn wallet_copies(&self, id: CredentialId) -> Result<Vec<WalletCredential>> {
+        Ok(self.store.wallet_credentials(id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = random_digits(TX_CODE_DIGITS);
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+}
