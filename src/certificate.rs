@@ -45,3 +45,19 @@ pub fn render_pdf_with(
     let facts = Facts::of(&value, labels.lang);
     pdf::render_with(&facts, credential.as_bytes(), template, labels, paper, fonts, logo)
 }
+
+/// `text` (a URL) as a QR code in SVG, error correction level M, black on white with the standard 4-module
+/// quiet zone, scaled to at least `size` pixels; without the XML declaration, to be inlined in a page or
+/// served on its own. `None` if the text is too long for any QR code version.
+pub fn qr_svg(text: &str, size: u32) -> Option<String> {
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let rendered = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(size, size)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .build();
+    let start = rendered.find("<svg")?;
+    Some(rendered[start..].to_owned())
+}

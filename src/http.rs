@@ -32,6 +32,7 @@ pub mod problem;
 mod public;
 mod ratelimit;
 mod vcapi;
+mod wallet;
 
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
@@ -109,6 +110,7 @@ fn documented_routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
         .trusting(settings.trusted_proxies.clone());
     let public = public::routes(settings)
         .merge(vcapi::public_routes())
+        .merge(wallet::routes())
         .route_layer(axum::middleware::from_fn_with_state(limit, ratelimit::limit));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(public)

@@ -35,6 +35,7 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes((schemas, paths, batch.layer(DefaultBodyLimit::max(settings.max_batch_bytes))))
         .routes(routes!(credentials::get))
         .routes(routes!(credentials::notify))
+        .routes(routes!(credentials::offer))
         .routes(routes!(status::revoke))
         .routes(routes!(status::suspend))
         .routes(routes!(status::reinstate))

@@ -472,6 +472,9 @@ pub(super) struct HeldCredential {
     pdf: String,
     json: String,
     linkedin: Option<String>,
+    /// Where the "Add to wallet" form posts, and the claim token it carries.
+    wallet: String,
+    claim: String,
 }
 
 impl HeldCredential {
@@ -500,8 +503,40 @@ impl HeldCredential {
             page: format!("{page}?lang={}&claim={claim}", l.lang),
             pdf: format!("{}?lang={}", urls.credential_download(id, Download::Pdf), l.lang),
             json: urls.credential_download(id, Download::Json),
+            wallet: format!("{}/wallet?lang={}", PublicUrls::credential_path(id), l.lang),
+            claim: claim.to_owned(),
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "pages/wallet.html")]
+struct WalletPage<'a> {
+    l: &'a Labels,
+    lang: &'a str,
+    title: String,
+    languages: Vec<Language>,
+    view: WalletView,
+}
+
+/// What an "Add to wallet" page shows.
+pub(super) enum WalletView {
+    /// From the e-mail's link: a button that mints an offer (a POST, so mail scanners mint none).
+    Confirm { achievement: String, action: String, claim: String },
+    /// A minted offer: the QR code of its interaction URL and the same-device links.
+    Offer { achievement: String, qr_svg: String, offer_url: String, lcw_url: String, expires: String, again: String, claim: String },
+    /// The interaction URL opened in a browser: which wallets to use.
+    Interaction { offer_url: String, lcw_url: String },
+    /// A used or expired offer, or an unknown credential.
+    Gone,
+}
+
+/// An "Add to wallet" page in the learner's language; never cached (an offer is one person's, once).
+pub(super) fn wallet_page(l: &'static Labels, status: StatusCode, path: &str, view: WalletView) -> Response {
+    let page = WalletPage { l, lang: l.lang, title: l.get("wallet_title").to_owned(), languages: languages(path), view };
+    let mut response = html(status, &page);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The learner's space, `/me`, showing `view`; never cached (it is one person's).

@@ -37,6 +37,7 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(learners::open_link))
         .routes(routes!(learners::sign_out))
+        .routes(routes!(learners::wallet_confirm, learners::wallet_offer))
         .routes(routes!(issuers::did_document))
         .routes(routes!(issuers::profile))
         .routes(routes!(images::image))

@@ -27,6 +27,8 @@ struct AwardHtml<'a> {
     pdf_url: &'a str,
     json: &'a str,
     json_url: &'a str,
+    wallet: &'a str,
+    wallet_url: &'a str,
     attached: Option<&'a str>,
     space_before: &'a str,
     space_url: &'a str,
@@ -46,6 +48,8 @@ struct AwardText<'a> {
     pdf_url: &'a str,
     json: &'a str,
     json_url: &'a str,
+    wallet: &'a str,
+    wallet_url: &'a str,
     attached: Option<&'a str>,
     space: &'a str,
     footer: &'a str,
@@ -95,6 +99,8 @@ pub struct AwardLinks {
     pub json: String,
     /// The learner's space, `/me`.
     pub space: String,
+    /// "Add to wallet": the page that shows a QR code for the learner's wallet app.
+    pub wallet: String,
 }
 
 /// The message that delivers an award: `facts` read from the signed credential, in `labels`' language,
@@ -135,6 +141,8 @@ pub fn award(
         pdf_url: &links.pdf,
         json,
         json_url: &links.json,
+        wallet: labels.get("mail_wallet"),
+        wallet_url: &links.wallet,
         attached,
         space_before,
         space_url: &links.space,
@@ -151,6 +159,8 @@ pub fn award(
         pdf_url: &links.pdf,
         json,
         json_url: &links.json,
+        wallet: labels.get("mail_wallet"),
+        wallet_url: &links.wallet,
         attached,
         space: &space,
         footer: &footer,

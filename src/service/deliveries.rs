@@ -248,6 +248,7 @@ impl Microcred {
             pdf: format!("{}.pdf?lang={}", self.urls.credential(credential.id), labels.lang),
             json: format!("{}.json", self.urls.credential(credential.id)),
             space: format!("{}me?lang={}", self.urls.base(), labels.lang),
+            wallet: format!("{}/wallet?lang={}&claim={claim}", self.urls.credential(credential.id), labels.lang),
         };
         let attachment = if issuer.mail.attach_pdf {
             let pdf = async {

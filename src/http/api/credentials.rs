@@ -224,3 +224,64 @@ pub(super) async fn notify(
     let delivery = state.app.notify_again(&caller, CredentialId(id)).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }
+
+/// The body of `POST /api/v1/credentials/{id}/offers` (optional).
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OfferInput {
+    /// Ask the wallet for a 6-digit transaction code, returned here to send the learner over another
+    /// channel than the offer (default false).
+    #[serde(default)]
+    tx_code: bool,
+}
+
+/// A minted wallet offer, with its QR code.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct OfferView {
+    #[serde(flatten)]
+    offer: crate::service::wallet::MintedOffer,
+    /// The QR code of `interaction_url` (SVG), for OpenID4VCI and VC-API wallets alike.
+    qr_svg: String,
+}
+
+/// `POST /api/v1/credentials/{id}/offers`: mints a single-use "Add to wallet" offer of an award, valid for
+/// at most 10 minutes (audited). Never print one: anyone holding it gets the credential.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-offer>
+#[utoipa::path(
+    post,
+    operation_id = "credentials_offer",
+    path = "/api/v1/credentials/{id}/offers",
+    tag = "awards",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    request_body(content = Option<OfferInput>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The offer", body = OfferView),
+        Denied,
+        NotFound,
+        (status = 409, description = "The credential is revoked or suspended", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not an offer request", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn offer(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    UuidPath(id): UuidPath,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<OfferView>)> {
+    let input: OfferInput = if body.iter().all(u8::is_ascii_whitespace) {
+        OfferInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            crate::error::Error::from(crate::domain::validation::ValidationErrors::single("body", e.to_string()))
+        })?
+    };
+    let offer = state
+        .app
+        .mint_offer(CredentialId(id), crate::service::wallet::OfferedBy::Assessor(&caller), input.tx_code)
+        .await?;
+    let qr_svg = crate::certificate::qr_svg(&offer.interaction_url, 240)
+        .ok_or_else(|| crate::error::Error::Internal("the interaction URL does not fit a QR code".into()))?;
+    Ok((StatusCode::CREATED, Json(OfferView { offer, qr_svg })))
+}

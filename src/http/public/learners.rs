@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use crate::certificate::Labels;
 use crate::http::AppState;
-use crate::http::pages::{self, HeldCredential, MeView};
+use crate::domain::award::CredentialId;
+use crate::domain::public_urls::PublicUrls;
+use crate::http::pages::{self, HeldCredential, MeView, WalletView};
 use crate::service::learners::{Learner, SignInRequest};
 
 /// The session cookie's name.
@@ -187,6 +189,119 @@ pub(super) async fn sign_out(
         return e.into_response();
     }
     redirect(l, Some(format!("{COOKIE}=; Path=/me; HttpOnly; SameSite=Lax; Max-Age=0")))
+}
+
+/// The "Add to wallet" form: the credential's claim token (from the learner's e-mail or space).
+#[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+pub(super) struct ClaimForm {
+    /// The credential's claim token.
+    #[serde(default)]
+    claim: String,
+}
+
+/// The achievement's name of credential `id`, in the page's language.
+async fn achievement_name(state: &AppState, id: CredentialId, l: &Labels) -> crate::error::Result<String> {
+    let verdict = state.app.verdict(id).await?;
+    Ok(crate::certificate::Facts::of(&verdict.document, l.lang).achievement)
+}
+
+/// `GET /credentials/{id}/wallet?claim=…`: the e-mail's "Add to wallet" link: a button that shows the QR code
+/// (a POST, so that mail scanners following links mint no offers).
+#[utoipa::path(
+    get,
+    operation_id = "learner_wallet_confirm",
+    path = "/credentials/{id}/wallet",
+    tag = "public",
+    params(("id" = uuid::Uuid, Path, description = "The credential id"), ClaimForm, LangQuery),
+    responses(
+        (status = 200, description = "A button to show the QR code for a wallet (HTML)", content_type = "text/html"),
+        (status = 404, description = "No such credential (HTML)", content_type = "text/html"),
+    )
+)]
+pub(super) async fn wallet_confirm(
+    State(state): State<AppState>,
+    id: Result<Path<uuid::Uuid>, PathRejection>,
+    Query(q): Query<LangQuery>,
+    Query(form): Query<ClaimForm>,
+    headers: HeaderMap,
+) -> Response {
+    let l = pages::labels(q.lang.as_deref(), &headers, None);
+    let Ok(Path(id)) = id else { return gone(l, "/me") };
+    let id = CredentialId(id);
+    let path = format!("{}/wallet", PublicUrls::credential_path(id));
+    match achievement_name(&state, id, l).await {
+        Ok(achievement) => pages::wallet_page(
+            l,
+            StatusCode::OK,
+            &path,
+            WalletView::Confirm { achievement, action: format!("{path}?lang={}", l.lang), claim: form.claim },
+        ),
+        Err(crate::error::Error::NotFound { .. }) => gone(l, &path),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /credentials/{id}/wallet` (form field `claim`): mints a single-use wallet offer and shows its QR
+/// code (the VCALM interaction URL, for OpenID4VCI and VC-API wallets) and same-device links.
+#[utoipa::path(
+    post,
+    operation_id = "learner_wallet_offer",
+    path = "/credentials/{id}/wallet",
+    tag = "public",
+    params(("id" = uuid::Uuid, Path, description = "The credential id"), LangQuery),
+    request_body(content = ClaimForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The QR code and links for a wallet app (HTML)", content_type = "text/html"),
+        (status = 403, description = "A form sent from another site", content_type = "text/html"),
+        (status = 404, description = "No such credential, or a wrong claim token (HTML)", content_type = "text/html"),
+        (status = 409, description = "A revoked or suspended credential (HTML)", content_type = "text/html"),
+    )
+)]
+pub(super) async fn wallet_offer(
+    State(state): State<AppState>,
+    id: Result<Path<uuid::Uuid>, PathRejection>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    form: Result<Form<ClaimForm>, FormRejection>,
+) -> Response {
+    let l = pages::labels(q.lang.as_deref(), &headers, None);
+    let Ok(Path(id)) = id else { return gone(l, "/me") };
+    if !same_origin(&state, &headers) {
+        return form_expired(l);
+    }
+    let id = CredentialId(id);
+    let path = format!("{}/wallet", PublicUrls::credential_path(id));
+    let claim = form.map(|Form(f)| f.claim).unwrap_or_default();
+    let offer = match state.app.mint_offer_for_learner(id, &claim).await {
+        Ok(offer) => offer,
+        Err(crate::error::Error::NotFound { .. }) => return gone(l, &path),
+        Err(crate::error::Error::NotPossible(_)) => {
+            return pages::wallet_page(l, StatusCode::CONFLICT, &path, WalletView::Gone);
+        }
+        Err(e) => return e.into_response(),
+    };
+    let achievement = match achievement_name(&state, id, l).await {
+        Ok(name) => name,
+        Err(e) => return e.into_response(),
+    };
+    let Some(qr_svg) = crate::certificate::qr_svg(&offer.interaction_url, 240) else {
+        return crate::error::Error::Internal("the interaction URL does not fit a QR code".into()).into_response();
+    };
+    let time = offer.expires_at.format(&time::macros::format_description!("[hour]:[minute]")).unwrap_or_default();
+    let view = WalletView::Offer {
+        achievement,
+        qr_svg,
+        offer_url: offer.offer_url,
+        lcw_url: offer.lcw_url,
+        expires: l.format("wallet_expires", &[("time", &time)]),
+        again: format!("{path}?lang={}", l.lang),
+        claim,
+    };
+    pages::wallet_page(l, StatusCode::OK, &path, view)
+}
+
+fn gone(l: &'static Labels, path: &str) -> Response {
+    pages::wallet_page(l, StatusCode::NOT_FOUND, path, WalletView::Gone)
 }
 
 /// The learner's credentials, each with its verdict.

@@ -1,0 +1,138 @@
+//! The VCALM interaction URL (one QR code for OpenID4VCI and VC-API wallets) and the exchange that
+//! hands a VC-API wallet the award after DIDAuthentication.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::validation::ValidationErrors;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::pages::{self, WalletView};
+
+fn json_body(body: &Bytes) -> Result<serde_json::Value, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| ValidationErrors::single("body", format!("is not JSON: {e}")).into())
+}
+
+/// `GET /interactions/{id}?iuv=1`: with `Accept: application/json`, `{"protocols": {"vcapi": <exchange>,
+/// "oid4vci-1.0": <openid-credential-offer://…>}}`; for a browser, a page telling the person to use a wallet
+/// app.
+///
+/// See: <https://w3c.github.io/vcalm/#interaction-url-format>
+#[utoipa::path(
+    get,
+    operation_id = "vcalm_interaction",
+    path = "/interactions/{id}",
+    tag = "wallets",
+    params(("id" = String, Path, description = "The offer id"), ("iuv" = Option<String>, Query, description = "Interaction URL version: 1")),
+    responses(
+        (status = 200, description = "`{protocols}` (JSON) or a page for people (HTML)"),
+        (status = 404, description = "A used or expired offer"),
+    )
+)]
+pub(super) async fn interaction(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
+    if wants_json {
+        return match state.app.interaction(&id).await {
+            Ok(protocols) => Json(protocols).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    let l = pages::labels(None, &headers, None);
+    let path = format!("/interactions/{id}");
+    match state.app.minted_offer(&id).await {
+        Ok(offer) => pages::wallet_page(
+            l,
+            StatusCode::OK,
+            &path,
+            WalletView::Interaction { offer_url: offer.offer_url, lcw_url: offer.lcw_url },
+        ),
+        Err(Error::NotFound { .. }) => pages::wallet_page(l, StatusCode::NOT_FOUND, &path, WalletView::Gone),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /workflows/claim/exchanges/{id}`: `{}` → `{"verifiablePresentationRequest": DIDAuthentication}`;
+/// `{"verifiablePresentation": <the holder's signed presentation>}` → `{"verifiablePresentation":
+/// {"verifiableCredential": [<the award bound to the holder>]}}`.
+///
+/// See: <https://w3c.github.io/vcalm/#participate-in-an-exchange>
+#[utoipa::path(
+    post,
+    operation_id = "vcalm_exchange",
+    path = "/workflows/claim/exchanges/{id}",
+    tag = "wallets",
+    params(("id" = String, Path, description = "The offer id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The next message of the exchange", content_type = "application/json"),
+        (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The presentation does not authenticate the holder", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn participate(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+    let message = match json_body(&body) {
+        Ok(message) => message,
+        Err(e) => return e.into_response(),
+    };
+    match state.app.exchange_step(&id, &message).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /workflows/claim/exchanges/{id}/request`: the exchange's current request, without advancing it.
+///
+/// See: <https://w3c.github.io/vcalm/#get-current-exchange-vpr>
+#[utoipa::path(
+    get,
+    operation_id = "vcalm_exchange_request",
+    path = "/workflows/claim/exchanges/{id}/request",
+    tag = "wallets",
+    params(("id" = String, Path, description = "The offer id")),
+    responses(
+        (status = 200, description = "`{verifiablePresentationRequest}`", content_type = "application/json"),
+        (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn current_request(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.app.exchange_step(&id, &serde_json::json!({})).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /workflows/claim/exchanges/{id}/lcw`: the DCC Learner Credential Wallet's deep-link request (its
+/// `vc_request_url`): the holder's bare DIDAuth presentation with the offer's challenge in, the bare
+/// credential out.
+#[utoipa::path(
+    post,
+    operation_id = "lcw_request",
+    path = "/workflows/claim/exchanges/{id}/lcw",
+    tag = "wallets",
+    params(("id" = String, Path, description = "The offer id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The credential bound to the holder", content_type = "application/json"),
+        (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The presentation does not authenticate the holder", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn lcw_request(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+    let vp = match json_body(&body) {
+        Ok(vp) => vp,
+        Err(e) => return e.into_response(),
+    };
+    match state.app.lcw_request(&id, &vp).await {
+        Ok(credential) => Json(credential).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

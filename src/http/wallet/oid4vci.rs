@@ -1,0 +1,221 @@
+//! The OpenID4VCI 1.0 endpoints: thin, the rules are in `service/wallet.rs` and the shapes in
+//! `vc/oid4vci.rs`.
+
+use axum::Form;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::certificate::Labels;
+use crate::certificate::i18n::LANGUAGES;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::service::wallet::TokenRequest;
+use crate::vc::oid4vci::{self, Display, ErrorCode, OAuthError};
+
+/// JSON that must not be cached (tokens, nonces, credentials, one-time offers).
+fn no_store(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn oauth(code: ErrorCode, description: &str) -> Response {
+    Error::OAuth(OAuthError::new(code, description)).into_response()
+}
+
+/// The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+fn bearer(headers: &HeaderMap) -> Result<&str, Response> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| oauth(ErrorCode::InvalidToken, "an access token is required: Authorization: Bearer <token>"))
+}
+
+fn json_body(body: &Bytes, code: ErrorCode) -> Result<serde_json::Value, Response> {
+    serde_json::from_slice(body).map_err(|e| oauth(code, &format!("the body is not JSON: {e}")))
+}
+
+/// `GET /.well-known/openid-credential-issuer`: the Credential Issuer Metadata, with display names in
+/// English, Bulgarian, Greek, Spanish and Italian.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-issuer-metadata>
+#[utoipa::path(
+    get,
+    operation_id = "oid4vci_issuer_metadata",
+    path = "/.well-known/openid-credential-issuer",
+    tag = "wallets",
+    responses((status = 200, description = "Credential Issuer Metadata (OpenID4VCI 1.0 §12.2)", content_type = "application/json"))
+)]
+pub(super) async fn issuer_metadata(State(state): State<AppState>) -> Response {
+    let urls = state.app.urls();
+    let labels = || LANGUAGES.iter().map(|code| Labels::for_tag(code));
+    let issuer_display: Vec<Display> = labels()
+        .map(|l| Display { locale: l.lang, name: l.get("wallet_issuer_name").to_owned(), description: None })
+        .collect();
+    let credential_display: Vec<Display> = labels()
+        .map(|l| Display {
+            locale: l.lang,
+            name: l.get("wallet_credential_name").to_owned(),
+            description: Some(l.get("wallet_credential_description").to_owned()),
+        })
+        .collect();
+    let metadata = oid4vci::issuer_metadata(
+        &urls.credential_issuer(),
+        |path| urls.wallet_endpoint(path),
+        &issuer_display,
+        &credential_display,
+        None,
+    );
+    Json(metadata).into_response()
+}
+
+/// `GET /.well-known/oauth-authorization-server`: the Credential Issuer is its own Authorization Server for
+/// pre-authorized codes.
+///
+/// See: <https://www.rfc-editor.org/rfc/rfc8414#section-2>
+#[utoipa::path(
+    get,
+    operation_id = "oid4vci_authorization_server_metadata",
+    path = "/.well-known/oauth-authorization-server",
+    tag = "wallets",
+    responses((status = 200, description = "OAuth 2.0 Authorization Server Metadata (RFC 8414)", content_type = "application/json"))
+)]
+pub(super) async fn authorization_server_metadata(State(state): State<AppState>) -> Response {
+    let urls = state.app.urls();
+    Json(oid4vci::authorization_server_metadata(&urls.credential_issuer(), |path| urls.wallet_endpoint(path)))
+        .into_response()
+}
+
+/// `GET /offers/{id}`: an offer's `credential_offer_uri`. Answers the Credential Offer once; afterwards,
+/// and once the offer was used or has expired, 404.
+#[utoipa::path(
+    get,
+    operation_id = "oid4vci_credential_offer",
+    path = "/offers/{id}",
+    tag = "wallets",
+    params(("id" = String, Path, description = "The offer id")),
+    responses(
+        (status = 200, description = "The Credential Offer (OpenID4VCI 1.0 §4.1.1)", content_type = "application/json"),
+        (status = 404, description = "Served before, used or expired", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn credential_offer(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.app.credential_offer(&id).await {
+        Ok(offer) => no_store(StatusCode::OK, &offer),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /token` (form-encoded, grant type `urn:ietf:params:oauth:grant-type:pre-authorized_code`,
+/// `pre-authorized_code`, `tx_code` when the offer asks for one): a bearer access token for 5 minutes.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-token-endpoint>
+#[utoipa::path(
+    post,
+    operation_id = "oid4vci_token",
+    path = "/token",
+    tag = "wallets",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "`{access_token, token_type: Bearer, expires_in}`", content_type = "application/json"),
+        (status = 400, description = "`{error: invalid_request | invalid_grant | unsupported_grant_type, error_description}`", content_type = "application/json"),
+    )
+)]
+pub(super) async fn token(State(state): State<AppState>, form: Result<Form<TokenRequest>, FormRejection>) -> Response {
+    let Ok(Form(request)) = form else {
+        return oauth(ErrorCode::InvalidRequest, "the token request must be application/x-www-form-urlencoded");
+    };
+    match state.app.redeem_pre_authorized_code(&request).await {
+        Ok(token) => no_store(StatusCode::OK, &serde_json::to_value(token).unwrap_or_default()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /nonce`: a fresh `c_nonce` for a key proof, accepted once within 5 minutes.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-nonce-endpoint>
+#[utoipa::path(
+    post,
+    operation_id = "oid4vci_nonce",
+    path = "/nonce",
+    tag = "wallets",
+    responses((status = 200, description = "`{c_nonce}`, Cache-Control: no-store", content_type = "application/json"))
+)]
+pub(super) async fn nonce(State(state): State<AppState>) -> Response {
+    match state.app.wallet_nonce().await {
+        Ok(nonce) => no_store(StatusCode::OK, &serde_json::json!({"c_nonce": nonce})),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /credential` (Bearer access token; JSON `{credential_configuration_id, proofs?}`): the award,
+/// bound to the holder the key proof names.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-endpoint>
+#[utoipa::path(
+    post,
+    operation_id = "oid4vci_credential",
+    path = "/credential",
+    tag = "wallets",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{credentials: [{credential}], notification_id}`", content_type = "application/json"),
+        (status = 400, description = "`{error: invalid_credential_request | unknown_credential_configuration | unknown_credential_identifier | invalid_proof | invalid_nonce | credential_request_denied, error_description}`", content_type = "application/json"),
+        (status = 401, description = "`{error: invalid_token}` with WWW-Authenticate", content_type = "application/json"),
+    )
+)]
+pub(super) async fn credential(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let token = match bearer(&headers) {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let request = match json_body(&body, ErrorCode::InvalidCredentialRequest) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match state.app.credential_for_wallet(token, &request).await {
+        Ok(answer) => no_store(StatusCode::OK, &answer),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /notification` (Bearer access token; JSON `{notification_id, event, event_description?}`): what the
+/// wallet did with the credential. 204.
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-notification-endpoint>
+#[utoipa::path(
+    post,
+    operation_id = "oid4vci_notification",
+    path = "/notification",
+    tag = "wallets",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "`{error: invalid_notification_id | invalid_notification_request}`", content_type = "application/json"),
+        (status = 401, description = "`{error: invalid_token}`", content_type = "application/json"),
+    )
+)]
+pub(super) async fn notification(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let token = match bearer(&headers) {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let request = match json_body(&body, ErrorCode::InvalidNotificationRequest) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match state.app.wallet_notification(token, &request).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
