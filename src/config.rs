@@ -214,6 +214,10 @@ pub struct Settings {
     /// this, in seconds [default: 120]
     #[arg(long, env = "MICROCRED_MAIL_LEASE_SECS", value_name = "SECS")]
     pub mail_lease_secs: Option<u64>,
+    /// How long an "Add to wallet" offer (QR code, pre-authorized code) works if unused, in seconds; at
+    /// most 600 [default: 600]
+    #[arg(long, env = "MICROCRED_WALLET_OFFER_TTL_SECS", value_name = "SECS")]
+    pub wallet_offer_ttl_secs: Option<u64>,
     /// Log format [default: text] (a flag of every command: `cli::LogArgs`)
     #[arg(skip)]
     pub log_format: Option<LogFormat>,
@@ -279,6 +283,8 @@ pub struct Config {
     pub mail_retry: RetryPolicy,
     /// See [`Settings::mail_lease_secs`].
     pub mail_lease: Duration,
+    /// See [`Settings::wallet_offer_ttl_secs`].
+    pub wallet_offer_ttl: Duration,
     /// See [`Settings::log_format`].
     pub log_format: LogFormat,
     /// See [`Settings::log_level`].
@@ -371,6 +377,7 @@ impl Settings {
             mail_retry_base_secs: self.mail_retry_base_secs.or(lower.mail_retry_base_secs),
             mail_max_attempts: self.mail_max_attempts.or(lower.mail_max_attempts),
             mail_lease_secs: self.mail_lease_secs.or(lower.mail_lease_secs),
+            wallet_offer_ttl_secs: self.wallet_offer_ttl_secs.or(lower.wallet_offer_ttl_secs),
             log_format: self.log_format.or(lower.log_format),
             log_level: self.log_level.or(lower.log_level),
         }
@@ -432,7 +439,15 @@ impl Settings {
             max_delay: Duration::from_secs(3_600),
             max_attempts: positive("mail_max_attempts", self.mail_max_attempts.map(u64::from), 10)? as u32,
         };
+        let wallet_offer_ttl = positive("wallet_offer_ttl_secs", self.wallet_offer_ttl_secs, 600)?;
+        if wallet_offer_ttl > 600 {
+            return Err(ConfigError::new(
+                "wallet_offer_ttl_secs",
+                "must be at most 600: anyone holding a pre-authorized code gets the credential (OpenID4VCI 1.0 §4.1.1)",
+            ));
+        }
         Ok(Config {
+            wallet_offer_ttl: Duration::from_secs(wallet_offer_ttl),
             smtp_url: self.smtp_url,
             mail_from,
             mail_outbox_dir: self.mail_outbox_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_OUTBOX_DIR)),

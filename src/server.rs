@@ -43,7 +43,8 @@ pub async fn open_app(config: &Config) -> anyhow::Result<Microcred> {
         .with_remote_fetching(remote)
         .with_verdict_cache_bytes(config.verdict_cache_mb * 1024 * 1024)
         .with_templates(templates)
-        .with_fonts(fonts(config)))
+        .with_fonts(fonts(config))
+        .with_wallet_offer_ttl(config.wallet_offer_ttl))
 }
 
 /// The certificate fonts: the bundled Noto Sans, the operator's `--fonts-dir`, the system's Noto fonts.

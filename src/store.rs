@@ -361,7 +361,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The wallet credential with this `notification_id`.
     async fn wallet_credential(&self, notification_id: &str) -> StoreResult<Option<WalletCredential>>;
     /// Records a wallet's notification event, with its audit entry.
-    async fn set_wallet_event(&self, notification_id: &str, event: &str, at_ms: i64, audit: &AuditEntry) -> StoreResult<()>;
+    async fn set_wallet_event(
+        &self,
+        notification_id: &str,
+        event: &str,
+        at_ms: i64,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
     /// Every wallet copy of an award, oldest first.
     async fn wallet_credentials(&self, credential: CredentialId) -> StoreResult<Vec<WalletCredential>>;
 }

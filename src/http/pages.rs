@@ -524,7 +524,15 @@ pub(super) enum WalletView {
     /// From the e-mail's link: a button that mints an offer (a POST, so mail scanners mint none).
     Confirm { achievement: String, action: String, claim: String },
     /// A minted offer: the QR code of its interaction URL and the same-device links.
-    Offer { achievement: String, qr_svg: String, offer_url: String, lcw_url: String, expires: String, again: String, claim: String },
+    Offer {
+        achievement: String,
+        qr_svg: String,
+        offer_url: String,
+        lcw_url: String,
+        expires: String,
+        again: String,
+        claim: String,
+    },
     /// The interaction URL opened in a browser: which wallets to use.
     Interaction { offer_url: String, lcw_url: String },
     /// A used or expired offer, or an unknown credential.
@@ -533,7 +541,8 @@ pub(super) enum WalletView {
 
 /// An "Add to wallet" page in the learner's language; never cached (an offer is one person's, once).
 pub(super) fn wallet_page(l: &'static Labels, status: StatusCode, path: &str, view: WalletView) -> Response {
-    let page = WalletPage { l, lang: l.lang, title: l.get("wallet_title").to_owned(), languages: languages(path), view };
+    let page =
+        WalletPage { l, lang: l.lang, title: l.get("wallet_title").to_owned(), languages: languages(path), view };
     let mut response = html(status, &page);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

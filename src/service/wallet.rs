@@ -116,6 +116,14 @@ fn random_digits(n: usize) -> String {
     out
 }
 
+/// The (first) proof of a secured document: `proof` is an object or an array of them.
+fn first_proof(document: &Value) -> Option<&Value> {
+    match document.get("proof")? {
+        Value::Array(items) => items.first(),
+        other => Some(other),
+    }
+}
+
 fn oauth(code: ErrorCode, description: impl Into<String>) -> Error {
     Error::OAuth(OAuthError::new(code, description))
 }
@@ -190,9 +198,8 @@ impl Microcred {
         let credential_offer_uri = self.urls.credential_offer(&offer.offer_id);
         let exchange_url = self.urls.exchange(&offer.offer_id);
         let issuer = self.urls.credential_issuer();
-        let query = |pairs: &[(&str, &str)]| {
-            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-        };
+        let query =
+            |pairs: &[(&str, &str)]| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         let lcw_url = format!(
             "https://lcw.app/request.html?{}",
             query(&[
@@ -318,7 +325,10 @@ impl Microcred {
 
     async fn take_nonce(&self, nonce: Option<&str>) -> Result<()> {
         let Some(nonce) = nonce else {
-            return Err(oauth(ErrorCode::InvalidProof, "the key proof has no nonce: get a c_nonce from the nonce endpoint"));
+            return Err(oauth(
+                ErrorCode::InvalidProof,
+                "the key proof has no nonce: get a c_nonce from the nonce endpoint",
+            ));
         };
         if self.store.take_wallet_nonce(&sha256(nonce), unix_ms(now())).await? {
             Ok(())
@@ -365,9 +375,11 @@ impl Microcred {
             }
         }
         let credential = self.issued_credential(offer.credential_id).await?;
-        let issuer = self.store.issuer_by_id(credential.issuer_id).await?.ok_or_else(|| {
-            Error::Internal(format!("credential {} names a missing issuer", credential.id))
-        })?;
+        let issuer = self
+            .store
+            .issuer_by_id(credential.issuer_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
         let holder = match request.get("proofs") {
             None | Some(Value::Null) if issuer.holder_binding_required => {
                 return Err(oauth(ErrorCode::InvalidProof, "this issuer binds credentials to a key: send proofs"));
@@ -431,11 +443,8 @@ impl Microcred {
             }
             "di_vp" => {
                 let vp = &items[0];
-                let challenge = vp
-                    .get("proof")
-                    .and_then(|p| p.get("challenge"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
+                let challenge =
+                    first_proof(vp).and_then(|p| p.get("challenge")).and_then(Value::as_str).map(str::to_owned);
                 let holder = self
                     .authenticate_holder(vp, challenge.as_deref(), Some(&audience))
                     .await
@@ -467,8 +476,7 @@ impl Microcred {
         if vp.get("verifiableCredential").is_some() {
             return Err("a DIDAuthentication presentation carries no credentials".into());
         }
-        let method = vp
-            .get("proof")
+        let method = first_proof(vp)
             .and_then(|p| p.get("verificationMethod"))
             .and_then(Value::as_str)
             .ok_or("the proof has no verificationMethod")?;
@@ -482,8 +490,7 @@ impl Microcred {
                 return Err("the presentation's holder is not the key's controller".into());
             }
         }
-        let problems =
-            self.verify_presentation(vp, Some(challenge), domain).await.map_err(|e| e.to_string())?;
+        let problems = self.verify_presentation(vp, Some(challenge), domain).await.map_err(|e| e.to_string())?;
         if problems.is_empty() { Ok(did) } else { Err(problems.join("; ")) }
     }
 
@@ -494,8 +501,7 @@ impl Microcred {
         let mut document: Value = serde_json::from_str(credential.document.get())
             .map_err(|e| Error::Internal(format!("stored credential {} is not JSON: {e}", credential.id)))?;
         let Some(holder) = holder else { return Ok(document) };
-        let suite = document
-            .get("proof")
+        let suite = first_proof(&document)
             .and_then(|p| p.get("cryptosuite"))
             .and_then(Value::as_str)
             .and_then(|s| s.parse::<Cryptosuite>().ok())
@@ -515,9 +521,11 @@ impl Microcred {
                 subject.insert("id".into(), holder.into());
             }
         }
-        let issuer = self.store.issuer_by_id(credential.issuer_id).await?.ok_or_else(|| {
-            Error::Internal(format!("credential {} names a missing issuer", credential.id))
-        })?;
+        let issuer = self
+            .store
+            .issuer_by_id(credential.issuer_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
         let (key, options) = self.assertion_signer(&issuer, suite, now()).await?;
         issuance::sign_blocking(move || proof::secure(&document, &options, &key))
             .await?
@@ -541,7 +549,10 @@ impl Microcred {
         };
         let record = self.store.wallet_credential(id).await?;
         let Some(record) = record.filter(|r| r.offer_id == offer.offer_id) else {
-            return Err(oauth(ErrorCode::InvalidNotificationId, "no credential of this token has that notification_id"));
+            return Err(oauth(
+                ErrorCode::InvalidNotificationId,
+                "no credential of this token has that notification_id",
+            ));
         };
         let at = now();
         let description: Option<String> =
@@ -551,7 +562,8 @@ impl Microcred {
             Some(d) => format!("{event}: {d}"),
             None => event.to_owned(),
         };
-        let entry = audit(None, Some(credential.issuer_id), "credential.wallet_notification", &id.to_owned(), Some(reason));
+        let entry =
+            audit(None, Some(credential.issuer_id), "credential.wallet_notification", &id.to_owned(), Some(reason));
         self.store.set_wallet_event(id, event, unix_ms(at), &entry).await?;
         if event == "credential_accepted" {
             self.store.mark_claimed(record.credential_id, at).await?;
@@ -643,10 +655,9 @@ impl Microcred {
         let domain = self.urls.credential_issuer();
         // The LCW deep link's presentation carries no domain (its challenge alone ties it to this offer);
         // a domain it does carry must be ours.
-        let has_domain = vp.get("proof").and_then(|p| p.get("domain")).is_some();
+        let has_domain = first_proof(vp).and_then(|p| p.get("domain")).is_some();
         let expected_domain = (domain_required || has_domain).then_some(domain.as_str());
-        let holder =
-            self.authenticate_holder(vp, Some(&offer.challenge), expected_domain).await.map_err(refused)?;
+        let holder = self.authenticate_holder(vp, Some(&offer.challenge), expected_domain).await.map_err(refused)?;
         let credential = self.issued_credential(offer.credential_id).await?;
         if let Some(reason) = not_issuable(&credential) {
             return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
@@ -654,7 +665,8 @@ impl Microcred {
         let issued = self.bound_credential(&credential, Some(&holder)).await?;
         let at = unix_ms(now());
         let reason = format!("VCALM exchange, bound to {holder}");
-        let redeem = audit(None, Some(credential.issuer_id), "credential.wallet_exchange", &credential.id.to_string(), None);
+        let redeem =
+            audit(None, Some(credential.issuer_id), "credential.wallet_exchange", &credential.id.to_string(), None);
         if !self.store.redeem_wallet_offer(&offer.offer_id, at, WalletProtocol::Vcapi, None, &redeem).await? {
             return Err(Error::NotFound { what: "wallet offer", id: offer.offer_id.clone() });
         }
@@ -668,7 +680,13 @@ impl Microcred {
             event: None,
             event_ms: None,
         };
-        let entry = audit(None, Some(credential.issuer_id), "credential.wallet_issue", &credential.id.to_string(), Some(reason));
+        let entry = audit(
+            None,
+            Some(credential.issuer_id),
+            "credential.wallet_issue",
+            &credential.id.to_string(),
+            Some(reason),
+        );
         self.store.insert_wallet_credential(&record, &entry).await?;
         self.store.mark_claimed(credential.id, now()).await?;
         metrics::counter!("microcred_wallet_credentials_total", "protocol" => "vcapi").increment(1);

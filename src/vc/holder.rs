@@ -50,11 +50,13 @@ impl HolderKey {
         let Some(multibase) = did.strip_prefix("did:key:z") else {
             return refuse("a did:key must be base58-btc multibase (did:key:z…)");
         };
-        let bytes = bs58::decode(multibase).into_vec().map_err(|e| ProofError(format!("the did:key is not base58: {e}")))?;
+        let bytes =
+            bs58::decode(multibase).into_vec().map_err(|e| ProofError(format!("the did:key is not base58: {e}")))?;
         let (prefix, key) = bytes.split_at_checked(2).unwrap_or((&[], &[]));
         match prefix {
             p if p == ED25519_PUB => {
-                let key: [u8; 32] = key.try_into().map_err(|_| ProofError("an Ed25519 did:key has 32 key bytes".into()))?;
+                let key: [u8; 32] =
+                    key.try_into().map_err(|_| ProofError("an Ed25519 did:key has 32 key bytes".into()))?;
                 ed25519_dalek::VerifyingKey::from_bytes(&key)
                     .map(Self::Ed25519)
                     .map_err(|_| ProofError("the did:key's Ed25519 key is not a valid point".into()))
@@ -76,13 +78,15 @@ impl HolderKey {
             return refuse("the jwk contains a private key (d)");
         }
         let member = |name: &str| -> Result<Vec<u8>, ProofError> {
-            let text = jwk.get(name).and_then(Value::as_str).ok_or_else(|| ProofError(format!("the jwk has no {name}")))?;
+            let text =
+                jwk.get(name).and_then(Value::as_str).ok_or_else(|| ProofError(format!("the jwk has no {name}")))?;
             URL_SAFE_NO_PAD.decode(text).map_err(|_| ProofError(format!("the jwk's {name} is not base64url")))
         };
         let text = |name: &str| jwk.get(name).and_then(Value::as_str);
         match (text("kty"), text("crv")) {
             (Some("OKP"), Some("Ed25519")) => {
-                let x: [u8; 32] = member("x")?.try_into().map_err(|_| ProofError("an Ed25519 x has 32 bytes".into()))?;
+                let x: [u8; 32] =
+                    member("x")?.try_into().map_err(|_| ProofError("an Ed25519 x has 32 bytes".into()))?;
                 ed25519_dalek::VerifyingKey::from_bytes(&x)
                     .map(Self::Ed25519)
                     .map_err(|_| ProofError("the jwk's Ed25519 key is not a valid point".into()))
@@ -92,7 +96,8 @@ impl HolderKey {
                 if x.len() != 32 || y.len() != 32 {
                     return refuse("P-256 x and y have 32 bytes each");
                 }
-                let point = p256::EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
+                let point =
+                    p256::EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
                 p256::ecdsa::VerifyingKey::from_encoded_point(&point)
                     .map(Self::P256)
                     .map_err(|_| ProofError("the jwk's P-256 key is not on the curve".into()))
@@ -199,7 +204,8 @@ pub fn verify_proof_jwt(jwt: &str, audience: &str, now: OffsetDateTime) -> Resul
         return refuse("the proof is not a compact JWS (header.payload.signature)");
     };
     let decode_json = |part: &str, what: &str| -> Result<Map<String, Value>, ProofError> {
-        let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| ProofError(format!("the proof's {what} is not base64url")))?;
+        let bytes =
+            URL_SAFE_NO_PAD.decode(part).map_err(|_| ProofError(format!("the proof's {what} is not base64url")))?;
         match serde_json::from_slice(&bytes) {
             Ok(Value::Object(map)) => Ok(map),
             _ => refuse(format!("the proof's {what} is not a JSON object")),
@@ -207,8 +213,9 @@ pub fn verify_proof_jwt(jwt: &str, audience: &str, now: OffsetDateTime) -> Resul
     };
     let header = decode_json(header_b64, "header")?;
     let claims = decode_json(payload_b64, "payload")?;
-    let signature =
-        URL_SAFE_NO_PAD.decode(signature_b64).map_err(|_| ProofError("the proof's signature is not base64url".into()))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .map_err(|_| ProofError("the proof's signature is not base64url".into()))?;
 
     if header.get("typ").and_then(Value::as_str) != Some(PROOF_JWT_TYP) {
         return refuse(format!("the proof's typ must be {PROOF_JWT_TYP}"));
@@ -341,7 +348,11 @@ mod tests {
             (serde_json::json!({"typ": PROOF_JWT_TYP, "alg": "none", "kid": kid}), claims(t), "alg"),
             (serde_json::json!({"typ": PROOF_JWT_TYP, "alg": "ES256", "kid": kid}), claims(t), "does not match"),
             (serde_json::json!({"typ": PROOF_JWT_TYP, "alg": "EdDSA"}), claims(t), "kid"),
-            (serde_json::json!({"typ": PROOF_JWT_TYP, "alg": "EdDSA", "kid": "did:web:evil.example#k"}), claims(t), "did:key or did:jwk"),
+            (
+                serde_json::json!({"typ": PROOF_JWT_TYP, "alg": "EdDSA", "kid": "did:web:evil.example#k"}),
+                claims(t),
+                "did:key or did:jwk",
+            ),
             (good.clone(), serde_json::json!({"aud": "https://other.example", "iat": t, "nonce": "n"}), "aud"),
             (good.clone(), serde_json::json!({"aud": AUD, "nonce": "n"}), "iat"),
             (good.clone(), serde_json::json!({"aud": AUD, "iat": t - 3600, "nonce": "n"}), "old"),

@@ -133,7 +133,8 @@ pub fn issuer_metadata(
     let credential_display: Vec<Value> = credential_display
         .iter()
         .map(|d| {
-            let mut entry = json!({"name": d.name, "locale": d.locale, "background_color": "#12107c", "text_color": "#FFFFFF"});
+            let mut entry =
+                json!({"name": d.name, "locale": d.locale, "background_color": "#12107c", "text_color": "#FFFFFF"});
             if let Some(description) = &d.description {
                 entry["description"] = description.clone().into();
             }
@@ -227,7 +228,7 @@ mod tests {
     fn error_descriptions_are_ascii_as_rfc6749_asks() {
         let body = OAuthError::new(ErrorCode::InvalidProof, "Ключ \"x\" \\ ok").body();
         assert_eq!(body["error"], "invalid_proof");
-        assert_eq!(body["error_description"], "'''' ''x'' ' ok");
+        assert_eq!(body["error_description"], "'''' 'x' ' ok");
     }
 
     #[test]

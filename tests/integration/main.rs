@@ -38,3 +38,4 @@ mod store;
 mod support;
 mod vcapi;
 mod vectors;
+mod wallet;

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::certificate::Labels;
-use crate::http::AppState;
 use crate::domain::award::CredentialId;
 use crate::domain::public_urls::PublicUrls;
+use crate::http::AppState;
 use crate::http::pages::{self, HeldCredential, MeView, WalletView};
 use crate::service::learners::{Learner, SignInRequest};
 

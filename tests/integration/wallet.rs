@@ -1,0 +1,630 @@
+//! "Add to wallet": microcred's OpenID4VCI 1.0 issuer and VCALM exchange, driven by independent wallets
+//! (`tests/wallet/*.mjs`: the OpenID Foundation's `@openid4vc/openid4vci` client, Digital Bazaar's `vc`
+//! for DIDAuth presentations), and every refusal the specifications name, driven from here with keys
+//! and proofs built by hand. The received credentials are checked with `microcred verify`.
+//! Needs `node` and `npm ci --prefix tests/wallet` (`.ci/run` does both); without them the wallet-client
+//! tests say so and skip, unless `REQUIRE_BROWSER` is set.
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::Signer as _;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp};
+
+const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+fn wallets_available() -> bool {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ready = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
+        && root.join("tests/wallet/node_modules/@openid4vc/openid4vci").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("REQUIRE_BROWSER").is_none(),
+            "REQUIRE_BROWSER is set but node or the test wallets (npm ci --prefix tests/wallet) are missing"
+        );
+        eprintln!("skipping: needs node and `npm ci --prefix tests/wallet`");
+    }
+    ready
+}
+
+/// Runs a test wallet script; returns its one JSON line.
+async fn wallet(script: &str, args: &[&str]) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = tokio::process::Command::new("node")
+        .arg(root.join("tests/wallet").join(script))
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("{script} printed no JSON ({e}):\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr))
+    })
+}
+
+/// An award to a learner, and an offer of it minted through the API (`body`); the issuer is created the
+/// first time.
+async fn award_and_offer(app: &TestApp, body: Value) -> (String, String, Value) {
+    let admin = app.token(microcred::domain::api_key::Role::Admin).await;
+    let issuer = json!({"slug": "ucs", "name": "Universal Certification Solutions", "country": "BG"});
+    let created = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&issuer).send().await.unwrap();
+    assert!(matches!(created.status().as_u16(), 201 | 409), "{}", created.status());
+    let assessor = app.token_for("ucs", microcred::domain::api_key::Role::Assessor).await;
+    let achievement_id = crate::support::create_achievement(&app.client, &app.base, &assessor).await;
+    let award = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id,
+                   "recipient": {"name": "Йордан Петров", "email": format!("{}@example.bg", uuid::Uuid::new_v4())}}),
+        )
+        .await;
+    let id = award["id"].as_str().unwrap().to_owned();
+    let offer = mint(app, &assessor, &id, body).await;
+    (assessor, id, offer)
+}
+
+async fn mint(app: &TestApp, assessor: &str, id: &str, body: Value) -> Value {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/offers")))
+        .bearer_auth(assessor)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// `microcred verify` on a credential file: the report.
+fn verify_with_cli(app: &TestApp, credential: &Value) -> String {
+    let file = app.dir.path().join(format!("{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, credential.to_string()).unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_microcred"))
+        .args(["verify", "--database-url", &app.database_url(), "--public-url", &app.base])
+        .args(["--keys-dir", app.keys_dir().to_str().unwrap(), file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "microcred verify: {report}{}", String::from_utf8_lossy(&verify.stderr));
+    report
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
+    let admin = app.token(microcred::domain::api_key::Role::Admin).await;
+    let events = app.get_json_as(&admin, "/api/v1/audit?limit=500").await;
+    let items = events.get("items").or(Some(&events)).and_then(Value::as_array).cloned().unwrap_or_default();
+    items
+        .iter()
+        .map(|e| {
+            (e["action"].as_str().unwrap_or_default().to_owned(), e["reason"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+/// One independent OpenID4VCI wallet run: the credential it received is the award, bound to its key,
+/// and verifies.
+async fn oid4vci_round(app: &TestApp, key: &str, proof: &str, did: &str, tx_code: bool) {
+    let (assessor, id, offer) = award_and_offer(app, json!({"tx_code": tx_code})).await;
+    let award: Value =
+        app.client.get(app.url(&format!("/credentials/{id}.json"))).send().await.unwrap().json().await.unwrap();
+    let mut args = vec!["--offer", offer["offer_url"].as_str().unwrap(), "--key", key, "--proof", proof, "--did", did];
+    if tx_code {
+        args.extend(["--tx-code", offer["tx_code"].as_str().unwrap()]);
+    }
+    let run = wallet("oid4vci.mjs", &args).await;
+    assert_eq!(run["ok"], true, "{key}/{proof}/{did}: {run}");
+    let credential = &run["credential"];
+    let subject = credential["credentialSubject"]["id"].as_str().unwrap();
+    match run["holder_did"].as_str() {
+        Some(holder) => assert_eq!(subject, holder, "bound to the wallet's DID"),
+        None => assert!(subject.starts_with("did:jwk:"), "a bare jwk is named by its did:jwk: {subject}"),
+    }
+    assert_eq!(credential["id"], award["id"], "the same credential");
+    assert_eq!(credential["credentialStatus"], award["credentialStatus"], "the same status entries");
+    // (Compared by id and name: a JavaScript wallet writes the award's 5.0 credits back as 5, the same
+    // number, which the proof, over the JSON-LD meaning, does not tell apart.)
+    for field in ["id", "name"] {
+        assert_eq!(
+            credential["credentialSubject"]["achievement"][field],
+            award["credentialSubject"]["achievement"][field]
+        );
+    }
+    assert_ne!(credential["proof"][0]["proofValue"], award["proof"][0]["proofValue"], "re-signed");
+    assert!(credential["proof"][0]["proofValue"].is_string());
+    assert_eq!(run["notification_status"], 204, "{run}");
+    let report = verify_with_cli(app, credential);
+    assert!(report.to_lowercase().contains("valid"), "{report}");
+    // The wallet accepted it: the award counts as claimed.
+    let view = app.get_json_as(&assessor, &format!("/api/v1/credentials/{id}")).await;
+    assert!(view["delivery"]["claimed_at"].is_string(), "{view}");
+}
+
+#[tokio::test]
+async fn independent_openid4vci_wallets_receive_the_award_bound_to_their_keys() {
+    if !wallets_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    for (key, proof, did, tx_code) in [
+        ("ed25519", "jwt", "key", false),
+        ("p256", "jwt", "key", true),
+        ("p256", "jwt", "jwk", false),
+        ("ed25519", "jwt", "none", false),
+        ("ed25519", "di_vp", "key", false),
+    ] {
+        oid4vci_round(&app, key, proof, did, tx_code).await;
+    }
+    let actions = audit_actions(&app).await;
+    for action in [
+        "credential.wallet_offer",
+        "credential.wallet_token",
+        "credential.wallet_issue",
+        "credential.wallet_notification",
+    ] {
+        assert!(actions.iter().any(|(a, _)| a == action), "{action} audited: {actions:?}");
+    }
+    assert!(
+        actions.iter().any(|(a, r)| a == "credential.wallet_issue" && r.contains("bound to did:key:")),
+        "the holder's DID is in the audit: {actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_openid4vci_wallet_receives_the_award_on_postgres() {
+    if !wallets_available() {
+        return;
+    }
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    oid4vci_round(&app, "p256", "jwt", "key", true).await;
+}
+
+#[tokio::test]
+async fn a_vc_api_wallet_takes_the_award_through_the_interaction_url_once() {
+    if !wallets_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, id, offer) = award_and_offer(&app, json!({})).await;
+    let interaction = offer["interaction_url"].as_str().unwrap();
+    assert!(interaction.ends_with("?iuv=1"), "{interaction}");
+    // A person who scans it with a phone camera gets a page saying what to do.
+    let page = app.client.get(interaction).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("openid-credential-offer://") && html.contains("lcw.app/request.html"), "{html}");
+
+    let run = wallet("didauth.mjs", &["--interaction", interaction]).await;
+    assert_eq!(run["ok"], true, "{run}");
+    assert_eq!(run["protocols"]["oid4vci-1.0"], offer["offer_url"]);
+    let credential = &run["credential"];
+    assert_eq!(credential["credentialSubject"]["id"], run["holder_did"]);
+    assert_eq!(credential["id"], app.url(&format!("/credentials/{id}")));
+    verify_with_cli(&app, credential);
+
+    // Single use across protocols: the exchange, the interaction URL and the OpenID4VCI offer are spent.
+    let again = app
+        .client
+        .post(app.url(&format!("/workflows/claim/exchanges/{}", offer_id(&offer))))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+    let protocols = app.client.get(interaction).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(protocols.status(), 404);
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    assert_eq!(app.client.get(uri).send().await.unwrap().status(), 404);
+    let actions = audit_actions(&app).await;
+    assert!(actions.iter().any(|(a, r)| a == "credential.wallet_issue" && r.contains("VCALM")), "{actions:?}");
+}
+
+fn offer_id(offer: &Value) -> String {
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    uri.rsplit('/').next().unwrap().to_owned()
+}
+
+// ---- Refusals, driven from here ------------------------------------------------------------------
+
+/// The pre-authorized code in an offer (fetching its `credential_offer_uri`, which serves it once).
+async fn code_of(app: &TestApp, offer: &Value) -> String {
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    let response = app.client.get(uri).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["credential_issuer"], app.base);
+    assert_eq!(body["credential_configuration_ids"], json!(["OpenBadgeCredential_ldp_vc"]));
+    body["grants"][PRE_AUTH]["pre-authorized_code"].as_str().unwrap().to_owned()
+}
+
+async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client.post(app.url("/token")).form(form).send().await.unwrap()
+}
+
+/// Asserts an OAuth error answer: status, `error` code, JSON, not cached.
+async fn assert_oauth(response: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    assert!(body["error_description"].as_str().is_some_and(|d| d.is_ascii() && !d.is_empty()), "{body}");
+}
+
+async fn access_token(app: &TestApp, offer: &Value) -> String {
+    let code = code_of(app, offer).await;
+    let response = token_request(app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &code)]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_i64().is_some_and(|s| s > 0 && s <= 300), "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn nonce(app: &TestApp) -> String {
+    let response = app.client.post(app.url("/nonce")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    body["c_nonce"].as_str().unwrap().to_owned()
+}
+
+fn holder() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng)
+}
+
+fn did_key(key: &ed25519_dalek::SigningKey) -> String {
+    microcred::domain::did::did_key(key.verifying_key().as_bytes())
+}
+
+/// A `jwt` key proof signed by `signer`, naming `named`'s did:key.
+fn proof_jwt(signer: &ed25519_dalek::SigningKey, named: &ed25519_dalek::SigningKey, aud: &str, nonce: &str) -> String {
+    let did = did_key(named);
+    let header = json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "kid": format!("{did}#{}", &did[8..])});
+    let claims = json!({"aud": aud, "iat": time::OffsetDateTime::now_utc().unix_timestamp(), "nonce": nonce});
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()).to_bytes()))
+}
+
+async fn credential_request(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.client.post(app.url("/credential")).bearer_auth(token).json(&body).send().await.unwrap()
+}
+
+fn with_jwt(jwt: &str) -> Value {
+    json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc", "proofs": {"jwt": [jwt]}})
+}
+
+#[tokio::test]
+async fn metadata_names_the_endpoints_the_configuration_and_five_languages() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let metadata = app.get_json("/.well-known/openid-credential-issuer").await;
+    assert_eq!(metadata["credential_issuer"], app.base);
+    for (field, path) in [
+        ("credential_endpoint", "/credential"),
+        ("nonce_endpoint", "/nonce"),
+        ("notification_endpoint", "/notification"),
+    ] {
+        assert_eq!(metadata[field], app.url(path));
+    }
+    let locales: Vec<&str> =
+        metadata["display"].as_array().unwrap().iter().map(|d| d["locale"].as_str().unwrap()).collect();
+    assert_eq!(locales, ["en", "bg", "el", "es", "it"]);
+    let configuration = &metadata["credential_configurations_supported"]["OpenBadgeCredential_ldp_vc"];
+    assert_eq!(configuration["format"], "ldp_vc");
+    assert_eq!(configuration["credential_definition"]["type"], json!(["VerifiableCredential", "OpenBadgeCredential"]));
+    assert_eq!(configuration["cryptographic_binding_methods_supported"], json!(["did:key", "did:jwk", "jwk"]));
+    assert_eq!(
+        configuration["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
+        json!(["EdDSA", "ES256"])
+    );
+    assert_eq!(
+        configuration["proof_types_supported"]["di_vp"]["proof_signing_alg_values_supported"],
+        json!(["eddsa-rdfc-2022"])
+    );
+    assert_eq!(configuration["credential_metadata"]["display"].as_array().unwrap().len(), 5);
+    let server = app.get_json("/.well-known/oauth-authorization-server").await;
+    assert_eq!(server["issuer"], app.base);
+    assert_eq!(server["token_endpoint"], app.url("/token"));
+    assert_eq!(server["pre-authorized_grant_anonymous_access_supported"], true);
+    assert_eq!(server["grant_types_supported"], json!([PRE_AUTH]));
+}
+
+#[tokio::test]
+async fn codes_are_single_use_short_lived_and_guarded_by_their_transaction_code() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.wallet_offer_ttl_secs = Some(2)).await.unwrap();
+    // The offer URI serves the code once.
+    let (assessor, id, offer) = award_and_offer(&app, json!({})).await;
+    let code = code_of(&app, &offer).await;
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    assert_eq!(app.client.get(uri).send().await.unwrap().status(), 404);
+    // A code is exchanged once.
+    let first = token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &code)]).await;
+    assert_eq!(first.status(), 200);
+    let reused = token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &code)]).await;
+    assert_oauth(reused, 400, "invalid_grant").await;
+    // An unknown code, another grant type, no grant type, a transaction code the offer did not ask for.
+    assert_oauth(
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", "nope")]).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert_oauth(
+        token_request(&app, &[("grant_type", "authorization_code"), ("code", "x")]).await,
+        400,
+        "unsupported_grant_type",
+    )
+    .await;
+    assert_oauth(token_request(&app, &[("pre-authorized_code", "x")]).await, 400, "invalid_request").await;
+    let plain = mint(&app, &assessor, &id, json!({})).await;
+    let plain_code = code_of(&app, &plain).await;
+    assert_oauth(
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &plain_code), ("tx_code", "123456")])
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+
+    // With a transaction code: missing → invalid_request, wrong → invalid_grant, five wrong ones withdraw it.
+    let guarded = mint(&app, &assessor, &id, json!({"tx_code": true})).await;
+    let tx_code = guarded["tx_code"].as_str().unwrap().to_owned();
+    assert!(tx_code.len() == 6 && tx_code.bytes().all(|b| b.is_ascii_digit()), "{tx_code}");
+    let guarded_code = code_of(&app, &guarded).await;
+    assert_oauth(
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &guarded_code)]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let wrong = if tx_code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let response = token_request(
+            &app,
+            &[("grant_type", PRE_AUTH), ("pre-authorized_code", &guarded_code), ("tx_code", wrong)],
+        )
+        .await;
+        assert_oauth(response, 400, "invalid_grant").await;
+    }
+    let right =
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &guarded_code), ("tx_code", &tx_code)])
+            .await;
+    assert_oauth(right, 400, "invalid_grant").await;
+
+    // An expired code.
+    let late = mint(&app, &assessor, &id, json!({})).await;
+    let late_code = code_of(&app, &late).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_oauth(
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", &late_code)]).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert_eq!(
+        app.client
+            .post(app.url(&format!("/workflows/claim/exchanges/{}", offer_id(&late))))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // A garbled token request is an OAuth error too, never a 500.
+    let garbled =
+        app.client.post(app.url("/token")).header("content-type", "application/json").body("{").send().await.unwrap();
+    assert_oauth(garbled, 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn proofs_nonces_tokens_and_revoked_awards_are_refused_with_the_specified_errors() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (assessor, id, offer) = award_and_offer(&app, json!({})).await;
+    let token = access_token(&app, &offer).await;
+    let key = holder();
+    let aud = app.base.clone();
+
+    // No token, an unknown token.
+    let anonymous = app.client.post(app.url("/credential")).json(&with_jwt("x")).send().await.unwrap();
+    assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert_oauth(anonymous, 401, "invalid_token").await;
+    assert_oauth(credential_request(&app, "forged", with_jwt("x")).await, 401, "invalid_token").await;
+    // A configuration we do not offer, an identifier the token was not issued with, a body that is no JSON.
+    let unknown = json!({"credential_configuration_id": "UniversityDegree_jwt_vc_json"});
+    assert_oauth(credential_request(&app, &token, unknown).await, 400, "unknown_credential_configuration").await;
+    let identifier = json!({"credential_identifier": "x"});
+    assert_oauth(credential_request(&app, &token, identifier).await, 400, "unknown_credential_identifier").await;
+    let not_json = app.client.post(app.url("/credential")).bearer_auth(&token).body("{").send().await.unwrap();
+    assert_oauth(not_json, 400, "invalid_credential_request").await;
+
+    // A foreign nonce, a proof for another audience, a proof signed by another key than it names.
+    let foreign = proof_jwt(&key, &key, &aud, "a-nonce-we-never-gave");
+    assert_oauth(credential_request(&app, &token, with_jwt(&foreign)).await, 400, "invalid_nonce").await;
+    let elsewhere = proof_jwt(&key, &key, "https://other-issuer.example", &nonce(&app).await);
+    assert_oauth(credential_request(&app, &token, with_jwt(&elsewhere)).await, 400, "invalid_proof").await;
+    let forged = proof_jwt(&holder(), &key, &aud, &nonce(&app).await);
+    assert_oauth(credential_request(&app, &token, with_jwt(&forged)).await, 400, "invalid_proof").await;
+    let two = json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc", "proofs": {"jwt": ["a", "b"]}});
+    assert_oauth(credential_request(&app, &token, two).await, 400, "invalid_proof").await;
+
+    // A good proof works once; its nonce is spent.
+    let fresh = nonce(&app).await;
+    let good = proof_jwt(&key, &key, &aud, &fresh);
+    let issued = credential_request(&app, &token, with_jwt(&good)).await;
+    assert_eq!(issued.status(), 200);
+    let body: Value = issued.json().await.unwrap();
+    assert_eq!(body["credentials"][0]["credential"]["credentialSubject"]["id"], did_key(&key));
+    let notification_id = body["notification_id"].as_str().unwrap().to_owned();
+    let replayed = credential_request(&app, &token, with_jwt(&good)).await;
+    assert_oauth(replayed, 400, "invalid_nonce").await;
+
+    // Notifications: an unknown id, a malformed one, and the right one (204).
+    let notify = |body: Value| app.client.post(app.url("/notification")).bearer_auth(&token).json(&body).send();
+    assert_oauth(
+        notify(json!({"notification_id": "nope", "event": "credential_accepted"})).await.unwrap(),
+        400,
+        "invalid_notification_id",
+    )
+    .await;
+    assert_oauth(
+        notify(json!({"notification_id": notification_id, "event": "stored"})).await.unwrap(),
+        400,
+        "invalid_notification_request",
+    )
+    .await;
+    assert_eq!(
+        notify(json!({"notification_id": notification_id, "event": "credential_deleted"})).await.unwrap().status(),
+        204
+    );
+
+    // A revoked award: no new offer, and a token minted before the revocation gets no credential.
+    let second = mint(&app, &assessor, &id, json!({})).await;
+    let second_token = access_token(&app, &second).await;
+    let revoked = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/revoke")))
+        .bearer_auth(&assessor)
+        .json(&json!({"reason": "Issued in error"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let proof = proof_jwt(&key, &key, &aud, &nonce(&app).await);
+    assert_oauth(credential_request(&app, &second_token, with_jwt(&proof)).await, 400, "credential_request_denied")
+        .await;
+    let refused = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/offers")))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(refused, 409).await;
+}
+
+#[tokio::test]
+async fn an_issuer_decides_whether_wallets_must_prove_a_key() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (assessor, id, offer) = award_and_offer(&app, json!({})).await;
+    // By default a wallet that proves no key gets the award as issued (a bearer credential).
+    let token = access_token(&app, &offer).await;
+    let plain =
+        credential_request(&app, &token, json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc"})).await;
+    assert_eq!(plain.status(), 200);
+    let body: Value = plain.json().await.unwrap();
+    let award: Value =
+        app.client.get(app.url(&format!("/credentials/{id}.json"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["credentials"][0]["credential"], award);
+
+    let admin = app.token(microcred::domain::api_key::Role::Admin).await;
+    let patched = app
+        .client
+        .patch(app.url("/api/v1/issuers/ucs"))
+        .bearer_auth(&admin)
+        .json(&json!({"holder_binding_required": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
+    let offer = mint(&app, &assessor, &id, json!({})).await;
+    let token = access_token(&app, &offer).await;
+    let refused =
+        credential_request(&app, &token, json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc"})).await;
+    assert_oauth(refused, 400, "invalid_proof").await;
+}
+
+/// The e-mail's "Add to wallet" link leads, through a button, to a QR code that decodes to the offer's
+/// interaction URL, whose protocols an OpenID4VCI wallet can follow.
+#[tokio::test]
+async fn the_emailed_add_to_wallet_link_shows_a_qr_code_a_wallet_can_follow() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.mail_concurrency = Some(1)).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    app.award(
+        &assessor,
+        json!({"achievement_id": achievement_id, "language": "el",
+        "recipient": {"name": "Γιώργος Παπαδόπουλος", "email": "giorgos@example.gr"}}),
+    )
+    .await;
+    let outbox = app.dir.path().join("outbox");
+    let mut message = String::new();
+    for _ in 0..100 {
+        if let Some(file) = std::fs::read_dir(&outbox).ok().and_then(|mut d| d.next()) {
+            message = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let parsed = mail_parser::MessageParser::default().parse(message.as_bytes()).expect("a message was written");
+    let text = parsed.body_text(0).unwrap().into_owned();
+    let link =
+        text.lines().find(|l| l.contains("/wallet?")).expect("the message has an Add to wallet link").trim().to_owned();
+    assert!(link.contains("lang=el") && link.contains("claim="), "{link}");
+
+    let confirm = app.client.get(&link).send().await.unwrap();
+    assert_eq!(confirm.status(), 200);
+    let page = confirm.text().await.unwrap();
+    assert!(page.contains("lang=\"el\""), "in the learner's language");
+    let claim = page.split("name=\"claim\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let action =
+        page.split("<form method=\"post\" action=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    // A form posted from another site mints nothing.
+    let cross = app
+        .client
+        .post(app.url(&action))
+        .header("origin", "https://evil.example")
+        .form(&[("claim", &claim)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let wrong =
+        app.client.post(app.url(&action)).header("origin", &app.base).form(&[("claim", "0000")]).send().await.unwrap();
+    assert_eq!(wrong.status(), 404);
+    let shown =
+        app.client.post(app.url(&action)).header("origin", &app.base).form(&[("claim", &claim)]).send().await.unwrap();
+    assert_eq!(shown.status(), 200);
+    assert_eq!(shown.headers()["cache-control"], "no-store");
+    let page = shown.text().await.unwrap();
+    let svg = &page[page.find("<svg").unwrap()..page.find("</svg>").unwrap() + 6];
+    let decoded = decode_qr(svg);
+    assert!(decoded.starts_with(&app.base) && decoded.ends_with("?iuv=1"), "{decoded}");
+    let protocols: Value =
+        app.client.get(&decoded).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+    let offer_url = protocols["protocols"]["oid4vci-1.0"].as_str().unwrap();
+    assert!(page.contains(&offer_url.replace('&', "&#38;")) || page.contains(offer_url), "the same-device link");
+    assert!(protocols["protocols"]["vcapi"].as_str().unwrap().contains("/workflows/claim/exchanges/"));
+    // The offer behind the QR code works for a wallet.
+    let uri = percent_encoding::percent_decode_str(offer_url.split("credential_offer_uri=").nth(1).unwrap())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    let offer = json!({"credential_offer_uri": uri});
+    access_token(&app, &offer).await;
+    let actions = audit_actions(&app).await;
+    assert!(actions.iter().any(|(a, r)| a == "credential.wallet_offer" && r.contains("learner")), "{actions:?}");
+}
+
+/// Decodes the QR code of an SVG: rendered by resvg, read by rqrr.
+fn decode_qr(svg: &str) -> String {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).unwrap();
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+    let data = pixmap.data().to_vec();
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let i = (y * w + x) * 4;
+        // Transparent counts as white.
+        if data[i + 3] == 0 { 255 } else { data[i] }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().unwrap().1
+}
