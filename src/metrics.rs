@@ -39,6 +39,7 @@ fn describe() {
         ("microcred_credentials_issued_total", "Credentials issued, by path (award, batch, vc-api)"),
         ("microcred_status_changes_total", "Revocations, suspensions and reinstatements, by action"),
         ("microcred_mail_sent_total", "Learners' e-mails the mail server accepted"),
+        ("microcred_wallet_credentials_total", "Credentials handed to wallets, by protocol (oid4vci, vcapi)"),
         ("microcred_mail_failures_total", "Failed sending attempts, by kind (temporary: retried; permanent: not)"),
     ];
     for (name, help) in counters {

@@ -333,8 +333,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn insert_wallet_offer(&self, offer: &WalletOffer, audit: &AuditEntry) -> StoreResult<()>;
     /// The offer with this public id.
     async fn wallet_offer(&self, offer_id: &str) -> StoreResult<Option<WalletOffer>>;
-    /// Marks an open offer served (its URI hands out the code once) and returns it; `None` when it was
-    /// served before, used, or has expired.
+    /// Marks an open offer served and returns it with its code, which leaves the database (its URI hands it
+    /// out once); `None` when it was served before, used, or has expired.
     async fn serve_wallet_offer(&self, offer_id: &str, now_ms: i64) -> StoreResult<Option<WalletOffer>>;
     /// The offer whose pre-authorized code hashes to `code_hash`.
     async fn wallet_offer_by_code(&self, code_hash: &[u8; 32]) -> StoreResult<Option<WalletOffer>>;
@@ -356,8 +356,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn insert_wallet_nonce(&self, nonce_hash: &[u8; 32], expires_ms: i64) -> StoreResult<()>;
     /// Accepts a `c_nonce` once: true if it was handed out, unexpired and not accepted before.
     async fn take_wallet_nonce(&self, nonce_hash: &[u8; 32], now_ms: i64) -> StoreResult<bool>;
-    /// Records a credential handed to a wallet, with its audit entry.
-    async fn insert_wallet_credential(&self, issued: &WalletCredential, audit: &AuditEntry) -> StoreResult<()>;
+    /// Records a credential handed to a wallet through OpenID4VCI, with its audit entry; false (nothing
+    /// written) when the offer already gave one.
+    async fn insert_wallet_credential(&self, issued: &WalletCredential, audit: &AuditEntry) -> StoreResult<bool>;
+    /// Finishes a VCALM exchange in one transaction: uses the open offer, records the credential handed to
+    /// the wallet and its audit entry, and marks the award claimed. False (nothing written) when the offer
+    /// was used or expired meanwhile.
+    async fn finish_exchange(&self, issued: &WalletCredential, audit: &AuditEntry) -> StoreResult<bool>;
     /// The wallet credential with this `notification_id`.
     async fn wallet_credential(&self, notification_id: &str) -> StoreResult<Option<WalletCredential>>;
     /// Records a wallet's notification event, with its audit entry.

@@ -13,6 +13,7 @@
 pub mod canon;
 pub mod contexts;
 pub mod credential;
+pub mod exchange;
 pub mod fastpath;
 pub mod holder;
 pub mod model;

@@ -44,6 +44,8 @@ CREATE TABLE wallet_credential (
     event_at         INTEGER
 );
 CREATE INDEX wallet_credential_credential_idx ON wallet_credential (credential_id);
+-- One credential per offer: a wallet that wants another copy asks for a new offer.
+CREATE UNIQUE INDEX wallet_credential_offer_key ON wallet_credential (offer_id);
 
 -- Per issuer: whether a wallet must prove a key (holder binding) or may take the award as a bearer
 -- credential.

@@ -152,6 +152,12 @@ impl PublicUrls {
         self.base.as_str().trim_end_matches('/').to_owned()
     }
 
+    /// `/me/credentials/<id>/wallet`: "Add to wallet" for a credential in the learner's space (under `/me`,
+    /// where the space's session cookie is sent).
+    pub fn wallet_path(id: CredentialId) -> String {
+        format!("/me/credentials/{id}/wallet")
+    }
+
     /// `<public-url>/<path>`: an OpenID4VCI endpoint (`token`, `nonce`, `credential`, `notification`).
     pub fn wallet_endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.base)

@@ -472,9 +472,8 @@ pub(super) struct HeldCredential {
     pdf: String,
     json: String,
     linkedin: Option<String>,
-    /// Where the "Add to wallet" form posts, and the claim token it carries.
+    /// Where the "Add to wallet" form posts (with the session's form token).
     wallet: String,
-    claim: String,
 }
 
 impl HeldCredential {
@@ -503,8 +502,7 @@ impl HeldCredential {
             page: format!("{page}?lang={}&claim={claim}", l.lang),
             pdf: format!("{}?lang={}", urls.credential_download(id, Download::Pdf), l.lang),
             json: urls.credential_download(id, Download::Json),
-            wallet: format!("{}/wallet?lang={}", PublicUrls::credential_path(id), l.lang),
-            claim: claim.to_owned(),
+            wallet: format!("{}?lang={}", PublicUrls::wallet_path(id), l.lang),
         }
     }
 }
@@ -521,8 +519,10 @@ struct WalletPage<'a> {
 
 /// What an "Add to wallet" page shows.
 pub(super) enum WalletView {
-    /// From the e-mail's link: a button that mints an offer (a POST, so mail scanners mint none).
-    Confirm { achievement: String, action: String, claim: String },
+    /// From the e-mail's link, signed in: a button that mints an offer (a POST, so mail scanners mint none).
+    Confirm { achievement: String, action: String, csrf: String },
+    /// From the e-mail's link, not signed in: sign in to the space first.
+    SignInFirst,
     /// A minted offer: the QR code of its interaction URL and the same-device links.
     Offer {
         achievement: String,
@@ -531,7 +531,7 @@ pub(super) enum WalletView {
         lcw_url: String,
         expires: String,
         again: String,
-        claim: String,
+        csrf: String,
     },
     /// The interaction URL opened in a browser: which wallets to use.
     Interaction { offer_url: String, lcw_url: String },

@@ -19,6 +19,7 @@ use crate::domain::api_key::ApiKey;
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::delivery::{AfterFailure, Delivery, DeliveryStatus, RetryPolicy, SendFailure};
 use crate::domain::issuer::Issuer;
+use crate::domain::public_urls::PublicUrls;
 use crate::error::{Error, Result};
 use crate::mail::compose::{self, AwardLinks, Envelope};
 use crate::mail::{Mailbox, Mailer, Message};
@@ -248,7 +249,12 @@ impl Microcred {
             pdf: format!("{}.pdf?lang={}", self.urls.credential(credential.id), labels.lang),
             json: format!("{}.json", self.urls.credential(credential.id)),
             space: format!("{}me?lang={}", self.urls.base(), labels.lang),
-            wallet: format!("{}/wallet?lang={}&claim={claim}", self.urls.credential(credential.id), labels.lang),
+            wallet: format!(
+                "{}{}?lang={}",
+                self.urls.credential_issuer(),
+                PublicUrls::wallet_path(credential.id),
+                labels.lang
+            ),
         };
         let attachment = if issuer.mail.attach_pdf {
             let pdf = async {

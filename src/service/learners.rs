@@ -37,6 +37,13 @@ pub struct Learner {
     pub csrf: String,
 }
 
+impl Learner {
+    /// Whether `credential` was issued to this learner's address.
+    pub(super) fn holds(&self, credential: &IssuedCredential) -> bool {
+        credential.recipient_lookup.is_some_and(|lookup| bool::from(lookup.ct_eq(&self.lookup)))
+    }
+}
+
 /// What a sign-in request did (the page says the same in both cases).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignInRequest {

@@ -13,6 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
+
+use super::learners::Learner;
 use time::OffsetDateTime;
 
 use super::{Microcred, audit, issuance, now};
@@ -21,6 +23,7 @@ use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::wallet::{NOTIFICATION_EVENTS, OfferState, WalletCredential, WalletOffer, WalletProtocol};
 use crate::error::{Error, Result};
 use crate::store::unix_ms;
+use crate::vc::exchange::{self, first_proof};
 use crate::vc::holder;
 use crate::vc::oid4vci::{self, ErrorCode, OAuthError, TxCodeSpec};
 use crate::vc::proof::{self, Cryptosuite};
@@ -116,14 +119,6 @@ fn random_digits(n: usize) -> String {
     out
 }
 
-/// The (first) proof of a secured document: `proof` is an object or an array of them.
-fn first_proof(document: &Value) -> Option<&Value> {
-    match document.get("proof")? {
-        Value::Array(items) => items.first(),
-        other => Some(other),
-    }
-}
-
 fn oauth(code: ErrorCode, description: impl Into<String>) -> Error {
     Error::OAuth(OAuthError::new(code, description))
 }
@@ -135,15 +130,24 @@ fn tx_code_spec() -> TxCodeSpec {
     }
 }
 
-/// Why an award cannot go to a wallet now, if it cannot.
+/// Why an award cannot go to a wallet now, if it cannot: revoked, suspended or expired (a wallet copy
+/// would be a fresh signature on a credential no longer current).
 fn not_issuable(credential: &IssuedCredential) -> Option<&'static str> {
     if credential.revoked_at.is_some() {
         Some("the credential has been revoked")
     } else if credential.suspended_at.is_some() {
         Some("the credential is suspended")
+    } else if credential.valid_until.is_some_and(|until| until <= now()) {
+        Some("the credential has expired")
     } else {
         None
     }
+}
+
+/// The stored credential's document.
+fn document_of(credential: &IssuedCredential) -> Result<Value> {
+    serde_json::from_str(credential.document.get())
+        .map_err(|e| Error::Internal(format!("stored credential {} is not JSON: {e}", credential.id)))
 }
 
 impl Microcred {
@@ -159,6 +163,8 @@ impl Microcred {
         if let Some(reason) = not_issuable(&credential) {
             return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
         }
+        // Refused now rather than after a wallet spent the code: a credential that cannot be bound.
+        holder::check_bindable(&document_of(&credential)?).map_err(Error::NotPossible)?;
         let created = now();
         let created_ms = unix_ms(created);
         let expires_at = created + self.wallet_offer_ttl;
@@ -220,10 +226,20 @@ impl Microcred {
         }
     }
 
-    /// Mints an offer for the learner holding award `id`'s claim token (from their e-mail or space).
-    pub async fn mint_offer_for_learner(&self, id: CredentialId, claim: &str) -> Result<MintedOffer> {
-        let expected = self.claim_token(id).await?;
-        if !bool::from(expected.as_bytes().ct_eq(claim.as_bytes())) {
+    /// Whether award `id` was issued to the signed-in learner's address.
+    pub async fn learner_holds(&self, learner: &Learner, id: CredentialId) -> Result<bool> {
+        match self.store.credential(id).await? {
+            Some(credential) => Ok(learner.holds(&credential)),
+            None => Ok(false),
+        }
+    }
+
+    /// Mints an offer of award `id` for a signed-in learner, if it was issued to their address (otherwise it
+    /// is not found): a holder-bound copy says its holder is the learner, so only someone who proved the
+    /// address just now may ask for one, never a link that can be forwarded or shared.
+    pub async fn mint_offer_for_learner(&self, id: CredentialId, learner: &Learner) -> Result<MintedOffer> {
+        let credential = self.issued_credential(id).await?;
+        if !learner.holds(&credential) {
             return Err(Error::NotFound { what: "credential", id: id.to_string() });
         }
         self.mint_offer(id, OfferedBy::Learner, false).await
@@ -390,7 +406,11 @@ impl Microcred {
         if let Some(reason) = not_issuable(&credential) {
             return Err(oauth(ErrorCode::CredentialRequestDenied, reason));
         }
-        let issued = self.bound_credential(&credential, holder.as_deref()).await?;
+        let denied = |e: Error| match e {
+            Error::NotPossible(reason) => oauth(ErrorCode::CredentialRequestDenied, reason),
+            other => other,
+        };
+        let issued = self.bound_credential(&credential, holder.as_deref()).await.map_err(denied)?;
         let notification_id = random_token(16);
         let record = WalletCredential {
             notification_id: notification_id.clone(),
@@ -412,7 +432,14 @@ impl Microcred {
                 None => "OpenID4VCI, bearer credential (no key proof)".to_owned(),
             }),
         );
-        self.store.insert_wallet_credential(&record, &entry).await?;
+        // One credential per offer: a second request with the same token (another key, or a replay) gets
+        // nothing; the learner asks for a new offer.
+        if !self.store.insert_wallet_credential(&record, &entry).await? {
+            return Err(oauth(
+                ErrorCode::CredentialRequestDenied,
+                "this offer's credential was already issued: ask for a new offer",
+            ));
+        }
         metrics::counter!("microcred_wallet_credentials_total", "protocol" => "oid4vci").increment(1);
         Ok(json!({"credentials": [{"credential": issued}], "notification_id": notification_id}))
     }
@@ -494,40 +521,21 @@ impl Microcred {
         if problems.is_empty() { Ok(did) } else { Err(problems.join("; ")) }
     }
 
-    /// The award as a wallet receives it: for a holder, re-signed with `credentialSubject.id` = the holder's
-    /// DID (same `id`, status entries and suite; the subject keeps its other claims); without one, as issued.
-    /// An award whose subject already names another DID is not re-bound.
+    /// The award as a wallet receives it: for a holder, re-signed (`eddsa-rdfc-2022`, the configuration's
+    /// suite) with `credentialSubject.id` = the holder's DID and everything else as issued (its `id`, status
+    /// entries, claims: revoking the award revokes the copy); without one, as issued. A credential that cannot
+    /// be bound is [`Error::NotPossible`].
     async fn bound_credential(&self, credential: &IssuedCredential, holder: Option<&str>) -> Result<Value> {
-        let mut document: Value = serde_json::from_str(credential.document.get())
-            .map_err(|e| Error::Internal(format!("stored credential {} is not JSON: {e}", credential.id)))?;
+        let document = document_of(credential)?;
         let Some(holder) = holder else { return Ok(document) };
-        let suite = first_proof(&document)
-            .and_then(|p| p.get("cryptosuite"))
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Cryptosuite>().ok())
-            .unwrap_or_default();
-        let Some(map) = document.as_object_mut() else {
-            return Err(Error::Internal(format!("stored credential {} is not an object", credential.id)));
-        };
-        map.remove("proof");
-        let Some(subject) = map.get_mut("credentialSubject").and_then(Value::as_object_mut) else {
-            return Err(oauth(ErrorCode::CredentialRequestDenied, "this credential has several subjects"));
-        };
-        match subject.get("id").and_then(Value::as_str) {
-            Some(existing) if existing != holder => {
-                return Err(oauth(ErrorCode::CredentialRequestDenied, "this credential is bound to another subject"));
-            }
-            _ => {
-                subject.insert("id".into(), holder.into());
-            }
-        }
+        let unsigned = holder::bind_to_holder(&document, holder).map_err(Error::NotPossible)?;
         let issuer = self
             .store
             .issuer_by_id(credential.issuer_id)
             .await?
             .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
-        let (key, options) = self.assertion_signer(&issuer, suite, now()).await?;
-        issuance::sign_blocking(move || proof::secure(&document, &options, &key))
+        let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
+        issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key))
             .await?
             .map_err(|e| Error::Internal(format!("cannot sign the wallet copy of {}: {e}", credential.id)))
     }
@@ -559,11 +567,11 @@ impl Microcred {
             body.get("event_description").and_then(Value::as_str).map(|d| d.chars().take(300).collect());
         let credential = self.issued_credential(record.credential_id).await?;
         let reason = match description {
-            Some(d) => format!("{event}: {d}"),
-            None => event.to_owned(),
+            Some(d) => format!("{event} (notification {id}): {d}"),
+            None => format!("{event} (notification {id})"),
         };
-        let entry =
-            audit(None, Some(credential.issuer_id), "credential.wallet_notification", &id.to_owned(), Some(reason));
+        let subject = record.credential_id.to_string();
+        let entry = audit(None, Some(credential.issuer_id), "credential.wallet_notification", &subject, Some(reason));
         self.store.set_wallet_event(id, event, unix_ms(at), &entry).await?;
         if event == "credential_accepted" {
             self.store.mark_claimed(record.credential_id, at).await?;
@@ -577,8 +585,16 @@ impl Microcred {
     /// See: <https://w3c.github.io/vcalm/#interaction-protocols-response>
     pub async fn interaction(&self, offer_id: &str) -> Result<Value> {
         let offer = self.open_offer(offer_id).await?;
-        let offer_url = oid4vci::offer_url(&self.urls.credential_offer(&offer.offer_id));
-        Ok(json!({"protocols": {"vcapi": self.urls.exchange(&offer.offer_id), "oid4vci-1.0": offer_url}}))
+        let mut protocols = serde_json::Map::new();
+        protocols.insert("vcapi".into(), self.urls.exchange(&offer.offer_id).into());
+        // Once a wallet fetched the OpenID4VCI offer, it is spent for other OpenID4VCI wallets.
+        if offer.served_ms.is_none() {
+            let offer_url = oid4vci::offer_url(&self.urls.credential_offer(&offer.offer_id));
+            protocols.insert("oid4vci-1.0".into(), offer_url.clone().into());
+            // The unversioned key VCALM deprecates, which wallets of the Digital Bazaar family still read.
+            protocols.insert("OID4VCI".into(), offer_url.into());
+        }
+        Ok(json!({"protocols": protocols}))
     }
 
     async fn open_offer(&self, offer_id: &str) -> Result<WalletOffer> {
@@ -607,18 +623,18 @@ impl Microcred {
             return Err(crate::domain::validation::ValidationErrors::single("body", "must be a JSON object").into());
         };
         match message.get("verifiablePresentation") {
-            None => Ok(json!({"verifiablePresentationRequest": self.did_auth_request(&offer)})),
+            None => Ok(json!({"verifiablePresentationRequest": exchange::did_auth_request(
+                &offer.challenge,
+                &self.urls.credential_issuer(),
+                &self.urls.exchange(&offer.offer_id),
+            )})),
             Some(vp) => {
                 let vp = match vp {
                     Value::Array(items) if items.len() == 1 => &items[0],
                     other => other,
                 };
                 let credential = self.issue_by_exchange(&offer, vp, true).await?;
-                Ok(json!({"verifiablePresentation": {
-                    "@context": [crate::vc::contexts::CREDENTIALS_V2],
-                    "type": ["VerifiablePresentation"],
-                    "verifiableCredential": [credential],
-                }}))
+                Ok(json!({"verifiablePresentation": exchange::presentation_of(credential)}))
             }
         }
     }
@@ -630,24 +646,11 @@ impl Microcred {
         self.issue_by_exchange(&offer, vp, false).await
     }
 
-    /// `{"query": [DIDAuthentication], "challenge", "domain", "interact"}`.
-    /// See: <https://w3c.github.io/vcalm/#the-did-authentication-query-format>
-    fn did_auth_request(&self, offer: &WalletOffer) -> Value {
-        json!({
-            "query": [{
-                "type": "DIDAuthentication",
-                "acceptedMethods": [{"method": "key"}],
-                "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}],
-            }],
-            "challenge": offer.challenge,
-            "domain": self.urls.credential_issuer(),
-            "interact": {"service": [{
-                "type": "UnmediatedPresentationService2021",
-                "serviceEndpoint": self.urls.exchange(&offer.offer_id),
-            }]},
-        })
-    }
-
+    /// Authenticates the holder of a DIDAuth presentation against the offer's challenge (and this issuer's
+    /// domain when `domain_required`), and hands over the award bound to them, recording it in one
+    /// transaction that also spends the offer.
+    ///
+    /// See: <https://w3c.github.io/vcalm/#the-did-authentication-response-format>
     async fn issue_by_exchange(&self, offer: &WalletOffer, vp: &Value, domain_required: bool) -> Result<Value> {
         let refused = |why: String| {
             Error::from(crate::domain::validation::ValidationErrors::single("verifiablePresentation", why))
@@ -663,23 +666,17 @@ impl Microcred {
             return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
         }
         let issued = self.bound_credential(&credential, Some(&holder)).await?;
-        let at = unix_ms(now());
-        let reason = format!("VCALM exchange, bound to {holder}");
-        let redeem =
-            audit(None, Some(credential.issuer_id), "credential.wallet_exchange", &credential.id.to_string(), None);
-        if !self.store.redeem_wallet_offer(&offer.offer_id, at, WalletProtocol::Vcapi, None, &redeem).await? {
-            return Err(Error::NotFound { what: "wallet offer", id: offer.offer_id.clone() });
-        }
         let record = WalletCredential {
             notification_id: random_token(16),
             offer_id: offer.offer_id.clone(),
             credential_id: credential.id,
-            holder: Some(holder),
+            holder: Some(holder.clone()),
             protocol: WalletProtocol::Vcapi,
-            issued_ms: at,
+            issued_ms: unix_ms(now()),
             event: None,
             event_ms: None,
         };
+        let reason = format!("VCALM exchange, bound to {holder}");
         let entry = audit(
             None,
             Some(credential.issuer_id),
@@ -687,8 +684,9 @@ impl Microcred {
             &credential.id.to_string(),
             Some(reason),
         );
-        self.store.insert_wallet_credential(&record, &entry).await?;
-        self.store.mark_claimed(credential.id, now()).await?;
+        if !self.store.finish_exchange(&record, &entry).await? {
+            return Err(Error::NotFound { what: "wallet offer", id: offer.offer_id.clone() });
+        }
         metrics::counter!("microcred_wallet_credentials_total", "protocol" => "vcapi").increment(1);
         Ok(issued)
     }

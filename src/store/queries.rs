@@ -1072,13 +1072,14 @@ macro_rules! impl_store {
                 offer: &$crate::domain::wallet::WalletOffer,
                 audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(Self::error)?;
-                // An unused code has no business staying in the database once its offer has expired.
+                // An unused code has no business staying in the database once its offer has expired. Its own
+                // statement, outside the insert's transaction, so concurrent mints never wait on each other.
                 sqlx::query("UPDATE wallet_offer SET code = NULL WHERE code IS NOT NULL AND expires_at < $1")
                     .bind(offer.created_ms)
-                    .execute(&mut *tx)
+                    .execute(&self.pool)
                     .await
                     .map_err(Self::error)?;
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query(
                     "INSERT INTO wallet_offer (offer_id, credential_id, code, code_hash, tx_code_hash, challenge, \
                      created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1117,17 +1118,22 @@ macro_rules! impl_store {
                 offer_id: &str,
                 now_ms: i64,
             ) -> $crate::store::StoreResult<Option<$crate::domain::wallet::WalletOffer>> {
-                sqlx::query_as::<_, $crate::store::rows::WalletOfferRow>(
-                    "UPDATE wallet_offer SET served_at = $1 WHERE offer_id = $2 AND served_at IS NULL \
-                     AND redeemed_at IS NULL AND expires_at > $1 AND code IS NOT NULL RETURNING *",
+                let Some(offer) = self.wallet_offer(offer_id).await? else { return Ok(None) };
+                let Some(code) = offer.code.clone() else { return Ok(None) };
+                // Served once: the code leaves the database as it is handed out (only its hash stays, for the
+                // token endpoint). Of two concurrent requests, the one whose update finds the code still
+                // there serves it.
+                let done = sqlx::query(
+                    "UPDATE wallet_offer SET served_at = $1, code = NULL WHERE offer_id = $2 AND code = $3 \
+                     AND served_at IS NULL AND redeemed_at IS NULL AND expires_at > $1",
                 )
                 .bind(now_ms)
                 .bind(offer_id)
-                .fetch_optional(&self.pool)
+                .bind(&code)
+                .execute(&self.pool)
                 .await
-                .map_err(Self::error)?
-                .map(TryInto::try_into)
-                .transpose()
+                .map_err(Self::error)?;
+                Ok((done.rows_affected() == 1).then_some(offer))
             }
 
             async fn wallet_offer_by_code(
@@ -1229,23 +1235,45 @@ macro_rules! impl_store {
                 &self,
                 issued: &$crate::domain::wallet::WalletCredential,
                 audit: &$crate::domain::audit::AuditEntry,
-            ) -> $crate::store::StoreResult<()> {
+            ) -> $crate::store::StoreResult<bool> {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
-                sqlx::query(
-                    "INSERT INTO wallet_credential (notification_id, offer_id, credential_id, holder, protocol, issued_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                if !insert_wallet_credential_row(&mut tx, issued).await? {
+                    return Ok(false);
+                }
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)?;
+                Ok(true)
+            }
+
+            async fn finish_exchange(
+                &self,
+                issued: &$crate::domain::wallet::WalletCredential,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                let redeemed = sqlx::query(
+                    "UPDATE wallet_offer SET redeemed_at = $1, protocol = $2, code = NULL WHERE offer_id = $3 \
+                     AND redeemed_at IS NULL AND expires_at > $1",
                 )
-                .bind(&issued.notification_id)
-                .bind(&issued.offer_id)
-                .bind(issued.credential_id.0)
-                .bind(issued.holder.as_deref())
-                .bind(issued.protocol.as_str())
                 .bind(issued.issued_ms)
+                .bind(issued.protocol.as_str())
+                .bind(&issued.offer_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
+                if redeemed.rows_affected() != 1 || !insert_wallet_credential_row(&mut tx, issued).await? {
+                    return Ok(false);
+                }
                 insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
-                tx.commit().await.map_err(Self::error)
+                // The learner took the credential into a wallet: it counts as claimed.
+                sqlx::query("UPDATE delivery SET claimed_at = $1 WHERE credential_id = $2 AND claimed_at IS NULL")
+                    .bind(audit.at)
+                    .bind(issued.credential_id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                tx.commit().await.map_err(Self::error)?;
+                Ok(true)
             }
 
             async fn wallet_credential(
@@ -1297,6 +1325,28 @@ macro_rules! impl_store {
                 .map(TryInto::try_into)
                 .collect()
             }
+        }
+
+        /// Records a credential handed to a wallet, unless its offer already gave one (false): one credential
+        /// per offer, also when two requests race (the unique index on `offer_id` decides).
+        async fn insert_wallet_credential_row(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            issued: &$crate::domain::wallet::WalletCredential,
+        ) -> $crate::store::StoreResult<bool> {
+            let done = sqlx::query(
+                "INSERT INTO wallet_credential (notification_id, offer_id, credential_id, holder, protocol, issued_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (offer_id) DO NOTHING",
+            )
+            .bind(&issued.notification_id)
+            .bind(&issued.offer_id)
+            .bind(issued.credential_id.0)
+            .bind(issued.holder.as_deref())
+            .bind(issued.protocol.as_str())
+            .bind(issued.issued_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(<$store>::error)?;
+            Ok(done.rows_affected() == 1)
         }
 
         /// Queues deliveries, 1,000 rows to a statement (see [`insert_credential_rows`]).

@@ -185,7 +185,6 @@ pub fn authorization_server_metadata(issuer: &str, endpoint: impl Fn(&str) -> St
         "grant_types_supported": [PRE_AUTHORIZED_CODE_GRANT],
         "pre-authorized_grant_anonymous_access_supported": true,
         "token_endpoint_auth_methods_supported": ["none"],
-        "response_types_supported": [],
     })
 }
 

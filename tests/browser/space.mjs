@@ -1,7 +1,8 @@
 // The learner's space in a real headless Chromium at phone size, in two phases (the test reads the e-mail
 // in between): PHASE=ask opens /me, asks for a sign-in link for EMAIL through the form and checks the
 // "check your e-mail" page; PHASE=open opens LINK (from the e-mail), checks that the space lists COUNT
-// credentials with their verdicts, then signs out through the form. Every page is checked with axe-core
+// credentials with their verdicts, presses "Add to wallet" on the first (a QR code and an
+// openid-credential-offer:// link), then signs out through the form. Every page is checked with axe-core
 // (WCAG 2.2 A and AA) and under the pages' Content-Security-Policy (a blocked resource is a console error).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -59,6 +60,17 @@ if (process.env.PHASE === "ask") {
   if (!verdicts.every((v) => v.trim() === "Valid")) problems.push(`verdicts shown: ${verdicts.join(", ")}`);
   await page.screenshot({ path: `${process.env.SHOTS}/me.png`, fullPage: true });
   rulesPassed += await accessibility("the learner's space");
+  // "Add to wallet": a QR code for the wallet app and the same-device links, in the page's language.
+  const [wallet] = await Promise.all([page.waitForNavigation({ waitUntil: "networkidle" }), page.click(".wallet-form button")]);
+  if (wallet.status() !== 200) problems.push(`Add to wallet: HTTP ${wallet.status()}`);
+  if (!(await page.isVisible(".wallet-qr svg"))) problems.push("Add to wallet shows no QR code");
+  const offer = (await page.locator("#open-wallet").getAttribute("href", { timeout: 5000 }).catch(() => null)) ?? "";
+  if (!offer.startsWith("openid-credential-offer://?credential_offer_uri=")) {
+    problems.push(`the same-device link is "${offer}"; the page says: ${(await page.textContent("main"))?.trim()}`);
+  }
+  await page.screenshot({ path: `${process.env.SHOTS}/wallet.png`, fullPage: true });
+  rulesPassed += await accessibility("the Add to wallet page");
+  await page.goto(`${base}/me`, { waitUntil: "networkidle" });
   await Promise.all([page.waitForNavigation({ waitUntil: "networkidle" }), page.click(".sign-out button")]);
   if (!(await page.isVisible("#email"))) problems.push("after signing out, the sign-in form is not shown");
   // The link worked once: opening it again shows the form with an explanation.

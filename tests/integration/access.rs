@@ -79,6 +79,7 @@ async fn access_matrix(backend: Backend) {
                 | "/api/v1/credentials/{id}/reinstate"
                 | "/api/v1/credentials/{id}/notify",
             ) => t(path.replace("{id}", &credential_id), json!({"reason": "not yours"}), false),
+            ("post", "/api/v1/credentials/{id}/offers") => t(path.replace("{id}", &credential_id), json!({}), false),
             ("post", "/credentials/issue") => t(
                 path.into(),
                 json!({"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": ucs_did, "credentialSubject": {"name": "Forged"}}}),

@@ -132,7 +132,10 @@ async fn learner_space(backend: Backend) {
         .unwrap()
         .replace("&amp;", "&")
         .replace("&#38;", "&");
-    assert_eq!(client.get(&claim).send().await.unwrap().status(), 200);
+    // Recorded, then on to the page's address without the token (which is not for sharing).
+    let claimed = client.get(&claim).send().await.unwrap();
+    assert_eq!(claimed.status(), 303);
+    assert_eq!(claimed.headers()["location"], format!("/credentials/{second_id}?lang=el"));
     let view = app.get_json_as(&assessor, &format!("/api/v1/credentials/{second_id}")).await;
     assert!(view["delivery"]["claimed_at"].is_string(), "opened from the space: claimed ({view})");
 

@@ -464,6 +464,10 @@ async fn proofs_nonces_tokens_and_revoked_awards_are_refused_with_the_specified_
     let notification_id = body["notification_id"].as_str().unwrap().to_owned();
     let replayed = credential_request(&app, &token, with_jwt(&good)).await;
     assert_oauth(replayed, 400, "invalid_nonce").await;
+    // One credential per offer: the same token with a fresh nonce gets no second copy.
+    let second_copy = proof_jwt(&key, &key, &aud, &nonce(&app).await);
+    assert_oauth(credential_request(&app, &token, with_jwt(&second_copy)).await, 400, "credential_request_denied")
+        .await;
 
     // Notifications: an unknown id, a malformed one, and the right one (204).
     let notify = |body: Value| app.client.post(app.url("/notification")).bearer_auth(&token).json(&body).send();
@@ -507,6 +511,25 @@ async fn proofs_nonces_tokens_and_revoked_awards_are_refused_with_the_specified_
         .await
         .unwrap();
     crate::support::assert_problem(refused, 409).await;
+    // An expired award is not offered either (a wallet copy would be a fresh signature on it).
+    let achievements = app.get_json_as(&assessor, "/api/v1/achievements").await;
+    let achievement_id = achievements[0]["id"].as_str().unwrap().to_owned();
+    let expired = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "awarded_at": "2020-01-15", "valid_until": "2021-01-15",
+            "recipient": {"name": "Old", "email": "old@example.eu"}}),
+        )
+        .await;
+    let refused = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{}/offers", expired["id"].as_str().unwrap())))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::support::assert_problem(refused, 409).await;
+    assert!(problem["detail"].as_str().unwrap().contains("expired"), "{problem}");
 }
 
 #[tokio::test]
@@ -540,55 +563,106 @@ async fn an_issuer_decides_whether_wallets_must_prove_a_key() {
     assert_oauth(refused, 400, "invalid_proof").await;
 }
 
-/// The e-mail's "Add to wallet" link leads, through a button, to a QR code that decodes to the offer's
-/// interaction URL, whose protocols an OpenID4VCI wallet can follow.
-#[tokio::test]
-async fn the_emailed_add_to_wallet_link_shows_a_qr_code_a_wallet_can_follow() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.mail_concurrency = Some(1)).await.unwrap();
-    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
-    app.award(
-        &assessor,
-        json!({"achievement_id": achievement_id, "language": "el",
-        "recipient": {"name": "Γιώργος Παπαδόπουλος", "email": "giorgos@example.gr"}}),
-    )
-    .await;
-    let outbox = app.dir.path().join("outbox");
-    let mut message = String::new();
-    for _ in 0..100 {
-        if let Some(file) = std::fs::read_dir(&outbox).ok().and_then(|mut d| d.next()) {
-            message = std::fs::read_to_string(file.unwrap().path()).unwrap();
-            break;
+/// The texts of the messages written to the outbox so far (the file mailer), waiting until there are `n`.
+async fn outbox(app: &TestApp, n: usize) -> Vec<String> {
+    let dir = app.dir.path().join("outbox");
+    for _ in 0..200 {
+        let texts: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|f| std::fs::read(f.ok()?.path()).ok()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|bytes| {
+                mail_parser::MessageParser::default().parse(bytes)?.body_text(0).map(|t| t.into_owned())
+            })
+            .collect();
+        if texts.len() >= n {
+            return texts;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let parsed = mail_parser::MessageParser::default().parse(message.as_bytes()).expect("a message was written");
-    let text = parsed.body_text(0).unwrap().into_owned();
-    let link =
-        text.lines().find(|l| l.contains("/wallet?")).expect("the message has an Add to wallet link").trim().to_owned();
-    assert!(link.contains("lang=el") && link.contains("claim="), "{link}");
+    panic!("fewer than {n} messages in the outbox");
+}
 
-    let confirm = app.client.get(&link).send().await.unwrap();
-    assert_eq!(confirm.status(), 200);
-    let page = confirm.text().await.unwrap();
-    assert!(page.contains("lang=\"el\""), "in the learner's language");
-    let claim = page.split("name=\"claim\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let action =
-        page.split("<form method=\"post\" action=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
-    // A form posted from another site mints nothing.
-    let cross = app
-        .client
-        .post(app.url(&action))
-        .header("origin", "https://evil.example")
-        .form(&[("claim", &claim)])
+fn link_with(texts: &[String], part: &str) -> String {
+    texts
+        .iter()
+        .flat_map(|t| t.split_whitespace())
+        .map(|w| w.trim_matches(['<', '>']))
+        .find(|w| w.contains(part))
+        .unwrap_or_else(|| panic!("no link with {part} in {texts:?}"))
+        .to_owned()
+}
+
+fn form_field(page: &str, name: &str) -> String {
+    page.split(&format!("name=\"{name}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
+/// The e-mail's "Add to wallet" link asks the learner to sign in first; signed in, a button shows a QR
+/// code that decodes to the offer's interaction URL, whose protocols a wallet can follow. Only the
+/// learner's own credentials, only from our own pages, only with the session's form token.
+#[tokio::test]
+async fn the_emailed_add_to_wallet_link_leads_a_signed_in_learner_to_a_qr_code_a_wallet_can_follow() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.mail_concurrency = Some(1)).await.unwrap();
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let award = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "language": "el",
+            "recipient": {"name": "Γιώργος Παπαδόπουλος", "email": "giorgos@example.gr"}}),
+        )
+        .await;
+    let id = award["id"].as_str().unwrap().to_owned();
+    let others = app
+        .award(
+            &assessor,
+            json!({"achievement_id": achievement_id, "recipient": {"name": "Ana", "email": "ana@example.es"}}),
+        )
+        .await;
+    let link = link_with(&outbox(&app, 2).await, &format!("/me/credentials/{id}/wallet?"));
+    assert!(link.ends_with("/wallet?lang=el"), "no claim token in it: {link}");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // Not signed in: sign in first.
+    let first = client.get(&link).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let page = first.text().await.unwrap();
+    assert!(page.contains("lang=\"el\"") && page.contains("href=\"/me?lang=el\""), "{page}");
+    let signed_out = client.post(&link).header("origin", &app.base).form(&[("csrf", "x")]).send().await.unwrap();
+    assert!(signed_out.text().await.unwrap().contains("href=\"/me?lang=el\""), "no offer without a session");
+
+    // Signed in with the e-mailed link.
+    let asked = client
+        .post(app.url("/me/sign-in?lang=el"))
+        .header("origin", &app.base)
+        .form(&[("email", "giorgos@example.gr")])
         .send()
         .await
         .unwrap();
-    assert_eq!(cross.status(), 403);
-    let wrong =
-        app.client.post(app.url(&action)).header("origin", &app.base).form(&[("claim", "0000")]).send().await.unwrap();
-    assert_eq!(wrong.status(), 404);
-    let shown =
-        app.client.post(app.url(&action)).header("origin", &app.base).form(&[("claim", &claim)]).send().await.unwrap();
+    assert_eq!(asked.status(), 200);
+    let sign_in = link_with(&outbox(&app, 3).await, "/me/sign-in/");
+    let opened = client.get(&sign_in).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    let session = opened.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    let confirm = client.get(&link).header("cookie", &session).send().await.unwrap();
+    assert_eq!(confirm.status(), 200);
+    let page = confirm.text().await.unwrap();
+    let csrf = form_field(&page, "csrf");
+    let action =
+        page.split("<form method=\"post\" action=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    let post = |path: String, origin: &str, csrf: &str| {
+        client
+            .post(app.url(&path))
+            .header("cookie", &session)
+            .header("origin", origin)
+            .form(&[("csrf", csrf.to_owned())])
+            .send()
+    };
+    assert_eq!(post(action.clone(), "https://evil.example", &csrf).await.unwrap().status(), 403, "another site");
+    assert_eq!(post(action.clone(), &app.base, "forged").await.unwrap().status(), 403, "without the form token");
+    let not_hers = format!("/me/credentials/{}/wallet?lang=el", others["id"].as_str().unwrap());
+    assert_eq!(post(not_hers, &app.base, &csrf).await.unwrap().status(), 404, "another learner's credential");
+    let shown = post(action, &app.base, &csrf).await.unwrap();
     assert_eq!(shown.status(), 200);
     assert_eq!(shown.headers()["cache-control"], "no-store");
     let page = shown.text().await.unwrap();
@@ -598,15 +672,16 @@ async fn the_emailed_add_to_wallet_link_shows_a_qr_code_a_wallet_can_follow() {
     let protocols: Value =
         app.client.get(&decoded).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
     let offer_url = protocols["protocols"]["oid4vci-1.0"].as_str().unwrap();
+    assert_eq!(protocols["protocols"]["OID4VCI"], offer_url, "the key older VC-API wallets read");
     assert!(page.contains(&offer_url.replace('&', "&#38;")) || page.contains(offer_url), "the same-device link");
     assert!(protocols["protocols"]["vcapi"].as_str().unwrap().contains("/workflows/claim/exchanges/"));
-    // The offer behind the QR code works for a wallet.
+    // The offer behind the QR code works for a wallet; once its offer is fetched, the interaction URL
+    // offers OpenID4VCI no more.
     let uri = percent_encoding::percent_decode_str(offer_url.split("credential_offer_uri=").nth(1).unwrap())
         .decode_utf8()
         .unwrap()
         .into_owned();
-    let offer = json!({"credential_offer_uri": uri});
-    access_token(&app, &offer).await;
+    access_token(&app, &json!({"credential_offer_uri": uri})).await;
     let actions = audit_actions(&app).await;
     assert!(actions.iter().any(|(a, r)| a == "credential.wallet_offer" && r.contains("learner")), "{actions:?}");
 }

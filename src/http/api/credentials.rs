@@ -228,6 +228,7 @@ pub(super) async fn notify(
 /// The body of `POST /api/v1/credentials/{id}/offers` (optional).
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"tx_code": true}))]
 pub(super) struct OfferInput {
     /// Ask the wallet for a 6-digit transaction code, returned here to send the learner over another
     /// channel than the offer (default false).
@@ -237,6 +238,12 @@ pub(super) struct OfferInput {
 
 /// A minted wallet offer, with its QR code.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "credential_offer_uri": "https://certs.example.eu/offers/q8ZxJb2mL4nV6tR0",
+    "offer_url": "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fcerts%2Eexample%2Eeu%2Foffers%2Fq8ZxJb2mL4nV6tR0",
+    "interaction_url": "https://certs.example.eu/interactions/q8ZxJb2mL4nV6tR0?iuv=1",
+    "tx_code": "493027", "expires_at": "2026-11-30T10:10:00Z", "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" …</svg>"
+}))]
 pub(super) struct OfferView {
     #[serde(flatten)]
     offer: crate::service::wallet::MintedOffer,
@@ -255,7 +262,7 @@ pub(super) struct OfferView {
     tag = "awards",
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "The resource id")),
-    request_body(content = Option<OfferInput>, content_type = "application/json"),
+    request_body(content = OfferInput, content_type = "application/json", description = "Optional: an empty body is `{}`"),
     responses(
         (status = 201, description = "The offer", body = OfferView),
         Denied,

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -54,6 +54,7 @@ pub(super) struct DownloadQuery {
             "validFrom": "2026-01-15T00:00:00Z", "credentialSubject": {"type": ["AchievementSubject"], "name": "Иван Петров", "achievement": {"id": "https://certs.example.eu/achievements/0b6f…", "type": ["Achievement"], "name": "Умни градове: основи"}},
             "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofValue": "z5Vq…"}
         })),
+        (status = 303, description = "The page with `?claim=`: the claim recorded, then to the page's address without it"),
         (status = 304, description = "Not modified (If-None-Match)"),
         NotFound,
         (status = 422, description = "Invalid paper", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -70,11 +71,23 @@ pub(super) async fn file(
     let Ok(Path(file)) = file else { return Reply::data_first(&headers, lang).not_found() };
     match CredentialFile::parse(&file) {
         Some(CredentialFile::Page(id)) => {
-            if let Some(claim) = query.claim.as_deref()
-                && let Err(e) = state.app.claim(id, claim).await
-            {
-                // Recording the claim is a courtesy to the issuer: the learner still gets the page.
-                tracing::warn!(credential.id = %id, error = %e, "could not record the claim of credential {id}");
+            if let Some(claim) = query.claim.as_deref() {
+                if let Err(e) = state.app.claim(id, claim).await {
+                    // Recording the claim is a courtesy to the issuer: the learner still gets the page.
+                    tracing::warn!(credential.id = %id, error = %e, "could not record the claim of credential {id}");
+                }
+                // The claim token is the learner's, not for sharing: the page's address they see, copy and
+                // share is the one without it.
+                let path = crate::domain::public_urls::PublicUrls::credential_path(id);
+                let location = match lang.filter(|l| crate::certificate::Labels::supports(l)) {
+                    Some(lang) => format!("{path}?lang={lang}"),
+                    None => path,
+                };
+                return (
+                    StatusCode::SEE_OTHER,
+                    [(header::LOCATION, location), (header::CACHE_CONTROL, "no-store".to_owned())],
+                )
+                    .into_response();
             }
             page(&state, id, Reply::page_first(&headers, lang)).await
         }

@@ -191,12 +191,12 @@ pub(super) async fn sign_out(
     redirect(l, Some(format!("{COOKIE}=; Path=/me; HttpOnly; SameSite=Lax; Max-Age=0")))
 }
 
-/// The "Add to wallet" form: the credential's claim token (from the learner's e-mail or space).
-#[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
-pub(super) struct ClaimForm {
-    /// The credential's claim token.
+/// The "Add to wallet" form: the session's form token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct WalletForm {
+    /// The session's form token (CSRF).
     #[serde(default)]
-    claim: String,
+    csrf: String,
 }
 
 /// The achievement's name of credential `id`, in the page's language.
@@ -205,56 +205,67 @@ async fn achievement_name(state: &AppState, id: CredentialId, l: &Labels) -> cra
     Ok(crate::certificate::Facts::of(&verdict.document, l.lang).achievement)
 }
 
-/// `GET /credentials/{id}/wallet?claim=…`: the e-mail's "Add to wallet" link: a button that shows the QR code
-/// (a POST, so that mail scanners following links mint no offers).
+/// `GET /me/credentials/{id}/wallet`: the e-mail's "Add to wallet" link. Signed in with the address the
+/// credential was sent to: a button that shows the QR code (a POST, so mail scanners following links mint
+/// nothing); otherwise, a page asking to sign in first (a wallet copy says its holder is the learner, so the
+/// learner proves the address first).
 #[utoipa::path(
     get,
     operation_id = "learner_wallet_confirm",
-    path = "/credentials/{id}/wallet",
+    path = "/me/credentials/{id}/wallet",
     tag = "public",
-    params(("id" = uuid::Uuid, Path, description = "The credential id"), ClaimForm, LangQuery),
+    params(("id" = uuid::Uuid, Path, description = "The credential id"), LangQuery),
     responses(
-        (status = 200, description = "A button to show the QR code for a wallet (HTML)", content_type = "text/html"),
-        (status = 404, description = "No such credential (HTML)", content_type = "text/html"),
+        (status = 200, description = "A button to show the QR code for a wallet, or a request to sign in first (HTML)", content_type = "text/html"),
+        (status = 404, description = "No such credential among the signed-in learner's (HTML)", content_type = "text/html"),
     )
 )]
 pub(super) async fn wallet_confirm(
     State(state): State<AppState>,
     id: Result<Path<uuid::Uuid>, PathRejection>,
     Query(q): Query<LangQuery>,
-    Query(form): Query<ClaimForm>,
     headers: HeaderMap,
 ) -> Response {
     let l = pages::labels(q.lang.as_deref(), &headers, None);
     let Ok(Path(id)) = id else { return gone(l, "/me") };
     let id = CredentialId(id);
-    let path = format!("{}/wallet", PublicUrls::credential_path(id));
+    let path = PublicUrls::wallet_path(id);
+    let learner = match signed_in(&state, &headers).await {
+        Ok(Some(learner)) => learner,
+        Ok(None) => return pages::wallet_page(l, StatusCode::OK, &path, WalletView::SignInFirst),
+        Err(e) => return e.into_response(),
+    };
+    match state.app.learner_holds(&learner, id).await {
+        Ok(true) => {}
+        Ok(false) => return gone(l, &path),
+        Err(e) => return e.into_response(),
+    }
     match achievement_name(&state, id, l).await {
         Ok(achievement) => pages::wallet_page(
             l,
             StatusCode::OK,
             &path,
-            WalletView::Confirm { achievement, action: format!("{path}?lang={}", l.lang), claim: form.claim },
+            WalletView::Confirm { achievement, action: format!("{path}?lang={}", l.lang), csrf: learner.csrf },
         ),
-        Err(crate::error::Error::NotFound { .. }) => gone(l, &path),
         Err(e) => e.into_response(),
     }
 }
 
-/// `POST /credentials/{id}/wallet` (form field `claim`): mints a single-use wallet offer and shows its QR
-/// code (the VCALM interaction URL, for OpenID4VCI and VC-API wallets) and same-device links.
+/// `POST /me/credentials/{id}/wallet` (form field `csrf`, signed in): mints a single-use wallet offer of one of
+/// the learner's credentials and shows its QR code (the VCALM interaction URL, for OpenID4VCI and VC-API
+/// wallets) and same-device links.
 #[utoipa::path(
     post,
     operation_id = "learner_wallet_offer",
-    path = "/credentials/{id}/wallet",
+    path = "/me/credentials/{id}/wallet",
     tag = "public",
     params(("id" = uuid::Uuid, Path, description = "The credential id"), LangQuery),
-    request_body(content = ClaimForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = WalletForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "The QR code and links for a wallet app (HTML)", content_type = "text/html"),
-        (status = 403, description = "A form sent from another site", content_type = "text/html"),
-        (status = 404, description = "No such credential, or a wrong claim token (HTML)", content_type = "text/html"),
-        (status = 409, description = "A revoked or suspended credential (HTML)", content_type = "text/html"),
+        (status = 200, description = "The QR code and links for a wallet app, or a request to sign in first (HTML)", content_type = "text/html"),
+        (status = 403, description = "A form sent from another site, or without the session's token", content_type = "text/html"),
+        (status = 404, description = "No such credential among the learner's (HTML)", content_type = "text/html"),
+        (status = 409, description = "A revoked, suspended or expired credential (HTML)", content_type = "text/html"),
     )
 )]
 pub(super) async fn wallet_offer(
@@ -262,17 +273,23 @@ pub(super) async fn wallet_offer(
     id: Result<Path<uuid::Uuid>, PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    form: Result<Form<ClaimForm>, FormRejection>,
+    form: Result<Form<WalletForm>, FormRejection>,
 ) -> Response {
     let l = pages::labels(q.lang.as_deref(), &headers, None);
     let Ok(Path(id)) = id else { return gone(l, "/me") };
-    if !same_origin(&state, &headers) {
+    let id = CredentialId(id);
+    let path = PublicUrls::wallet_path(id);
+    let learner = match signed_in(&state, &headers).await {
+        Ok(Some(learner)) => learner,
+        Ok(None) => return pages::wallet_page(l, StatusCode::OK, &path, WalletView::SignInFirst),
+        Err(e) => return e.into_response(),
+    };
+    let token = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    let token_matches: bool = subtle::ConstantTimeEq::ct_eq(token.as_bytes(), learner.csrf.as_bytes()).into();
+    if !token_matches || !same_origin(&state, &headers) {
         return form_expired(l);
     }
-    let id = CredentialId(id);
-    let path = format!("{}/wallet", PublicUrls::credential_path(id));
-    let claim = form.map(|Form(f)| f.claim).unwrap_or_default();
-    let offer = match state.app.mint_offer_for_learner(id, &claim).await {
+    let offer = match state.app.mint_offer_for_learner(id, &learner).await {
         Ok(offer) => offer,
         Err(crate::error::Error::NotFound { .. }) => return gone(l, &path),
         Err(crate::error::Error::NotPossible(_)) => {
@@ -295,7 +312,7 @@ pub(super) async fn wallet_offer(
         lcw_url: offer.lcw_url,
         expires: l.format("wallet_expires", &[("time", &time)]),
         again: format!("{path}?lang={}", l.lang),
-        claim,
+        csrf: learner.csrf,
     };
     pages::wallet_page(l, StatusCode::OK, &path, view)
 }

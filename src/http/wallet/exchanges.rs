@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use crate::domain::validation::ValidationErrors;
 use crate::error::Error;
@@ -71,9 +72,16 @@ pub(super) async fn interaction(State(state): State<AppState>, Path(id): Path<St
     path = "/workflows/claim/exchanges/{id}",
     tag = "wallets",
     params(("id" = String, Path, description = "The offer id")),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = serde_json::Value, content_type = "application/json", example = json!({"verifiablePresentation": json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "authentication",
+                "verificationMethod": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu", "created": "2026-11-30T10:00:00Z", "proofValue": "z4oey…"}})})),
     responses(
-        (status = 200, description = "The next message of the exchange", content_type = "application/json"),
+        (status = 200, description = "The next message of the exchange: a DIDAuthentication request for `{}`, the credential in a presentation for a signed presentation", content_type = "application/json", body = serde_json::Value, example = json!({"verifiablePresentationRequest": {
+            "query": [{"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}], "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}]}],
+            "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu",
+            "interact": {"service": [{"type": "UnmediatedPresentationService2021", "serviceEndpoint": "https://certs.example.eu/workflows/claim/exchanges/q8ZxJb2mL4nV6tR0"}]}
+        }})),
         (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The presentation does not authenticate the holder", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
@@ -99,7 +107,11 @@ pub(super) async fn participate(State(state): State<AppState>, Path(id): Path<St
     tag = "wallets",
     params(("id" = String, Path, description = "The offer id")),
     responses(
-        (status = 200, description = "`{verifiablePresentationRequest}`", content_type = "application/json"),
+        (status = 200, description = "`{verifiablePresentationRequest}`", content_type = "application/json", body = serde_json::Value, example = json!({"verifiablePresentationRequest": {
+            "query": [{"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}], "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}]}],
+            "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu",
+            "interact": {"service": [{"type": "UnmediatedPresentationService2021", "serviceEndpoint": "https://certs.example.eu/workflows/claim/exchanges/q8ZxJb2mL4nV6tR0"}]}
+        }})),
         (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -119,9 +131,16 @@ pub(super) async fn current_request(State(state): State<AppState>, Path(id): Pat
     path = "/workflows/claim/exchanges/{id}/lcw",
     tag = "wallets",
     params(("id" = String, Path, description = "The offer id")),
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = serde_json::Value, content_type = "application/json", example = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "authentication",
+                "verificationMethod": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu", "created": "2026-11-30T10:00:00Z", "proofValue": "z4oey…"}})),
     responses(
-        (status = 200, description = "The credential bound to the holder", content_type = "application/json"),
+        (status = 200, description = "The credential bound to the holder", content_type = "application/json", body = serde_json::Value, example = json!({"@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a", "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": {"id": "did:web:certs.example.eu:issuers:ucs", "type": ["Profile"], "name": "Universal Certification Solutions"},
+            "credentialSubject": {"id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "type": ["AchievementSubject"]},
+            "proof": [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod", "proofValue": "z5C…"}]})),
         (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The presentation does not authenticate the holder", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )

@@ -38,7 +38,13 @@ fn bearer(headers: &HeaderMap) -> Result<&str, Response> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| oauth(ErrorCode::InvalidToken, "an access token is required: Authorization: Bearer <token>"))
+        .ok_or_else(|| {
+            // RFC 6750 §3.1: a request without credentials gets the bare challenge, no error code in it.
+            let mut response =
+                oauth(ErrorCode::InvalidToken, "an access token is required: Authorization: Bearer <token>");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        })
 }
 
 fn json_body(body: &Bytes, code: ErrorCode) -> Result<serde_json::Value, Response> {
@@ -54,7 +60,16 @@ fn json_body(body: &Bytes, code: ErrorCode) -> Result<serde_json::Value, Respons
     operation_id = "oid4vci_issuer_metadata",
     path = "/.well-known/openid-credential-issuer",
     tag = "wallets",
-    responses((status = 200, description = "Credential Issuer Metadata (OpenID4VCI 1.0 §12.2)", content_type = "application/json"))
+    responses((status = 200, description = "Credential Issuer Metadata (OpenID4VCI 1.0 §12.2)", content_type = "application/json", body = serde_json::Value, example = json!({
+        "credential_issuer": "https://certs.example.eu", "credential_endpoint": "https://certs.example.eu/credential",
+        "nonce_endpoint": "https://certs.example.eu/nonce", "notification_endpoint": "https://certs.example.eu/notification",
+        "display": [{"name": "Micro-credentials", "locale": "en"}, {"name": "Микроквалификации", "locale": "bg"}],
+        "credential_configurations_supported": {"OpenBadgeCredential_ldp_vc": {"format": "ldp_vc",
+            "credential_definition": {"@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"], "type": ["VerifiableCredential", "OpenBadgeCredential"]},
+            "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"], "cryptographic_binding_methods_supported": ["did:key", "did:jwk", "jwk"],
+            "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]}, "di_vp": {"proof_signing_alg_values_supported": ["eddsa-rdfc-2022"]}},
+            "credential_metadata": {"display": [{"name": "Micro-credential (Open Badge)", "locale": "en"}]}}}
+    })))
 )]
 pub(super) async fn issuer_metadata(State(state): State<AppState>) -> Response {
     let urls = state.app.urls();
@@ -88,7 +103,11 @@ pub(super) async fn issuer_metadata(State(state): State<AppState>) -> Response {
     operation_id = "oid4vci_authorization_server_metadata",
     path = "/.well-known/oauth-authorization-server",
     tag = "wallets",
-    responses((status = 200, description = "OAuth 2.0 Authorization Server Metadata (RFC 8414)", content_type = "application/json"))
+    responses((status = 200, description = "OAuth 2.0 Authorization Server Metadata (RFC 8414)", content_type = "application/json", body = serde_json::Value, example = json!({
+        "issuer": "https://certs.example.eu", "token_endpoint": "https://certs.example.eu/token",
+        "grant_types_supported": ["urn:ietf:params:oauth:grant-type:pre-authorized_code"],
+        "pre-authorized_grant_anonymous_access_supported": true, "token_endpoint_auth_methods_supported": ["none"]
+    })))
 )]
 pub(super) async fn authorization_server_metadata(State(state): State<AppState>) -> Response {
     let urls = state.app.urls();
@@ -105,7 +124,11 @@ pub(super) async fn authorization_server_metadata(State(state): State<AppState>)
     tag = "wallets",
     params(("id" = String, Path, description = "The offer id")),
     responses(
-        (status = 200, description = "The Credential Offer (OpenID4VCI 1.0 §4.1.1)", content_type = "application/json"),
+        (status = 200, description = "The Credential Offer (OpenID4VCI 1.0 §4.1.1)", content_type = "application/json", body = serde_json::Value, example = json!({
+            "credential_issuer": "https://certs.example.eu", "credential_configuration_ids": ["OpenBadgeCredential_ldp_vc"],
+            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {"pre-authorized_code": "oaKazRN8I0IbtZ0C7JuMn5",
+                "tx_code": {"input_mode": "numeric", "length": 6, "description": "Enter the code your training provider sent you with this offer"}}}
+        })),
         (status = 404, description = "Served before, used or expired", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -127,7 +150,9 @@ pub(super) async fn credential_offer(State(state): State<AppState>, Path(id): Pa
     tag = "wallets",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "`{access_token, token_type: Bearer, expires_in}`", content_type = "application/json"),
+        (status = 200, description = "`{access_token, token_type: Bearer, expires_in}`", content_type = "application/json", body = serde_json::Value, example = json!({
+            "access_token": "Jr9Qk6y0xV2mP4tB8nW1cE3hL5sD7fG9aZ0uI2oK4qM", "token_type": "Bearer", "expires_in": 300
+        })),
         (status = 400, description = "`{error: invalid_request | invalid_grant | unsupported_grant_type, error_description}`", content_type = "application/json"),
     )
 )]
@@ -149,7 +174,7 @@ pub(super) async fn token(State(state): State<AppState>, form: Result<Form<Token
     operation_id = "oid4vci_nonce",
     path = "/nonce",
     tag = "wallets",
-    responses((status = 200, description = "`{c_nonce}`, Cache-Control: no-store", content_type = "application/json"))
+    responses((status = 200, description = "`{c_nonce}`, Cache-Control: no-store", content_type = "application/json", body = serde_json::Value, example = json!({"c_nonce": "wKI4LT17ac15ES9bw8ac4bHq7xjLr2mE"})))
 )]
 pub(super) async fn nonce(State(state): State<AppState>) -> Response {
     match state.app.wallet_nonce().await {
@@ -167,9 +192,18 @@ pub(super) async fn nonce(State(state): State<AppState>) -> Response {
     operation_id = "oid4vci_credential",
     path = "/credential",
     tag = "wallets",
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = serde_json::Value, content_type = "application/json", example = json!({
+        "credential_configuration_id": "OpenBadgeCredential_ldp_vc", "proofs": {"jwt": ["eyJ0eXAiOiJvcGVuaWQ0dmNpLXByb29mK2p3dCIsImFsZyI6IkVkRFNBIiwia2lkIjoiZGlkOmtleTp6Nk1r…"]}
+    })),
     responses(
-        (status = 200, description = "`{credentials: [{credential}], notification_id}`", content_type = "application/json"),
+        (status = 200, description = "`{credentials: [{credential}], notification_id}`", content_type = "application/json", body = serde_json::Value, example = json!({
+            "credentials": [{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+                "id": "https://certs.example.eu/credentials/6f1c2d9e-8a43-4b7e-9a57-2c1f0e3d4b5a", "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                "issuer": {"id": "did:web:certs.example.eu:issuers:ucs", "type": ["Profile"], "name": "Universal Certification Solutions"},
+                "credentialSubject": {"id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "type": ["AchievementSubject"]},
+                "proof": [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod", "proofValue": "z5C…"}]}}],
+            "notification_id": "3fwe98js2kQpX1"
+        })),
         (status = 400, description = "`{error: invalid_credential_request | unknown_credential_configuration | unknown_credential_identifier | invalid_proof | invalid_nonce | credential_request_denied, error_description}`", content_type = "application/json"),
         (status = 401, description = "`{error: invalid_token}` with WWW-Authenticate", content_type = "application/json"),
     )
@@ -198,7 +232,9 @@ pub(super) async fn credential(State(state): State<AppState>, headers: HeaderMap
     operation_id = "oid4vci_notification",
     path = "/notification",
     tag = "wallets",
-    request_body(content = serde_json::Value, content_type = "application/json"),
+    request_body(content = serde_json::Value, content_type = "application/json", example = json!({
+        "notification_id": "3fwe98js2kQpX1", "event": "credential_accepted"
+    })),
     responses(
         (status = 204, description = "Recorded"),
         (status = 400, description = "`{error: invalid_notification_id | invalid_notification_request}`", content_type = "application/json"),
