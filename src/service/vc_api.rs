@@ -262,7 +262,15 @@ impl Microcred {
             if !key.purposes.iter().any(|p| p == "authentication") {
                 problems.push(format!("key {method} is not listed under authentication"));
             }
-            match proof::verify_signature(&unsecured, proof, &key.public_key) {
+            // Wallets that still sign DIDAuth with the suite before eddsa-rdfc-2022 (the DCC Learner Credential
+            // Wallet) are verified with it; it is the same Ed25519 signature over RDF-canonical hashes.
+            let legacy = field("type") == Some("Ed25519Signature2020") && proof.get("cryptosuite").is_none();
+            let verified = if legacy {
+                proof::verify_ed25519_signature_2020(&unsecured, proof, &key.public_key)
+            } else {
+                proof::verify_signature(&unsecured, proof, &key.public_key)
+            };
+            match verified {
                 Ok(true) => {}
                 Ok(false) => problems.push(format!("proof[{i}]: the signature does not match the presentation")),
                 Err(e) => problems.push(format!("proof[{i}]: {e}")),

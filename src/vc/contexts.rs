@@ -16,6 +16,10 @@ pub const OB_V3P0_3_0_3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context
 /// Data Integrity v2 context (proof terms for documents without the VCDM 2.0 context).
 pub const DATA_INTEGRITY_V2: &str = "https://w3id.org/security/data-integrity/v2";
 
+/// The `Ed25519Signature2020` suite's context: only for DIDAuth presentations of wallets that still sign
+/// with that suite (the DCC Learner Credential Wallet).
+pub const ED25519_SIGNATURE_2020_V1: &str = "https://w3id.org/security/suites/ed25519-2020/v1";
+
 /// microcred's extension context for the EU micro-credential elements Open Badges 3.0 has no term for
 /// (`docs/eu-microcredential-mapping.md`). Credentials carry it *inline* (an object in `@context`), so
 /// every verifier understands them without holding or fetching anything; the same document is served at
@@ -59,6 +63,7 @@ static CONTEXTS: &[(&str, &[u8])] = &[
     ("https://www.w3.org/ns/credentials/examples/v2", include_bytes!("../../contexts/credentials-examples-v2.jsonld")),
     (MICROCRED_V1, include_bytes!("../../contexts/microcredential-v1.jsonld")),
     ("https://w3id.org/citizenship/v4rc1", include_bytes!("../../contexts/citizenship-v4rc1.jsonld")),
+    (ED25519_SIGNATURE_2020_V1, include_bytes!("../../contexts/ed25519-signature-2020-v1.jsonld")),
 ];
 
 /// The bundled document for `url`, if there is one. Matching is exact: the OB revisions expand terms

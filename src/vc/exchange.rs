@@ -17,7 +17,8 @@ pub fn did_auth_request(challenge: &str, domain: &str, service_endpoint: &str) -
         "query": [{
             "type": "DIDAuthentication",
             "acceptedMethods": [{"method": "key"}],
-            "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}],
+            // The older suite last: the Learner Credential Wallet still signs with it.
+            "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}, {"cryptosuite": "Ed25519Signature2020"}],
         }],
         "challenge": challenge,
         "domain": domain,

@@ -304,6 +304,30 @@ pub fn verify_signature(
     Ok(public_key.verify_strict(&hash, &signature).is_ok())
 }
 
+/// Verifies an `Ed25519Signature2020` proof (the suite before `eddsa-rdfc-2022`, with the same hashing: the
+/// RDF-canonical proof options, under the document's `@context`, and document, each SHA-256, concatenated).
+/// Only DIDAuth presentations are checked with it (wallets that still sign with it); credentials are not.
+///
+/// See: <https://w3c-ccg.github.io/di-eddsa-2020/#verify-proof-ed25519signature2020>
+pub fn verify_ed25519_signature_2020(
+    unsecured: &Value,
+    proof: &Map<String, Value>,
+    public_key: &VerifyingKey,
+) -> Result<bool, ProofError> {
+    if proof.get("type").and_then(Value::as_str) != Some("Ed25519Signature2020") {
+        return Err(ProofError::Malformed("not an Ed25519Signature2020 proof".into()));
+    }
+    let proof_value = proof
+        .get("proofValue")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProofError::Malformed("proof has no proofValue".into()))?;
+    let signature = decode_proof_value(proof_value)?;
+    let mut config = proof.clone();
+    config.remove("proofValue");
+    let hash = rdfc_hash(unsecured, &config, false)?;
+    Ok(public_key.verify_strict(&hash, &signature).is_ok())
+}
+
 fn context_starts_with(document: Option<&Value>, prefix: &Value) -> bool {
     let as_list = |v: &Value| match v {
         Value::Array(items) => items.clone(),

@@ -223,6 +223,44 @@ async fn a_vc_api_wallet_takes_the_award_through_the_interaction_url_once() {
     assert!(actions.iter().any(|(a, r)| a == "credential.wallet_issue" && r.contains("VCALM")), "{actions:?}");
 }
 
+/// The DCC Learner Credential Wallet's deep link, as that wallet follows it: a bare DIDAuth presentation
+/// signed with `Ed25519Signature2020` (Digital Bazaar's suite, which the wallet uses) and no domain, the bare
+/// credential back, bound to the wallet's DID.
+#[tokio::test]
+async fn the_learner_credential_wallets_deep_link_gives_it_the_bound_award() {
+    if !wallets_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, id, offer) = award_and_offer(&app, json!({})).await;
+    // The learner's page carries the link; the API answer has the interaction URL it is made from.
+    let minted = app.app.minted_offer(&offer_id(&offer)).await.unwrap();
+    assert!(minted.lcw_url.starts_with("https://lcw.app/request.html?issuer="), "{}", minted.lcw_url);
+    let run = wallet("lcw.mjs", &["--deep-link", &minted.lcw_url]).await;
+    assert_eq!(run["ok"], true, "{run}");
+    assert_eq!(run["presentation"]["proof"]["type"], "Ed25519Signature2020");
+    let credential = &run["credential"];
+    assert_eq!(credential["credentialSubject"]["id"], run["holder_did"]);
+    assert_eq!(credential["id"], app.url(&format!("/credentials/{id}")));
+    verify_with_cli(&app, credential);
+    // Spent: the same request again finds no offer.
+    let again =
+        app.client.post(format!("{}/lcw", minted.exchange_url)).json(&run["presentation"]).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+    // Nor does another offer take it: its challenge was the first offer's.
+    let (assessor, _, _) = award_and_offer(&app, json!({})).await;
+    let other = mint(&app, &assessor, &id, json!({})).await;
+    let replayed = app
+        .client
+        .post(app.url(&format!("/workflows/claim/exchanges/{}/lcw", offer_id(&other))))
+        .json(&run["presentation"])
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::support::assert_problem(replayed, 422).await;
+    assert!(problem.to_string().contains("challenge"), "{problem}");
+}
+
 fn offer_id(offer: &Value) -> String {
     let uri = offer["credential_offer_uri"].as_str().unwrap();
     uri.rsplit('/').next().unwrap().to_owned()

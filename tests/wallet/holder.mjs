@@ -128,7 +128,8 @@ const CONTEXT_FILES = {
   'https://w3id.org/security/data-integrity/v2': 'data-integrity-v2.jsonld',
   'https://w3id.org/security/multikey/v1': 'multikey-v1.jsonld',
   'https://www.w3.org/ns/did/v1': 'did-v1.jsonld',
-  'https://w3id.org/microcred/v1': 'microcredential-v1.jsonld'
+  'https://w3id.org/microcred/v1': 'microcredential-v1.jsonld',
+  'https://w3id.org/security/suites/ed25519-2020/v1': 'ed25519-signature-2020-v1.jsonld'
 };
 const contextCache = new Map();
 
