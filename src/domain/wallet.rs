@@ -4,7 +4,10 @@
 use super::award::CredentialId;
 
 /// How many wrong transaction codes an offer takes before it is withdrawn: a 6-digit code has a million
-/// values, so five guesses leave a 1 in 200,000 chance.
+/// values, so five guesses leave a 1 in 200,000 chance. (OpenID4VCI 1.0's errata add the rule, §13.6.3
+/// "Transaction Code Guessing": limit the attempts, then invalidate the code.)
+///
+/// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-pre-authorized-code-flow>
 pub const MAX_TX_CODE_FAILURES: i64 = 5;
 
 /// The protocol a wallet used to receive a credential.

@@ -339,6 +339,9 @@ impl Microcred {
             .ok_or_else(|| oauth(ErrorCode::InvalidToken, "the access token is unknown or expired"))
     }
 
+    /// Accepts a key proof's `nonce` once, if it is a `c_nonce` this issuer handed out and it has not expired.
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-nonce-endpoint>
     async fn take_nonce(&self, nonce: Option<&str>) -> Result<()> {
         let Some(nonce) = nonce else {
             return Err(oauth(
@@ -446,6 +449,9 @@ impl Microcred {
 
     /// The holder DID the `proofs` of a credential request prove: exactly one proof type, one proof
     /// (microcred issues one credential per request), a fresh `c_nonce`.
+    ///
+    /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-request>,
+    /// <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-proof-types>
     async fn holder_from_proofs(&self, proofs: &Value) -> Result<String> {
         let invalid = |why: &str| oauth(ErrorCode::InvalidProof, why);
         let Some(proofs) = proofs.as_object() else { return Err(invalid("proofs must be an object")) };
@@ -641,6 +647,8 @@ impl Microcred {
 
     /// The DCC Learner Credential Wallet's deep-link request (`vc_request_url`): a bare DIDAuth presentation
     /// with the offer's challenge in, the bare credential out.
+    ///
+    /// See: <https://github.com/digitalcredentials/learner-credential-wallet-site/blob/main/request.html>
     pub async fn lcw_request(&self, offer_id: &str, vp: &Value) -> Result<Value> {
         let offer = self.open_offer(offer_id).await?;
         self.issue_by_exchange(&offer, vp, false).await
