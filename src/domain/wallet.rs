@@ -101,16 +101,13 @@ impl WalletOffer {
 }
 
 /// A credential handed to a wallet, and the last event the wallet notified.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletCredential {
     /// The `notification_id` the wallet was given (OpenID4VCI) or a random one (VCALM).
-    #[serde(skip)]
     pub notification_id: String,
     /// The offer it came through.
-    #[serde(skip)]
     pub offer_id: String,
     /// The award.
-    #[serde(skip)]
     pub credential_id: CredentialId,
     /// The holder's DID it is bound to (`credentialSubject.id`); none for a bearer credential.
     pub holder: Option<String>,

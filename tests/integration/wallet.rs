@@ -142,6 +142,10 @@ async fn oid4vci_round(app: &TestApp, key: &str, proof: &str, did: &str, tx_code
     // The wallet accepted it: the award counts as claimed.
     let view = app.get_json_as(&assessor, &format!("/api/v1/credentials/{id}")).await;
     assert!(view["delivery"]["claimed_at"].is_string(), "{view}");
+    // The assessor sees the wallet copy: to whom, how, and what the wallet said.
+    let copy = &view["wallets"][0];
+    assert_eq!(copy["holder"], credential["credentialSubject"]["id"], "{view}");
+    assert_eq!((copy["protocol"].as_str(), copy["event"].as_str()), (Some("oid4vci"), Some("credential_accepted")));
 }
 
 #[tokio::test]

@@ -197,7 +197,8 @@ pub(super) async fn get(
 ) -> Result<Json<CredentialView>> {
     let credential = state.app.issued_credential_for(&caller, CredentialId(id)).await?;
     let delivery = state.app.deliveries_of(&[credential.id]).await?.remove(&credential.id);
-    Ok(Json(CredentialView::new(state.app.urls(), credential).with_delivery(delivery)))
+    let wallets = state.app.wallet_copies(credential.id).await?;
+    Ok(Json(CredentialView::new(state.app.urls(), credential).with_delivery(delivery).with_wallets(wallets)))
 }
 
 /// `POST /api/v1/credentials/{id}/notify`: e-mails the credential to its learner again (audited): after a

@@ -59,6 +59,42 @@ pub(super) struct CredentialView {
     /// Its e-mail to the learner (`GET` only; absent for a credential that names no address).
     #[serde(skip_serializing_if = "Option::is_none")]
     delivery: Option<Delivery>,
+    /// Its copies in learners' wallets (`GET` only): holder DID, protocol, when, and the wallet's last
+    /// notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wallets: Option<Vec<WalletCopy>>,
+}
+
+/// A copy of a credential in a learner's wallet.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct WalletCopy {
+    /// The holder's DID the copy is bound to (`credentialSubject.id`); absent for a bearer copy.
+    holder: Option<String>,
+    /// `oid4vci` or `vcapi`.
+    protocol: crate::domain::wallet::WalletProtocol,
+    /// When the wallet received it.
+    #[serde(with = "time::serde::rfc3339")]
+    issued_at: OffsetDateTime,
+    /// The wallet's last notification: `credential_accepted`, `credential_failure` or `credential_deleted`.
+    event: Option<String>,
+    /// When the wallet sent it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    event_at: Option<OffsetDateTime>,
+}
+
+impl From<crate::domain::wallet::WalletCredential> for WalletCopy {
+    fn from(w: crate::domain::wallet::WalletCredential) -> Self {
+        let at = |ms: i64| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        };
+        WalletCopy {
+            holder: w.holder,
+            protocol: w.protocol,
+            issued_at: at(w.issued_ms),
+            event: w.event,
+            event_at: w.event_ms.map(at),
+        }
+    }
 }
 
 impl CredentialSummary {
@@ -90,11 +126,21 @@ impl CredentialSummary {
 impl CredentialView {
     /// The full view of `c`.
     pub(super) fn new(urls: &PublicUrls, c: IssuedCredential) -> Self {
-        CredentialView { summary: CredentialSummary::new(urls, &c), credential: c.document, delivery: None }
+        CredentialView {
+            summary: CredentialSummary::new(urls, &c),
+            credential: c.document,
+            delivery: None,
+            wallets: None,
+        }
     }
 
     /// The view with the credential's delivery.
     pub(super) fn with_delivery(self, delivery: Option<Delivery>) -> Self {
         CredentialView { delivery, ..self }
+    }
+
+    /// The view with the credential's wallet copies.
+    pub(super) fn with_wallets(self, wallets: Vec<crate::domain::wallet::WalletCredential>) -> Self {
+        CredentialView { wallets: Some(wallets.into_iter().map(WalletCopy::from).collect()), ..self }
     }
 }
