@@ -179,12 +179,21 @@ async fn independent_openid4vci_wallets_receive_the_award_bound_to_their_keys() 
 }
 
 #[tokio::test]
-async fn an_openid4vci_wallet_receives_the_award_on_postgres() {
+async fn wallets_receive_the_award_on_postgres() {
     if !wallets_available() {
         return;
     }
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     oid4vci_round(&app, "p256", "jwt", "key", true).await;
+    // The VCALM exchange's one transaction (offer spent, copy recorded, award claimed) on PostgreSQL too.
+    let (assessor, id, offer) = award_and_offer(&app, json!({})).await;
+    let run = wallet("didauth.mjs", &["--interaction", offer["interaction_url"].as_str().unwrap()]).await;
+    assert_eq!(run["ok"], true, "{run}");
+    verify_with_cli(&app, &run["credential"]);
+    let view = app.get_json_as(&assessor, &format!("/api/v1/credentials/{id}")).await;
+    assert_eq!(view["wallets"][0]["protocol"], "vcapi", "{view}");
+    assert_eq!(view["wallets"][0]["holder"], run["holder_did"]);
+    assert!(view["delivery"]["claimed_at"].is_string(), "{view}");
 }
 
 #[tokio::test]
