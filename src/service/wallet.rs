@@ -640,7 +640,7 @@ impl Microcred {
                     other => other,
                 };
                 let credential = self.issue_by_exchange(&offer, vp, true).await?;
-                Ok(json!({"verifiablePresentation": exchange::presentation_of(credential)}))
+                Ok(json!({"verifiablePresentation": exchange::presentation_of(&credential)}))
             }
         }
     }

@@ -30,7 +30,7 @@ pub fn did_auth_request(challenge: &str, domain: &str, service_endpoint: &str) -
 /// (an array: the Learner Credential Wallet reads its first item).
 ///
 /// See: <https://w3c.github.io/vcalm/#participate-in-an-exchange>
-pub fn presentation_of(credential: Value) -> Value {
+pub fn presentation_of(credential: &Value) -> Value {
     json!({
         "@context": [CREDENTIALS_V2],
         "type": ["VerifiablePresentation"],
@@ -57,7 +57,7 @@ mod tests {
         assert_eq!(request["challenge"], "c-1");
         assert_eq!(request["domain"], "https://certs.example.eu");
         assert_eq!(request["interact"]["service"][0]["serviceEndpoint"], "https://certs.example.eu/x");
-        assert_eq!(presentation_of(json!({"id": "x"}))["verifiableCredential"][0]["id"], "x");
+        assert_eq!(presentation_of(&json!({"id": "x"}))["verifiableCredential"][0]["id"], "x");
         assert_eq!(first_proof(&json!({"proof": [{"a": 1}]})), Some(&json!({"a": 1})));
         assert_eq!(first_proof(&json!({"proof": {"a": 1}})), Some(&json!({"a": 1})));
     }

@@ -325,6 +325,7 @@ mod tests {
 
     const AUD: &str = "https://certs.example.eu";
 
+    #[allow(clippy::needless_pass_by_value)] // the cases build their header and claims inline
     fn jwt(header: Value, claims: Value, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
         let h = URL_SAFE_NO_PAD.encode(header.to_string());
         let c = URL_SAFE_NO_PAD.encode(claims.to_string());

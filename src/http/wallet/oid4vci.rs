@@ -30,7 +30,7 @@ fn oauth(code: ErrorCode, description: &str) -> Response {
 }
 
 /// The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
-fn bearer(headers: &HeaderMap) -> Result<&str, Response> {
+fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -38,17 +38,17 @@ fn bearer(headers: &HeaderMap) -> Result<&str, Response> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            // RFC 6750 §3.1: a request without credentials gets the bare challenge, no error code in it.
-            let mut response =
-                oauth(ErrorCode::InvalidToken, "an access token is required: Authorization: Bearer <token>");
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        })
 }
 
-fn json_body(body: &Bytes, code: ErrorCode) -> Result<serde_json::Value, Response> {
-    serde_json::from_slice(body).map_err(|e| oauth(code, &format!("the body is not JSON: {e}")))
+/// The answer to a request without an access token: RFC 6750 §3.1's bare challenge, no error code in it.
+fn missing_token() -> Response {
+    let mut response = oauth(ErrorCode::InvalidToken, "an access token is required: Authorization: Bearer <token>");
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn json_body(body: &Bytes, code: ErrorCode) -> Result<serde_json::Value, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::OAuth(OAuthError::new(code, format!("the body is not JSON: {e}"))))
 }
 
 /// `GET /.well-known/openid-credential-issuer`: the Credential Issuer Metadata, with display names in
@@ -209,13 +209,10 @@ pub(super) async fn nonce(State(state): State<AppState>) -> Response {
     )
 )]
 pub(super) async fn credential(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let token = match bearer(&headers) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
+    let Some(token) = bearer(&headers) else { return missing_token() };
     let request = match json_body(&body, ErrorCode::InvalidCredentialRequest) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match state.app.credential_for_wallet(token, &request).await {
         Ok(answer) => no_store(StatusCode::OK, &answer),
@@ -242,13 +239,10 @@ pub(super) async fn credential(State(state): State<AppState>, headers: HeaderMap
     )
 )]
 pub(super) async fn notification(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let token = match bearer(&headers) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
+    let Some(token) = bearer(&headers) else { return missing_token() };
     let request = match json_body(&body, ErrorCode::InvalidNotificationRequest) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(e) => return e.into_response(),
     };
     match state.app.wallet_notification(token, &request).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
