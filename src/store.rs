@@ -329,8 +329,14 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Ends a learner's session.
     async fn delete_learner_session(&self, session_hash: &[u8; 32]) -> StoreResult<()>;
 
-    /// Stores a new wallet offer, with its audit entry. Expired offers' codes are cleared on the way.
-    async fn insert_wallet_offer(&self, offer: &WalletOffer, audit: &AuditEntry) -> StoreResult<()>;
+    /// Stores a new wallet offer, with its audit entry; with `replaces` (a `created_by`), the open offers of the
+    /// same credential by the same creator end now. Expired offers' codes are cleared on the way.
+    async fn insert_wallet_offer(
+        &self,
+        offer: &WalletOffer,
+        replaces: Option<&str>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
     /// The offer with this public id.
     async fn wallet_offer(&self, offer_id: &str) -> StoreResult<Option<WalletOffer>>;
     /// Marks an open offer served and returns it with its code, which leaves the database (its URI hands it
@@ -338,8 +344,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn serve_wallet_offer(&self, offer_id: &str, now_ms: i64) -> StoreResult<Option<WalletOffer>>;
     /// The offer whose pre-authorized code hashes to `code_hash`.
     async fn wallet_offer_by_code(&self, code_hash: &[u8; 32]) -> StoreResult<Option<WalletOffer>>;
-    /// Counts a wrong transaction code against an offer.
-    async fn note_tx_code_failure(&self, offer_id: &str) -> StoreResult<()>;
+    /// Counts a wrong transaction code against an offer, with its audit entry.
+    async fn note_tx_code_failure(&self, offer_id: &str, audit: &AuditEntry) -> StoreResult<()>;
     /// Uses an open offer for `protocol`: sets `redeemed_at`, clears the code and, for OpenID4VCI, stores the
     /// access token's hash. False when it was used or expired meanwhile (single use under races).
     async fn redeem_wallet_offer(

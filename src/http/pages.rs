@@ -472,8 +472,9 @@ pub(super) struct HeldCredential {
     pdf: String,
     json: String,
     linkedin: Option<String>,
-    /// Where the "Add to wallet" form posts (with the session's form token).
-    wallet: String,
+    /// Where the "Add to wallet" form posts (with the session's form token); none for a credential that is
+    /// not valid now (revoked, suspended, expired: it cannot be added).
+    wallet: Option<String>,
 }
 
 impl HeldCredential {
@@ -502,7 +503,8 @@ impl HeldCredential {
             page: format!("{page}?lang={}&claim={claim}", l.lang),
             pdf: format!("{}?lang={}", urls.credential_download(id, Download::Pdf), l.lang),
             json: urls.credential_download(id, Download::Json),
-            wallet: format!("{}?lang={}", PublicUrls::wallet_path(id), l.lang),
+            wallet: (verdict.report.outcome == Outcome::Valid)
+                .then(|| format!("{}?lang={}", PublicUrls::wallet_path(id), l.lang)),
         }
     }
 }
@@ -528,13 +530,15 @@ pub(super) enum WalletView {
         achievement: String,
         qr_svg: String,
         offer_url: String,
-        lcw_url: String,
+        lcw_url: Option<String>,
         expires: String,
         again: String,
         csrf: String,
     },
     /// The interaction URL opened in a browser: which wallets to use.
-    Interaction { offer_url: String, lcw_url: String },
+    Interaction { offer_url: String, lcw_url: Option<String> },
+    /// A revoked, suspended or expired credential: it cannot be added.
+    NotCurrent,
     /// A used or expired offer, or an unknown credential.
     Gone,
 }

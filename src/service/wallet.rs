@@ -59,9 +59,9 @@ pub struct MintedOffer {
     /// The VCALM exchange (VC-API wallets such as the DCC Learner Credential Wallet).
     #[serde(skip)]
     pub exchange_url: String,
-    /// The DCC Learner Credential Wallet's deep link.
+    /// The DCC Learner Credential Wallet's deep link (none for an offer with a transaction code).
     #[serde(skip)]
-    pub lcw_url: String,
+    pub lcw_url: Option<String>,
     /// The transaction code to send the learner over another channel (only when asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tx_code: Option<String>,
@@ -196,7 +196,9 @@ impl Microcred {
             OfferedBy::Learner => (None, Some("asked for by the learner".to_owned())),
         };
         let entry = audit(caller, Some(credential.issuer_id), "credential.wallet_offer", &id.to_string(), reason);
-        self.store.insert_wallet_offer(&offer, &entry).await?;
+        // A learner's new QR code replaces the one shown before: at most one of theirs works per credential.
+        let replaces = matches!(by, OfferedBy::Learner).then_some("learner");
+        self.store.insert_wallet_offer(&offer, replaces, &entry).await?;
         Ok(self.minted(&offer, tx_code, expires_at))
     }
 
@@ -206,15 +208,17 @@ impl Microcred {
         let issuer = self.urls.credential_issuer();
         let query =
             |pairs: &[(&str, &str)]| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        let lcw_url = format!(
-            "https://lcw.app/request.html?{}",
-            query(&[
-                ("issuer", &issuer),
-                ("auth_type", "bearer"),
-                ("challenge", &offer.challenge),
-                ("vc_request_url", &format!("{exchange_url}/lcw")),
-            ])
-        );
+        let lcw_url = offer.tx_code_hash.is_none().then(|| {
+            format!(
+                "https://lcw.app/request.html?{}",
+                query(&[
+                    ("issuer", &issuer),
+                    ("auth_type", "bearer"),
+                    ("challenge", &offer.challenge),
+                    ("vc_request_url", &format!("{exchange_url}/lcw")),
+                ])
+            )
+        });
         MintedOffer {
             offer_url: oid4vci::offer_url(&credential_offer_uri),
             credential_offer_uri,
@@ -254,7 +258,20 @@ impl Microcred {
         let offer = self.store.serve_wallet_offer(offer_id, unix_ms(now())).await?.ok_or_else(gone)?;
         let code = offer.code.as_deref().ok_or_else(gone)?;
         let tx = offer.tx_code_hash.map(|_| tx_code_spec());
-        Ok(oid4vci::credential_offer(&self.urls.credential_issuer(), code, tx.as_ref()))
+        let credential = self.issued_credential(offer.credential_id).await?;
+        let issuer = self
+            .store
+            .issuer_by_id(credential.issuer_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
+        let issuer_id = self.urls.credential_issuer();
+        Ok(oid4vci::credential_offer(&issuer_id, code, tx.as_ref(), !issuer.holder_binding_required))
+    }
+
+    /// Whether the offer behind `offer_id`'s URI would still be served (for `HEAD`, which must not use it up).
+    pub async fn credential_offer_is_open(&self, offer_id: &str) -> Result<bool> {
+        let offer = self.store.wallet_offer(offer_id).await?;
+        Ok(offer.is_some_and(|o| o.state(unix_ms(now())) == OfferState::Open && o.code.is_some()))
     }
 
     /// The token endpoint: exchanges a pre-authorized code (and its transaction code, if the offer asked
@@ -291,7 +308,23 @@ impl Microcred {
             }
             (Some(expected), Some(given)) => {
                 if !bool::from(expected.ct_eq(&sha256(given))) {
-                    self.store.note_tx_code_failure(&offer.offer_id).await?;
+                    let credential = self.issued_credential(offer.credential_id).await?;
+                    let failures = offer.tx_code_failures + 1;
+                    let reason = match failures >= crate::domain::wallet::MAX_TX_CODE_FAILURES {
+                        true => format!(
+                            "offer {}: wrong transaction code {failures}, the offer is withdrawn",
+                            offer.offer_id
+                        ),
+                        false => format!("offer {}: wrong transaction code {failures}", offer.offer_id),
+                    };
+                    let entry = audit(
+                        None,
+                        Some(credential.issuer_id),
+                        "credential.wallet_tx_code_failed",
+                        &offer.credential_id.to_string(),
+                        Some(reason),
+                    );
+                    self.store.note_tx_code_failure(&offer.offer_id, &entry).await?;
                     return Err(oauth(ErrorCode::InvalidGrant, "the transaction code is wrong"));
                 }
             }
@@ -366,12 +399,17 @@ impl Microcred {
         let Some(request) = request.as_object() else {
             return Err(oauth(ErrorCode::InvalidCredentialRequest, "the request must be a JSON object"));
         };
-        match (request.get("credential_configuration_id"), request.get("credential_identifier")) {
-            (Some(Value::String(id)), None) if id == oid4vci::OPEN_BADGE_LDP_VC => {}
+        let bound = match (request.get("credential_configuration_id"), request.get("credential_identifier")) {
+            (Some(Value::String(id)), None) if id == oid4vci::OPEN_BADGE_LDP_VC => true,
+            (Some(Value::String(id)), None) if id == oid4vci::OPEN_BADGE_LDP_VC_UNBOUND => false,
             (Some(Value::String(id)), None) => {
                 return Err(oauth(
                     ErrorCode::UnknownCredentialConfiguration,
-                    format!("unknown credential configuration {id}: this issuer offers {}", oid4vci::OPEN_BADGE_LDP_VC),
+                    format!(
+                        "unknown credential configuration {id}: this issuer offers {} and {}",
+                        oid4vci::OPEN_BADGE_LDP_VC,
+                        oid4vci::OPEN_BADGE_LDP_VC_UNBOUND
+                    ),
                 ));
             }
             (None, Some(_)) => {
@@ -392,19 +430,45 @@ impl Microcred {
                     "credential_configuration_id (a string) is required",
                 ));
             }
-        }
+        };
         let credential = self.issued_credential(offer.credential_id).await?;
         let issuer = self
             .store
             .issuer_by_id(credential.issuer_id)
             .await?
             .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
-        let holder = match request.get("proofs") {
-            None | Some(Value::Null) if issuer.holder_binding_required => {
-                return Err(oauth(ErrorCode::InvalidProof, "this issuer binds credentials to a key: send proofs"));
+        // The bound configuration advertises proof types, so its requests must carry a proof (§8.2); the
+        // unbound one advertises none, and is offered only by issuers that allow bearer credentials.
+        let proofs = request.get("proofs").filter(|p| !p.is_null());
+        let holder = match (bound, proofs) {
+            (true, Some(proofs)) => Some(self.holder_from_proofs(proofs).await?),
+            (true, None) => {
+                return Err(oauth(
+                    ErrorCode::InvalidProof,
+                    format!(
+                        "{} is bound to the holder's key: send proofs (or request {} if the offer names it)",
+                        oid4vci::OPEN_BADGE_LDP_VC,
+                        oid4vci::OPEN_BADGE_LDP_VC_UNBOUND
+                    ),
+                ));
             }
-            None | Some(Value::Null) => None,
-            Some(proofs) => Some(self.holder_from_proofs(proofs).await?),
+            (false, _) if issuer.holder_binding_required => {
+                return Err(oauth(
+                    ErrorCode::CredentialRequestDenied,
+                    format!("this issuer binds its credentials to a key: request {}", oid4vci::OPEN_BADGE_LDP_VC),
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(oauth(
+                    ErrorCode::InvalidCredentialRequest,
+                    format!(
+                        "{} takes no proofs: request {} to bind the credential to your key",
+                        oid4vci::OPEN_BADGE_LDP_VC_UNBOUND,
+                        oid4vci::OPEN_BADGE_LDP_VC
+                    ),
+                ));
+            }
+            (false, None) => None,
         };
         if let Some(reason) = not_issuable(&credential) {
             return Err(oauth(ErrorCode::CredentialRequestDenied, reason));
@@ -592,7 +656,9 @@ impl Microcred {
     pub async fn interaction(&self, offer_id: &str) -> Result<Value> {
         let offer = self.open_offer(offer_id).await?;
         let mut protocols = serde_json::Map::new();
-        protocols.insert("vcapi".into(), self.urls.exchange(&offer.offer_id).into());
+        if offer.tx_code_hash.is_none() {
+            protocols.insert("vcapi".into(), self.urls.exchange(&offer.offer_id).into());
+        }
         // Once a wallet fetched the OpenID4VCI offer, it is spent for other OpenID4VCI wallets.
         if offer.served_ms.is_none() {
             let offer_url = oid4vci::offer_url(&self.urls.credential_offer(&offer.offer_id));
@@ -601,6 +667,19 @@ impl Microcred {
             protocols.insert("OID4VCI".into(), offer_url.into());
         }
         Ok(json!({"protocols": protocols}))
+    }
+
+    /// An open offer a VC-API wallet may take: not one with a transaction code, which only OpenID4VCI can ask
+    /// for (taking it by an exchange would skip the code).
+    async fn open_exchange(&self, offer_id: &str) -> Result<WalletOffer> {
+        let offer = self.open_offer(offer_id).await?;
+        if offer.tx_code_hash.is_some() {
+            return Err(Error::NotPossible(
+                "this offer asks for a transaction code, which only OpenID4VCI wallets can give: use one of those"
+                    .into(),
+            ));
+        }
+        Ok(offer)
     }
 
     async fn open_offer(&self, offer_id: &str) -> Result<WalletOffer> {
@@ -624,7 +703,7 @@ impl Microcred {
     ///
     /// See: <https://w3c.github.io/vcalm/#participate-in-an-exchange>
     pub async fn exchange_step(&self, offer_id: &str, message: &Value) -> Result<Value> {
-        let offer = self.open_offer(offer_id).await?;
+        let offer = self.open_exchange(offer_id).await?;
         let Some(message) = message.as_object() else {
             return Err(crate::domain::validation::ValidationErrors::single("body", "must be a JSON object").into());
         };
@@ -650,7 +729,7 @@ impl Microcred {
     ///
     /// See: <https://github.com/digitalcredentials/learner-credential-wallet-site/blob/main/request.html>
     pub async fn lcw_request(&self, offer_id: &str, vp: &Value) -> Result<Value> {
-        let offer = self.open_offer(offer_id).await?;
+        let offer = self.open_exchange(offer_id).await?;
         self.issue_by_exchange(&offer, vp, false).await
     }
 

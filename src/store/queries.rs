@@ -1070,6 +1070,7 @@ macro_rules! impl_store {
             async fn insert_wallet_offer(
                 &self,
                 offer: &$crate::domain::wallet::WalletOffer,
+                replaces: Option<&str>,
                 audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::store::StoreResult<()> {
                 // An unused code has no business staying in the database once its offer has expired. Its own
@@ -1080,6 +1081,18 @@ macro_rules! impl_store {
                     .await
                     .map_err(Self::error)?;
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                if let Some(created_by) = replaces {
+                    sqlx::query(
+                        "UPDATE wallet_offer SET expires_at = $1, code = NULL WHERE credential_id = $2 \
+                         AND created_by = $3 AND redeemed_at IS NULL AND expires_at > $1",
+                    )
+                    .bind(offer.created_ms)
+                    .bind(offer.credential_id.0)
+                    .bind(created_by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::error)?;
+                }
                 sqlx::query(
                     "INSERT INTO wallet_offer (offer_id, credential_id, code, code_hash, tx_code_hash, challenge, \
                      created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1149,13 +1162,19 @@ macro_rules! impl_store {
                     .transpose()
             }
 
-            async fn note_tx_code_failure(&self, offer_id: &str) -> $crate::store::StoreResult<()> {
+            async fn note_tx_code_failure(
+                &self,
+                offer_id: &str,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query("UPDATE wallet_offer SET tx_code_failures = tx_code_failures + 1 WHERE offer_id = $1")
                     .bind(offer_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(Self::error)?;
-                Ok(())
+                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await.map_err(Self::error)
             }
 
             async fn redeem_wallet_offer(

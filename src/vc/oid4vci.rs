@@ -11,9 +11,13 @@ use super::contexts;
 /// The pre-authorized code grant type.
 /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-pre-authorized-code-flow>
 pub const PRE_AUTHORIZED_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-/// The one credential configuration microcred offers: the award as an Open Badges 3.0 credential secured
-/// with Data Integrity `eddsa-rdfc-2022` (format `ldp_vc`).
+/// The credential configuration of the award bound to the holder's key: an Open Badges 3.0 credential
+/// secured with Data Integrity `eddsa-rdfc-2022` (format `ldp_vc`); the request must carry a key proof.
 pub const OPEN_BADGE_LDP_VC: &str = "OpenBadgeCredential_ldp_vc";
+/// The same award unbound (a bearer credential, as issued), for wallets that prove no key: no binding
+/// methods and no proof types, so a conformant wallet sends no `proofs` (OpenID4VCI 1.0 §8.2). Offered only
+/// by issuers that do not require holder binding.
+pub const OPEN_BADGE_LDP_VC_UNBOUND: &str = "OpenBadgeCredential_ldp_vc_unbound";
 /// The `openid-credential-offer://` scheme wallets register for.
 pub const OFFER_SCHEME: &str = "openid-credential-offer://";
 
@@ -141,6 +145,33 @@ pub fn issuer_metadata(
             entry
         })
         .collect();
+    let configuration = |bound: bool| {
+        let mut configuration = json!({
+            "format": "ldp_vc",
+            "credential_definition": {
+                "@context": [contexts::CREDENTIALS_V2, contexts::OB_V3P0_3_0_3],
+                "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            },
+            "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
+            "credential_metadata": {
+                "display": credential_display,
+                "claims": [
+                    {"path": ["credentialSubject", "name"], "display": [{"name": "Name", "locale": "en"}]},
+                    {"path": ["credentialSubject", "achievement", "name"], "display": [{"name": "Achievement", "locale": "en"}]},
+                    {"path": ["issuer", "name"], "display": [{"name": "Issuer", "locale": "en"}]},
+                    {"path": ["validFrom"], "display": [{"name": "Issued", "locale": "en"}]},
+                ],
+            },
+        });
+        if bound {
+            configuration["cryptographic_binding_methods_supported"] = json!(["did:key", "did:jwk", "jwk"]);
+            configuration["proof_types_supported"] = json!({
+                "jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]},
+                "di_vp": {"proof_signing_alg_values_supported": ["eddsa-rdfc-2022"]},
+            });
+        }
+        configuration
+    };
     json!({
         "credential_issuer": issuer,
         "credential_endpoint": endpoint("credential"),
@@ -148,28 +179,8 @@ pub fn issuer_metadata(
         "notification_endpoint": endpoint("notification"),
         "display": display,
         "credential_configurations_supported": {
-            OPEN_BADGE_LDP_VC: {
-                "format": "ldp_vc",
-                "credential_definition": {
-                    "@context": [contexts::CREDENTIALS_V2, contexts::OB_V3P0_3_0_3],
-                    "type": ["VerifiableCredential", "OpenBadgeCredential"],
-                },
-                "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
-                "cryptographic_binding_methods_supported": ["did:key", "did:jwk", "jwk"],
-                "proof_types_supported": {
-                    "jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]},
-                    "di_vp": {"proof_signing_alg_values_supported": ["eddsa-rdfc-2022"]},
-                },
-                "credential_metadata": {
-                    "display": credential_display,
-                    "claims": [
-                        {"path": ["credentialSubject", "name"], "display": [{"name": "Name", "locale": "en"}]},
-                        {"path": ["credentialSubject", "achievement", "name"], "display": [{"name": "Achievement", "locale": "en"}]},
-                        {"path": ["issuer", "name"], "display": [{"name": "Issuer", "locale": "en"}]},
-                        {"path": ["validFrom"], "display": [{"name": "Issued", "locale": "en"}]},
-                    ],
-                },
-            }
+            OPEN_BADGE_LDP_VC: configuration(true),
+            OPEN_BADGE_LDP_VC_UNBOUND: configuration(false),
         },
     })
 }
@@ -197,17 +208,27 @@ pub struct TxCodeSpec {
     pub description: String,
 }
 
-/// The Credential Offer for the award behind `pre_authorized_code`.
+/// The Credential Offer for the award behind `pre_authorized_code`: the bound configuration, and the unbound
+/// one too when `bearer_allowed`.
 ///
 /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-credential-offer-parameters>
-pub fn credential_offer(issuer: &str, pre_authorized_code: &str, tx_code: Option<&TxCodeSpec>) -> Value {
+pub fn credential_offer(
+    issuer: &str,
+    pre_authorized_code: &str,
+    tx_code: Option<&TxCodeSpec>,
+    bearer_allowed: bool,
+) -> Value {
+    let mut ids = vec![OPEN_BADGE_LDP_VC];
+    if bearer_allowed {
+        ids.push(OPEN_BADGE_LDP_VC_UNBOUND);
+    }
     let mut grant = json!({"pre-authorized_code": pre_authorized_code});
     if let Some(tx) = tx_code {
         grant["tx_code"] = json!({"input_mode": "numeric", "length": tx.length, "description": tx.description});
     }
     json!({
         "credential_issuer": issuer,
-        "credential_configuration_ids": [OPEN_BADGE_LDP_VC],
+        "credential_configuration_ids": ids,
         "grants": {PRE_AUTHORIZED_CODE_GRANT: grant},
     })
 }
@@ -241,8 +262,10 @@ mod tests {
     #[test]
     fn an_offer_names_the_configuration_and_the_tx_code() {
         let tx = TxCodeSpec { length: 6, description: "from your e-mail".into() };
-        let offer = credential_offer("https://c.example", "code", Some(&tx));
-        assert_eq!(offer["credential_configuration_ids"][0], OPEN_BADGE_LDP_VC);
+        let offer = credential_offer("https://c.example", "code", Some(&tx), false);
+        assert_eq!(offer["credential_configuration_ids"], json!([OPEN_BADGE_LDP_VC]));
+        let bearer = credential_offer("https://c.example", "code", None, true);
+        assert_eq!(bearer["credential_configuration_ids"], json!([OPEN_BADGE_LDP_VC, OPEN_BADGE_LDP_VC_UNBOUND]));
         let grant = &offer["grants"][PRE_AUTHORIZED_CODE_GRANT];
         assert_eq!(grant["pre-authorized_code"], "code");
         assert_eq!(grant["tx_code"]["length"], 6);

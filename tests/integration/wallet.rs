@@ -163,6 +163,14 @@ async fn independent_openid4vci_wallets_receive_the_award_bound_to_their_keys() 
     ] {
         oid4vci_round(&app, key, proof, did, tx_code).await;
     }
+    // A wallet that proves no key takes the unbound configuration the offer also names: the award as issued.
+    let (_, id, offer) = award_and_offer(&app, json!({})).await;
+    let run = wallet("oid4vci.mjs", &["--offer", offer["offer_url"].as_str().unwrap(), "--proof", "none"]).await;
+    assert_eq!(run["ok"], true, "{run}");
+    let award: Value =
+        app.client.get(app.url(&format!("/credentials/{id}.json"))).send().await.unwrap().json().await.unwrap();
+    assert!(run["credential"]["credentialSubject"].get("id").is_none(), "{run}");
+    assert_eq!(run["credential"]["proof"], award["proof"], "as issued");
     let actions = audit_actions(&app).await;
     for action in [
         "credential.wallet_offer",
@@ -248,8 +256,9 @@ async fn the_learner_credential_wallets_deep_link_gives_it_the_bound_award() {
     let (_, id, offer) = award_and_offer(&app, json!({})).await;
     // The learner's page carries the link; the API answer has the interaction URL it is made from.
     let minted = app.app.minted_offer(&offer_id(&offer)).await.unwrap();
-    assert!(minted.lcw_url.starts_with("https://lcw.app/request.html?issuer="), "{}", minted.lcw_url);
-    let run = wallet("lcw.mjs", &["--deep-link", &minted.lcw_url]).await;
+    let lcw_url = minted.lcw_url.expect("an offer without a transaction code has the LCW link");
+    assert!(lcw_url.starts_with("https://lcw.app/request.html?issuer="), "{lcw_url}");
+    let run = wallet("lcw.mjs", &["--deep-link", &lcw_url]).await;
     assert_eq!(run["ok"], true, "{run}");
     assert_eq!(run["presentation"]["proof"]["type"], "Ed25519Signature2020");
     let credential = &run["credential"];
@@ -289,7 +298,7 @@ async fn code_of(app: &TestApp, offer: &Value) -> String {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["credential_issuer"], app.base);
-    assert_eq!(body["credential_configuration_ids"], json!(["OpenBadgeCredential_ldp_vc"]));
+    assert_eq!(body["credential_configuration_ids"][0], "OpenBadgeCredential_ldp_vc");
     body["grants"][PRE_AUTH]["pre-authorized_code"].as_str().unwrap().to_owned()
 }
 
@@ -379,6 +388,12 @@ async fn metadata_names_the_endpoints_the_configuration_and_five_languages() {
         json!(["eddsa-rdfc-2022"])
     );
     assert_eq!(configuration["credential_metadata"]["display"].as_array().unwrap().len(), 5);
+    let unbound = &metadata["credential_configurations_supported"]["OpenBadgeCredential_ldp_vc_unbound"];
+    assert_eq!(unbound["format"], "ldp_vc");
+    assert!(
+        unbound.get("proof_types_supported").is_none()
+            && unbound.get("cryptographic_binding_methods_supported").is_none()
+    );
     let server = app.get_json("/.well-known/oauth-authorization-server").await;
     assert_eq!(server["issuer"], app.base);
     assert_eq!(server["token_endpoint"], app.url("/token"));
@@ -500,6 +515,13 @@ async fn proofs_nonces_tokens_and_revoked_awards_are_refused_with_the_specified_
     assert_oauth(credential_request(&app, &token, with_jwt(&foreign)).await, 400, "invalid_nonce").await;
     let elsewhere = proof_jwt(&key, &key, "https://other-issuer.example", &nonce(&app).await);
     assert_oauth(credential_request(&app, &token, with_jwt(&elsewhere)).await, 400, "invalid_proof").await;
+    let did = did_key(&key);
+    let header = json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "kid": format!("{did}#{}", &did[8..])});
+    let claims = json!({"aud": aud, "nonce": nonce(&app).await});
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let no_iat = format!("{input}.{}", URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).to_bytes()));
+    assert_oauth(credential_request(&app, &token, with_jwt(&no_iat)).await, 400, "invalid_proof").await;
     let forged = proof_jwt(&holder(), &key, &aud, &nonce(&app).await);
     assert_oauth(credential_request(&app, &token, with_jwt(&forged)).await, 400, "invalid_proof").await;
     let two = json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc", "proofs": {"jwt": ["a", "b"]}});
@@ -587,15 +609,34 @@ async fn proofs_nonces_tokens_and_revoked_awards_are_refused_with_the_specified_
 async fn an_issuer_decides_whether_wallets_must_prove_a_key() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let (assessor, id, offer) = award_and_offer(&app, json!({})).await;
-    // By default a wallet that proves no key gets the award as issued (a bearer credential).
-    let token = access_token(&app, &offer).await;
-    let plain =
-        credential_request(&app, &token, json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc"})).await;
+    let bound = json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc"});
+    let unbound = json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc_unbound"});
+    // By default the offer also names the unbound configuration (no proof types in the metadata), and a
+    // wallet that proves no key gets the award as issued (a bearer credential) through it.
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    let document: Value = app.client.get(uri).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        document["credential_configuration_ids"],
+        json!(["OpenBadgeCredential_ldp_vc", "OpenBadgeCredential_ldp_vc_unbound"])
+    );
+    let code = document["grants"][PRE_AUTH]["pre-authorized_code"].as_str().unwrap();
+    let token: Value =
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", code)]).await.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    // The bound configuration advertises proof types, so a request for it without proofs is refused (§8.2).
+    assert_oauth(credential_request(&app, token, bound.clone()).await, 400, "invalid_proof").await;
+    let plain = credential_request(&app, token, unbound.clone()).await;
     assert_eq!(plain.status(), 200);
     let body: Value = plain.json().await.unwrap();
     let award: Value =
         app.client.get(app.url(&format!("/credentials/{id}.json"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["credentials"][0]["credential"], award);
+    // Proofs for the unbound configuration are a mistake the wallet is told about.
+    let second = mint(&app, &assessor, &id, json!({})).await;
+    let second_token = access_token(&app, &second).await;
+    let with_proofs =
+        json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc_unbound", "proofs": {"jwt": ["x"]}});
+    assert_oauth(credential_request(&app, &second_token, with_proofs).await, 400, "invalid_credential_request").await;
 
     let admin = app.token(microcred::domain::api_key::Role::Admin).await;
     let patched = app
@@ -608,10 +649,76 @@ async fn an_issuer_decides_whether_wallets_must_prove_a_key() {
         .unwrap();
     assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
     let offer = mint(&app, &assessor, &id, json!({})).await;
-    let token = access_token(&app, &offer).await;
-    let refused =
-        credential_request(&app, &token, json!({"credential_configuration_id": "OpenBadgeCredential_ldp_vc"})).await;
-    assert_oauth(refused, 400, "invalid_proof").await;
+    let document: Value =
+        app.client.get(offer["credential_offer_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(document["credential_configuration_ids"], json!(["OpenBadgeCredential_ldp_vc"]), "bound only");
+    let code = document["grants"][PRE_AUTH]["pre-authorized_code"].as_str().unwrap();
+    let token: Value =
+        token_request(&app, &[("grant_type", PRE_AUTH), ("pre-authorized_code", code)]).await.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    assert_oauth(credential_request(&app, token, unbound).await, 400, "credential_request_denied").await;
+    assert_oauth(credential_request(&app, token, bound).await, 400, "invalid_proof").await;
+}
+
+/// An offer with a transaction code is for OpenID4VCI wallets only: a VC-API exchange, which cannot ask for
+/// the code, would skip it. A HEAD on its offer URI does not use the offer up.
+#[tokio::test]
+async fn an_offer_with_a_transaction_code_cannot_be_taken_without_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, _, offer) = award_and_offer(&app, json!({"tx_code": true})).await;
+    let interaction = offer["interaction_url"].as_str().unwrap();
+    let protocols: Value =
+        app.client.get(interaction).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+    assert!(protocols["protocols"].get("vcapi").is_none(), "{protocols}");
+    assert!(protocols["protocols"]["oid4vci-1.0"].is_string(), "{protocols}");
+    let page = app.client.get(interaction).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("lcw.app"), "no Learner Credential Wallet link either");
+    let exchange = app.url(&format!("/workflows/claim/exchanges/{}", offer_id(&offer)));
+    let started = app.client.post(&exchange).json(&json!({})).send().await.unwrap();
+    crate::support::assert_problem(started, 409).await;
+    let lcw = app
+        .client
+        .post(format!("{exchange}/lcw"))
+        .json(&json!({"type": "VerifiablePresentation"}))
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(lcw, 409).await;
+    // HEAD says it is there, and leaves it for the wallet's GET.
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    assert_eq!(app.client.head(uri).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.get(uri).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.head(uri).send().await.unwrap().status(), 404, "served now");
+    // The assessor's answer is not to be cached, and a body that is not a JSON object is refused.
+    let (assessor, id, _) = award_and_offer(&app, json!({})).await;
+    let answer = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/offers")))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let array = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/offers")))
+        .bearer_auth(&assessor)
+        .json(&json!([true]))
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(array, 422).await;
+    let text = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{id}/offers")))
+        .bearer_auth(&assessor)
+        .header("content-type", "text/plain")
+        .body("{\"tx_code\": true}")
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(text, 415).await;
 }
 
 /// The texts of the messages written to the outbox so far (the file mailer), waiting until there are `n`.
@@ -713,6 +820,9 @@ async fn the_emailed_add_to_wallet_link_leads_a_signed_in_learner_to_a_qr_code_a
     assert_eq!(post(action.clone(), &app.base, "forged").await.unwrap().status(), 403, "without the form token");
     let not_hers = format!("/me/credentials/{}/wallet?lang=el", others["id"].as_str().unwrap());
     assert_eq!(post(not_hers, &app.base, &csrf).await.unwrap().status(), 404, "another learner's credential");
+    // A first QR code, then "Get a new code": the first stops working.
+    let first = post(action.clone(), &app.base, &csrf).await.unwrap().text().await.unwrap();
+    let first_qr = decode_qr(&first[first.find("<svg").unwrap()..first.find("</svg>").unwrap() + 6]);
     let shown = post(action, &app.base, &csrf).await.unwrap();
     assert_eq!(shown.status(), 200);
     assert_eq!(shown.headers()["cache-control"], "no-store");
@@ -724,6 +834,8 @@ async fn the_emailed_add_to_wallet_link_leads_a_signed_in_learner_to_a_qr_code_a
         app.client.get(&decoded).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
     let offer_url = protocols["protocols"]["oid4vci-1.0"].as_str().unwrap();
     assert_eq!(protocols["protocols"]["OID4VCI"], offer_url, "the key older VC-API wallets read");
+    assert_ne!(first_qr, decoded);
+    assert_eq!(app.client.get(&first_qr).header("accept", "application/json").send().await.unwrap().status(), 404);
     assert!(page.contains(&offer_url.replace('&', "&#38;")) || page.contains(offer_url), "the same-device link");
     assert!(protocols["protocols"]["vcapi"].as_str().unwrap().contains("/workflows/claim/exchanges/"));
     // The offer behind the QR code works for a wallet; once its offer is fetched, the interaction URL

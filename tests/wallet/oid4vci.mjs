@@ -81,7 +81,12 @@ async function main() {
     throw new StageError('metadata', 'anonymous_access_not_supported',
       'the authorization server metadata lacks pre-authorized_grant_anonymous_access_supported: true');
   }
-  const credentialConfigurationId = offer.credential_configuration_ids[0];
+  // A wallet that binds takes an offered configuration that asks for key proofs; one that cannot (--proof
+  // none) takes one that does not, if the offer has one (else the first, which the issuer may refuse).
+  const configurations = issuerMetadata.credentialIssuer.credential_configurations_supported ?? {};
+  const wantsProofs = args.proof !== 'none';
+  const credentialConfigurationId = offer.credential_configuration_ids.find(id =>
+    Boolean(configurations[id]?.proof_types_supported) === wantsProofs) ?? offer.credential_configuration_ids[0];
 
   stage = 'token';
   const {accessTokenResponse} = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({

@@ -276,20 +276,39 @@ pub(super) async fn offer(
     State(state): State<AppState>,
     Caller(caller): Caller,
     UuidPath(id): UuidPath,
+    headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<OfferView>)> {
-    let input: OfferInput = if body.iter().all(u8::is_ascii_whitespace) {
-        OfferInput::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            crate::error::Error::from(crate::domain::validation::ValidationErrors::single("body", e.to_string()))
-        })?
-    };
+) -> Result<(StatusCode, HeaderMap, Json<OfferView>)> {
+    let input = offer_input(&headers, &body)?;
     let offer = state
         .app
         .mint_offer(CredentialId(id), crate::service::wallet::OfferedBy::Assessor(&caller), input.tx_code)
         .await?;
     let qr_svg = crate::certificate::qr_svg(&offer.interaction_url, 240)
         .ok_or_else(|| crate::error::Error::Internal("the interaction URL does not fit a QR code".into()))?;
-    Ok((StatusCode::CREATED, Json(OfferView { offer, qr_svg })))
+    // The answer carries the transaction code and a usable offer: the caller's, once, never cached.
+    let mut answer_headers = HeaderMap::new();
+    answer_headers.insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok((StatusCode::CREATED, answer_headers, Json(OfferView { offer, qr_svg })))
+}
+
+/// The optional body of an offer request: nothing, or a JSON object sent as JSON.
+fn offer_input(headers: &HeaderMap, body: &[u8]) -> Result<OfferInput> {
+    use crate::error::Error;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(OfferInput::default());
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Err(Error::Unsupported("the body must be JSON (Content-Type: application/json), or empty".into()));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ValidationErrors::single("body", format!("is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ValidationErrors::single("body", "must be a JSON object such as {\"tx_code\": true}").into());
+    }
+    serde_json::from_value(value).map_err(|e| ValidationErrors::single("body", e.to_string()).into())
 }

@@ -293,7 +293,7 @@ pub(super) async fn wallet_offer(
         Ok(offer) => offer,
         Err(crate::error::Error::NotFound { .. }) => return gone(l, &path),
         Err(crate::error::Error::NotPossible(_)) => {
-            return pages::wallet_page(l, StatusCode::CONFLICT, &path, WalletView::Gone);
+            return pages::wallet_page(l, StatusCode::CONFLICT, &path, WalletView::NotCurrent);
         }
         Err(e) => return e.into_response(),
     };

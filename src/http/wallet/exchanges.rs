@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -12,6 +12,18 @@ use crate::domain::validation::ValidationErrors;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::pages::{self, WalletView};
+
+/// `?lang=` of the interaction page.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct LangQuery {
+    lang: Option<String>,
+}
+
+/// Answers carrying a challenge or a credential are one wallet's, once: never cached.
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
 
 fn json_body(body: &Bytes) -> Result<serde_json::Value, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -30,24 +42,29 @@ fn json_body(body: &Bytes) -> Result<serde_json::Value, Error> {
     operation_id = "vcalm_interaction",
     path = "/interactions/{id}",
     tag = "wallets",
-    params(("id" = String, Path, description = "The offer id"), ("iuv" = Option<String>, Query, description = "Interaction URL version: 1")),
+    params(("id" = String, Path, description = "The offer id"), ("iuv" = Option<String>, Query, description = "Interaction URL version: 1"), ("lang" = Option<String>, Query, description = "Page language: en, bg, el, es or it")),
     responses(
         (status = 200, description = "`{protocols}` (JSON) or a page for people (HTML)"),
         (status = 404, description = "A used or expired offer"),
     )
 )]
-pub(super) async fn interaction(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn interaction(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
     if wants_json {
         return match state.app.interaction(&id).await {
-            Ok(protocols) => Json(protocols).into_response(),
+            Ok(protocols) => no_store(Json(protocols).into_response()),
             Err(e) => e.into_response(),
         };
     }
-    let l = pages::labels(None, &headers, None);
+    let l = pages::labels(q.lang.as_deref(), &headers, None);
     let path = format!("/interactions/{id}");
     match state.app.minted_offer(&id).await {
         Ok(offer) => pages::wallet_page(
@@ -92,7 +109,7 @@ pub(super) async fn participate(State(state): State<AppState>, Path(id): Path<St
         Err(e) => return e.into_response(),
     };
     match state.app.exchange_step(&id, &message).await {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => no_store(Json(answer).into_response()),
         Err(e) => e.into_response(),
     }
 }
@@ -117,7 +134,7 @@ pub(super) async fn participate(State(state): State<AppState>, Path(id): Path<St
 )]
 pub(super) async fn current_request(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.app.exchange_step(&id, &serde_json::json!({})).await {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => no_store(Json(answer).into_response()),
         Err(e) => e.into_response(),
     }
 }
@@ -151,7 +168,7 @@ pub(super) async fn lcw_request(State(state): State<AppState>, Path(id): Path<St
         Err(e) => return e.into_response(),
     };
     match state.app.lcw_request(&id, &vp).await {
-        Ok(credential) => Json(credential).into_response(),
+        Ok(credential) => no_store(Json(credential).into_response()),
         Err(e) => e.into_response(),
     }
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::certificate::Labels;
@@ -132,7 +132,19 @@ pub(super) async fn authorization_server_metadata(State(state): State<AppState>)
         (status = 404, description = "Served before, used or expired", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn credential_offer(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn credential_offer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+) -> Response {
+    // A HEAD (a link checker, a preview) must not use the offer up: it only says whether it is there.
+    if method == Method::HEAD {
+        return match state.app.credential_offer_is_open(&id).await {
+            Ok(true) => no_store(StatusCode::OK, &serde_json::Value::Null),
+            Ok(false) => StatusCode::NOT_FOUND.into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     match state.app.credential_offer(&id).await {
         Ok(offer) => no_store(StatusCode::OK, &offer),
         Err(e) => e.into_response(),
@@ -157,8 +169,17 @@ pub(super) async fn credential_offer(State(state): State<AppState>, Path(id): Pa
     )
 )]
 pub(super) async fn token(State(state): State<AppState>, form: Result<Form<TokenRequest>, FormRejection>) -> Response {
-    let Ok(Form(request)) = form else {
-        return oauth(ErrorCode::InvalidRequest, "the token request must be application/x-www-form-urlencoded");
+    let request = match form {
+        Ok(Form(request)) => request,
+        Err(rejection) => {
+            let why = match rejection {
+                FormRejection::InvalidFormContentType(_) => {
+                    "the token request must be application/x-www-form-urlencoded".to_owned()
+                }
+                other => format!("the token request is not a valid form: {}", other.body_text()),
+            };
+            return oauth(ErrorCode::InvalidRequest, &why);
+        }
     };
     match state.app.redeem_pre_authorized_code(&request).await {
         Ok(token) => no_store(StatusCode::OK, &serde_json::to_value(token).unwrap_or_default()),
