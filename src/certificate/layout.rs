@@ -57,6 +57,12 @@ impl Metrics {
         self.face.glyph_index(c).is_some()
     }
 
+    /// The glyph ids of `text`'s characters in this face, skipping characters it has no glyph for: what a
+    /// PDF `Tj` of this (embedded, Identity-H) font shows.
+    pub fn glyph_ids<'a>(&'a self, text: &'a str) -> impl Iterator<Item = u16> + 'a {
+        text.chars().filter_map(|c| self.face.glyph_index(c).map(|g| g.0))
+    }
+
     /// How many characters of `text` the face has a glyph for (each is followed by letter spacing).
     pub fn glyph_count(&self, text: &str) -> usize {
         text.chars().filter(|c| self.face.glyph_index(*c).is_some()).count()

@@ -347,7 +347,9 @@ impl Canvas<'_> {
         self.layer.set_font(self.fonts.get(face), size);
         self.layer.set_character_spacing(spacing);
         self.layer.set_text_cursor(Mm(x), Mm(self.height - baseline));
-        self.layer.write_text(text, self.fonts.get(face));
+        // The glyph ids, as printpdf's `write_text` would write them, without its copy of the whole font file
+        // on every call (most of a certificate's rendering time).
+        self.layer.write_codepoints(layout::Metrics::of(face).glyph_ids(text));
         self.layer.end_text_section();
     }
 
@@ -370,7 +372,7 @@ impl Canvas<'_> {
                     self.layer.set_font(self.fonts.get(face), size);
                     current = None;
                     self.layer.add_operation(at);
-                    self.layer.write_text(chars.as_str(), self.fonts.get(face));
+                    self.layer.write_codepoints(layout::Metrics::of(face).glyph_ids(chars.as_str()));
                 }
                 PieceKind::Cluster(cluster) => {
                     let (font, code) = self.type3.borrow_mut().code_for(cluster);
