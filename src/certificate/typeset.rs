@@ -86,21 +86,29 @@ impl SetLine {
 /// Whether `text` prints as it always has: every character in the bundled face, none right-to-left.
 pub fn is_plain(text: &str) -> bool {
     let metrics = Metrics::of(FontFace::Regular);
-    text.chars().all(|c| {
-        !matches!(
-            bidi_class(c),
-            BidiClass::R
-                | BidiClass::AL
-                | BidiClass::AN
-                | BidiClass::RLE
-                | BidiClass::RLO
-                | BidiClass::RLI
-                | BidiClass::FSI
-                | BidiClass::LRE
-                | BidiClass::LRO
-                | BidiClass::LRI
-        ) && (metrics.covers(c) || c == ' ')
-    })
+    // Below U+0590 (Latin, Greek, Cyrillic, Armenian) no character is right-to-left or a directional
+    // control, so the table search is skipped for them (`no_rtl_below_hebrew` checks it).
+    text.chars().all(|c| (c < RTL_START || !is_directional(c)) && (metrics.covers(c) || c == ' '))
+}
+
+/// The first code point (Hebrew) whose bidi class can be right-to-left.
+const RTL_START: char = '\u{0590}';
+
+/// Right-to-left, or a directional embedding, override or isolate.
+fn is_directional(c: char) -> bool {
+    matches!(
+        bidi_class(c),
+        BidiClass::R
+            | BidiClass::AL
+            | BidiClass::AN
+            | BidiClass::RLE
+            | BidiClass::RLO
+            | BidiClass::RLI
+            | BidiClass::FSI
+            | BidiClass::LRE
+            | BidiClass::LRO
+            | BidiClass::LRI
+    )
 }
 
 /// Measures text in a face of the chain (see [`Measure`]).
@@ -278,6 +286,15 @@ fn shape_with(program: &FontProgram, text: &str, rtl: bool) -> Option<(Vec<(usiz
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn no_rtl_below_hebrew() {
+        for c in ('\0'..RTL_START).filter(|c| is_directional(*c)) {
+            panic!("U+{:04X} is directional: is_plain's fast path would be wrong", u32::from(c));
+        }
+        assert!(is_directional('\u{05D0}') && is_directional('\u{202E}'));
+    }
+
     use super::*;
 
     fn texts(line: &SetLine) -> Vec<String> {
