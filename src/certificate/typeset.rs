@@ -290,7 +290,10 @@ mod tests {
     #[test]
     fn no_rtl_below_hebrew() {
         let directional: Vec<u32> = ('\0'..RTL_START).filter(|c| is_directional(*c)).map(u32::from).collect();
-        assert!(directional.is_empty(), "directional below U+0590 (is_plain's fast path would be wrong): {directional:X?}");
+        assert!(
+            directional.is_empty(),
+            "directional below U+0590 (is_plain's fast path would be wrong): {directional:X?}"
+        );
         assert!(is_directional('\u{05D0}') && is_directional('\u{202E}'));
     }
 
