@@ -121,6 +121,13 @@ pub struct WalletCredential {
     pub event_ms: Option<i64>,
 }
 
+/// The moment of a stored Unix-millisecond time (the epoch for one out of range, which microcred never
+/// writes).
+pub fn at_ms(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
 /// The notification events OpenID4VCI defines.
 /// See: <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#name-notification-request>
 pub const NOTIFICATION_EVENTS: [&str; 3] = ["credential_accepted", "credential_failure", "credential_deleted"];

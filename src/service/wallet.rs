@@ -13,13 +13,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
-
-use super::learners::Learner;
 use time::OffsetDateTime;
 
+use super::learners::Learner;
 use super::{Microcred, audit, issuance, now};
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::{CredentialId, IssuedCredential};
+use crate::domain::issuer::Issuer;
 use crate::domain::wallet::{NOTIFICATION_EVENTS, OfferState, WalletCredential, WalletOffer, WalletProtocol};
 use crate::error::{Error, Result};
 use crate::store::unix_ms;
@@ -40,10 +40,10 @@ pub const TX_CODE_DIGITS: usize = 6;
 
 /// Who asked for an offer.
 #[derive(Debug, Clone, Copy)]
-pub enum OfferedBy<'a> {
+enum OfferedBy<'a> {
     /// An assessor through the API.
     Assessor(&'a ApiKey),
-    /// The learner, from their space or the e-mail's link (holding the credential's claim token).
+    /// The signed-in learner the credential was issued to, from their space.
     Learner,
 }
 
@@ -151,20 +151,22 @@ fn document_of(credential: &IssuedCredential) -> Result<Value> {
 }
 
 impl Microcred {
-    /// Mints a single-use offer of award `id`, valid for the configured offer lifetime (at most 10
-    /// minutes), with a 6-digit transaction code when `with_tx_code` (for an offer sent over another
-    /// channel than the code). Assessors may offer their issuer's awards. A revoked or suspended award
-    /// cannot be offered (409).
-    pub async fn mint_offer(&self, id: CredentialId, by: OfferedBy<'_>, with_tx_code: bool) -> Result<MintedOffer> {
-        let credential = match by {
-            OfferedBy::Assessor(caller) => self.issued_credential_for(caller, id).await?,
-            OfferedBy::Learner => self.issued_credential(id).await?,
-        };
-        if let Some(reason) = not_issuable(&credential) {
+    /// Mints a single-use offer of award `id` for an assessor (of its issuer), valid for the configured offer
+    /// lifetime (at most 10 minutes), with a 6-digit transaction code when `with_tx_code` (for an offer sent
+    /// over another channel than the code). A revoked, suspended or expired award, or one that cannot be bound
+    /// to a holder, cannot be offered (409).
+    pub async fn mint_offer(&self, caller: &ApiKey, id: CredentialId, with_tx_code: bool) -> Result<MintedOffer> {
+        let credential = self.issued_credential_for(caller, id).await?;
+        self.mint(&credential, OfferedBy::Assessor(caller), with_tx_code).await
+    }
+
+    async fn mint(&self, credential: &IssuedCredential, by: OfferedBy<'_>, with_tx_code: bool) -> Result<MintedOffer> {
+        let id = credential.id;
+        if let Some(reason) = not_issuable(credential) {
             return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
         }
         // Refused now rather than after a wallet spent the code: a credential that cannot be bound.
-        holder::check_bindable(&document_of(&credential)?).map_err(Error::NotPossible)?;
+        holder::check_bindable(&document_of(credential)?).map_err(Error::NotPossible)?;
         let created = now();
         let created_ms = unix_ms(created);
         let expires_at = created + self.wallet_offer_ttl;
@@ -230,6 +232,14 @@ impl Microcred {
         }
     }
 
+    /// The issuer of an issued credential.
+    async fn issuer_of(&self, credential: &IssuedCredential) -> Result<Issuer> {
+        self.store
+            .issuer_by_id(credential.issuer_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))
+    }
+
     /// Whether award `id` was issued to the signed-in learner's address.
     pub async fn learner_holds(&self, learner: &Learner, id: CredentialId) -> Result<bool> {
         match self.store.credential(id).await? {
@@ -246,7 +256,7 @@ impl Microcred {
         if !learner.holds(&credential) {
             return Err(Error::NotFound { what: "credential", id: id.to_string() });
         }
-        self.mint_offer(id, OfferedBy::Learner, false).await
+        self.mint(&credential, OfferedBy::Learner, false).await
     }
 
     /// The Credential Offer behind `offer_id`'s `credential_offer_uri`, handed out once: a second request,
@@ -259,11 +269,7 @@ impl Microcred {
         let code = offer.code.as_deref().ok_or_else(gone)?;
         let tx = offer.tx_code_hash.map(|_| tx_code_spec());
         let credential = self.issued_credential(offer.credential_id).await?;
-        let issuer = self
-            .store
-            .issuer_by_id(credential.issuer_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
+        let issuer = self.issuer_of(&credential).await?;
         let issuer_id = self.urls.credential_issuer();
         Ok(oid4vci::credential_offer(&issuer_id, code, tx.as_ref(), !issuer.holder_binding_required))
     }
@@ -432,11 +438,7 @@ impl Microcred {
             }
         };
         let credential = self.issued_credential(offer.credential_id).await?;
-        let issuer = self
-            .store
-            .issuer_by_id(credential.issuer_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
+        let issuer = self.issuer_of(&credential).await?;
         // The bound configuration advertises proof types, so its requests must carry a proof (§8.2); the
         // unbound one advertises none, and is offered only by issuers that allow bearer credentials.
         let proofs = request.get("proofs").filter(|p| !p.is_null());
@@ -477,7 +479,7 @@ impl Microcred {
             Error::NotPossible(reason) => oauth(ErrorCode::CredentialRequestDenied, reason),
             other => other,
         };
-        let issued = self.bound_credential(&credential, holder.as_deref()).await.map_err(denied)?;
+        let issued = self.bound_credential(&credential, &issuer, holder.as_deref()).await.map_err(denied)?;
         let notification_id = random_token(16);
         let record = WalletCredential {
             notification_id: notification_id.clone(),
@@ -595,16 +597,16 @@ impl Microcred {
     /// suite) with `credentialSubject.id` = the holder's DID and everything else as issued (its `id`, status
     /// entries, claims: revoking the award revokes the copy); without one, as issued. A credential that cannot
     /// be bound is [`Error::NotPossible`].
-    async fn bound_credential(&self, credential: &IssuedCredential, holder: Option<&str>) -> Result<Value> {
+    async fn bound_credential(
+        &self,
+        credential: &IssuedCredential,
+        issuer: &Issuer,
+        holder: Option<&str>,
+    ) -> Result<Value> {
         let document = document_of(credential)?;
         let Some(holder) = holder else { return Ok(document) };
         let unsigned = holder::bind_to_holder(&document, holder).map_err(Error::NotPossible)?;
-        let issuer = self
-            .store
-            .issuer_by_id(credential.issuer_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("credential {} names a missing issuer", credential.id)))?;
-        let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
+        let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
         issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key))
             .await?
             .map_err(|e| Error::Internal(format!("cannot sign the wallet copy of {}: {e}", credential.id)))
@@ -692,9 +694,7 @@ impl Microcred {
     /// The minted offer's addresses again, for the page that shows its QR code (while it is open).
     pub async fn minted_offer(&self, offer_id: &str) -> Result<MintedOffer> {
         let offer = self.open_offer(offer_id).await?;
-        let expires = OffsetDateTime::from_unix_timestamp_nanos(i128::from(offer.expires_ms) * 1_000_000)
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(self.minted(&offer, None, expires))
+        Ok(self.minted(&offer, None, crate::domain::wallet::at_ms(offer.expires_ms)))
     }
 
     /// One step of a VCALM exchange: `{}` answers the DIDAuthentication request; `{"verifiablePresentation":
@@ -752,7 +752,8 @@ impl Microcred {
         if let Some(reason) = not_issuable(&credential) {
             return Err(Error::NotPossible(format!("{reason}: it cannot be added to a wallet")));
         }
-        let issued = self.bound_credential(&credential, Some(&holder)).await?;
+        let issuer = self.issuer_of(&credential).await?;
+        let issued = self.bound_credential(&credential, &issuer, Some(&holder)).await?;
         let record = WalletCredential {
             notification_id: random_token(16),
             offer_id: offer.offer_id.clone(),

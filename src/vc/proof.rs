@@ -281,13 +281,7 @@ pub fn verify_signature(
         .ok_or_else(|| ProofError::Malformed("proof has no cryptosuite".into()))?
         .parse()
         .map_err(ProofError::Malformed)?;
-    let proof_value = proof
-        .get("proofValue")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ProofError::Malformed("proof has no proofValue".into()))?;
-    let signature = decode_proof_value(proof_value)?;
-    let mut config = proof.clone();
-    config.remove("proofValue");
+    let (signature, config) = signature_and_config(proof)?;
     let mut unsecured = unsecured.clone();
     if suite == Cryptosuite::EddsaJcs2022
         && let Some(proof_context) = config.get("@context")
@@ -317,6 +311,13 @@ pub fn verify_ed25519_signature_2020(
     if proof.get("type").and_then(Value::as_str) != Some("Ed25519Signature2020") {
         return Err(ProofError::Malformed("not an Ed25519Signature2020 proof".into()));
     }
+    let (signature, config) = signature_and_config(proof)?;
+    let hash = rdfc_hash(unsecured, &config, false)?;
+    Ok(public_key.verify_strict(&hash, &signature).is_ok())
+}
+
+/// A proof's signature (its multibase `proofValue`) and its configuration (the proof without `proofValue`).
+fn signature_and_config(proof: &Map<String, Value>) -> Result<(Signature, Map<String, Value>), ProofError> {
     let proof_value = proof
         .get("proofValue")
         .and_then(Value::as_str)
@@ -324,8 +325,7 @@ pub fn verify_ed25519_signature_2020(
     let signature = decode_proof_value(proof_value)?;
     let mut config = proof.clone();
     config.remove("proofValue");
-    let hash = rdfc_hash(unsecured, &config, false)?;
-    Ok(public_key.verify_strict(&hash, &signature).is_ok())
+    Ok((signature, config))
 }
 
 fn context_starts_with(document: Option<&Value>, prefix: &Value) -> bool {

@@ -280,10 +280,7 @@ pub(super) async fn offer(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, HeaderMap, Json<OfferView>)> {
     let input = offer_input(&headers, &body)?;
-    let offer = state
-        .app
-        .mint_offer(CredentialId(id), crate::service::wallet::OfferedBy::Assessor(&caller), input.tx_code)
-        .await?;
+    let offer = state.app.mint_offer(&caller, CredentialId(id), input.tx_code).await?;
     let qr_svg = crate::certificate::qr_svg(&offer.interaction_url, 240)
         .ok_or_else(|| crate::error::Error::Internal("the interaction URL does not fit a QR code".into()))?;
     // The answer carries the transaction code and a usable offer: the caller's, once, never cached.

@@ -84,9 +84,7 @@ pub(super) struct WalletCopy {
 
 impl From<crate::domain::wallet::WalletCredential> for WalletCopy {
     fn from(w: crate::domain::wallet::WalletCredential) -> Self {
-        let at = |ms: i64| {
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        };
+        let at = crate::domain::wallet::at_ms;
         WalletCopy {
             holder: w.holder,
             protocol: w.protocol,

@@ -59,10 +59,12 @@ pub(super) async fn interaction(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
     if wants_json {
-        return match state.app.interaction(&id).await {
-            Ok(protocols) => no_store(Json(protocols).into_response()),
-            Err(e) => e.into_response(),
-        };
+        return state
+            .app
+            .interaction(&id)
+            .await
+            .map(|protocols| no_store(Json(protocols).into_response()))
+            .into_response();
     }
     let l = pages::labels(q.lang.as_deref(), &headers, None);
     let path = format!("/interactions/{id}");
@@ -95,7 +97,7 @@ pub(super) async fn interaction(
                 "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu", "created": "2026-11-30T10:00:00Z", "proofValue": "z4oey…"}})})),
     responses(
         (status = 200, description = "The next message of the exchange: a DIDAuthentication request for `{}`, the credential in a presentation for a signed presentation", content_type = "application/json", body = serde_json::Value, example = json!({"verifiablePresentationRequest": {
-            "query": [{"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}], "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}]}],
+            "query": [{"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}], "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}, {"cryptosuite": "Ed25519Signature2020"}]}],
             "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu",
             "interact": {"service": [{"type": "UnmediatedPresentationService2021", "serviceEndpoint": "https://certs.example.eu/workflows/claim/exchanges/q8ZxJb2mL4nV6tR0"}]}
         }})),
@@ -103,15 +105,13 @@ pub(super) async fn interaction(
         (status = 422, description = "The presentation does not authenticate the holder", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn participate(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
-    let message = match json_body(&body) {
-        Ok(message) => message,
-        Err(e) => return e.into_response(),
-    };
-    match state.app.exchange_step(&id, &message).await {
-        Ok(answer) => no_store(Json(answer).into_response()),
-        Err(e) => e.into_response(),
-    }
+pub(super) async fn participate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let answer = state.app.exchange_step(&id, &json_body(&body)?).await?;
+    Ok(no_store(Json(answer).into_response()))
 }
 
 /// `GET /workflows/claim/exchanges/{id}/request`: the exchange's current request, without advancing it.
@@ -125,18 +125,16 @@ pub(super) async fn participate(State(state): State<AppState>, Path(id): Path<St
     params(("id" = String, Path, description = "The offer id")),
     responses(
         (status = 200, description = "`{verifiablePresentationRequest}`", content_type = "application/json", body = serde_json::Value, example = json!({"verifiablePresentationRequest": {
-            "query": [{"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}], "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}]}],
+            "query": [{"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}], "acceptedCryptosuites": [{"cryptosuite": "eddsa-rdfc-2022"}, {"cryptosuite": "Ed25519Signature2020"}]}],
             "challenge": "3Jm9VqW0bX2cT7yR5nK8pD1e", "domain": "https://certs.example.eu",
             "interact": {"service": [{"type": "UnmediatedPresentationService2021", "serviceEndpoint": "https://certs.example.eu/workflows/claim/exchanges/q8ZxJb2mL4nV6tR0"}]}
         }})),
         (status = 404, description = "A used or expired offer", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn current_request(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.app.exchange_step(&id, &serde_json::json!({})).await {
-        Ok(answer) => no_store(Json(answer).into_response()),
-        Err(e) => e.into_response(),
-    }
+pub(super) async fn current_request(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Error> {
+    let answer = state.app.exchange_step(&id, &serde_json::json!({})).await?;
+    Ok(no_store(Json(answer).into_response()))
 }
 
 /// `POST /workflows/claim/exchanges/{id}/lcw`: the DCC Learner Credential Wallet's deep-link request (its
@@ -162,13 +160,11 @@ pub(super) async fn current_request(State(state): State<AppState>, Path(id): Pat
         (status = 422, description = "The presentation does not authenticate the holder", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn lcw_request(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
-    let vp = match json_body(&body) {
-        Ok(vp) => vp,
-        Err(e) => return e.into_response(),
-    };
-    match state.app.lcw_request(&id, &vp).await {
-        Ok(credential) => no_store(Json(credential).into_response()),
-        Err(e) => e.into_response(),
-    }
+pub(super) async fn lcw_request(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let credential = state.app.lcw_request(&id, &json_body(&body)?).await?;
+    Ok(no_store(Json(credential).into_response()))
 }

@@ -136,19 +136,15 @@ pub(super) async fn credential_offer(
     State(state): State<AppState>,
     Path(id): Path<String>,
     method: Method,
-) -> Response {
+) -> Result<Response, Error> {
     // A HEAD (a link checker, a preview) must not use the offer up: it only says whether it is there.
     if method == Method::HEAD {
-        return match state.app.credential_offer_is_open(&id).await {
-            Ok(true) => no_store(StatusCode::OK, &serde_json::Value::Null),
-            Ok(false) => StatusCode::NOT_FOUND.into_response(),
-            Err(e) => e.into_response(),
-        };
+        return Ok(match state.app.credential_offer_is_open(&id).await? {
+            true => no_store(StatusCode::OK, &serde_json::Value::Null),
+            false => StatusCode::NOT_FOUND.into_response(),
+        });
     }
-    match state.app.credential_offer(&id).await {
-        Ok(offer) => no_store(StatusCode::OK, &offer),
-        Err(e) => e.into_response(),
-    }
+    Ok(no_store(StatusCode::OK, &state.app.credential_offer(&id).await?))
 }
 
 /// `POST /token` (form-encoded, grant type `urn:ietf:params:oauth:grant-type:pre-authorized_code`,
@@ -168,7 +164,10 @@ pub(super) async fn credential_offer(
         (status = 400, description = "`{error: invalid_request | invalid_grant | unsupported_grant_type, error_description}`", content_type = "application/json"),
     )
 )]
-pub(super) async fn token(State(state): State<AppState>, form: Result<Form<TokenRequest>, FormRejection>) -> Response {
+pub(super) async fn token(
+    State(state): State<AppState>,
+    form: Result<Form<TokenRequest>, FormRejection>,
+) -> Result<Response, Error> {
     let request = match form {
         Ok(Form(request)) => request,
         Err(rejection) => {
@@ -178,13 +177,11 @@ pub(super) async fn token(State(state): State<AppState>, form: Result<Form<Token
                 }
                 other => format!("the token request is not a valid form: {}", other.body_text()),
             };
-            return oauth(ErrorCode::InvalidRequest, &why);
+            return Ok(oauth(ErrorCode::InvalidRequest, &why));
         }
     };
-    match state.app.redeem_pre_authorized_code(&request).await {
-        Ok(token) => no_store(StatusCode::OK, &serde_json::to_value(token).unwrap_or_default()),
-        Err(e) => e.into_response(),
-    }
+    let token = state.app.redeem_pre_authorized_code(&request).await?;
+    Ok(no_store(StatusCode::OK, &serde_json::to_value(token).unwrap_or_default()))
 }
 
 /// `POST /nonce`: a fresh `c_nonce` for a key proof, accepted once within 5 minutes.
@@ -197,11 +194,9 @@ pub(super) async fn token(State(state): State<AppState>, form: Result<Form<Token
     tag = "wallets",
     responses((status = 200, description = "`{c_nonce}`, Cache-Control: no-store", content_type = "application/json", body = serde_json::Value, example = json!({"c_nonce": "wKI4LT17ac15ES9bw8ac4bHq7xjLr2mE"})))
 )]
-pub(super) async fn nonce(State(state): State<AppState>) -> Response {
-    match state.app.wallet_nonce().await {
-        Ok(nonce) => no_store(StatusCode::OK, &serde_json::json!({"c_nonce": nonce})),
-        Err(e) => e.into_response(),
-    }
+pub(super) async fn nonce(State(state): State<AppState>) -> Result<Response, Error> {
+    let nonce = state.app.wallet_nonce().await?;
+    Ok(no_store(StatusCode::OK, &serde_json::json!({"c_nonce": nonce})))
 }
 
 /// `POST /credential` (Bearer access token; JSON `{credential_configuration_id, proofs?}`): the award,
@@ -229,16 +224,14 @@ pub(super) async fn nonce(State(state): State<AppState>) -> Response {
         (status = 401, description = "`{error: invalid_token}` with WWW-Authenticate", content_type = "application/json"),
     )
 )]
-pub(super) async fn credential(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(token) = bearer(&headers) else { return missing_token() };
-    let request = match json_body(&body, ErrorCode::InvalidCredentialRequest) {
-        Ok(request) => request,
-        Err(e) => return e.into_response(),
-    };
-    match state.app.credential_for_wallet(token, &request).await {
-        Ok(answer) => no_store(StatusCode::OK, &answer),
-        Err(e) => e.into_response(),
-    }
+pub(super) async fn credential(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let Some(token) = bearer(&headers) else { return Ok(missing_token()) };
+    let request = json_body(&body, ErrorCode::InvalidCredentialRequest)?;
+    Ok(no_store(StatusCode::OK, &state.app.credential_for_wallet(token, &request).await?))
 }
 
 /// `POST /notification` (Bearer access token; JSON `{notification_id, event, event_description?}`): what the
@@ -259,14 +252,13 @@ pub(super) async fn credential(State(state): State<AppState>, headers: HeaderMap
         (status = 401, description = "`{error: invalid_token}`", content_type = "application/json"),
     )
 )]
-pub(super) async fn notification(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(token) = bearer(&headers) else { return missing_token() };
-    let request = match json_body(&body, ErrorCode::InvalidNotificationRequest) {
-        Ok(request) => request,
-        Err(e) => return e.into_response(),
-    };
-    match state.app.wallet_notification(token, &request).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
-    }
+pub(super) async fn notification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let Some(token) = bearer(&headers) else { return Ok(missing_token()) };
+    let request = json_body(&body, ErrorCode::InvalidNotificationRequest)?;
+    state.app.wallet_notification(token, &request).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
