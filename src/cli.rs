@@ -616,6 +616,11 @@ async fn serve(config: &Config) -> Result<(), CliError> {
     });
     let app = server::prepare(config).await?.with_mail(mail);
     tokio::spawn(app.clone().run_deliveries());
+    // The lifecycle job stops with the server, giving its lease up for another replica at once.
+    let (stop_lifecycle, lifecycle_stopped) = tokio::sync::oneshot::channel::<()>();
+    let lifecycle = tokio::spawn(app.clone().run_lifecycle(config.lifecycle_interval, async move {
+        let _ = lifecycle_stopped.await;
+    }));
     let store = app.shared_store();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -642,6 +647,8 @@ async fn serve(config: &Config) -> Result<(), CliError> {
     server::serve(listener, router, server::shutdown_signal(), config.shutdown_timeout)
         .await
         .context("server failed")?;
+    let _ = stop_lifecycle.send(());
+    let _ = lifecycle.await;
     store.close().await;
     tracing::info!("shut down cleanly");
     Ok(())

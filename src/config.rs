@@ -214,6 +214,10 @@ pub struct Settings {
     /// this, in seconds [default: 120]
     #[arg(long, env = "MICROCRED_MAIL_LEASE_SECS", value_name = "SECS")]
     pub mail_lease_secs: Option<u64>,
+    /// How often the lifecycle job runs (suspension deadlines, expiry reminders, digests), in milliseconds;
+    /// one replica at a time runs it [default: 60000]
+    #[arg(long, env = "MICROCRED_LIFECYCLE_INTERVAL_MS", value_name = "MS")]
+    pub lifecycle_interval_ms: Option<u64>,
     /// How long an "Add to wallet" offer (QR code, pre-authorized code) works if unused, in seconds; at
     /// most 600 [default: 600]
     #[arg(long, env = "MICROCRED_WALLET_OFFER_TTL_SECS", value_name = "SECS")]
@@ -285,6 +289,8 @@ pub struct Config {
     pub mail_lease: Duration,
     /// See [`Settings::wallet_offer_ttl_secs`].
     pub wallet_offer_ttl: Duration,
+    /// See [`Settings::lifecycle_interval_ms`].
+    pub lifecycle_interval: Duration,
     /// See [`Settings::log_format`].
     pub log_format: LogFormat,
     /// See [`Settings::log_level`].
@@ -378,6 +384,7 @@ impl Settings {
             mail_max_attempts: self.mail_max_attempts.or(lower.mail_max_attempts),
             mail_lease_secs: self.mail_lease_secs.or(lower.mail_lease_secs),
             wallet_offer_ttl_secs: self.wallet_offer_ttl_secs.or(lower.wallet_offer_ttl_secs),
+            lifecycle_interval_ms: self.lifecycle_interval_ms.or(lower.lifecycle_interval_ms),
             log_format: self.log_format.or(lower.log_format),
             log_level: self.log_level.or(lower.log_level),
         }
@@ -448,6 +455,11 @@ impl Settings {
         }
         Ok(Config {
             wallet_offer_ttl: Duration::from_secs(wallet_offer_ttl),
+            lifecycle_interval: Duration::from_millis(positive(
+                "lifecycle_interval_ms",
+                self.lifecycle_interval_ms,
+                60_000,
+            )?),
             smtp_url: self.smtp_url,
             mail_from,
             mail_outbox_dir: self.mail_outbox_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_OUTBOX_DIR)),

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod did;
 pub mod image;
 pub mod issuer;
+pub mod lifecycle;
 pub mod public_urls;
 pub mod status;
 pub mod validation;

@@ -5,13 +5,17 @@ use std::sync::Arc;
 
 mod awards;
 pub mod batch;
+pub mod bulk;
 mod catalogue;
+pub mod clock;
 pub mod deliveries;
 pub mod downloads;
 pub mod images;
 mod issuance;
 pub mod issuers;
 pub mod learners;
+pub mod lifecycle;
+mod renewals;
 pub mod statistics;
 mod status;
 pub mod status_lists;
@@ -89,6 +93,8 @@ pub struct Microcred {
     salt: Arc<tokio::sync::OnceCell<[u8; 32]>>,
     /// How long a wallet offer works if unused (at most [`wallet::MAX_OFFER_TTL`]).
     wallet_offer_ttl: std::time::Duration,
+    /// The time the lifecycle (expiry, deadlines, reminders) and verdicts run by.
+    clock: Arc<dyn clock::Clock>,
 }
 
 impl Microcred {
@@ -112,7 +118,21 @@ impl Microcred {
             delivery_wake: Arc::default(),
             salt: Arc::default(),
             wallet_offer_ttl: wallet::MAX_OFFER_TTL,
+            clock: Arc::new(clock::SystemClock),
         }
+    }
+
+    /// Runs the lifecycle and verdicts by `clock` (the system clock by default): tests move time with a
+    /// [`clock::ManualClock`].
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn clock::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by this application's clock.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// Uses these certificate templates (the built-in ones only, by default).

@@ -24,6 +24,8 @@ use crate::domain::wallet::{WalletCredential, WalletOffer, WalletProtocol};
 
 #[macro_use]
 mod queries;
+#[macro_use]
+pub mod lifecycle;
 mod postgres;
 mod sqlite;
 
@@ -166,7 +168,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything microcred persists, in domain terms. Writes that belong together happen in one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + fmt::Debug {
+pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks that the database answers.
@@ -707,6 +709,7 @@ mod rows {
         mail_reply_to: Option<String>,
         attach_pdf: bool,
         holder_binding_required: bool,
+        expiry_reminder_days: String,
         created_at: OffsetDateTime,
     }
 
@@ -733,6 +736,8 @@ mod rows {
                         .map(|e| e.parse().map_err(|_| corrupt("issuer reply-to", &e)))
                         .transpose()?,
                     attach_pdf: r.attach_pdf,
+                    expiry_reminder_days: crate::domain::lifecycle::parse_reminder_days(&r.expiry_reminder_days)
+                        .map_err(|_| corrupt("issuer reminder days", &r.expiry_reminder_days))?,
                 },
                 holder_binding_required: r.holder_binding_required,
                 created_at: r.created_at,
@@ -812,6 +817,9 @@ mod rows {
         suspension_public_reason: Option<String>,
         external_id: Option<String>,
         recipient_lookup: Option<Vec<u8>>,
+        suspended_until: Option<i64>,
+        superseded_by: Option<Uuid>,
+        replaced_by: Option<Uuid>,
     }
 
     impl CredentialRow {
@@ -909,6 +917,15 @@ mod rows {
                 suspended_at: r.suspended_at,
                 suspension_reason: r.suspension_reason,
                 suspension_public_reason: r.suspension_public_reason,
+                suspended_until: r
+                    .suspended_until
+                    .map(|ms| {
+                        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                            .map_err(|_| corrupt("suspension deadline of credential", &id.to_string()))
+                    })
+                    .transpose()?,
+                superseded_by: r.superseded_by.map(CredentialId),
+                replaced_by: r.replaced_by.map(CredentialId),
             })
         }
     }

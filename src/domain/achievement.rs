@@ -162,6 +162,11 @@ pub struct AchievementSpec {
     /// The certificate template its PDFs use (`templates/certificates/<name>.toml`); the default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_template: Option<String>,
+    /// How long its awards stay valid (ISO 8601 duration, e.g. `P3Y`): an award without its own
+    /// `valid_until` gets `validUntil` = award date + this. Changing it affects later awards only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "P3Y")]
+    pub validity: Option<crate::domain::lifecycle::Validity>,
 }
 
 /// An achievement as stored.
@@ -249,6 +254,11 @@ pub struct AchievementInput {
     /// See [`AchievementSpec::certificate_template`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_template: Option<String>,
+    /// See [`AchievementSpec::validity`]: an ISO 8601 duration (`"P3Y"`, `"P18M"`, `"P90D"`) or a number of
+    /// months; `null` in a `PATCH` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "P3Y")]
+    pub validity: Option<serde_json::Value>,
 }
 
 /// Longest free text accepted in an achievement field, in characters.
@@ -411,6 +421,23 @@ impl AchievementInput {
             )
         });
 
+        let validity = match self.validity {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(text)) => {
+                e.check("validity", crate::domain::lifecycle::Validity::parse(&text))
+            }
+            Some(serde_json::Value::Number(n)) => e.check(
+                "validity",
+                n.as_u64()
+                    .ok_or("must be a whole number of months")
+                    .and_then(crate::domain::lifecycle::Validity::months),
+            ),
+            Some(_) => {
+                e.add("validity", "must be an ISO 8601 duration such as P3Y, or a number of months");
+                None
+            }
+        };
+
         if micro {
             // EU Council Recommendation 2022/C 243/02, Annex I: mandatory elements.
             const WHY: &str =
@@ -459,6 +486,7 @@ impl AchievementInput {
                 grade_scheme,
                 stackability,
                 certificate_template,
+                validity,
             }),
             _ => Err(e),
         }
@@ -489,6 +517,7 @@ impl From<&AchievementSpec> for AchievementInput {
             grade_scheme: s.grade_scheme.clone(),
             stackability: s.stackability.clone(),
             certificate_template: s.certificate_template.clone(),
+            validity: s.validity.map(|v| serde_json::Value::String(v.to_iso8601())),
         }
     }
 }

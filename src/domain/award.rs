@@ -280,6 +280,12 @@ pub struct IssuedCredential {
     pub suspension_reason: Option<String>,
     /// The reason the credential's page shows for its suspension, if the assessor gave one.
     pub suspension_public_reason: Option<String>,
+    /// When a suspension not lifted by then becomes a revocation ("withdrawn").
+    pub suspended_until: Option<OffsetDateTime>,
+    /// The renewal that supersedes it.
+    pub superseded_by: Option<CredentialId>,
+    /// The corrected credential that replaced it (it is revoked).
+    pub replaced_by: Option<CredentialId>,
 }
 
 /// Why a credential is revoked or suspended: a note for assessors and the audit log, and optionally a reason
@@ -290,6 +296,20 @@ pub struct StatusReasons<'a> {
     pub note: &'a str,
     /// Shown on the credential's page, if given.
     pub public: Option<&'a str>,
+    /// For a suspension: when it becomes a revocation if not lifted by then.
+    pub until: Option<OffsetDateTime>,
+}
+
+impl Award {
+    /// When the credential expires: the award's own `valid_until`, else `valid_from` plus the achievement's
+    /// validity, else never.
+    pub fn valid_until_from(
+        &self,
+        validity: Option<crate::domain::lifecycle::Validity>,
+        valid_from: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
+        self.valid_until.or_else(|| validity.map(|v| v.after(valid_from)))
+    }
 }
 
 impl IssuedCredential {
@@ -307,6 +327,11 @@ impl IssuedCredential {
             "active"
         }
     }
+}
+
+/// A deadline as an API takes it: RFC 3339 with a time zone, or a plain date meaning its last second in UTC.
+pub fn end_of_day_or_time(text: &str) -> Option<OffsetDateTime> {
+    award_time(text.trim(), true)
 }
 
 /// An award's date-time: RFC 3339 with a time zone, or a plain date (`2026-01-15`) meaning that day in UTC:

@@ -247,7 +247,7 @@ pub struct Issuer {
 
 /// How an issuer's awards are e-mailed to their learners. The message is sent from the deployment's
 /// `mail_from` address, under the issuer's name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MailSettings {
     /// The name the message comes from (default: the issuer's name).
     pub sender_name: Option<String>,
@@ -256,6 +256,20 @@ pub struct MailSettings {
     pub reply_to: Option<Email>,
     /// Attach the PDF certificate to the message (default false: the message links to it).
     pub attach_pdf: bool,
+    /// Days before a credential's `validUntil` its learner is reminded, largest first (default 90 and 30;
+    /// empty: no reminders). A weekly digest of what expires in the next 90 days goes to the contact `email`.
+    pub expiry_reminder_days: Vec<u32>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            sender_name: None,
+            reply_to: None,
+            attach_pdf: false,
+            expiry_reminder_days: crate::domain::lifecycle::DEFAULT_REMINDER_DAYS.to_vec(),
+        }
+    }
 }
 
 /// [`MailSettings`] as a client sends them (inside [`IssuerInput::mail`]).
@@ -271,6 +285,9 @@ pub struct MailSettingsInput {
     /// See [`MailSettings::attach_pdf`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attach_pdf: Option<bool>,
+    /// See [`MailSettings::expiry_reminder_days`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_reminder_days: Option<Vec<u32>>,
 }
 
 impl MailSettingsInput {
@@ -290,7 +307,13 @@ impl MailSettingsInput {
                 one_line
             });
         let reply_to = self.reply_to.as_deref().and_then(|e| errors.check("mail.reply_to", e.parse::<Email>()));
-        MailSettings { sender_name, reply_to, attach_pdf: self.attach_pdf.unwrap_or(false) }
+        let expiry_reminder_days = match self.expiry_reminder_days.clone() {
+            None => crate::domain::lifecycle::DEFAULT_REMINDER_DAYS.to_vec(),
+            Some(days) => errors
+                .check("mail.expiry_reminder_days", crate::domain::lifecycle::check_reminder_days(days))
+                .unwrap_or_default(),
+        };
+        MailSettings { sender_name, reply_to, attach_pdf: self.attach_pdf.unwrap_or(false), expiry_reminder_days }
     }
 }
 
@@ -300,6 +323,7 @@ impl From<&MailSettings> for MailSettingsInput {
             sender_name: m.sender_name.clone(),
             reply_to: m.reply_to.as_ref().map(|e| e.as_str().to_owned()),
             attach_pdf: Some(m.attach_pdf),
+            expiry_reminder_days: Some(m.expiry_reminder_days.clone()),
         }
     }
 }

@@ -17,12 +17,14 @@ mod batches;
 mod credentials;
 mod export;
 mod issuers;
+mod lifecycle;
 mod status;
 mod views;
 
 /// The API's routes, each documented in the OpenAPI description by its own annotation.
 pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
     let (schemas, paths, batch) = routes!(batches::issue_batch);
+    let (bulk_schemas, bulk_paths, bulk) = routes!(lifecycle::bulk);
     OpenApiRouter::new()
         .routes(routes!(issuers::list, issuers::create))
         .routes(routes!(issuers::get, issuers::update))
@@ -39,6 +41,9 @@ pub(super) fn routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(status::revoke))
         .routes(routes!(status::suspend))
         .routes(routes!(status::reinstate))
+        .routes(routes!(lifecycle::renew))
+        .routes(routes!(lifecycle::replace))
+        .routes((bulk_schemas, bulk_paths, bulk.layer(DefaultBodyLimit::max(settings.max_batch_bytes))))
         .routes(routes!(audit::audit))
 }
 

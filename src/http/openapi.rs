@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "awards", description = "Issuing credentials"),
         (name = "status", description = "Revocation and suspension"),
+        (name = "lifecycle", description = "Renewal, correction and bulk status changes"),
         (name = "achievements", description = "The module catalogue"),
         (name = "issuers", description = "Awarding bodies and their DIDs"),
         (name = "public", description = "What learners and employers fetch"),

@@ -53,6 +53,8 @@ struct VerdictView {
     label: String,
     explanation: String,
     reason: Option<String>,
+    /// The newer credential (a renewal or a correction): the link's text and address.
+    successor: Option<(String, String)>,
 }
 
 /// One line of the checks list.
@@ -226,9 +228,13 @@ fn verdict_view(
     l: &Labels,
 ) -> VerdictView {
     let date = |at: Option<time::OffsetDateTime>| at.map(|t| l.date(t.date())).unwrap_or_default();
+    // A correction's original is revoked, and its page says why in so many words, with the correction.
+    let replaced = report.outcome == Outcome::Revoked && report.replaced_by.is_some();
     let (class, key) = match report.outcome {
         Outcome::Valid => ("valid", "valid"),
+        Outcome::Revoked if replaced => ("replaced", "replaced"),
         Outcome::Revoked => ("revoked", "revoked"),
+        Outcome::Superseded => ("superseded", "superseded"),
         Outcome::Suspended => ("suspended", "suspended"),
         Outcome::Expired => ("expired", "expired"),
         Outcome::NotYetValid => ("not-yet-valid", "not_yet_valid"),
@@ -243,7 +249,11 @@ fn verdict_view(
         Outcome::NotYetValid => date(facts.valid_from),
         _ => String::new(),
     };
-    let mut explanation = l.format(&format!("explain_{key}"), &[("date", &when)]);
+    let until = credential.and_then(|c| c.suspended_until).filter(|_| report.outcome == Outcome::Suspended);
+    let mut explanation = match until {
+        Some(until) => l.format("explain_suspended_until", &[("date", &when), ("until", &date(Some(until)))]),
+        None => l.format(&format!("explain_{key}"), &[("date", &when)]),
+    };
     if when.is_empty() && matches!(report.outcome, Outcome::Revoked | Outcome::Suspended) {
         // Another issuer's credential: the list says so, but the date is not known here.
         explanation = l.get(&format!("verdict_{key}")).to_owned();
@@ -255,8 +265,21 @@ fn verdict_view(
         _ => None,
     }
     .filter(|r| !r.is_empty())
+    // The replaced verdict says it already.
+    .filter(|r| !(replaced && r == crate::domain::lifecycle::CORRECTED_REASON))
     .map(|r| l.format("reason", &[("reason", &r)]));
-    VerdictView { class, label: l.get(&format!("verdict_{key}")).to_owned(), explanation, reason }
+    let successor = match (&report.superseded_by, &report.replaced_by) {
+        (Some(next), _) if report.outcome == Outcome::Superseded => {
+            Some((l.get("successor_renewal").to_owned(), next.clone()))
+        }
+        (_, Some(next)) if replaced => Some((l.get("successor_correction").to_owned(), next.clone())),
+        _ => None,
+    };
+    let label = match until {
+        Some(until) => l.format("verdict_suspended_until", &[("until", &date(Some(until)))]),
+        None => l.get(&format!("verdict_{key}")).to_owned(),
+    };
+    VerdictView { class, label, explanation, reason, successor }
 }
 
 fn check_views(report: &VerificationReport, l: &Labels) -> Vec<CheckView> {

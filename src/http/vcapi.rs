@@ -223,7 +223,7 @@ pub(super) async fn status(
 ) -> Result<StatusCode> {
     let (id, purpose, set) = request.checked()?;
     let id = state.app.credential_for_status(&caller, &id).await?;
-    let reason = StatusReasons { note: "set through the VC-API status endpoint", public: None };
+    let reason = StatusReasons { note: "set through the VC-API status endpoint", public: None, until: None };
     match (purpose, set) {
         (StatusPurpose::Revocation, true) => state.app.revoke(&caller, id, reason).await?,
         (StatusPurpose::Revocation, false) => {

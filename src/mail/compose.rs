@@ -77,6 +77,68 @@ struct SignInText<'a> {
     ignore: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    greeting: Option<&'a str>,
+    paragraphs: &'a [String],
+    items: &'a [(String, String)],
+    button: Option<(&'a str, &'a str)>,
+    footer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    greeting: Option<&'a str>,
+    paragraphs: &'a [String],
+    items: &'a [(String, String)],
+    button: Option<(&'a str, &'a str)>,
+    footer: &'a str,
+}
+
+/// A lifecycle notice: a reminder to a learner or a digest to an issuer.
+#[derive(Debug, Clone, Default)]
+pub struct Notice {
+    /// The subject, also the heading.
+    pub subject: String,
+    /// "Dear …," if addressed to a person.
+    pub greeting: Option<String>,
+    /// The text.
+    pub paragraphs: Vec<String>,
+    /// Listed links: (text, URL).
+    pub items: Vec<(String, String)>,
+    /// The call to action: (label, URL).
+    pub button: Option<(String, String)>,
+    /// Why the recipient gets it.
+    pub footer: String,
+}
+
+/// A notice as a message in `lang` (HTML and plain text).
+pub fn notice(envelope: &Envelope, lang: &str, n: &Notice) -> Result<Message, SendFailure> {
+    let button = n.button.as_ref().map(|(l, u)| (l.as_str(), u.as_str()));
+    let html = NoticeHtml {
+        lang,
+        subject: &n.subject,
+        greeting: n.greeting.as_deref(),
+        paragraphs: &n.paragraphs,
+        items: &n.items,
+        button,
+        footer: &n.footer,
+    };
+    let text = NoticeText {
+        greeting: n.greeting.as_deref(),
+        paragraphs: &n.paragraphs,
+        items: &n.items,
+        button,
+        footer: &n.footer,
+    };
+    let body = alternative(&text.render(), &html.render())?;
+    headers(envelope, &n.subject)?.multipart(body).map_err(|e| permanent(&e))
+}
+
 /// Sender and recipient of one message.
 #[derive(Debug, Clone)]
 pub struct Envelope {

@@ -4,14 +4,15 @@ use tracing::info;
 use uuid::Uuid;
 
 use super::{Microcred, audit, issuance, now};
+use crate::domain::achievement::Achievement;
 use crate::domain::api_key::ApiKey;
-use crate::domain::award::{AwardInput, CredentialId, IssuedCredential};
-use crate::domain::issuer::IssuerId;
+use crate::domain::award::{Award, AwardInput, CredentialId, IssuedCredential};
+use crate::domain::issuer::{Issuer, IssuerId};
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::{Constraint, StoreError};
-use crate::vc::credential::{AwardFacts, OpenBadgeCredential};
+use crate::vc::credential::{AwardFacts, OpenBadgeCredential, RelatedResource};
 use crate::vc::proof::{self, Cryptosuite};
 
 /// What `issue_award` did.
@@ -61,52 +62,9 @@ impl Microcred {
         }
 
         for _attempt in 0..issuance::ATTEMPTS {
-            let id = CredentialId(Uuid::new_v4());
-            let issued_at = now();
-            let valid_from = award.awarded_at.unwrap_or(issued_at);
-            let revocation = self.allocate_status(&issuer, StatusPurpose::Revocation).await?;
-            let suspension = if issuer.suspension_enabled {
-                Some(self.allocate_status(&issuer, StatusPurpose::Suspension).await?)
-            } else {
-                None
-            };
-            let mut unsigned = OpenBadgeCredential::award(&AwardFacts {
-                id: self.urls.credential(id),
-                issuer: &issuer,
-                achievement_url: self.urls.achievement(achievement.id),
-                achievement: &achievement.spec,
-                recipient_name: &award.name,
-                recipient_email: award.email.as_str(),
-                recipient_id: award.recipient_id.as_deref(),
-                result: award.result.as_deref(),
-                valid_from,
-                valid_until: award.valid_until,
-            });
-            // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
-            // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (docs/standards.md explains why).
-            unsigned.credential_status = Some(self.status_entries(revocation, suspension));
-            let (key, options) = self.assertion_signer(&issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
-            // Signing is CPU work (about 0.2 ms): keep it off the async workers.
-            let signed = issuance::sign_blocking(move || {
-                crate::metrics::timed("microcred_signature_seconds", || {
-                    proof::sign_credential(&unsigned, &options, &key)
-                })
-            })
-            .await?
-            // The server built this credential from validated input: failing to sign it is our fault.
-            .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
-            let document = serde_json::value::to_raw_value(&signed)
-                .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
-            let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));
-            let lookup = self.recipient_lookup(award.email.as_str()).await?;
-            let credential = issuance::with_award(
-                row,
-                achievement.id,
-                &award,
-                idempotency_key.map(str::to_owned),
-                request_hash,
-                lookup,
-            );
+            let credential =
+                self.sign_award(caller, &issuer, &achievement, &award, None, idempotency_key, request_hash).await?;
+            let id = credential.id;
             let delivery = Self::new_delivery(&credential, award.email.as_str(), award.notify);
             let conflict = match self
                 .store
@@ -149,6 +107,69 @@ impl Microcred {
         Err(issuance::indexes_taken())
     }
 
+    /// Allocates status slots for, builds and signs one award of `achievement` by `issuer` (valid until the
+    /// award's own date, or its date plus the achievement's validity), naming `related` (a renewed
+    /// credential) if given, and returns the row to store.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn sign_award(
+        &self,
+        caller: &ApiKey,
+        issuer: &Issuer,
+        achievement: &Achievement,
+        award: &Award,
+        related: Option<RelatedResource>,
+        idempotency_key: Option<&str>,
+        request_hash: [u8; 32],
+    ) -> Result<IssuedCredential> {
+        let id = CredentialId(Uuid::new_v4());
+        let issued_at = now();
+        let valid_from = award.awarded_at.unwrap_or(issued_at);
+        let valid_until = award.valid_until_from(achievement.spec.validity, valid_from);
+        let revocation = self.allocate_status(issuer, StatusPurpose::Revocation).await?;
+        let suspension = if issuer.suspension_enabled {
+            Some(self.allocate_status(issuer, StatusPurpose::Suspension).await?)
+        } else {
+            None
+        };
+        let mut unsigned = OpenBadgeCredential::award(&AwardFacts {
+            id: self.urls.credential(id),
+            issuer,
+            achievement_url: self.urls.achievement(achievement.id),
+            achievement: &achievement.spec,
+            recipient_name: &award.name,
+            recipient_email: award.email.as_str(),
+            recipient_id: award.recipient_id.as_deref(),
+            result: award.result.as_deref(),
+            valid_from,
+            valid_until,
+        });
+        unsigned.related_resource.extend(related);
+        // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
+        // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (docs/standards.md explains why).
+        unsigned.credential_status = Some(self.status_entries(revocation, suspension));
+        let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
+        // Signing is CPU work (about 0.2 ms): keep it off the async workers.
+        let signed = issuance::sign_blocking(move || {
+            crate::metrics::timed("microcred_signature_seconds", || proof::sign_credential(&unsigned, &options, &key))
+        })
+        .await?
+        // The server built this credential from validated input: failing to sign it is our fault.
+        .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
+        let document = serde_json::value::to_raw_value(&signed)
+            .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
+        let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));
+        let lookup = self.recipient_lookup(award.email.as_str()).await?;
+        Ok(issuance::with_award(
+            row,
+            achievement.id,
+            award,
+            valid_until,
+            idempotency_key.map(str::to_owned),
+            request_hash,
+            lookup,
+        ))
+    }
+
     /// When a request with an `Idempotency-Key` meets an existing award, that award may be its own twin,
     /// committed by a concurrent retry (on this or another replica) after this request looked: answer as a
     /// retry if so, and with `error` otherwise.
@@ -168,7 +189,7 @@ impl Microcred {
     }
 }
 
-fn replay(existing: IssuedCredential, request_hash: [u8; 32]) -> Result<(IssuedCredential, Issued)> {
+pub(super) fn replay(existing: IssuedCredential, request_hash: [u8; 32]) -> Result<(IssuedCredential, Issued)> {
     if existing.request_hash == Some(request_hash) {
         Ok((existing, Issued::Replayed))
     } else {

@@ -341,6 +341,7 @@ impl Microcred {
             for (i, (_, v)) in rows.iter().enumerate() {
                 let id = CredentialId(Uuid::new_v4());
                 let (achievement, _) = &achievements[v.achievement];
+                let valid_from = v.award.awarded_at.unwrap_or(issued_at);
                 let mut credential = OpenBadgeCredential::award(&AwardFacts {
                     id: self.urls.credential(id),
                     issuer,
@@ -350,8 +351,8 @@ impl Microcred {
                     recipient_email: v.award.email.as_str(),
                     recipient_id: v.award.recipient_id.as_deref(),
                     result: v.award.result.as_deref(),
-                    valid_from: v.award.awarded_at.unwrap_or(issued_at),
-                    valid_until: v.award.valid_until,
+                    valid_from,
+                    valid_until: v.award.valid_until_from(achievement.spec.validity, valid_from),
                 });
                 let slots = (revocation[i], suspension.as_ref().map(|s| s[i]));
                 credential.credential_status = Some(self.status_entries(slots.0, slots.1));
@@ -362,10 +363,13 @@ impl Microcred {
                 let entry = audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None);
                 let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(status), suspension));
                 let lookup = self.recipient_lookup(v.award.email.as_str()).await?;
+                let achievement = &achievements[v.achievement].0;
+                let valid_from = v.award.awarded_at.unwrap_or(issued_at);
                 let credential = issuance::with_award(
                     row,
-                    achievements[v.achievement].0.id,
+                    achievement.id,
                     &v.award,
+                    v.award.valid_until_from(achievement.spec.validity, valid_from),
                     idempotency_key.map(|k| format!("{k}#row{}", v.row)),
                     request_hash,
                     lookup,

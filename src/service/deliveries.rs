@@ -284,7 +284,7 @@ impl Microcred {
 
 /// `From` and `Reply-To` of an issuer's message: the deployment's address under the issuer's sender
 /// name (or its name), replies to its chosen address (or its contact address).
-fn envelope(setup: &MailSetup, issuer: &Issuer, to: &str) -> Envelope {
+pub(super) fn envelope(setup: &MailSetup, issuer: &Issuer, to: &str) -> Envelope {
     let name = issuer.mail.sender_name.clone().unwrap_or_else(|| issuer.name.clone());
     let from = Mailbox::new(Some(name), setup.from.email.clone());
     let reply_to = issuer.mail.reply_to.as_ref().or(issuer.email.as_ref()).and_then(|e| e.as_str().parse().ok());

@@ -53,14 +53,19 @@ pub(super) fn new_row(
         suspended_at: None,
         suspension_reason: None,
         suspension_public_reason: None,
+        suspended_until: None,
+        superseded_by: None,
+        replaced_by: None,
     }
 }
 
-/// Records on a new row the award it was made from, and the request that asked for it.
+/// Records on a new row the award it was made from (valid until `valid_until`: the award's own, or the
+/// achievement's validity after the award date), and the request that asked for it.
 pub(super) fn with_award(
     row: IssuedCredential,
     achievement: AchievementId,
     award: &Award,
+    valid_until: Option<OffsetDateTime>,
     idempotency_key: Option<String>,
     request_hash: [u8; 32],
     recipient_lookup: [u8; 32],
@@ -70,7 +75,7 @@ pub(super) fn with_award(
         recipient_name: Some(award.name.clone()),
         recipient_email: Some(award.email.as_str().to_owned()),
         recipient_lookup: Some(recipient_lookup),
-        valid_until: award.valid_until,
+        valid_until,
         language: award.language.clone(),
         allow_duplicate: award.allow_duplicate,
         idempotency_key,

@@ -342,6 +342,7 @@ fn changed_fields(before: &Issuer, after: &Issuer) -> Vec<&'static str> {
         ("mail.sender_name", before.mail.sender_name != after.mail.sender_name),
         ("mail.reply_to", before.mail.reply_to != after.mail.reply_to),
         ("mail.attach_pdf", before.mail.attach_pdf != after.mail.attach_pdf),
+        ("mail.expiry_reminder_days", before.mail.expiry_reminder_days != after.mail.expiry_reminder_days),
         ("holder_binding_required", before.holder_binding_required != after.holder_binding_required),
     ]
     .into_iter()

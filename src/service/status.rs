@@ -194,20 +194,7 @@ impl Microcred {
         let credential = self.issued_credential_for(caller, id).await?;
         let reasons = match reasons {
             None => None,
-            Some(r) => {
-                let mut errors = ValidationErrors::default();
-                let note = match r.note.trim() {
-                    "" => {
-                        errors.add("note", "is required: why, for the issuer's records (not shown publicly)");
-                        None
-                    }
-                    note => errors.check("note", crate::domain::issuer::check_text(note, 500)),
-                };
-                let public = r.public.map(str::trim).filter(|p| !p.is_empty());
-                let public =
-                    public.and_then(|p| errors.check("public_reason", crate::domain::issuer::check_text(p, 500)));
-                Some(errors.finish((note.unwrap_or_default(), public))?)
-            }
+            Some(r) => Some(checked_reasons(r, purpose, self.clock_now())?),
         };
         if purpose == StatusPurpose::Suspension && credential.suspension.is_none() {
             return Err(Error::Conflict(
@@ -222,12 +209,9 @@ impl Microcred {
             (StatusPurpose::Suspension, false) => "credential.reinstate",
         };
         // The audit log keeps both: what the assessor noted, and what the page says.
-        let logged = reasons.as_ref().map(|(note, public)| match public {
-            Some(public) => format!("{note} (public: {public})"),
-            None => note.clone(),
-        });
+        let logged = reasons.as_ref().map(CheckedReasons::logged);
         let entry = audit(Some(caller), Some(credential.issuer_id), action, &id.to_string(), logged);
-        let set = reasons.as_ref().map(|(note, public)| StatusReasons { note, public: public.as_deref() });
+        let set = reasons.as_ref().map(CheckedReasons::as_reasons);
         if !self.store.set_credential_status(id, purpose, set, &entry).await? {
             return Err(Error::Conflict("this credential has no status entry for that purpose".into()));
         }
@@ -241,6 +225,13 @@ impl Microcred {
             self.note_status_change(slot.list).await;
         }
         self.issued_credential(id).await
+    }
+
+    /// Marks a list as changed by this process, so verdicts that read it are recomputed at once.
+    pub(super) async fn note_status_changes(&self, lists: Vec<StatusListId>) {
+        for list in lists {
+            self.note_status_change(list).await;
+        }
     }
 
     /// Publishes a list's current state on behalf of its issuer's assessors and admins (VC-API `publish`).
@@ -306,4 +297,62 @@ impl Microcred {
         }
         Ok(published)
     }
+}
+
+/// Status reasons checked: a note (required), a public reason, and for a suspension an optional deadline.
+#[derive(Debug, Clone)]
+pub(super) struct CheckedReasons {
+    pub(super) note: String,
+    pub(super) public: Option<String>,
+    pub(super) until: Option<time::OffsetDateTime>,
+}
+
+impl CheckedReasons {
+    /// What the audit log keeps: the note, and what the page says.
+    pub(super) fn logged(&self) -> String {
+        let mut logged = self.note.clone();
+        if let Some(public) = &self.public {
+            logged.push_str(&format!(" (public: {public})"));
+        }
+        if let Some(until) = self.until {
+            logged.push_str(&format!(" (until {})", proof::xsd_date_time(until)));
+        }
+        logged
+    }
+
+    pub(super) fn as_reasons(&self) -> StatusReasons<'_> {
+        StatusReasons { note: &self.note, public: self.public.as_deref(), until: self.until }
+    }
+}
+
+/// Checks reasons for setting a status at `now`: the note is required, texts are bounded, and a deadline
+/// (`until`) is for suspensions only and must be ahead.
+pub(super) fn checked_reasons(
+    r: StatusReasons<'_>,
+    purpose: StatusPurpose,
+    now: time::OffsetDateTime,
+) -> Result<CheckedReasons> {
+    let mut errors = ValidationErrors::default();
+    let note = match r.note.trim() {
+        "" => {
+            errors.add("note", "is required: why, for the issuer's records (not shown publicly)");
+            None
+        }
+        note => errors.check("note", crate::domain::issuer::check_text(note, 500)),
+    };
+    let public = r.public.map(str::trim).filter(|p| !p.is_empty());
+    let public = public.and_then(|p| errors.check("public_reason", crate::domain::issuer::check_text(p, 500)));
+    let until = match (r.until, purpose) {
+        (None, _) => None,
+        (Some(_), StatusPurpose::Revocation) => {
+            errors.add("until", "is for suspensions only: a revocation is permanent");
+            None
+        }
+        (Some(until), StatusPurpose::Suspension) if until <= now => {
+            errors.add("until", "must be in the future");
+            None
+        }
+        (Some(until), StatusPurpose::Suspension) => Some(until),
+    };
+    Ok(errors.finish(CheckedReasons { note: note.unwrap_or_default(), public, until })?)
 }

@@ -172,7 +172,7 @@ fn next_boundary(document: &Value, now: OffsetDateTime) -> Option<OffsetDateTime
 impl Microcred {
     /// The verdict of an issued credential: from the cache while still true, else verified afresh.
     pub async fn verdict(&self, id: CredentialId) -> Result<Arc<Verdict>> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock_now();
         if let Some(hit) = self.verdicts.cache.get(&id)
             && self.verdicts.is_fresh(&hit, now)
         {
@@ -186,7 +186,11 @@ impl Microcred {
         for slot in credential.status.iter().chain(credential.suspension.iter()) {
             versions.push((slot.list, self.published_status_list(slot.list).await?.version));
         }
-        let report = self.verify(&document).await.map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?;
+        let report =
+            self.verify(&document).await.map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?.with_successors(
+                credential.superseded_by.map(|s| self.urls.credential(s)),
+                credential.replaced_by.map(|s| self.urls.credential(s)),
+            );
         let report_json: bytes::Bytes = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
         self.verdicts.note(versions.iter().copied(), false);
         let verdict = Arc::new(Verdict {
@@ -268,7 +272,7 @@ impl Microcred {
 impl Microcred {
     /// Verifies any credential (ours or another issuer's) and reports every check.
     pub async fn verify(&self, credential: &serde_json::Value) -> Result<VerificationReport, VerifyError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock_now();
         let status = super::status_lists::StatusLists { app: self, now };
         let verifier = Verifier { keys: &self.resolver, status: &status, now };
         verifier.verify(credential).await

@@ -46,3 +46,4 @@ impl PgStore {
 }
 
 impl_store!(PgStore, Postgres, MIGRATOR);
+impl_lifecycle_store!(PgStore, sqlx::Postgres);

@@ -35,7 +35,8 @@ macro_rules! impl_store {
                 sqlx::query(
                     "INSERT INTO issuer (issuer_id, slug, did, did_method, name, url, email, country, description, \
                      logo_url, created_at, suspension_enabled, mail_sender_name, mail_reply_to, attach_pdf, \
-                     holder_binding_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     holder_binding_required, expiry_reminder_days) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(issuer.id.0)
                 .bind(issuer.slug.as_str())
@@ -53,6 +54,7 @@ macro_rules! impl_store {
                 .bind(issuer.mail.reply_to.as_ref().map(|e| e.as_str()))
                 .bind(issuer.mail.attach_pdf)
                 .bind(issuer.holder_binding_required)
+                .bind($crate::domain::lifecycle::format_reminder_days(&issuer.mail.expiry_reminder_days))
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
@@ -69,7 +71,7 @@ macro_rules! impl_store {
                 let done = sqlx::query(
                     "UPDATE issuer SET name = $1, url = $2, email = $3, country = $4, description = $5, logo_url = $6, \
                      suspension_enabled = $7, mail_sender_name = $8, mail_reply_to = $9, attach_pdf = $10, \
-                     holder_binding_required = $11 WHERE issuer_id = $12",
+                     holder_binding_required = $11, expiry_reminder_days = $12 WHERE issuer_id = $13",
                 )
                 .bind(&issuer.name)
                 .bind(issuer.url.as_ref().map(|u| u.as_str()))
@@ -82,6 +84,7 @@ macro_rules! impl_store {
                 .bind(issuer.mail.reply_to.as_ref().map(|e| e.as_str()))
                 .bind(issuer.mail.attach_pdf)
                 .bind(issuer.holder_binding_required)
+                .bind($crate::domain::lifecycle::format_reminder_days(&issuer.mail.expiry_reminder_days))
                 .bind(issuer.id.0)
                 .execute(&mut *tx)
                 .await
@@ -573,19 +576,20 @@ macro_rules! impl_store {
                 // Only a real change is written (and audited, and bumps the list's version): revoking twice
                 // keeps the first date and reason, as does suspending twice.
                 let (update, list) = match (purpose, set.is_some()) {
+                    // A revocation ends any suspension deadline: there is nothing left to withdraw.
                     (StatusPurpose::Revocation, _) => (
-                        "UPDATE credential SET revoked_at = $1, revocation_reason = $2, revocation_public_reason = $3 \
-                         WHERE credential_id = $4 AND status_list_id IS NOT NULL AND revoked_at IS NULL",
+                        "UPDATE credential SET revoked_at = $1, revocation_reason = $2, revocation_public_reason = $3, \
+                         suspended_until = $5 WHERE credential_id = $4 AND status_list_id IS NOT NULL AND revoked_at IS NULL",
                         "SELECT status_list_id FROM credential WHERE credential_id = $1",
                     ),
                     (StatusPurpose::Suspension, true) => (
-                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2, suspension_public_reason = $3 \
-                         WHERE credential_id = $4 AND suspension_list_id IS NOT NULL AND suspended_at IS NULL",
+                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2, suspension_public_reason = $3, \
+                         suspended_until = $5 WHERE credential_id = $4 AND suspension_list_id IS NOT NULL AND suspended_at IS NULL",
                         "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
                     ),
                     (StatusPurpose::Suspension, false) => (
-                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2, suspension_public_reason = $3 \
-                         WHERE credential_id = $4 AND suspension_list_id IS NOT NULL AND suspended_at IS NOT NULL",
+                        "UPDATE credential SET suspended_at = $1, suspension_reason = $2, suspension_public_reason = $3, \
+                         suspended_until = $5 WHERE credential_id = $4 AND suspension_list_id IS NOT NULL AND suspended_at IS NOT NULL",
                         "SELECT suspension_list_id FROM credential WHERE credential_id = $1",
                     ),
                 };
@@ -595,6 +599,7 @@ macro_rules! impl_store {
                     .bind(set.map(|r| r.note))
                     .bind(set.and_then(|r| r.public))
                     .bind(id.0)
+                    .bind(set.and_then(|r| r.until).map($crate::store::unix_ms))
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::error)?;
@@ -1419,7 +1424,7 @@ macro_rules! impl_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO credential (credential_id, issuer_id, achievement_id, recipient_name, recipient_email, \
                      document, issued_at, valid_until, language, allow_duplicate, idempotency_key, request_hash, api_key_id, \
-                     status_list_id, status_index, suspension_list_id, suspension_index, external_id, recipient_lookup) ",
+                     status_list_id, status_index, suspension_list_id, suspension_index, external_id, recipient_lookup, valid_until_ms) ",
                 );
                 q.push_values(chunk, |mut row, c| {
                     row.push_bind(c.id.0)
@@ -1440,7 +1445,8 @@ macro_rules! impl_store {
                         .push_bind(c.suspension.map(|s| s.list.0))
                         .push_bind(c.suspension.map(|s| i64::from(s.index)))
                         .push_bind(c.external_id.as_deref())
-                        .push_bind(c.recipient_lookup.map(|h| h.to_vec()));
+                        .push_bind(c.recipient_lookup.map(|h| h.to_vec()))
+                        .push_bind(c.valid_until.map($crate::store::unix_ms));
                 });
                 q.build().execute(&mut **tx).await.map_err(<$store>::error)?;
             }

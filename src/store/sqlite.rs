@@ -77,3 +77,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, MIGRATOR);
+impl_lifecycle_store!(SqliteStore, sqlx::Sqlite);

@@ -69,9 +69,45 @@ pub struct OpenBadgeCredential {
     /// Revocation (Bitstring Status List entry), once the issuer publishes status lists.
     #[serde(rename = "credentialStatus", default, skip_serializing_if = "Option::is_none")]
     pub credential_status: Option<Value>,
+    /// For a renewal: the credential it renews, with a digest of that credential as issued.
+    #[serde(rename = "relatedResource", default, skip_serializing_if = "Vec::is_empty")]
+    pub related_resource: Vec<RelatedResource>,
     /// Data Integrity proofs, always an array.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proof: Vec<Value>,
+}
+
+/// A VCDM 2.0 `relatedResource`: a resource the credential refers to, with a digest of its content, so that
+/// the reference is integrity-protected. microcred names the credential a renewal renews this way: neither OB
+/// 3.0 nor VCDM 2.0 has a "supersedes" term, and this one is in the base context every verifier has, and pins
+/// the exact older credential (a URL alone could be answered with another document).
+///
+/// See: <https://www.w3.org/TR/vc-data-model-2.0/#integrity-of-related-resources>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedResource {
+    /// The resource's URL (here: the renewed credential's `id`).
+    pub id: String,
+    /// `sha384-<base64>` of the resource's bytes as served (Subresource Integrity).
+    #[serde(rename = "digestSRI")]
+    pub digest_sri: String,
+    /// The media type those bytes are served as.
+    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+}
+
+impl RelatedResource {
+    /// The reference to a credential `id` whose stored JSON is `document`.
+    pub fn credential(id: &str, document: &str) -> Self {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha384::digest(document.as_bytes());
+        Self {
+            id: id.to_owned(),
+            digest_sri: format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(digest)),
+            media_type: Some("application/vc+ld+json".to_owned()),
+        }
+    }
 }
 
 /// An OB 3.0 `Profile` for the issuer. See <https://www.imsglobal.org/spec/ob/v3p0/#profile>.
@@ -401,6 +437,7 @@ impl OpenBadgeCredential {
                 achievement,
             },
             credential_status: None,
+            related_resource: Vec::new(),
             proof: vec![],
         }
     }
@@ -625,6 +662,7 @@ pub fn example(issuer_did: &str, base: &str) -> OpenBadgeCredential {
             result: vec![ResultEntry { kind: vec!["Result".into()], value: Some("92".into()) }],
         },
         credential_status: None,
+        related_resource: Vec::new(),
         proof: vec![],
     }
 }

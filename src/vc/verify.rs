@@ -70,6 +70,9 @@ pub enum Outcome {
     Suspended,
     /// Genuine, but past `validUntil`.
     Expired,
+    /// Genuine, but renewed: a newer credential of its issuer replaces it (`superseded_by`). Only our own
+    /// credentials get this verdict: the issuer's records know it, the credential cannot.
+    Superseded,
     /// Genuine, but before `validFrom`.
     NotYetValid,
     /// Genuine, but whether its issuer revoked or suspended it could not be checked (the status list could
@@ -98,6 +101,28 @@ pub struct VerificationReport {
     pub errors: Vec<ReportProblem>,
     /// Problems that do not.
     pub warnings: Vec<ReportProblem>,
+    /// For a renewed credential of ours: the `id` of the credential that supersedes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// For a corrected credential of ours (revoked): the `id` of the corrected credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+}
+
+impl VerificationReport {
+    /// The report with what the issuer's records say followed the credential: a renewal makes a genuine
+    /// credential's verdict `superseded` (not valid, not revoked); a correction keeps its verdict (revoked)
+    /// and names the corrected credential.
+    #[must_use]
+    pub fn with_successors(mut self, superseded_by: Option<String>, replaced_by: Option<String>) -> Self {
+        if superseded_by.is_some() && matches!(self.outcome, Outcome::Valid | Outcome::Expired | Outcome::NotYetValid) {
+            self.outcome = Outcome::Superseded;
+            self.verified = false;
+        }
+        self.superseded_by = superseded_by;
+        self.replaced_by = replaced_by;
+        self
+    }
 }
 
 /// A resolved verification method.
@@ -324,6 +349,8 @@ impl Verifier<'_> {
             checks: r.checks,
             errors: r.errors,
             warnings: r.warnings,
+            superseded_by: None,
+            replaced_by: None,
         })
     }
 

@@ -130,6 +130,7 @@ prop_compose! {
     fn credential()(
         id in iri(), issuer in profile().boxed(), valid_from in date(), valid_until in proptest::option::of(date()),
         name in text(), description in proptest::option::of(text()), credential_subject in subject().boxed(),
+        renews in proptest::option::of((iri(), text())),
     ) -> OpenBadgeCredential {
         OpenBadgeCredential {
             context: credential_subject.achievement.contexts(),
@@ -137,6 +138,11 @@ prop_compose! {
             kind: vec!["VerifiableCredential".into(), "OpenBadgeCredential".into()],
             issuer, valid_from, valid_until, name, description, credential_subject,
             credential_status: None,
+            // A renewal names the credential it renews (VCDM 2.0 relatedResource with a digest).
+            related_resource: renews
+                .map(|(id, document)| microcred::vc::credential::RelatedResource::credential(&id, &document))
+                .into_iter()
+                .collect(),
             proof: vec![],
         }
     }

@@ -205,7 +205,7 @@ async fn pages(backend: Backend) {
         .set_credential_status(
             CredentialId(third_id.parse().unwrap()),
             StatusPurpose::Revocation,
-            Some(microcred::domain::award::StatusReasons { note: "elsewhere", public: None }),
+            Some(microcred::domain::award::StatusReasons { note: "elsewhere", public: None, until: None }),
             &audit,
         )
         .await

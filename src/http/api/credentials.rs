@@ -105,6 +105,18 @@ pub(super) struct ListQuery {
     pub(super) cursor: Option<String>,
 }
 
+impl ListQuery {
+    /// The filters alone (a bulk request's), without paging.
+    pub(super) fn from_parts(
+        achievement_id: Option<String>,
+        email: Option<String>,
+        issued_after: Option<String>,
+        issued_before: Option<String>,
+    ) -> Self {
+        Self { achievement_id, email, issued_after, issued_before, limit: None, cursor: None }
+    }
+}
+
 /// One page of a listing.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Page {

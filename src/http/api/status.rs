@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::views::CredentialView;
 use crate::domain::award::{CredentialId, StatusReasons};
+use crate::domain::validation::ValidationErrors;
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::auth::Caller;
@@ -23,15 +24,25 @@ pub(super) struct Reason {
     reason: Option<String>,
     /// Shown on the credential's page next to the verdict, if given.
     public_reason: Option<String>,
+    /// Suspensions only: if not lifted by then (RFC 3339, or a date meaning the end of that day in UTC),
+    /// the suspension becomes a revocation ("withdrawn"). The page shows "Suspended until …".
+    until: Option<String>,
 }
 
 impl Reason {
-    /// The reasons as the service takes them (`note`, else `reason`).
-    fn reasons(&self) -> StatusReasons<'_> {
-        StatusReasons {
+    /// The reasons as the service takes them (`note`, else `reason`); 422 for a deadline that is not a date.
+    fn reasons(&self) -> Result<StatusReasons<'_>> {
+        let until = match self.until.as_deref() {
+            None => None,
+            Some(text) => Some(crate::domain::award::end_of_day_or_time(text).ok_or_else(|| {
+                ValidationErrors::single("until", "must be an RFC 3339 date-time with a time zone, or a date")
+            })?),
+        };
+        Ok(StatusReasons {
             note: self.note.as_deref().or(self.reason.as_deref()).unwrap_or_default(),
             public: self.public_reason.as_deref(),
-        }
+            until,
+        })
     }
 }
 
@@ -52,7 +63,7 @@ pub(super) async fn revoke(
     UuidPath(id): UuidPath,
     ApiJson(body): ApiJson<Reason>,
 ) -> Result<Json<CredentialView>> {
-    let credential = state.app.revoke(&caller, CredentialId(id), body.reasons()).await?;
+    let credential = state.app.revoke(&caller, CredentialId(id), body.reasons()?).await?;
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
 }
 
@@ -79,7 +90,7 @@ pub(super) async fn suspend(
     UuidPath(id): UuidPath,
     ApiJson(body): ApiJson<Reason>,
 ) -> Result<Json<CredentialView>> {
-    let credential = state.app.suspend(&caller, CredentialId(id), body.reasons()).await?;
+    let credential = state.app.suspend(&caller, CredentialId(id), body.reasons()?).await?;
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
 }
 
