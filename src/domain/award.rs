@@ -313,7 +313,7 @@ impl Award {
 }
 
 impl IssuedCredential {
-    /// `revoked`, `suspended`, `expired` (its `validUntil` has passed at `now`) or `active`, as the issuer's
+    /// `revoked`, `suspended`, `superseded` (renewed), `expired` (its `validUntil` has passed at `now`) or `active`, as the issuer's
     /// records say (the published status lists say the same within a second; verification reads those).
     /// Revocation and suspension come first: they are what the issuer did.
     pub fn status_at(&self, now: OffsetDateTime) -> &'static str {
@@ -321,6 +321,8 @@ impl IssuedCredential {
             "revoked"
         } else if self.suspended_at.is_some() {
             "suspended"
+        } else if self.superseded_by.is_some() {
+            "superseded"
         } else if self.valid_until.is_some_and(|until| until <= now) {
             "expired"
         } else {

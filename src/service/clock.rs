@@ -21,33 +21,28 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still until moved: for tests (and simulations) of the lifecycle.
-#[derive(Debug)]
-pub struct ManualClock(Mutex<OffsetDateTime>);
+/// A clock the test moves: the system's time plus an offset the test sets, so that time still flows (a
+/// credential issued a second later is a second younger) and jumps when moved.
+#[derive(Debug, Default)]
+pub struct ManualClock(Mutex<Duration>);
 
 impl ManualClock {
-    /// A clock showing `at`.
-    pub fn new(at: OffsetDateTime) -> Self {
-        Self(Mutex::new(at))
-    }
-
-    /// Moves the clock to `at` (backwards too).
-    pub fn set(&self, at: OffsetDateTime) {
-        if let Ok(mut t) = self.0.lock() {
-            *t = at;
-        }
+    /// A clock showing the system's time until moved.
+    pub fn new() -> Self {
+        Self(Mutex::new(Duration::ZERO))
     }
 
     /// Moves the clock on by `by`.
     pub fn advance(&self, by: Duration) {
-        if let Ok(mut t) = self.0.lock() {
-            *t += by;
+        if let Ok(mut offset) = self.0.lock() {
+            *offset += by;
         }
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        self.0.lock().map_or_else(|_| super::now(), |t| *t)
+        let offset = self.0.lock().map_or(Duration::ZERO, |o| *o);
+        super::now() + offset
     }
 }

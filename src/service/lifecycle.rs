@@ -140,6 +140,7 @@ impl Microcred {
                 days_before: Some(days),
                 status,
                 created_at: at,
+                due_ms: unix_ms(now()),
             };
             notices.push(notice(send, "pending"));
             notices.extend(skip.into_iter().map(|d| notice(d, "skipped")));
@@ -171,6 +172,7 @@ impl Microcred {
                     days_before: None,
                     status: if any { "pending" } else { "skipped" },
                     created_at: at,
+                    due_ms: unix_ms(now()),
                 }])
                 .await?;
         }

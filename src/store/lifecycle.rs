@@ -29,8 +29,10 @@ pub struct NewNotice {
     pub days_before: Option<u32>,
     /// `pending`, or `skipped` for a threshold passed before an earlier one was sent.
     pub status: &'static str,
-    /// When it was queued.
+    /// When it was queued (by the application's clock).
     pub created_at: OffsetDateTime,
+    /// When it is first due to be sent, Unix ms by the system clock (sending runs on real time).
+    pub due_ms: i64,
 }
 
 /// A queued notice taken for sending.
@@ -173,6 +175,8 @@ macro_rules! impl_lifecycle_store {
             ) -> $crate::store::StoreResult<bool> {
                 use $crate::domain::lifecycle::Succession;
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                // The successor first: the predecessor's row names it (a foreign key checked at once).
+                insert_credential_rows(&mut tx, std::slice::from_ref(successor)).await?;
                 let marked = match succession {
                     Succession::Renewal => sqlx::query(
                         "UPDATE credential SET superseded_by = $1 WHERE credential_id = $2 \
@@ -198,6 +202,7 @@ macro_rules! impl_lifecycle_store {
                     .map_err(Self::error)?,
                 };
                 if marked.rows_affected() != 1 {
+                    // Dropping the transaction rolls the successor back.
                     return Ok(false);
                 }
                 sqlx::query(
@@ -208,7 +213,6 @@ macro_rules! impl_lifecycle_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::error)?;
-                insert_credential_rows(&mut tx, std::slice::from_ref(successor)).await?;
                 insert_audits(&mut tx, audits).await?;
                 insert_deliveries(&mut tx, delivery.map(std::slice::from_ref).unwrap_or_default()).await?;
                 tx.commit().await.map_err(Self::error)?;
@@ -444,7 +448,7 @@ macro_rules! impl_lifecycle_store {
                     .bind(&n.recipient_email)
                     .bind(n.days_before.map(i64::from))
                     .bind(n.status)
-                    .bind($crate::store::unix_ms(n.created_at))
+                    .bind(n.due_ms)
                     .bind(n.created_at)
                     .execute(&mut *tx)
                     .await

@@ -25,6 +25,7 @@ mod fuzz_corpus;
 mod images;
 mod issuers;
 mod learners;
+mod lifecycle;
 mod lossless;
 mod observability;
 mod pages;

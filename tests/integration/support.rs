@@ -2,12 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use microcred::config::Settings;
 use microcred::domain::api_key::Role;
 use microcred::domain::issuer::Slug;
 use microcred::server;
 use microcred::service::Microcred;
+use microcred::service::clock::ManualClock;
 use sqlx::Connection as _;
 use tempfile::TempDir;
 use url::Url;
@@ -73,8 +75,25 @@ pub struct TestApp {
     pub app: Microcred,
     pub client: reqwest::Client,
     pub dir: TempDir,
+    /// The resolved configuration it runs with (for a second process over the same database).
+    pub config: microcred::config::Config,
+    /// The clock it runs by, when the test moves time.
+    pub clock: Option<Arc<ManualClock>>,
     _pg: Option<PgDatabase>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A running lifecycle job; stopped (giving its lease up) by [`Lifecycle::stop`].
+pub struct Lifecycle {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Lifecycle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap();
+    }
 }
 
 impl TestApp {
@@ -85,6 +104,15 @@ impl TestApp {
 
     /// Spawns the service after letting `adjust` change its settings.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        Self::spawn_clocked(backend, None, adjust).await
+    }
+
+    /// Spawns the service running by `clock` (lifecycle and verdicts), after `adjust`.
+    pub async fn spawn_clocked(
+        backend: Backend,
+        clock: Option<Arc<ManualClock>>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let pg = match backend {
             Backend::Sqlite => None,
@@ -110,7 +138,10 @@ impl TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             microcred::telemetry::init(microcred::config::LogFormat::Text, "info");
         }
-        let app = server::prepare(&config).await.unwrap().with_mail(server::mail_setup(&config).unwrap());
+        let mut app = server::prepare(&config).await.unwrap().with_mail(server::mail_setup(&config).unwrap());
+        if let Some(clock) = &clock {
+            app = app.with_clock(Arc::clone(clock) as Arc<dyn microcred::service::clock::Clock>);
+        }
         tokio::spawn(app.clone().run_deliveries());
         let router = server::router(app.clone(), &config);
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
@@ -127,9 +158,30 @@ impl TestApp {
             app,
             client: reqwest::Client::new(),
             dir,
+            config,
+            clock,
             _pg: pg,
             _shutdown: shutdown,
         })
+    }
+
+    /// Another process of the service over the same database and keys (same clock), not serving HTTP: a
+    /// replica, or the service restarted.
+    pub async fn another_process(&self) -> Microcred {
+        let mut app = server::prepare(&self.config).await.unwrap().with_mail(server::mail_setup(&self.config).unwrap());
+        if let Some(clock) = &self.clock {
+            app = app.with_clock(Arc::clone(clock) as Arc<dyn microcred::service::clock::Clock>);
+        }
+        app
+    }
+
+    /// Starts the lifecycle job of `app` (this process's or another's), every `interval`.
+    pub fn run_lifecycle(app: &Microcred, interval: std::time::Duration) -> Lifecycle {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.clone().run_lifecycle(interval, async move {
+            let _ = stopped.await;
+        }));
+        Lifecycle { stop, task }
     }
 
     /// The database URL the service runs on, for the command line (SQLite file or PostgreSQL).
