@@ -129,7 +129,8 @@ async fn renewal_supersedes_the_old_credential_and_names_it(backend: Backend) {
     assert_eq!(own["credential"]["validUntil"], "2027-06-30T23:59:59Z", "the award's own date wins");
     let old_id = old["id"].as_str().unwrap();
 
-    let renewed = s.post(&format!("/api/v1/credentials/{old_id}/renew"), Some("renew-1"), json!({"result": "88"})).await;
+    let renewed =
+        s.post(&format!("/api/v1/credentials/{old_id}/renew"), Some("renew-1"), json!({"result": "88"})).await;
     assert_eq!(renewed.status(), 201, "{}", renewed.text().await.unwrap());
     let renewed: Value = renewed.json().await.unwrap();
     let new_id = renewed["id"].as_str().unwrap();
@@ -142,9 +143,21 @@ async fn renewal_supersedes_the_old_credential_and_names_it(backend: Backend) {
 
     // The renewal names the renewed credential, pinned by a digest of it as served.
     let credential = &renewed["credential"];
-    let served = s.app.client.get(s.app.url(&format!("/credentials/{old_id}.json"))).send().await.unwrap().bytes().await.unwrap();
+    let served = s
+        .app
+        .client
+        .get(s.app.url(&format!("/credentials/{old_id}.json")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let sri = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&served)));
-    assert_eq!(credential["relatedResource"], json!([{"id": old["credential"]["id"], "digestSRI": sri, "mediaType": "application/vc+ld+json"}]));
+    assert_eq!(
+        credential["relatedResource"],
+        json!([{"id": old["credential"]["id"], "digestSRI": sri, "mediaType": "application/vc+ld+json"}])
+    );
     assert_eq!(credential["credentialSubject"]["name"], "Мария Иванова");
     assert_eq!(credential["credentialSubject"]["result"][0]["value"], "88");
     assert_eq!(credential["validUntil"].as_str().unwrap()[..4], (OffsetDateTime::now_utc().year() + 3).to_string());
@@ -161,7 +174,10 @@ async fn renewal_supersedes_the_old_credential_and_names_it(backend: Backend) {
         let page = s.page(old_id, lang).await;
         assert!(page.contains("data-verdict=\"superseded\""), "{lang}");
         assert!(page.contains(&label(lang, "verdict_superseded")), "{lang}");
-        assert!(page.contains(&format!("href=\"{}\"", credential["id"].as_str().unwrap())), "{lang}: links the renewal");
+        assert!(
+            page.contains(&format!("href=\"{}\"", credential["id"].as_str().unwrap())),
+            "{lang}: links the renewal"
+        );
         assert!(!page.contains(&label(lang, "verdict_revoked")), "{lang}: not called revoked");
     }
     assert_eq!(s.status(old_id).await, "superseded");
@@ -248,7 +264,8 @@ async fn a_suspension_deadline_withdraws_the_credential_while_the_server_runs(ba
     let Some(s) = setup(backend, None).await else { return };
     let issued = s.award("maria@example.bg", json!({})).await;
     let id = issued["id"].as_str().unwrap();
-    let past = s.post(&format!("/api/v1/credentials/{id}/suspend"), None, json!({"note": "x", "until": "2020-01-01"})).await;
+    let past =
+        s.post(&format!("/api/v1/credentials/{id}/suspend"), None, json!({"note": "x", "until": "2020-01-01"})).await;
     assert_problem(past, 422).await;
     let until = s.clock.now() + day(14);
     let until_text = until.format(&time::format_description::well_known::Rfc3339).unwrap();
@@ -298,7 +315,8 @@ async fn a_deadline_that_passed_while_the_server_was_down_is_applied_once_at_sta
     let b = s.award("b@example.bg", json!({})).await["id"].as_str().unwrap().to_owned();
     let until = (s.clock.now() + day(1)).format(&time::format_description::well_known::Rfc3339).unwrap();
     for id in [&a, &b] {
-        let r = s.post(&format!("/api/v1/credentials/{id}/suspend"), None, json!({"note": "audit", "until": until})).await;
+        let r =
+            s.post(&format!("/api/v1/credentials/{id}/suspend"), None, json!({"note": "audit", "until": until})).await;
         assert_eq!(r.status(), 200);
     }
     // Lifted in time: b is reinstated before the deadline and stays valid.
@@ -308,7 +326,10 @@ async fn a_deadline_that_passed_while_the_server_was_down_is_applied_once_at_sta
     assert_eq!(s.status(&a).await, "suspended");
     // Two processes start over the database at once (a restart with two replicas): a is withdrawn once.
     let (one, two) = (s.app.another_process().await, s.app.another_process().await);
-    let (r1, r2) = tokio::join!(one.lifecycle_round("one", Duration::from_secs(30)), two.lifecycle_round("two", Duration::from_secs(30)));
+    let (r1, r2) = tokio::join!(
+        one.lifecycle_round("one", Duration::from_secs(30)),
+        two.lifecycle_round("two", Duration::from_secs(30))
+    );
     let withdrawn: Vec<CredentialId> =
         [r1.unwrap(), r2.unwrap()].into_iter().flatten().flat_map(|r| r.withdrawn).collect();
     assert_eq!(withdrawn.iter().map(ToString::to_string).collect::<Vec<_>>(), [a.clone()], "exactly once");
@@ -348,7 +369,13 @@ async fn bulk_changes_are_all_or_nothing_audited_and_publish_each_list_once(back
     let before = list(&ids[0]).await;
 
     // All or nothing: an unknown id refuses the request, naming it, and nothing changes.
-    let refused = s.post("/api/v1/credentials/bulk", None, json!({"action": "revoke", "ids": [ids[0], ids[1], unknown], "note": "exam leak"})).await;
+    let refused = s
+        .post(
+            "/api/v1/credentials/bulk",
+            None,
+            json!({"action": "revoke", "ids": [ids[0], ids[1], unknown], "note": "exam leak"}),
+        )
+        .await;
     let problem = assert_problem(refused, 422).await;
     assert_eq!(problem["errors"][0]["field"], format!("credentials.{unknown}"), "{problem}");
     assert_eq!(s.status(&ids[0]).await, "active");
@@ -368,9 +395,17 @@ async fn bulk_changes_are_all_or_nothing_audited_and_publish_each_list_once(back
 
     // By filter: suspend every credential of the achievement issued before now that is not revoked.
     let filter = json!({"achievement_id": s.achievement_id, "issued_before": "2999-01-01T00:00:00Z"});
-    let refused = s.post("/api/v1/credentials/bulk", None, json!({"action": "suspend", "filter": filter, "note": "review"})).await;
+    let refused = s
+        .post("/api/v1/credentials/bulk", None, json!({"action": "suspend", "filter": filter, "note": "review"}))
+        .await;
     assert_problem(refused, 422).await; // two are revoked: a suspension cannot apply to them
-    let done = s.post("/api/v1/credentials/bulk", None, json!({"action": "suspend", "filter": filter, "note": "review", "atomic": false, "until": "2999-01-01"})).await;
+    let done = s
+        .post(
+            "/api/v1/credentials/bulk",
+            None,
+            json!({"action": "suspend", "filter": filter, "note": "review", "atomic": false, "until": "2999-01-01"}),
+        )
+        .await;
     let report: Value = done.json().await.unwrap();
     assert_eq!(report["changed"], 4, "{report}");
     assert_eq!(s.status(&ids[5]).await, "suspended");
@@ -396,10 +431,20 @@ async fn bulk_changes_are_all_or_nothing_audited_and_publish_each_list_once(back
     // Another issuer's assessor cannot touch them.
     let admin = s.app.token(Role::Admin).await;
     let other = json!({"slug": "other", "name": "Other", "country": "IT"});
-    assert_eq!(s.app.client.post(s.app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap().status(), 201);
+    assert_eq!(
+        s.app.client.post(s.app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap().status(),
+        201
+    );
     let stranger = s.app.token_for("other", Role::Assessor).await;
-    let response = s.app.client.post(s.app.url("/api/v1/credentials/bulk")).bearer_auth(&stranger)
-        .json(&json!({"action": "revoke", "ids": [ids[5]], "note": "x"})).send().await.unwrap();
+    let response = s
+        .app
+        .client
+        .post(s.app.url("/api/v1/credentials/bulk"))
+        .bearer_auth(&stranger)
+        .json(&json!({"action": "revoke", "ids": [ids[5]], "note": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 422).await;
     assert_eq!(s.status(&ids[5]).await, "suspended");
 }
@@ -420,12 +465,17 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     let start = s.clock.now();
     let date = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
     let long = s.award("maria@example.bg", json!({"valid_until": date(start + day(100)), "notify": false})).await;
-    let short = s.award("ivan@example.bg", json!({"valid_until": date(start + day(20)), "notify": false, "language": "el"})).await;
+    let short = s
+        .award("ivan@example.bg", json!({"valid_until": date(start + day(20)), "notify": false, "language": "el"}))
+        .await;
     let round = || async { s.app.app.lifecycle_round("test", Duration::from_secs(30)).await.unwrap().unwrap() };
     let smtp = &smtp;
     let reminders = |n: usize| async move {
         let messages = smtp.wait_for(n, Duration::from_secs(10)).await;
-        messages.iter().map(|m| MessageParser::default().parse(m).unwrap().subject().unwrap_or_default().to_owned()).collect::<Vec<_>>()
+        messages
+            .iter()
+            .map(|m| MessageParser::default().parse(m).unwrap().subject().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
     };
 
     // Now: the short one is 20 days from expiry (30-day reminder; the 90-day one is skipped, not sent too),
@@ -433,7 +483,10 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     let first = round().await;
     assert_eq!(first.sent, 2, "{first:?}");
     let subjects = reminders(2).await;
-    assert!(subjects.iter().any(|t| t.starts_with("Το πιστοποιητικό σας")), "the Greek learner's reminder: {subjects:?}");
+    assert!(
+        subjects.iter().any(|t| t.starts_with("Το πιστοποιητικό σας")),
+        "the Greek learner's reminder: {subjects:?}"
+    );
     assert!(subjects.iter().any(|t| t.starts_with("Credentials expiring in the next 90 days: 1")), "{subjects:?}");
     let notices = s.app.app.notices_of(CredentialId(short["id"].as_str().unwrap().parse().unwrap())).await.unwrap();
     assert_eq!(notices, [(Some(90), "skipped".to_owned()), (Some(30), "sent".to_owned())]);
@@ -444,7 +497,11 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     assert_eq!(round().await.sent, 2, "the 90-day reminder, and the next week's digest");
     assert_eq!(round().await.sent, 0);
     let messages = smtp.wait_for(4, Duration::from_secs(10)).await;
-    let bg = messages.iter().map(|m| MessageParser::default().parse(m).unwrap()).find(|m| m.subject().unwrap_or_default().starts_with("Вашият сертификат")).expect("a Bulgarian reminder");
+    let bg = messages
+        .iter()
+        .map(|m| MessageParser::default().parse(m).unwrap())
+        .find(|m| m.subject().unwrap_or_default().starts_with("Вашият сертификат"))
+        .expect("a Bulgarian reminder");
     let text = bg.body_text(0).unwrap();
     assert!(text.contains("Мария Иванова"), "{text}");
     assert!(text.contains("office@ucs.example"), "how to renew: the issuer's contact: {text}");
@@ -458,7 +515,12 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     assert!(r.is_none(), "the lease of the first process is still held");
     let messages = smtp.messages();
     assert!(
-        !messages.iter().any(|m| MessageParser::default().parse(m).unwrap().subject().unwrap_or_default().contains("30 ")),
+        !messages.iter().any(|m| MessageParser::default()
+            .parse(m)
+            .unwrap()
+            .subject()
+            .unwrap_or_default()
+            .contains("30 ")),
         "no 30-day reminder of a renewed credential"
     );
 }
@@ -471,4 +533,57 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
 #[tokio::test]
 async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_digest_on_postgres() {
     learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_digest(Backend::Postgres).await;
+}
+
+/// The independent verifier (Digital Bazaar's `vc` and `vc-bitstring-status-list`, `tests/wallet/verify.mjs`)
+/// on a credential's JSON as served: `{verified, revoked, suspended, errors}`; `None` when node or the test
+/// wallets are missing (and tools are not required).
+async fn independent_verdict(app: &TestApp, id: &str) -> Option<Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ready = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
+        && root.join("tests/wallet/node_modules/@digitalbazaar/vc-bitstring-status-list").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("REQUIRE_BROWSER").is_none(),
+            "REQUIRE_BROWSER is set but `npm ci --prefix tests/wallet` was not run"
+        );
+        eprintln!("skipping the independent verifier: needs node and `npm ci --prefix tests/wallet`");
+        return None;
+    }
+    let json = app.client.get(app.url(&format!("/credentials/{id}.json"))).send().await.unwrap().bytes().await.unwrap();
+    let mut child = tokio::process::Command::new("node")
+        .arg(root.join("tests/wallet/verify.mjs"))
+        .env("BASE", &app.base)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(child.stdin.as_mut().unwrap(), &json).await.unwrap();
+    drop(child.stdin.take());
+    let output = child.wait_with_output().await.unwrap();
+    assert!(output.status.success(), "verify.mjs could not run: {}", String::from_utf8_lossy(&output.stderr));
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[tokio::test]
+async fn an_independent_verifier_sees_the_corrected_original_revoked_and_the_correction_and_renewal_valid() {
+    let Some(s) = setup(Backend::Sqlite, None).await else { return };
+    let old = s.award("maria@example.bg", json!({"result": "92"})).await;
+    let old_id = old["id"].as_str().unwrap();
+    let Some(before) = independent_verdict(&s.app, old_id).await else { return };
+    assert_eq!(before["verified"], true, "{before}");
+    let corrected = s.post(&format!("/api/v1/credentials/{old_id}/replace"), None, json!({"result": "95"})).await;
+    assert_eq!(corrected.status(), 201);
+    let new_id = corrected.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let after = independent_verdict(&s.app, old_id).await.unwrap();
+    assert_eq!((after["verified"].clone(), after["revoked"].clone()), (json!(false), json!(true)), "{after}");
+    let correction = independent_verdict(&s.app, &new_id).await.unwrap();
+    assert_eq!(correction["verified"], true, "{correction}");
+    // A renewal, which carries a relatedResource, verifies too.
+    let renewed = s.post(&format!("/api/v1/credentials/{new_id}/renew"), None, json!({})).await;
+    assert_eq!(renewed.status(), 201);
+    let renewal = renewed.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let verdict = independent_verdict(&s.app, &renewal).await.unwrap();
+    assert_eq!(verdict["verified"], true, "{verdict}");
 }
