@@ -1,7 +1,7 @@
 // Opens credential pages in a real headless Chromium at phone size, checks the verdict each shows and that
 // no request failed and nothing was blocked, checks each page for WCAG 2.2 A and AA violations with axe-core,
 // takes screenshots, and verifies a PDF through /verify.
-// Input (environment): BASE, CASES (JSON [{id, verdict, label}]), PDF (a certificate file), SHOTS (folder),
+// Input (environment): BASE, CASES (JSON [{id, verdict, label, lang?, next?}]), PDF (a certificate file), SHOTS (folder),
 // ISSUER (an issuer slug whose profile page is checked too).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -46,10 +46,18 @@ async function accessibility(name) {
 let rulesPassed = 0;
 
 for (const c of cases) {
-  await page.goto(`${base}/credentials/${c.id}`, { waitUntil: "networkidle" });
+  // A case may ask for a language (?lang=) and for the link to a newer credential (renewal, correction).
+  await page.goto(`${base}/credentials/${c.id}${c.lang ? `?lang=${c.lang}` : ""}`, { waitUntil: "networkidle" });
   const verdict = await page.getAttribute("[data-verdict]", "data-verdict");
   const label = (await page.textContent(".verdict-label"))?.trim();
   if (verdict !== c.verdict || label !== c.label) problems.push(`${c.id}: verdict ${verdict} "${label}", expected ${c.verdict} "${c.label}"`);
+  if (c.next) {
+    const next = await page.getAttribute(".verdict-successor a", "href").catch(() => null);
+    if (next !== c.next) problems.push(`${c.id} (${c.lang}): links ${next}, expected the newer credential ${c.next}`);
+    await page.screenshot({ path: `${shots}/${c.verdict}-${c.lang}.png`, fullPage: true });
+    rulesPassed += await accessibility(`${c.verdict} page (${c.lang})`);
+    continue;
+  }
   // The copy-link button appears only with JavaScript, which the CSP must allow (own script only).
   if (!(await page.isVisible("button.copy"))) problems.push(`${c.id}: the copy-link button is not shown`);
   await page.click("button.copy");

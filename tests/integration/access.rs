@@ -80,6 +80,9 @@ async fn access_matrix(backend: Backend) {
                 | "/api/v1/credentials/{id}/notify",
             ) => t(path.replace("{id}", &credential_id), json!({"reason": "not yours"}), false),
             ("post", "/api/v1/credentials/{id}/offers") => t(path.replace("{id}", &credential_id), json!({}), false),
+            ("post", "/api/v1/credentials/{id}/renew" | "/api/v1/credentials/{id}/replace") => {
+                t(path.replace("{id}", &credential_id), json!({"result": "taken over"}), false)
+            }
             ("post", "/credentials/issue") => t(
                 path.into(),
                 json!({"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": ucs_did, "credentialSubject": {"name": "Forged"}}}),
@@ -102,10 +105,12 @@ async fn access_matrix(backend: Backend) {
             if operation.get("security").is_none() {
                 continue;
             }
-            // Listings are scoped, not refused: checked below.
-            if method == "get"
+            // Listings are scoped, not refused: checked below. So is a bulk change: another issuer's credentials
+            // are refused one by one, and nothing changes (lifecycle::bulk_changes_… checks it).
+            if (method == "get"
                 && ["/api/v1/issuers", "/api/v1/achievements", "/api/v1/credentials", "/api/v1/credentials.csv"]
-                    .contains(&path.as_str())
+                    .contains(&path.as_str()))
+                || (method == "post" && path == "/api/v1/credentials/bulk")
             {
                 continue;
             }

@@ -54,6 +54,21 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), 200);
+    // A renewed credential and a corrected one: each page says so, in two languages, and links the newer one.
+    let renew = |id: &str, action: &str, body: serde_json::Value| {
+        let request = app.client.post(app.url(&format!("/api/v1/credentials/{id}/{action}"))).bearer_auth(&assessor).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 201);
+            let body: serde_json::Value = response.json().await.unwrap();
+            body["credential"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let extra = |name: &str| json!({"achievement_id": achievement_id, "recipient": {"name": name, "email": format!("{}@example.bg", uuid::Uuid::new_v4())}, "language": "bg"});
+    let renewed = app.award(&assessor, extra("Мария Иванова")).await["id"].as_str().unwrap().to_owned();
+    let renewal = renew(&renewed, "renew", json!({})).await;
+    let corrected = app.award(&assessor, extra("Мариа Иванова")).await["id"].as_str().unwrap().to_owned();
+    let correction = renew(&corrected, "replace", json!({"recipient": {"name": "Мария Иванова"}})).await;
     let pdf = app.dir.path().join("certificate.pdf");
     std::fs::write(
         &pdf,
@@ -64,6 +79,10 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         {"id": ids[0], "verdict": "valid", "label": "Valid"},
         {"id": ids[1], "verdict": "revoked", "label": "Revoked"},
         {"id": ids[2], "verdict": "expired", "label": "Expired"},
+        {"id": renewed, "verdict": "superseded", "label": "Renewed — a newer credential replaces this one", "lang": "en", "next": renewal},
+        {"id": renewed, "verdict": "superseded", "label": "Подновен — по-нов сертификат заменя този", "lang": "bg", "next": renewal},
+        {"id": corrected, "verdict": "replaced", "label": "Replaced by a corrected credential", "lang": "en", "next": correction},
+        {"id": corrected, "verdict": "replaced", "label": "Заменен с коригиран сертификат", "lang": "bg", "next": correction},
     ]);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shots = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
@@ -93,7 +112,7 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("axe-core: no WCAG 2.2 A/AA violation"), "the accessibility check ran: {stdout}");
-    for verdict in ["valid", "revoked", "expired", "upload"] {
+    for verdict in ["valid", "revoked", "expired", "upload", "superseded-en", "superseded-bg", "replaced-en", "replaced-bg"] {
         let png = std::fs::read(shots.join(format!("{verdict}.png"))).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{verdict}.png");
     }
