@@ -56,7 +56,8 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
     assert_eq!(revoked.status(), 200);
     // A renewed credential and a corrected one: each page says so, in two languages, and links the newer one.
     let renew = |id: &str, action: &str, body: serde_json::Value| {
-        let request = app.client.post(app.url(&format!("/api/v1/credentials/{id}/{action}"))).bearer_auth(&assessor).json(&body);
+        let request =
+            app.client.post(app.url(&format!("/api/v1/credentials/{id}/{action}"))).bearer_auth(&assessor).json(&body);
         async move {
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), 201);
@@ -112,7 +113,9 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("axe-core: no WCAG 2.2 A/AA violation"), "the accessibility check ran: {stdout}");
-    for verdict in ["valid", "revoked", "expired", "upload", "superseded-en", "superseded-bg", "replaced-en", "replaced-bg"] {
+    for verdict in
+        ["valid", "revoked", "expired", "upload", "superseded-en", "superseded-bg", "replaced-en", "replaced-bg"]
+    {
         let png = std::fs::read(shots.join(format!("{verdict}.png"))).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{verdict}.png");
     }
