@@ -9,8 +9,14 @@ ALTER TABLE credential ADD COLUMN suspended_until BIGINT;
 -- valid_until again as Unix ms: reminders compare it as an integer, the same on both databases.
 ALTER TABLE credential ADD COLUMN valid_until_ms BIGINT;
 UPDATE credential SET valid_until_ms = (EXTRACT(EPOCH FROM valid_until) * 1000)::BIGINT WHERE valid_until IS NOT NULL;
+-- When the lifecycle job next looks at a credential for reminders (Unix ms; NULL: not yet looked at), so a
+-- round reads only credentials with a reminder due, however many expire in the window.
+ALTER TABLE credential ADD COLUMN next_reminder_ms BIGINT;
 CREATE INDEX credential_suspension_deadline_idx ON credential (suspended_until) WHERE suspended_until IS NOT NULL;
 CREATE INDEX credential_expiry_idx ON credential (valid_until_ms) WHERE valid_until_ms IS NOT NULL;
+-- Rows a replica of an older version inserted without valid_until_ms (during a rolling upgrade): the lifecycle
+-- job fills them in, found through this index rather than by reading the table.
+CREATE INDEX credential_missing_expiry_idx ON credential (credential_id) WHERE valid_until IS NOT NULL AND valid_until_ms IS NULL;
 CREATE INDEX credential_superseded_idx ON credential (superseded_by) WHERE superseded_by IS NOT NULL;
 
 -- Days before expiry that learners are reminded, e.g. '90,30' (empty: no reminders).

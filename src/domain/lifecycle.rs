@@ -204,6 +204,9 @@ pub struct RenewalInput {
     pub valid_until: Option<String>,
     /// The result of the recertification (default: none).
     pub result: Option<String>,
+    /// E-mail the renewal to the learner (default: as the renewed credential was, unless it was awarded
+    /// with `notify: false`).
+    pub notify: Option<bool>,
 }
 
 /// The body of `POST /api/v1/credentials/{id}/replace`: the corrected fields (any left out stay as they
@@ -225,6 +228,9 @@ pub struct CorrectionInput {
     pub public_reason: Option<String>,
     /// For the issuer's records (default: the corrected fields).
     pub note: Option<String>,
+    /// E-mail the corrected credential to the learner (default: as the original was, unless it was awarded
+    /// with `notify: false`).
+    pub notify: Option<bool>,
 }
 
 /// What an award said, read back from its credential, to renew or correct it.
@@ -269,6 +275,7 @@ impl AwardedFacts {
         achievement: &str,
         input: &RenewalInput,
         now: OffsetDateTime,
+        notify: bool,
     ) -> crate::domain::award::AwardInput {
         crate::domain::award::AwardInput {
             achievement_id: Some(achievement.to_owned()),
@@ -287,12 +294,17 @@ impl AwardedFacts {
             valid_until: input.valid_until.clone(),
             language: self.language.clone(),
             allow_duplicate: Some(true),
-            notify: Some(true),
+            notify: Some(input.notify.unwrap_or(notify)),
         }
     }
 
     /// The award request of a correction: these facts with the corrected ones over them.
-    pub fn corrected(&self, achievement: &str, input: &CorrectionInput) -> crate::domain::award::AwardInput {
+    pub fn corrected(
+        &self,
+        achievement: &str,
+        input: &CorrectionInput,
+        notify: bool,
+    ) -> crate::domain::award::AwardInput {
         let recipient = input.recipient.clone().unwrap_or_default();
         crate::domain::award::AwardInput {
             achievement_id: Some(achievement.to_owned()),
@@ -306,7 +318,7 @@ impl AwardedFacts {
             valid_until: input.valid_until.clone().or_else(|| self.valid_until.clone()),
             language: input.language.clone().or_else(|| self.language.clone()),
             allow_duplicate: Some(true),
-            notify: Some(true),
+            notify: Some(input.notify.unwrap_or(notify)),
         }
     }
 }
@@ -338,10 +350,95 @@ pub fn corrected_fields(input: &CorrectionInput) -> String {
     fields.join(", ")
 }
 
+/// A learner's credentials grouped by succession, for their space: each current credential (one no renewal
+/// or correction followed), newest first, with the versions it followed, newest first. A credential whose
+/// successor is not among them (a correction sent to another address) stands on its own.
+pub fn group_versions<T>(
+    items: Vec<T>,
+    of: impl Fn(&T) -> &crate::domain::award::IssuedCredential,
+) -> Vec<(T, Vec<T>)> {
+    use std::collections::HashMap;
+    let ids: std::collections::HashSet<_> = items.iter().map(|i| of(i).id).collect();
+    let next = |i: &T| of(i).superseded_by.or(of(i).replaced_by).filter(|n| ids.contains(n));
+    // Follow each chain to its current end.
+    let successors: HashMap<_, _> = items.iter().filter_map(|i| next(i).map(|n| (of(i).id, n))).collect();
+    let head = |mut id| {
+        let mut steps = 0;
+        while let Some(n) = successors.get(&id) {
+            id = *n;
+            steps += 1;
+            if steps > successors.len() {
+                break; // a cycle cannot be made through the API; never loop on bad data
+            }
+        }
+        id
+    };
+    let mut current: Vec<(T, Vec<T>)> = Vec::new();
+    let mut earlier: HashMap<_, Vec<T>> = HashMap::new();
+    for item in items {
+        if next(&item).is_some() {
+            earlier.entry(head(of(&item).id)).or_default().push(item);
+        } else {
+            current.push((item, Vec::new()));
+        }
+    }
+    for (item, versions) in &mut current {
+        *versions = earlier.remove(&of(item).id).unwrap_or_default();
+        versions.sort_by(|a, b| of(b).issued_at.cmp(&of(a).issued_at));
+    }
+    current.sort_by(|(a, _), (b, _)| of(b).issued_at.cmp(&of(a).issued_at));
+    current
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn versions_are_grouped_under_the_current_credential() {
+        use crate::domain::award::{CredentialId, IssuedCredential};
+        let credential = |n: u128, minutes: i64, next: Option<u128>| IssuedCredential {
+            id: CredentialId(uuid::Uuid::from_u128(n)),
+            issuer_id: crate::domain::issuer::IssuerId(uuid::Uuid::nil()),
+            achievement_id: None,
+            recipient_name: None,
+            recipient_email: None,
+            recipient_lookup: None,
+            external_id: None,
+            document: serde_json::value::to_raw_value(&serde_json::json!({})).unwrap(),
+            issued_at: datetime!(2026-01-01 00:00 UTC) + Duration::minutes(minutes),
+            valid_until: None,
+            language: None,
+            allow_duplicate: false,
+            idempotency_key: None,
+            request_hash: None,
+            api_key_id: None,
+            status: None,
+            suspension: None,
+            revoked_at: None,
+            revocation_reason: None,
+            revocation_public_reason: None,
+            suspended_at: None,
+            suspension_reason: None,
+            suspension_public_reason: None,
+            suspended_until: None,
+            superseded_by: next.map(|n| CredentialId(uuid::Uuid::from_u128(n))),
+            replaced_by: None,
+        };
+        // 1 renewed by 2, corrected by 3; 4 stands alone; 5 names a successor the learner does not hold.
+        let items = vec![
+            credential(1, 0, Some(2)),
+            credential(4, 1, None),
+            credential(2, 2, Some(3)),
+            credential(3, 3, None),
+            credential(5, 4, Some(9)),
+        ];
+        let grouped = group_versions(items, |c| c);
+        let ids: Vec<(u128, Vec<u128>)> =
+            grouped.iter().map(|(c, v)| (c.id.0.as_u128(), v.iter().map(|e| e.id.0.as_u128()).collect())).collect();
+        assert_eq!(ids, [(5, vec![]), (3, vec![2, 1]), (4, vec![])]);
+    }
 
     #[test]
     fn durations_parse_as_written_and_refuse_what_a_certificate_cannot_mean() {

@@ -498,6 +498,8 @@ pub(super) struct HeldCredential {
     /// Where the "Add to wallet" form posts (with the session's form token); none for a credential that is
     /// not valid now (revoked, suspended, expired: it cannot be added).
     wallet: Option<String>,
+    /// The versions it renews or corrects, newest first.
+    earlier: Vec<HeldCredential>,
 }
 
 impl HeldCredential {
@@ -528,7 +530,14 @@ impl HeldCredential {
             json: urls.credential_download(id, Download::Json),
             wallet: (verdict.report.outcome == Outcome::Valid)
                 .then(|| format!("{}?lang={}", PublicUrls::wallet_path(id), l.lang)),
+            earlier: Vec::new(),
         }
+    }
+
+    /// With the versions it renews or corrects.
+    pub(super) fn with_earlier(mut self, earlier: Vec<HeldCredential>) -> Self {
+        self.earlier = earlier;
+        self
     }
 }
 

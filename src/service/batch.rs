@@ -338,10 +338,14 @@ impl Microcred {
             };
             let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
             let mut unsigned = Vec::with_capacity(rows.len());
+            // Each row's expiry, computed once: the signed `validUntil` and the stored one are the same value.
+            let mut expiries = Vec::with_capacity(rows.len());
             for (i, (_, v)) in rows.iter().enumerate() {
                 let id = CredentialId(Uuid::new_v4());
                 let (achievement, _) = &achievements[v.achievement];
                 let valid_from = v.award.awarded_at.unwrap_or(issued_at);
+                let valid_until = v.award.valid_until_from(achievement.spec.validity, valid_from);
+                expiries.push(valid_until);
                 let mut credential = OpenBadgeCredential::award(&AwardFacts {
                     id: self.urls.credential(id),
                     issuer,
@@ -352,24 +356,24 @@ impl Microcred {
                     recipient_id: v.award.recipient_id.as_deref(),
                     result: v.award.result.as_deref(),
                     valid_from,
-                    valid_until: v.award.valid_until_from(achievement.spec.validity, valid_from),
+                    valid_until,
                 });
                 let slots = (revocation[i], suspension.as_ref().map(|s| s[i]));
                 credential.credential_status = Some(self.status_entries(slots.0, slots.1));
                 unsigned.push((id, credential, slots));
             }
             let signed = issuance::sign_blocking(move || sign_all(&unsigned, &options, &key)).await??;
-            for ((id, document, (status, suspension)), (position, v)) in signed.into_iter().zip(&rows) {
+            for (((id, document, (status, suspension)), (position, v)), valid_until) in
+                signed.into_iter().zip(&rows).zip(expiries)
+            {
                 let entry = audit(Some(caller), Some(issuer.id), "credential.issue", &id.to_string(), None);
                 let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(status), suspension));
                 let lookup = self.recipient_lookup(v.award.email.as_str()).await?;
-                let achievement = &achievements[v.achievement].0;
-                let valid_from = v.award.awarded_at.unwrap_or(issued_at);
                 let credential = issuance::with_award(
                     row,
-                    achievement.id,
+                    achievements[v.achievement].0.id,
                     &v.award,
-                    v.award.valid_until_from(achievement.spec.validity, valid_from),
+                    valid_until,
                     idempotency_key.map(|k| format!("{k}#row{}", v.row)),
                     request_hash,
                     lookup,

@@ -84,6 +84,7 @@ impl Microcred {
             BulkAction::Revoke => StatusPurpose::Revocation,
             BulkAction::Suspend | BulkAction::Reinstate => StatusPurpose::Suspension,
         };
+        let reasons_until = reasons.and_then(|r| r.until);
         let reasons: Option<CheckedReasons> = match (action, reasons) {
             (BulkAction::Reinstate, _) => None,
             (_, Some(r)) => Some(checked_reasons(r, purpose, self.clock_now())?),
@@ -91,6 +92,10 @@ impl Microcred {
                 Some(checked_reasons(StatusReasons { note: "", public: None, until: None }, purpose, self.clock_now())?)
             }
         };
+        if action == BulkAction::Reinstate && reasons_until.is_some() {
+            return Err(ValidationErrors::single("until", "is for suspensions only").into());
+        }
+        let by_filter = matches!(targets, BulkTargets::Filter(_));
         let (ids, found) = self.bulk_targets(caller, targets).await?;
         let mut results = Vec::with_capacity(ids.len());
         let mut to_change = Vec::new();
@@ -100,7 +105,7 @@ impl Microcred {
                 Some(c) if Self::require_issuer(caller, c.issuer_id).is_err() => {
                     ("refused", Some("no such credential".to_owned()))
                 }
-                Some(c) => judge(c, action),
+                Some(c) => judge(c, action, by_filter),
             };
             if outcome == "change" {
                 to_change.push(*id);
@@ -202,9 +207,13 @@ impl Microcred {
     }
 }
 
-/// Whether `action` changes `c` (`"change"`), leaves it as it is, or cannot apply, and why.
-fn judge(c: &IssuedCredential, action: BulkAction) -> (&'static str, Option<String>) {
+/// Whether `action` changes `c` (`"change"`), leaves it as it is, or cannot apply, and why. A filter matches
+/// revoked credentials too: a suspension or reinstatement leaves those as they are rather than refusing all.
+fn judge(c: &IssuedCredential, action: BulkAction, by_filter: bool) -> (&'static str, Option<String>) {
     let refuse = |why: &str| ("refused", Some(why.to_owned()));
+    if by_filter && action != BulkAction::Revoke && c.revoked_at.is_some() {
+        return ("unchanged", Some("revoked".into()));
+    }
     match action {
         BulkAction::Revoke if c.status.is_none() => refuse("it has no revocation status entry"),
         BulkAction::Revoke if c.revoked_at.is_some() => ("unchanged", Some("already revoked".into())),

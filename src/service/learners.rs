@@ -210,16 +210,20 @@ impl Microcred {
         Ok(())
     }
 
-    /// Every credential issued to the learner, newest first, each with its claim token for links.
-    pub async fn learner_credentials(&self, learner: &Learner) -> Result<Vec<(IssuedCredential, String)>> {
+    /// Every credential issued to the learner, each with its claim token for links: the current ones newest
+    /// first, each with the earlier versions it renews or corrects (newest first).
+    pub async fn learner_credentials(&self, learner: &Learner) -> Result<Vec<(Held, Vec<Held>)>> {
         let mut out = Vec::new();
         for credential in self.store.credentials_by_lookup(&learner.lookup).await? {
             let claim = self.claim_token(credential.id).await?;
             out.push((credential, claim));
         }
-        Ok(out)
+        Ok(crate::domain::lifecycle::group_versions(out, |(c, _)| c))
     }
 }
+
+/// A credential in the learner's space, with its claim token.
+pub type Held = (IssuedCredential, String);
 
 fn digest(parts: &[&[u8]]) -> [u8; 32] {
     let mut hasher = Sha256::new();

@@ -29,8 +29,13 @@ use crate::store::unix_ms;
 
 /// The job's name in the lease table.
 const JOB: &str = "lifecycle";
-/// Credentials examined for reminders per round (the rest at the next).
-const REMINDER_BATCH: u32 = 10_000;
+/// Credentials examined for reminders per page, and pages per round (the rest at the next round).
+const REMINDER_BATCH: u32 = 5_000;
+const REMINDER_PAGES: usize = 20;
+/// How long a taken notice is this process's: well over the time one send may take.
+const NOTICE_LEASE: Duration = Duration::from_secs(120);
+/// The longest one send may take.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Notices sent per round.
 const SEND_BATCH: u32 = 100;
 
@@ -47,10 +52,11 @@ pub struct RoundReport {
 
 impl Microcred {
     /// Runs the lifecycle job every `interval` until `stop` completes, whenever this process holds the lease
-    /// (lease: three intervals, at least 30 s), and gives the lease up when stopping.
+    /// (lease: three intervals, at least 5 minutes, so a round of sends fits in it), and gives the lease up
+    /// when stopping.
     pub async fn run_lifecycle(self, interval: Duration, stop: impl Future<Output = ()>) {
         let holder = uuid::Uuid::new_v4().to_string();
-        let lease = (interval * 3).max(Duration::from_secs(30));
+        let lease = (interval * 3).max(Duration::from_secs(300));
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(stop);
@@ -86,6 +92,13 @@ impl Microcred {
         if !self.store.take_job_lease(JOB, holder, started, until).await? {
             return Ok(None);
         }
+        let filled = self.store.backfill_valid_until_ms().await?;
+        if filled > 0 {
+            tracing::info!(
+                rows = filled,
+                "filled in the expiry (valid_until_ms) of credentials an older version stored"
+            );
+        }
         let mut report = RoundReport { withdrawn: self.withdraw_due_suspensions().await?, ..RoundReport::default() };
         report.queued = self.queue_reminders().await? + self.queue_digests().await?;
         report.sent = self.send_notices(until).await?;
@@ -114,7 +127,8 @@ impl Microcred {
     }
 
     /// Queues the reminders now due: for each current credential, the nearest threshold passed (the ones
-    /// passed before it recorded as skipped, so a learner gets one reminder, not two at once).
+    /// passed before it recorded as skipped, so a learner gets one reminder, not two at once), and records when
+    /// to look at it next, so that a round reads only credentials with something due, page by page.
     async fn queue_reminders(&self) -> Result<u64> {
         let issuers = self.store.issuers().await?;
         let Some(horizon) = issuers.iter().flat_map(|i| i.mail.expiry_reminder_days.iter().copied()).max() else {
@@ -122,30 +136,47 @@ impl Microcred {
         };
         let at = self.clock_now();
         let to = at + time::Duration::days(i64::from(horizon));
-        let expiring = self.store.expiring_credentials(unix_ms(at), unix_ms(to), None, REMINDER_BATCH).await?;
-        let mut notices = Vec::new();
-        for e in expiring {
-            let Some(issuer) = issuers.iter().find(|i| i.id == e.issuer_id) else { continue };
-            let until = ms_time(e.valid_until_ms);
-            let Some((send, skip)) = due_reminder(until, at, &issuer.mail.expiry_reminder_days) else { continue };
-            if e.reminded.is_some_and(|r| r <= send) {
-                continue;
+        let mut queued = 0;
+        for _page in 0..REMINDER_PAGES {
+            let candidates = self.store.reminder_candidates(unix_ms(at), unix_ms(to), REMINDER_BATCH).await?;
+            let mut notices = Vec::new();
+            let mut next = Vec::with_capacity(candidates.len());
+            for e in &candidates {
+                let days: &[u32] =
+                    issuers.iter().find(|i| i.id == e.issuer_id).map_or(&[], |i| &i.mail.expiry_reminder_days);
+                let until = ms_time(e.valid_until_ms);
+                let due = due_reminder(until, at, days);
+                // The next threshold after the one sent now (or the first, if none is due yet); after the last,
+                // not before the credential expires (when it leaves the window).
+                let after = due.as_ref().map_or(u32::MAX, |(send, _)| *send);
+                let coming = days.iter().copied().filter(|d| *d < after).max();
+                let look = coming.map_or(e.valid_until_ms, |d| e.valid_until_ms - i64::from(d) * 86_400_000);
+                next.push((e.id, look.max(unix_ms(at) + 1)));
+                let Some((send, skip)) = due else { continue };
+                if e.reminded.is_some_and(|r| r <= send) {
+                    continue;
+                }
+                let notice = |days: u32, status: &'static str| NewNotice {
+                    key: format!("reminder:{}:{days}", e.id),
+                    kind: "expiry_reminder",
+                    issuer_id: e.issuer_id,
+                    credential_id: Some(e.id),
+                    recipient_email: e.email.clone(),
+                    days_before: Some(days),
+                    status,
+                    created_at: at,
+                    due_ms: unix_ms(now()),
+                };
+                notices.push(notice(send, "pending"));
+                notices.extend(skip.into_iter().map(|d| notice(d, "skipped")));
             }
-            let notice = |days: u32, status: &'static str| NewNotice {
-                key: format!("reminder:{}:{days}", e.id),
-                kind: "expiry_reminder",
-                issuer_id: e.issuer_id,
-                credential_id: Some(e.id),
-                recipient_email: e.email.clone(),
-                days_before: Some(days),
-                status,
-                created_at: at,
-                due_ms: unix_ms(now()),
-            };
-            notices.push(notice(send, "pending"));
-            notices.extend(skip.into_iter().map(|d| notice(d, "skipped")));
+            queued += self.store.insert_notices(&notices).await?;
+            self.store.set_next_reminders(&next).await?;
+            if candidates.len() < REMINDER_BATCH as usize {
+                break;
+            }
         }
-        Ok(self.store.insert_notices(&notices).await?)
+        Ok(queued)
     }
 
     /// Queues this ISO week's digest for each issuer with a contact address (skipped when nothing expires).
@@ -179,27 +210,39 @@ impl Microcred {
         Ok(queued)
     }
 
-    /// Sends due notices (this process holds the lease until `lease_until_ms`); none without mail set up.
-    async fn send_notices(&self, lease_until_ms: i64) -> Result<u32> {
+    /// Sends due notices, each taken under a lease of its own (so a slow mail server cannot outlast it) and
+    /// its outcome recorded fenced by that lease; none without mail set up. Stops taking more once the job's
+    /// lease (until `job_lease_until_ms`) is near its end.
+    async fn send_notices(&self, job_lease_until_ms: i64) -> Result<u32> {
         let Some(setup) = self.mail.clone() else { return Ok(0) };
-        let taken = self.store.take_notices(unix_ms(now()), lease_until_ms, SEND_BATCH).await?;
+        let lease_ms = i64::try_from(NOTICE_LEASE.as_millis()).unwrap_or(i64::MAX / 2);
+        let started = unix_ms(now());
+        let taken = self.store.take_notices(started, started + lease_ms, SEND_BATCH).await?;
         let mut sent = 0;
         for notice in taken {
-            let result = match self.notice_message(&setup, &notice).await {
-                Ok(Some(message)) => setup.mailer.send(message).await.map(|()| true),
-                Ok(None) => Ok(false),
-                Err(failure) => Err(failure),
+            if unix_ms(now()) + i64::try_from(SEND_TIMEOUT.as_millis()).unwrap_or(0) > job_lease_until_ms {
+                // The rest go back when their leases end; the next holder sends them.
+                break;
+            }
+            let send = async {
+                match self.notice_message(&setup, &notice).await? {
+                    Some(message) => setup.mailer.send(message).await.map(|()| true),
+                    None => Ok(false),
+                }
             };
+            let result = tokio::time::timeout(SEND_TIMEOUT, send).await.unwrap_or_else(|_| {
+                Err(SendFailure::Temporary(format!("sending took longer than {} s", SEND_TIMEOUT.as_secs())))
+            });
             let at = now();
             match result {
                 Ok(true) => {
                     sent += 1;
                     metrics::counter!("microcred_mail_sent_total").increment(1);
-                    self.store.record_notice(&notice.key, "sent", None, unix_ms(at), Some(at)).await?;
+                    self.store.record_notice(&notice, "sent", None, unix_ms(at), Some(at)).await?;
                 }
                 Ok(false) => {
                     let why = "not sent: the credential is no longer current (revoked, suspended or renewed)";
-                    self.store.record_notice(&notice.key, "skipped", Some(why), unix_ms(at), None).await?;
+                    self.store.record_notice(&notice, "skipped", Some(why), unix_ms(at), None).await?;
                 }
                 Err(failure) => {
                     let (status, next) = match setup.retry.after(notice.attempts, &failure, 0.5) {
@@ -209,7 +252,7 @@ impl Microcred {
                         AfterFailure::GiveUp => ("failed", unix_ms(at)),
                     };
                     tracing::warn!(notice = %notice.key, %status, "notice {} failed: {}", notice.key, failure.message());
-                    self.store.record_notice(&notice.key, status, Some(failure.message()), next, None).await?;
+                    self.store.record_notice(&notice, status, Some(failure.message()), next, None).await?;
                 }
             }
         }

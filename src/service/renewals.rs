@@ -38,8 +38,9 @@ impl Microcred {
         }
         check_current(&old, "renewed")?;
         let (achievement, issuer, facts) = self.award_context(&old).await?;
+        let notify = self.delivered_by_us(&old).await?;
         let mut award = facts
-            .renewal(&achievement.id.to_string(), &input, self.clock_now())
+            .renewal(&achievement.id.to_string(), &input, self.clock_now(), notify)
             .validate_printable(self.fonts.as_ref())?;
         // Without its own date or the achievement's validity, a renewal lasts as long as the credential it renews.
         if award.valid_until.is_none() && achievement.spec.validity.is_none() {
@@ -49,7 +50,12 @@ impl Microcred {
             }
         }
         check_period(&award)?;
-        let related = RelatedResource::credential(&self.urls.credential(old.id), old.document.get());
+        if award.valid_until.is_some_and(|until| until <= self.clock_now()) {
+            return Err(ValidationErrors::single("valid_until", "the renewal would be expired already").into());
+        }
+        // The address whose bytes the digest is of: the signed JSON, served exactly as stored.
+        let json = self.urls.credential_download(old.id, crate::domain::public_urls::Download::Json);
+        let related = RelatedResource::credential(&json, old.document.get());
         let successor = Successor { caller, issuer: &issuer, achievement: &achievement, old: &old, award: &award };
         self.store_successor(successor, Some(related), Succession::Renewal, None, idempotency_key, request_hash).await
     }
@@ -79,7 +85,9 @@ impl Microcred {
             )
             .into());
         }
-        let award = facts.corrected(&achievement.id.to_string(), &input).validate_printable(self.fonts.as_ref())?;
+        let notify = self.delivered_by_us(&old).await?;
+        let award =
+            facts.corrected(&achievement.id.to_string(), &input, notify).validate_printable(self.fonts.as_ref())?;
         check_period(&award)?;
         let note = input.note.clone().unwrap_or_else(|| format!("corrected: {fields}"));
         let public = input.public_reason.clone().unwrap_or_else(|| CORRECTED_REASON.to_owned());
@@ -93,12 +101,30 @@ impl Microcred {
             .await
     }
 
-    /// The credential an earlier request with this `Idempotency-Key` issued, if any.
+    /// The credential an earlier request with this `Idempotency-Key` issued, if any; 422 when the key was used
+    /// for something else than following `old` (another award, or another credential's renewal).
     async fn retried(&self, old: &IssuedCredential, key: Option<&str>) -> Result<Option<IssuedCredential>> {
-        Ok(match key {
-            Some(key) => self.store.credential_by_idempotency_key(old.issuer_id, key).await?,
-            None => None,
-        })
+        let Some(key) = key else { return Ok(None) };
+        let Some(existing) = self.store.credential_by_idempotency_key(old.issuer_id, key).await? else {
+            return Ok(None);
+        };
+        if old.superseded_by == Some(existing.id) || old.replaced_by == Some(existing.id) {
+            Ok(Some(existing))
+        } else {
+            Err(ValidationErrors::single(
+                "Idempotency-Key",
+                format!("was already used for a different request (credential {}); use a new key", existing.id),
+            )
+            .into())
+        }
+    }
+
+    /// Whether this service e-mailed `old` to its learner (false when it was awarded with `notify: false`: the
+    /// issuer delivers its credentials itself), the default for its successor.
+    async fn delivered_by_us(&self, old: &IssuedCredential) -> Result<bool> {
+        let delivery = self.store.delivery(old.id).await?;
+        Ok(!delivery
+            .is_some_and(|d| d.status == crate::domain::delivery::DeliveryStatus::Skipped && d.last_error.is_none()))
     }
 
     /// The achievement, issuer and facts of an award (409 for a VC-API credential: it has no achievement here).
@@ -161,7 +187,7 @@ impl Microcred {
                     }),
                 ),
             ];
-            let delivery = Self::new_delivery(&credential, s.award.email.as_str(), true);
+            let delivery = Self::new_delivery(&credential, s.award.email.as_str(), s.award.notify);
             let stored = self
                 .store
                 .insert_successor(

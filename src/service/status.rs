@@ -196,6 +196,19 @@ impl Microcred {
             None => None,
             Some(r) => Some(checked_reasons(r, purpose, self.clock_now())?),
         };
+        if reasons.as_ref().is_some_and(|r| r.until.is_some()) {
+            if credential.suspended_at.is_some() {
+                return Err(Error::Conflict(
+                    "this credential is already suspended: reinstate it, then suspend it again with the new deadline"
+                        .into(),
+                ));
+            }
+            if credential.status.is_none() {
+                return Err(Error::Conflict(
+                    "this credential has no revocation status entry, so a deadline could not withdraw it".into(),
+                ));
+            }
+        }
         if purpose == StatusPurpose::Suspension && credential.suspension.is_none() {
             return Err(Error::Conflict(
                 "this credential has no suspension status entry: Open Badges 3.0 allows one status entry, so suspension is \
@@ -350,6 +363,10 @@ pub(super) fn checked_reasons(
         }
         (Some(until), StatusPurpose::Suspension) if until <= now => {
             errors.add("until", "must be in the future");
+            None
+        }
+        (Some(until), StatusPurpose::Suspension) if until > now + time::Duration::days(3653) => {
+            errors.add("until", "must be within ten years");
             None
         }
         (Some(until), StatusPurpose::Suspension) => Some(until),

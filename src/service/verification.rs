@@ -186,11 +186,14 @@ impl Microcred {
         for slot in credential.status.iter().chain(credential.suspension.iter()) {
             versions.push((slot.list, self.published_status_list(slot.list).await?.version));
         }
-        let report =
-            self.verify(&document).await.map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?.with_successors(
-                credential.superseded_by.map(|s| self.urls.credential(s)),
-                credential.replaced_by.map(|s| self.urls.credential(s)),
-            );
+        // The row again, after the versions: a renewal or correction committed meanwhile (which bumps the
+        // version) is then seen here, never cached under the new version as if it had not happened.
+        let credential = self.issued_credential(id).await?;
+        let report = self
+            .verify(&document)
+            .await
+            .map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?
+            .with_successors(self.successor_url(credential.superseded_by), self.successor_url(credential.replaced_by));
         let report_json: bytes::Bytes = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
         self.verdicts.note(versions.iter().copied(), false);
         let verdict = Arc::new(Verdict {
@@ -205,6 +208,11 @@ impl Microcred {
         });
         self.verdicts.cache.insert(id, Arc::clone(&verdict));
         Ok(verdict)
+    }
+
+    /// The public `id` of a renewal or correction, if any.
+    fn successor_url(&self, id: Option<CredentialId>) -> Option<String> {
+        id.map(|s| self.urls.credential(s))
     }
 
     /// A rendering of `verdict` (the verdict of credential `id`), named by `key` (the page in one language,
@@ -374,6 +382,14 @@ impl Microcred {
             ));
         }
         let mut report = self.verify(&credential).await?;
+        // One of ours that was renewed or corrected: the same verdict as its page (a file is no fresher).
+        let own = credential.get("id").and_then(Value::as_str).and_then(|id| self.urls.credential_id(id));
+        if let Some(own) = own
+            && let Ok(stored) = self.issued_credential(own).await
+        {
+            report = report
+                .with_successors(self.successor_url(stored.superseded_by), self.successor_url(stored.replaced_by));
+        }
         if let Some(mismatches) = printed.as_ref().filter(|m| !m.is_empty()) {
             // The certificate in hand says something its credential does not: altered, whatever the
             // credential's own verdict (a forged credential stays "invalid").

@@ -35,13 +35,11 @@ pub struct NewNotice {
     pub due_ms: i64,
 }
 
-/// A queued notice taken for sending.
+/// A queued notice taken for sending, until its lease ends.
 #[derive(Debug, Clone)]
 pub struct TakenNotice {
     /// Its key.
     pub key: String,
-    /// `expiry_reminder` or `expiry_digest`.
-    pub kind: String,
     /// The issuer.
     pub issuer_id: IssuerId,
     /// The credential a reminder is about.
@@ -50,6 +48,8 @@ pub struct TakenNotice {
     pub recipient_email: String,
     /// Attempts so far, this one included.
     pub attempts: u32,
+    /// Its lease's end (Unix ms): with `attempts`, the fence its outcome is recorded under.
+    pub lease_until_ms: i64,
 }
 
 /// A credential nearing its `validUntil`, with the smallest reminder threshold already queued for it.
@@ -86,7 +86,8 @@ pub trait LifecycleStore: Send + Sync {
     /// In one transaction: marks `predecessor` as followed by `successor` (a renewal supersedes it; a
     /// correction revokes it with `revocation`), bumps its status list's version (so cached verdicts are
     /// recomputed everywhere), and stores the successor with its audit entries and delivery. `Ok(false)`,
-    /// with nothing stored, when the predecessor is no longer current (revoked, superseded or replaced).
+    /// with nothing stored, when the predecessor is no longer current (revoked, suspended, superseded or
+    /// replaced since the service looked).
     async fn insert_successor(
         &self,
         successor: &IssuedCredential,
@@ -126,6 +127,17 @@ pub trait LifecycleStore: Send + Sync {
     /// Gives the lease up (at shutdown), if `holder` has it.
     async fn release_job_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
 
+    /// Current credentials with a learner address expiring in `(now_ms, to_ms]` whose next look for
+    /// reminders is due at `now_ms` (never looked at, or `next_reminder_ms` passed), soonest first, at most
+    /// `limit`, each with the nearest reminder already queued.
+    async fn reminder_candidates(&self, now_ms: i64, to_ms: i64, limit: u32) -> StoreResult<Vec<Expiring>>;
+
+    /// Records when to look at each credential for reminders next (Unix ms).
+    async fn set_next_reminders(&self, next: &[(CredentialId, i64)]) -> StoreResult<()>;
+
+    /// Fills in `valid_until_ms` of up to 10,000 rows that lack it (inserted by an older version). How many.
+    async fn backfill_valid_until_ms(&self) -> StoreResult<u64>;
+
     /// Current credentials with a learner address expiring in `(from_ms, to_ms]`, soonest first, at most
     /// `limit`, each with the nearest reminder already queued.
     async fn expiring_credentials(
@@ -142,13 +154,16 @@ pub trait LifecycleStore: Send + Sync {
     /// Whether a notice with this key was queued.
     async fn notice_exists(&self, key: &str) -> StoreResult<bool>;
 
-    /// Takes due pending notices (moving them past `lease_until_ms`, counting the attempt).
+    /// Takes due pending notices (moving them past `lease_until_ms`, counting the attempt), in one statement
+    /// (`SKIP LOCKED` on PostgreSQL): two processes never take the same notice while its lease lasts.
     async fn take_notices(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<TakenNotice>>;
 
-    /// Records what became of a notice: `sent`, `pending` (retry at `next_attempt_ms`), `failed` or `skipped`.
+    /// Records what became of a taken notice: `sent`, `pending` (retry at `next_attempt_ms`), `failed` or
+    /// `skipped`; fenced by the attempt and lease it was taken under, so a process whose lease ran out cannot
+    /// overwrite a newer outcome.
     async fn record_notice(
         &self,
-        key: &str,
+        taken: &TakenNotice,
         status: &str,
         last_error: Option<&str>,
         next_attempt_ms: i64,
@@ -180,7 +195,7 @@ macro_rules! impl_lifecycle_store {
                 let marked = match succession {
                     Succession::Renewal => sqlx::query(
                         "UPDATE credential SET superseded_by = $1 WHERE credential_id = $2 \
-                         AND superseded_by IS NULL AND replaced_by IS NULL AND revoked_at IS NULL",
+                         AND superseded_by IS NULL AND replaced_by IS NULL AND revoked_at IS NULL AND suspended_at IS NULL",
                     )
                     .bind(successor.id.0)
                     .bind(predecessor.0)
@@ -190,7 +205,8 @@ macro_rules! impl_lifecycle_store {
                     Succession::Correction => sqlx::query(
                         "UPDATE credential SET replaced_by = $1, revoked_at = $2, revocation_reason = $3, \
                          revocation_public_reason = $4, suspended_until = NULL WHERE credential_id = $5 \
-                         AND superseded_by IS NULL AND replaced_by IS NULL AND revoked_at IS NULL",
+                         AND superseded_by IS NULL AND replaced_by IS NULL AND revoked_at IS NULL AND suspended_at IS NULL \
+                         AND status_list_id IS NOT NULL",
                     )
                     .bind(successor.id.0)
                     .bind(successor.issued_at)
@@ -394,6 +410,64 @@ macro_rules! impl_lifecycle_store {
                 Ok(())
             }
 
+            async fn reminder_candidates(
+                &self,
+                now_ms: i64,
+                to_ms: i64,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::lifecycle::Expiring>> {
+                let rows: Vec<(uuid::Uuid, uuid::Uuid, String, i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT c.credential_id, c.issuer_id, c.recipient_email, c.valid_until_ms, \
+                     (SELECT MIN(n.days_before) FROM notice n WHERE n.credential_id = c.credential_id \
+                      AND n.kind = 'expiry_reminder') \
+                     FROM credential c WHERE c.valid_until_ms > $1 AND c.valid_until_ms <= $2 \
+                     AND (c.next_reminder_ms IS NULL OR c.next_reminder_ms <= $1) \
+                     AND c.revoked_at IS NULL AND c.suspended_at IS NULL AND c.superseded_by IS NULL \
+                     AND c.recipient_email IS NOT NULL \
+                     ORDER BY c.valid_until_ms, c.credential_id LIMIT $3",
+                )
+                .bind(now_ms)
+                .bind(to_ms)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, issuer, email, until, reminded)| $crate::store::lifecycle::Expiring {
+                        id: $crate::domain::award::CredentialId(id),
+                        issuer_id: $crate::domain::issuer::IssuerId(issuer),
+                        email,
+                        valid_until_ms: until,
+                        reminded: reminded.and_then(|d| u32::try_from(d).ok()),
+                    })
+                    .collect())
+            }
+
+            async fn set_next_reminders(
+                &self,
+                next: &[($crate::domain::award::CredentialId, i64)],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                for (id, at) in next {
+                    sqlx::query("UPDATE credential SET next_reminder_ms = $1 WHERE credential_id = $2")
+                        .bind(at)
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::error)?;
+                }
+                tx.commit().await.map_err(Self::error)
+            }
+
+            async fn backfill_valid_until_ms(&self) -> $crate::store::StoreResult<u64> {
+                Ok(sqlx::query(Self::BACKFILL_VALID_UNTIL_MS)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .rows_affected())
+            }
+
             async fn expiring_credentials(
                 &self,
                 from_ms: i64,
@@ -474,54 +548,46 @@ macro_rules! impl_lifecycle_store {
                 lease_until_ms: i64,
                 limit: u32,
             ) -> $crate::store::StoreResult<Vec<$crate::store::lifecycle::TakenNotice>> {
-                let mut tx = self.pool.begin().await.map_err(Self::error)?;
-                let rows: Vec<(String, String, uuid::Uuid, Option<uuid::Uuid>, String, i64)> = sqlx::query_as(
-                    "SELECT notice_key, kind, issuer_id, credential_id, recipient_email, attempts FROM notice \
-                     WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
-                )
-                .bind(now_ms)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(Self::error)?;
-                for (key, ..) in &rows {
-                    sqlx::query("UPDATE notice SET next_attempt_at = $1, attempts = attempts + 1 WHERE notice_key = $2")
+                let rows: Vec<(String, uuid::Uuid, Option<uuid::Uuid>, String, i64, i64)> =
+                    sqlx::query_as(Self::TAKE_NOTICES)
+                        .bind(now_ms)
                         .bind(lease_until_ms)
-                        .bind(key)
-                        .execute(&mut *tx)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
                         .await
                         .map_err(Self::error)?;
-                }
-                tx.commit().await.map_err(Self::error)?;
                 Ok(rows
                     .into_iter()
-                    .map(|(key, kind, issuer, credential, email, attempts)| $crate::store::lifecycle::TakenNotice {
+                    .map(|(key, issuer, credential, email, attempts, lease)| $crate::store::lifecycle::TakenNotice {
                         key,
-                        kind,
                         issuer_id: $crate::domain::issuer::IssuerId(issuer),
                         credential_id: credential.map($crate::domain::award::CredentialId),
                         recipient_email: email,
-                        attempts: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
+                        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        lease_until_ms: lease,
                     })
                     .collect())
             }
 
             async fn record_notice(
                 &self,
-                key: &str,
+                taken: &$crate::store::lifecycle::TakenNotice,
                 status: &str,
                 last_error: Option<&str>,
                 next_attempt_ms: i64,
                 sent_at: Option<time::OffsetDateTime>,
             ) -> $crate::store::StoreResult<()> {
                 sqlx::query(
-                    "UPDATE notice SET status = $1, last_error = $2, next_attempt_at = $3, sent_at = $4 WHERE notice_key = $5",
+                    "UPDATE notice SET status = $1, last_error = $2, next_attempt_at = $3, sent_at = $4 \
+                     WHERE notice_key = $5 AND status = 'pending' AND attempts = $6 AND next_attempt_at = $7",
                 )
                 .bind(status)
                 .bind(last_error)
                 .bind(next_attempt_ms)
                 .bind(sent_at)
-                .bind(key)
+                .bind(&taken.key)
+                .bind(i64::from(taken.attempts))
+                .bind(taken.lease_until_ms)
                 .execute(&self.pool)
                 .await
                 .map_err(Self::error)?;

@@ -40,6 +40,18 @@ impl PgStore {
         WHERE credential_id IN (SELECT credential_id FROM delivery WHERE status = 'pending' AND next_attempt_at <= $1 \
         ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING credential_id, recipient_email, attempts";
 
+    /// See [`LifecycleStore::take_notices`](super::lifecycle::LifecycleStore::take_notices).
+    const TAKE_NOTICES: &'static str = "UPDATE notice SET next_attempt_at = $2, attempts = attempts + 1 \
+        WHERE notice_key IN (SELECT notice_key FROM notice WHERE status = 'pending' AND next_attempt_at <= $1 \
+        ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+        RETURNING notice_key, issuer_id, credential_id, recipient_email, attempts, next_attempt_at";
+
+    /// See [`LifecycleStore::backfill_valid_until_ms`](super::lifecycle::LifecycleStore::backfill_valid_until_ms).
+    const BACKFILL_VALID_UNTIL_MS: &'static str = "UPDATE credential \
+        SET valid_until_ms = (EXTRACT(EPOCH FROM valid_until) * 1000)::BIGINT \
+        WHERE credential_id IN (SELECT credential_id FROM credential \
+        WHERE valid_until IS NOT NULL AND valid_until_ms IS NULL LIMIT 10000)";
+
     fn error(e: sqlx::Error) -> StoreError {
         StoreError::classify(e, |db| db.constraint().map(str::to_owned))
     }

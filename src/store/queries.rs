@@ -1414,7 +1414,7 @@ macro_rules! impl_store {
 
         /// Inserts credentials, many rows to a statement: a statement per row made a 10,000-award batch
         /// 20,000 round trips, and on SQLite each one waits for the runtime to wake the task again, so a batch
-        /// sent while pages were being served at full speed took minutes. 500 rows × 19 values stay under
+        /// sent while pages were being served at full speed took minutes. 500 rows × 20 values stay under
         /// both databases' limits on bound values (SQLite 32,766, PostgreSQL 65,535).
         async fn insert_credential_rows(
             tx: &mut sqlx::Transaction<'_, $db>,

@@ -86,7 +86,7 @@ pub struct OpenBadgeCredential {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelatedResource {
-    /// The resource's URL (here: the renewed credential's `id`).
+    /// The resource's URL (here: the renewed credential's signed JSON, `<id>.json`, whose bytes the digest is of).
     pub id: String,
     /// `sha384-<base64>` of the resource's bytes as served (Subresource Integrity).
     #[serde(rename = "digestSRI")]
@@ -97,13 +97,13 @@ pub struct RelatedResource {
 }
 
 impl RelatedResource {
-    /// The reference to a credential `id` whose stored JSON is `document`.
-    pub fn credential(id: &str, document: &str) -> Self {
+    /// The reference to a credential's JSON served at `url`, whose bytes are `document`.
+    pub fn credential(url: &str, document: &str) -> Self {
         use base64::Engine as _;
         use sha2::Digest as _;
         let digest = sha2::Sha384::digest(document.as_bytes());
         Self {
-            id: id.to_owned(),
+            id: url.to_owned(),
             digest_sri: format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(digest)),
             media_type: Some("application/vc+ld+json".to_owned()),
         }

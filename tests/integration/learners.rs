@@ -139,6 +139,25 @@ async fn learner_space(backend: Backend) {
     let view = app.get_json_as(&assessor, &format!("/api/v1/credentials/{second_id}")).await;
     assert!(view["delivery"]["claimed_at"].is_string(), "opened from the space: claimed ({view})");
 
+    // A renewal takes the renewed credential's place; the renewed one is listed under it as an earlier version.
+    let renewed = app
+        .client
+        .post(app.url(&format!("/api/v1/credentials/{second_id}/renew")))
+        .bearer_auth(&assessor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renewed.status(), 201);
+    let renewal: serde_json::Value = renewed.json().await.unwrap();
+    let renewal_id = renewal["id"].as_str().unwrap();
+    let page =
+        client.get(app.url("/me?lang=el")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+    assert_eq!(page.matches("class=\"held-credential\"").count(), 2, "still two current credentials: {page}");
+    let (current, versions) = page.split_once("class=\"held-versions\"").expect("an earlier versions list");
+    assert!(current.contains(&format!("/credentials/{renewal_id}?")), "the renewal is current");
+    assert!(versions.contains(&format!("/credentials/{second_id}?")), "the renewed one is an earlier version");
+    assert!(versions.contains("verdict-superseded"), "{versions}");
+
     // Signing out needs the session's form token.
     let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let forged = client

@@ -154,9 +154,11 @@ async fn renewal_supersedes_the_old_credential_and_names_it(backend: Backend) {
         .await
         .unwrap();
     let sri = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&served)));
+    // Its address is the old credential's signed JSON, whose bytes the digest is of.
+    let json_url = format!("{}.json", old["credential"]["id"].as_str().unwrap());
     assert_eq!(
         credential["relatedResource"],
-        json!([{"id": old["credential"]["id"], "digestSRI": sri, "mediaType": "application/vc+ld+json"}])
+        json!([{"id": json_url, "digestSRI": sri, "mediaType": "application/vc+ld+json"}])
     );
     assert_eq!(credential["credentialSubject"]["name"], "Мария Иванова");
     assert_eq!(credential["credentialSubject"]["result"][0]["value"], "88");
@@ -327,8 +329,8 @@ async fn a_deadline_that_passed_while_the_server_was_down_is_applied_once_at_sta
     // Two processes start over the database at once (a restart with two replicas): a is withdrawn once.
     let (one, two) = (s.app.another_process().await, s.app.another_process().await);
     let (r1, r2) = tokio::join!(
-        one.lifecycle_round("one", Duration::from_secs(30)),
-        two.lifecycle_round("two", Duration::from_secs(30))
+        one.lifecycle_round("one", Duration::from_secs(300)),
+        two.lifecycle_round("two", Duration::from_secs(300))
     );
     let withdrawn: Vec<CredentialId> =
         [r1.unwrap(), r2.unwrap()].into_iter().flatten().flat_map(|r| r.withdrawn).collect();
@@ -336,6 +338,28 @@ async fn a_deadline_that_passed_while_the_server_was_down_is_applied_once_at_sta
     assert_eq!(s.status(&a).await, "revoked");
     assert_eq!(s.status(&b).await, "active");
     assert_eq!(s.audits("credential.withdraw", &a).await, 1);
+
+    // Without the lease, too (two processes both past it): the conditional update withdraws c once.
+    let c = s.award("c@example.bg", json!({})).await["id"].as_str().unwrap().to_owned();
+    let until = (s.clock.now() + day(1)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    let r = s.post(&format!("/api/v1/credentials/{c}/suspend"), None, json!({"note": "audit", "until": until})).await;
+    assert_eq!(r.status(), 200);
+    s.clock.advance(day(2));
+    let now_ms = microcred::store::unix_ms(s.clock.now());
+    let template = microcred::domain::audit::AuditEntry {
+        at: s.clock.now(),
+        api_key_id: None,
+        issuer_id: None,
+        action: "credential.withdraw",
+        subject: String::new(),
+        reason: None,
+    };
+    let (x, y) = tokio::join!(
+        one.store().withdraw_due_suspensions(now_ms, "withdrawn", &template),
+        two.store().withdraw_due_suspensions(now_ms, "withdrawn", &template)
+    );
+    assert_eq!(x.unwrap().len() + y.unwrap().len(), 1, "exactly one process withdrew it");
+    assert_eq!(s.audits("credential.withdraw", &c).await, 1);
     let report = s.report(&a).await;
     assert_eq!(report["outcome"], "revoked");
 }
@@ -395,19 +419,20 @@ async fn bulk_changes_are_all_or_nothing_audited_and_publish_each_list_once(back
 
     // By filter: suspend every credential of the achievement issued before now that is not revoked.
     let filter = json!({"achievement_id": s.achievement_id, "issued_before": "2999-01-01T00:00:00Z"});
-    let refused = s
-        .post("/api/v1/credentials/bulk", None, json!({"action": "suspend", "filter": filter, "note": "review"}))
-        .await;
-    assert_problem(refused, 422).await; // two are revoked: a suspension cannot apply to them
+    let everything =
+        s.post("/api/v1/credentials/bulk", None, json!({"action": "suspend", "filter": {}, "note": "review"})).await;
+    assert_problem(everything, 422).await; // a filter must name something
+    let until = (s.clock.now() + day(365)).format(&time::format_description::well_known::Rfc3339).unwrap();
     let done = s
         .post(
             "/api/v1/credentials/bulk",
             None,
-            json!({"action": "suspend", "filter": filter, "note": "review", "atomic": false, "until": "2999-01-01"}),
+            json!({"action": "suspend", "filter": filter, "note": "review", "until": until}),
         )
         .await;
     let report: Value = done.json().await.unwrap();
     assert_eq!(report["changed"], 4, "{report}");
+    assert_eq!(report["unchanged"], 2, "the two revoked ones are left as they are: {report}");
     assert_eq!(s.status(&ids[5]).await, "suspended");
 
     // A CSV of ids reinstates three of them.
@@ -468,7 +493,7 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     let short = s
         .award("ivan@example.bg", json!({"valid_until": date(start + day(20)), "notify": false, "language": "el"}))
         .await;
-    let round = || async { s.app.app.lifecycle_round("test", Duration::from_secs(30)).await.unwrap().unwrap() };
+    let round = || async { s.app.app.lifecycle_round("test", Duration::from_secs(300)).await.unwrap().unwrap() };
     let smtp = &smtp;
     let reminders = |n: usize| async move {
         let messages = smtp.wait_for(n, Duration::from_secs(10)).await;
@@ -511,7 +536,7 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     assert_eq!(renewed.status(), 201);
     s.clock.advance(day(65));
     let again = s.app.another_process().await;
-    let r = again.lifecycle_round("restart", Duration::from_secs(30)).await.unwrap();
+    let r = again.lifecycle_round("restart", Duration::from_secs(300)).await.unwrap();
     assert!(r.is_none(), "the lease of the first process is still held");
     let messages = smtp.messages();
     assert!(

@@ -59,7 +59,7 @@ pub(super) async fn renew(
     body: axum::body::Bytes,
 ) -> Result<Successor> {
     let key = idempotency_key(&headers)?;
-    let (value, hash) = json_body(&headers, &body, "renew")?;
+    let (value, hash) = json_body(&headers, &body, "renew", id)?;
     let input: RenewalInput =
         serde_json::from_value(value).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
     let (credential, issued) = state.app.renew(&caller, CredentialId(id), input, key.as_deref(), hash).await?;
@@ -97,7 +97,7 @@ pub(super) async fn replace(
     body: axum::body::Bytes,
 ) -> Result<Successor> {
     let key = idempotency_key(&headers)?;
-    let (value, hash) = json_body(&headers, &body, "replace")?;
+    let (value, hash) = json_body(&headers, &body, "replace", id)?;
     let input: CorrectionInput =
         serde_json::from_value(value).map_err(|e| ValidationErrors::single("body", e.to_string()))?;
     let (credential, issued) = state.app.replace(&caller, CredentialId(id), input, key.as_deref(), hash).await?;
@@ -110,9 +110,10 @@ fn successor(state: &AppState, credential: crate::domain::award::IssuedCredentia
     (status, location, Json(CredentialView::new(state.app.urls(), credential)))
 }
 
-/// A JSON object body (an empty body is `{}`), and the SHA-256 of its canonical form with the action, which
-/// recognises a retry by meaning rather than bytes.
-fn json_body(headers: &HeaderMap, body: &[u8], action: &str) -> Result<(Value, [u8; 32])> {
+/// A JSON object body (an empty body is `{}`), and the SHA-256 of the action, the credential acted on and the
+/// body's canonical form: a retry is recognised by meaning rather than bytes, and the same key and body sent
+/// for another credential is not taken for a retry.
+fn json_body(headers: &HeaderMap, body: &[u8], action: &str, id: Uuid) -> Result<(Value, [u8; 32])> {
     let value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(serde_json::Map::new())
     } else {
@@ -128,6 +129,7 @@ fn json_body(headers: &HeaderMap, body: &[u8], action: &str) -> Result<(Value, [
     };
     let mut hasher = Sha256::new();
     hasher.update(action.as_bytes());
+    hasher.update(id.as_bytes());
     hasher.update(serde_json_canonicalizer::to_vec(&value).unwrap_or_default());
     Ok((value, hasher.finalize().into()))
 }
@@ -235,7 +237,12 @@ pub(super) async fn bulk(
             atomic: query.atomic,
         }
     } else if is_media(&headers, "application/json") {
-        if query.action.is_some() || query.note.is_some() || query.until.is_some() || query.atomic.is_some() {
+        if query.action.is_some()
+            || query.note.is_some()
+            || query.public_reason.is_some()
+            || query.until.is_some()
+            || query.atomic.is_some()
+        {
             return Err(
                 ValidationErrors::single("query", "is for CSV bodies only: put these fields in the JSON body").into()
             );
@@ -260,6 +267,14 @@ pub(super) async fn bulk(
             BulkTargets::Ids(parsed)
         }
         (None, Some(f)) => {
+            if f.achievement_id.is_none() && f.email.is_none() && f.issued_after.is_none() && f.issued_before.is_none()
+            {
+                return Err(ValidationErrors::single(
+                    "filter",
+                    "names no criterion: give achievement_id, email, issued_after or issued_before (a bulk change of everything is not taken by accident)",
+                )
+                .into());
+            }
             let filter =
                 parse_filter(ListQuery::from_parts(f.achievement_id, f.email, f.issued_after, f.issued_before))?;
             BulkTargets::Filter(filter)

@@ -31,13 +31,22 @@ pub(super) struct CredentialSummary {
     /// The credential's own `id`, when a VC-API caller chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
-    /// `active`, `suspended`, `revoked`, or `expired` once `valid_until` has passed.
-    #[schema(value_type = String, pattern = "^(active|suspended|revoked|expired)$")]
+    /// `active`, `suspended`, `revoked`, `superseded` (renewed), or `expired` once `valid_until` has passed.
+    #[schema(value_type = String, pattern = "^(active|suspended|revoked|superseded|expired)$")]
     status: &'static str,
     #[serde(with = "time::serde::rfc3339")]
     issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     valid_until: Option<OffsetDateTime>,
+    /// A suspension's deadline: withdrawn (revoked) then unless reinstated.
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    suspended_until: Option<OffsetDateTime>,
+    /// The renewal that supersedes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    superseded_by: Option<CredentialId>,
+    /// The corrected credential that replaced it (it is revoked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_by: Option<CredentialId>,
     links: Links,
 }
 
@@ -110,6 +119,9 @@ impl CredentialSummary {
             status: c.status_at(OffsetDateTime::now_utc()),
             issued_at: c.issued_at,
             valid_until: c.valid_until,
+            suspended_until: c.suspended_until,
+            superseded_by: c.superseded_by,
+            replaced_by: c.replaced_by,
             links: Links {
                 page: urls.credential(c.id),
                 json: urls.credential_download(c.id, Download::Json),

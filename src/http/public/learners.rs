@@ -328,9 +328,18 @@ async fn credentials_page(state: &AppState, l: &'static Labels, learner: &Learne
         Err(e) => return e.into_response(),
     };
     let mut credentials = Vec::with_capacity(held.len());
-    for (credential, claim) in held {
+    for ((credential, claim), versions) in held {
+        let mut earlier = Vec::with_capacity(versions.len());
+        for (version, claim) in versions {
+            match state.app.verdict(version.id).await {
+                Ok(verdict) => earlier.push(HeldCredential::new(l, &verdict, state.app.urls(), &claim)),
+                Err(e) => return e.into_response(),
+            }
+        }
         match state.app.verdict(credential.id).await {
-            Ok(verdict) => credentials.push(HeldCredential::new(l, &verdict, state.app.urls(), &claim)),
+            Ok(verdict) => {
+                credentials.push(HeldCredential::new(l, &verdict, state.app.urls(), &claim).with_earlier(earlier));
+            }
             Err(e) => return e.into_response(),
         }
     }
