@@ -186,6 +186,39 @@ async fn renewal_supersedes_the_old_credential_and_names_it(backend: Backend) {
     let view = s.app.get_json_as(&s.assessor, &format!("/api/v1/credentials/{new_id}")).await;
     assert_eq!(view["delivery"]["status"], "pending", "the learner is e-mailed the renewal: {view}");
     assert_eq!(s.audits("credential.renew", old_id).await, 1);
+    let view = s.app.get_json_as(&s.assessor, &format!("/api/v1/credentials/{old_id}")).await;
+    assert_eq!(view["superseded_by"], new_id, "the assessor sees the successor");
+    // An upload of the old credential's JSON gets the same verdict as its page.
+    let uploaded = s
+        .app
+        .client
+        .post(s.app.url("/verify"))
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .body(served.clone())
+        .send()
+        .await
+        .unwrap();
+    let uploaded: Value = uploaded.json().await.unwrap();
+    assert_eq!(uploaded["report"]["outcome"], "superseded", "{uploaded}");
+
+    // The same key and body for another credential is not a retry of this renewal.
+    let another = s.award("petar@example.bg", json!({})).await;
+    let another_id = another["id"].as_str().unwrap();
+    let reused =
+        s.post(&format!("/api/v1/credentials/{another_id}/renew"), Some("renew-1"), json!({"result": "88"})).await;
+    let problem = assert_problem(reused, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key", "{problem}");
+    // A renewal that would be expired on arrival is refused.
+    let stale = s
+        .post(
+            &format!("/api/v1/credentials/{another_id}/renew"),
+            None,
+            json!({"awarded_at": "2020-01-01", "valid_until": "2020-06-01"}),
+        )
+        .await;
+    assert_problem(stale, 422).await;
+    assert_eq!(s.status(another_id).await, "active", "nothing changed");
 
     // A revoked credential cannot be renewed.
     let other = s.award("georgi@example.bg", json!({})).await;
@@ -284,6 +317,17 @@ async fn a_suspension_deadline_withdraws_the_credential_while_the_server_runs(ba
     assert!(page.contains(&format!("Suspended until {shown}")), "{page}");
     let page = s.page(id, "bg").await;
     assert!(page.contains("Спрян до"), "the deadline in Bulgarian too");
+    let view = s.app.get_json_as(&s.assessor, &format!("/api/v1/credentials/{id}")).await;
+    assert!(view["suspended_until"].is_string(), "{view}");
+    // A second deadline on a suspended credential is refused, not silently ignored; nor is one past ten years.
+    let again =
+        s.post(&format!("/api/v1/credentials/{id}/suspend"), None, json!({"note": "x", "until": "2030-01-01"})).await;
+    assert_problem(again, 409).await;
+    let other = s.award("far@example.bg", json!({})).await["id"].as_str().unwrap().to_owned();
+    let far = s
+        .post(&format!("/api/v1/credentials/{other}/suspend"), None, json!({"note": "x", "until": "2999-01-01"}))
+        .await;
+    assert_problem(far, 422).await;
 
     let job = TestApp::run_lifecycle(&s.app.app, Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
