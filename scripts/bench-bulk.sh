@@ -3,7 +3,6 @@
 # (POST /api/v1/credentials/bulk with their ids), against a fresh release server on SQLite (or on PostgreSQL with
 # DATABASE_URL=postgres://…, an empty database). Prints the bulk request's wall time, how many status lists it
 # changed, and each list's ETag (its version) before and after, to show each list was republished once.
-# Repeats with a CSV of ids and with a filter (suspension, then reinstatement) when SUSPEND=1.
 # Usage: scripts/bench-bulk.sh [ROWS]
 set -euo pipefail
 rows="${1:-10000}"

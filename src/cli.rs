@@ -355,6 +355,9 @@ pub enum IssuerCommand {
         /// Whether wallets must prove control of a key (holder binding) to receive its credentials
         #[arg(long, value_name = "BOOL")]
         holder_binding_required: Option<bool>,
+        /// Days before expiry learners are reminded, comma-separated, e.g. `90,30` (empty: no reminders)
+        #[arg(long, value_name = "DAYS")]
+        expiry_reminder_days: Option<String>,
     },
     /// List issuers
     List,
@@ -726,6 +729,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
             mail_reply_to,
             attach_pdf,
             holder_binding_required,
+            expiry_reminder_days,
         } => {
             let text = |value: Option<String>| value.map(|v| if v.is_empty() { Value::Null } else { Value::String(v) });
             // A logo file goes in as a data: URL, which the update stores and replaces with its own address.
@@ -759,6 +763,7 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
                 ("sender_name", text(mail_sender_name)),
                 ("reply_to", text(mail_reply_to)),
                 ("attach_pdf", attach_pdf.map(Value::Bool)),
+                ("expiry_reminder_days", expiry_reminder_days.map(|d| reminder_days(&d)).transpose()?),
             ] {
                 if let Some(value) = value {
                     mail.insert(field.to_owned(), value);
@@ -783,6 +788,13 @@ async fn issuer(command: IssuerCommand, config: &Config) -> Result<(), CliError>
     }
     app.store().close().await;
     Ok(())
+}
+
+/// `--expiry-reminder-days 90,30` as the API's JSON array.
+fn reminder_days(text: &str) -> Result<Value, CliError> {
+    let days = crate::domain::lifecycle::parse_reminder_days(text)
+        .map_err(|e| CliError::Usage(format!("--expiry-reminder-days {e}")))?;
+    Ok(Value::Array(days.into_iter().map(Value::from).collect()))
 }
 
 async fn keys(command: KeysCommand, config: &Config) -> Result<(), CliError> {

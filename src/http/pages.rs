@@ -267,12 +267,16 @@ fn verdict_view(
     .filter(|r| !r.is_empty())
     // The replaced verdict says it already.
     .filter(|r| !(replaced && r == crate::domain::lifecycle::CORRECTED_REASON))
+    // The lifecycle job's own reason, in the reader's language.
+    .map(|r| if r == crate::domain::lifecycle::WITHDRAWN_REASON { l.get("reason_withdrawn").to_owned() } else { r })
     .map(|r| l.format("reason", &[("reason", &r)]));
+    // The link goes to the latest version, however many renewals and corrections followed.
+    let latest = |next: &String| report.current_version.clone().unwrap_or_else(|| next.clone());
     let successor = match (&report.superseded_by, &report.replaced_by) {
         (Some(next), _) if report.outcome == Outcome::Superseded => {
-            Some((l.get("successor_renewal").to_owned(), next.clone()))
+            Some((l.get("successor_renewal").to_owned(), latest(next)))
         }
-        (_, Some(next)) if replaced => Some((l.get("successor_correction").to_owned(), next.clone())),
+        (_, Some(next)) if replaced => Some((l.get("successor_correction").to_owned(), latest(next))),
         _ => None,
     };
     let label = match until {

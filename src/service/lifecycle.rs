@@ -179,7 +179,8 @@ impl Microcred {
         Ok(queued)
     }
 
-    /// Queues this ISO week's digest for each issuer with a contact address (skipped when nothing expires).
+    /// Queues this ISO week's digest for each issuer with a contact address, once something expires in the
+    /// next 90 days (looked at again each round of the week until then).
     async fn queue_digests(&self) -> Result<u64> {
         let at = self.clock_now();
         let week = iso_week(at);
@@ -191,7 +192,9 @@ impl Microcred {
             if self.store.notice_exists(&key).await? {
                 continue;
             }
-            let any = !self.store.expiring_credentials(unix_ms(at), unix_ms(to), Some(issuer.id), 1).await?.is_empty();
+            if self.store.expiring_credentials(unix_ms(at), unix_ms(to), Some(issuer.id), 1).await?.is_empty() {
+                continue;
+            }
             queued += self
                 .store
                 .insert_notices(&[NewNotice {
@@ -201,7 +204,7 @@ impl Microcred {
                     credential_id: None,
                     recipient_email: email.as_str().to_owned(),
                     days_before: None,
-                    status: if any { "pending" } else { "skipped" },
+                    status: "pending",
                     created_at: at,
                     due_ms: unix_ms(now()),
                 }])

@@ -50,7 +50,16 @@ impl Microcred {
             }
         }
         check_period(&award)?;
-        if award.valid_until.is_some_and(|until| until <= self.clock_now()) {
+        // The renewal replaces a credential at once: it must be valid at once, or the learner holds nothing.
+        let now = self.clock_now();
+        if award.awarded_at.is_some_and(|from| from > now) {
+            return Err(ValidationErrors::single(
+                "awarded_at",
+                "must not be in the future: the renewal supersedes the current credential at once",
+            )
+            .into());
+        }
+        if award.valid_until.is_some_and(|until| until <= now) {
             return Err(ValidationErrors::single("valid_until", "the renewal would be expired already").into());
         }
         // The address whose bytes the digest is of: the signed JSON, served exactly as stored.
@@ -89,6 +98,20 @@ impl Microcred {
         let award =
             facts.corrected(&achievement.id.to_string(), &input, notify).validate_printable(self.fonts.as_ref())?;
         check_period(&award)?;
+        let unchanged = facts.corrected(&achievement.id.to_string(), &CorrectionInput::default(), notify);
+        if unchanged.validate().ok().as_ref() == Some(&award) {
+            return Err(ValidationErrors::single("body", "corrects nothing: every field given is as it was").into());
+        }
+        // A corrected address must not give the new one a second award of this achievement by the back door.
+        if award.email.as_str() != facts.email {
+            let held = self.store.holders(achievement.id, &[award.email.as_str()]).await?;
+            if let Some((_, first)) = held.first() {
+                return Err(Error::Conflict(format!(
+                    "{} already holds this achievement: credential {first}",
+                    award.email.as_str()
+                )));
+            }
+        }
         let note = input.note.clone().unwrap_or_else(|| format!("corrected: {fields}"));
         let public = input.public_reason.clone().unwrap_or_else(|| CORRECTED_REASON.to_owned());
         let reasons = super::status::checked_reasons(
@@ -159,9 +182,9 @@ impl Microcred {
         idempotency_key: Option<&str>,
         request_hash: [u8; 32],
     ) -> Result<(IssuedCredential, Issued)> {
-        let (action, verb) = match succession {
-            Succession::Renewal => ("credential.renew", "renews"),
-            Succession::Correction => ("credential.replace", "replaces"),
+        let (action, verb, done) = match succession {
+            Succession::Renewal => ("credential.renew", "renews", "renewed"),
+            Succession::Correction => ("credential.replace", "replaces", "replaced"),
         };
         for _attempt in 0..issuance::ATTEMPTS {
             let credential = self
@@ -213,7 +236,7 @@ impl Microcred {
                 // The original changed since it was read (a concurrent renewal, correction or revocation).
                 Ok(false) => {
                     let now = self.issued_credential(s.old.id).await?;
-                    let error = check_current(&now, verb).err().unwrap_or_else(|| {
+                    let error = check_current(&now, done).err().unwrap_or_else(|| {
                         Error::Conflict("the credential changed while this request ran; retry".into())
                     });
                     return self.replay_or(s.issuer.id, idempotency_key, request_hash, error).await;

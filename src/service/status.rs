@@ -174,6 +174,22 @@ impl Microcred {
 
     /// Lifts a suspension. A revoked credential stays revoked.
     pub async fn reinstate(&self, caller: &ApiKey, id: CredentialId) -> Result<IssuedCredential> {
+        self.reinstate_noting(caller, id, None).await
+    }
+
+    /// Lifts a suspension, with why for the audit log (`note`, optional).
+    pub async fn reinstate_noting(
+        &self,
+        caller: &ApiKey,
+        id: CredentialId,
+        note: Option<&str>,
+    ) -> Result<IssuedCredential> {
+        let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                Some(crate::domain::issuer::check_text(n, 500).map_err(|e| ValidationErrors::single("note", e))?)
+            }
+            None => None,
+        };
         let credential = self.issued_credential_for(caller, id).await?;
         if credential.revoked_at.is_some() {
             return Err(Error::Conflict("this credential is revoked, and revocation is permanent".into()));
@@ -181,7 +197,7 @@ impl Microcred {
         if credential.suspended_at.is_none() {
             return Err(Error::Conflict("this credential is not suspended".into()));
         }
-        self.change_status(caller, id, StatusPurpose::Suspension, None).await
+        self.change_status_noting(caller, id, StatusPurpose::Suspension, None, note).await
     }
 
     pub(super) async fn change_status(
@@ -190,6 +206,18 @@ impl Microcred {
         id: CredentialId,
         purpose: StatusPurpose,
         reasons: Option<StatusReasons<'_>>,
+    ) -> Result<IssuedCredential> {
+        self.change_status_noting(caller, id, purpose, reasons, None).await
+    }
+
+    /// [`Self::change_status`], with a note for the audit log of a reinstatement (which has no reasons).
+    async fn change_status_noting(
+        &self,
+        caller: &ApiKey,
+        id: CredentialId,
+        purpose: StatusPurpose,
+        reasons: Option<StatusReasons<'_>>,
+        note: Option<String>,
     ) -> Result<IssuedCredential> {
         let credential = self.issued_credential_for(caller, id).await?;
         let reasons = match reasons {
@@ -222,7 +250,7 @@ impl Microcred {
             (StatusPurpose::Suspension, false) => "credential.reinstate",
         };
         // The audit log keeps both: what the assessor noted, and what the page says.
-        let logged = reasons.as_ref().map(CheckedReasons::logged);
+        let logged = reasons.as_ref().map(CheckedReasons::logged).or(note);
         let entry = audit(Some(caller), Some(credential.issuer_id), action, &id.to_string(), logged);
         let set = reasons.as_ref().map(CheckedReasons::as_reasons);
         if !self.store.set_credential_status(id, purpose, set, &entry).await? {

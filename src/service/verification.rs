@@ -189,11 +189,12 @@ impl Microcred {
         // The row again, after the versions: a renewal or correction committed meanwhile (which bumps the
         // version) is then seen here, never cached under the new version as if it had not happened.
         let credential = self.issued_credential(id).await?;
-        let report = self
-            .verify(&document)
-            .await
-            .map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?
-            .with_successors(self.successor_url(credential.superseded_by), self.successor_url(credential.replaced_by));
+        let report =
+            self.verify(&document).await.map_err(|e| Error::Internal(format!("verifying {id}: {e}")))?.with_successors(
+                self.successor_url(credential.superseded_by),
+                self.successor_url(credential.replaced_by),
+                self.successor_url(self.current_version(&credential).await?),
+            );
         let report_json: bytes::Bytes = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
         self.verdicts.note(versions.iter().copied(), false);
         let verdict = Arc::new(Verdict {
@@ -208,6 +209,19 @@ impl Microcred {
         });
         self.verdicts.cache.insert(id, Arc::clone(&verdict));
         Ok(verdict)
+    }
+
+    /// The latest credential of the chain of renewals and corrections that follows `c`, if any (at most 32
+    /// steps: a chain cannot loop through the API, and a damaged one must not loop here).
+    async fn current_version(&self, c: &IssuedCredential) -> Result<Option<CredentialId>> {
+        let mut next = c.superseded_by.or(c.replaced_by);
+        let mut latest = None;
+        for _ in 0..32 {
+            let Some(id) = next else { break };
+            latest = Some(id);
+            next = self.store.credential(id).await?.and_then(|n| n.superseded_by.or(n.replaced_by));
+        }
+        Ok(latest)
     }
 
     /// The public `id` of a renewal or correction, if any.
@@ -387,8 +401,12 @@ impl Microcred {
         if let Some(own) = own
             && let Ok(stored) = self.issued_credential(own).await
         {
-            report = report
-                .with_successors(self.successor_url(stored.superseded_by), self.successor_url(stored.replaced_by));
+            let current = self.current_version(&stored).await.ok().flatten();
+            report = report.with_successors(
+                self.successor_url(stored.superseded_by),
+                self.successor_url(stored.replaced_by),
+                self.successor_url(current),
+            );
         }
         if let Some(mismatches) = printed.as_ref().filter(|m| !m.is_empty()) {
             // The certificate in hand says something its credential does not: altered, whatever the

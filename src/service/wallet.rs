@@ -130,13 +130,15 @@ fn tx_code_spec() -> TxCodeSpec {
     }
 }
 
-/// Why an award cannot go to a wallet now, if it cannot: revoked, suspended or expired (a wallet copy
+/// Why an award cannot go to a wallet now, if it cannot: revoked, suspended, renewed or expired (a wallet copy
 /// would be a fresh signature on a credential no longer current).
 fn not_issuable(credential: &IssuedCredential) -> Option<&'static str> {
     if credential.revoked_at.is_some() {
         Some("the credential has been revoked")
     } else if credential.suspended_at.is_some() {
         Some("the credential is suspended")
+    } else if credential.superseded_by.is_some() {
+        Some("the credential has been renewed: add the renewal to the wallet instead")
     } else if credential.valid_until.is_some_and(|until| until <= now()) {
         Some("the credential has expired")
     } else {

@@ -107,6 +107,10 @@ pub struct VerificationReport {
     /// For a corrected credential of ours (revoked): the `id` of the corrected credential.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<String>,
+    /// With either: the `id` of the latest credential of the chain of renewals and corrections (the one to
+    /// look at now; the same as the successor after one step).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<String>,
 }
 
 impl VerificationReport {
@@ -114,13 +118,19 @@ impl VerificationReport {
     /// credential's verdict `superseded` (not valid, not revoked); a correction keeps its verdict (revoked)
     /// and names the corrected credential.
     #[must_use]
-    pub fn with_successors(mut self, superseded_by: Option<String>, replaced_by: Option<String>) -> Self {
+    pub fn with_successors(
+        mut self,
+        superseded_by: Option<String>,
+        replaced_by: Option<String>,
+        current_version: Option<String>,
+    ) -> Self {
         if superseded_by.is_some() && matches!(self.outcome, Outcome::Valid | Outcome::Expired | Outcome::NotYetValid) {
             self.outcome = Outcome::Superseded;
             self.verified = false;
         }
         self.superseded_by = superseded_by;
         self.replaced_by = replaced_by;
+        self.current_version = current_version;
         self
     }
 }
@@ -351,6 +361,7 @@ impl Verifier<'_> {
             warnings: r.warnings,
             superseded_by: None,
             replaced_by: None,
+            current_version: None,
         })
     }
 

@@ -210,6 +210,9 @@ async fn renewal_supersedes_the_old_credential_and_names_it(backend: Backend) {
     let problem = assert_problem(reused, 422).await;
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key", "{problem}");
     // A renewal that would be expired on arrival is refused.
+    let ahead =
+        s.post(&format!("/api/v1/credentials/{another_id}/renew"), None, json!({"awarded_at": "2099-01-01"})).await;
+    assert_problem(ahead, 422).await;
     let stale = s
         .post(
             &format!("/api/v1/credentials/{another_id}/renew"),
@@ -244,6 +247,20 @@ async fn a_correction_revokes_the_original_saying_why_and_linking_it(backend: Ba
     let old_id = old["id"].as_str().unwrap();
     let nothing = s.post(&format!("/api/v1/credentials/{old_id}/replace"), None, json!({})).await;
     assert_problem(nothing, 422).await;
+    // A "correction" to what is already there changes nothing: refused, nothing revoked.
+    let same = s.post(&format!("/api/v1/credentials/{old_id}/replace"), None, json!({"result": "92"})).await;
+    assert_problem(same, 422).await;
+    // Nor may a corrected address give someone a second award of the achievement.
+    s.award("ivan@example.bg", json!({})).await;
+    let taken = s
+        .post(
+            &format!("/api/v1/credentials/{old_id}/replace"),
+            None,
+            json!({"recipient": {"email": "ivan@example.bg"}}),
+        )
+        .await;
+    assert_problem(taken, 409).await;
+    assert_eq!(s.status(old_id).await, "active", "nothing changed");
     let corrected = s
         .post(
             &format!("/api/v1/credentials/{old_id}/replace"),
@@ -273,6 +290,16 @@ async fn a_correction_revokes_the_original_saying_why_and_linking_it(backend: Ba
     let view = s.app.get_json_as(&s.assessor, &format!("/api/v1/credentials/{new_id}")).await;
     assert_eq!(view["delivery"]["status"], "pending", "the corrected credential is e-mailed");
     assert_eq!(s.audits("credential.replace", old_id).await, 1);
+    // Corrected, then renewed: the original's page links the latest version, two steps on.
+    let renewed = s.post(&format!("/api/v1/credentials/{new_id}/renew"), None, json!({})).await;
+    assert_eq!(renewed.status(), 201);
+    let latest = renewed.json::<Value>().await.unwrap()["credential"]["id"].as_str().unwrap().to_owned();
+    let report = s.report(old_id).await;
+    assert_eq!(
+        (report["replaced_by"].clone(), report["current_version"].clone()),
+        (corrected["credential"]["id"].clone(), json!(latest))
+    );
+    assert!(s.page(old_id, "en").await.contains(&format!("href=\"{latest}\"")));
     // The original is not current any more: neither renewed nor corrected again.
     assert_problem(s.post(&format!("/api/v1/credentials/{old_id}/renew"), None, json!({})).await, 409).await;
     let retry = s
@@ -342,6 +369,7 @@ async fn a_suspension_deadline_withdraws_the_credential_while_the_server_runs(ba
     let report = s.report(id).await;
     assert_eq!(report["outcome"], "revoked", "{report}");
     assert!(s.page(id, "en").await.contains(&label("en", "explain_revoked")[..20]));
+    assert!(s.page(id, "bg").await.contains(&label("bg", "reason_withdrawn")), "the reason in the reader's language");
     assert_eq!(s.audits("credential.withdraw", id).await, 1);
 }
 
@@ -366,7 +394,19 @@ async fn a_deadline_that_passed_while_the_server_was_down_is_applied_once_at_sta
         assert_eq!(r.status(), 200);
     }
     // Lifted in time: b is reinstated before the deadline and stays valid.
-    assert_eq!(s.post(&format!("/api/v1/credentials/{b}/reinstate"), None, json!({})).await.status(), 200);
+    let plain = s
+        .app
+        .client
+        .post(s.app.url(&format!("/api/v1/credentials/{b}/reinstate")))
+        .bearer_auth(&s.assessor)
+        .header("content-type", "text/plain")
+        .body("please")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(plain, 415).await;
+    let lifted = s.post(&format!("/api/v1/credentials/{b}/reinstate"), None, json!({"note": "appeal upheld"})).await;
+    assert_eq!(lifted.status(), 200);
     // No lifecycle job runs (the service is "down") while the deadline passes.
     s.clock.advance(day(2));
     assert_eq!(s.status(&a).await, "suspended");
@@ -533,11 +573,14 @@ async fn learners_are_reminded_once_in_their_language_and_the_issuer_gets_a_dige
     let Some(s) = setup(backend, Some(&smtp)).await else { return };
     let start = s.clock.now();
     let date = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let round = || async { s.app.app.lifecycle_round("test", Duration::from_secs(300)).await.unwrap().unwrap() };
+    // A round with nothing expiring sends nothing, and does not use up this week's digest.
+    let empty = round().await;
+    assert_eq!((empty.queued, empty.sent), (0, 0));
     let long = s.award("maria@example.bg", json!({"valid_until": date(start + day(100)), "notify": false})).await;
     let short = s
         .award("ivan@example.bg", json!({"valid_until": date(start + day(20)), "notify": false, "language": "el"}))
         .await;
-    let round = || async { s.app.app.lifecycle_round("test", Duration::from_secs(300)).await.unwrap().unwrap() };
     let smtp = &smtp;
     let reminders = |n: usize| async move {
         let messages = smtp.wait_for(n, Duration::from_secs(10)).await;

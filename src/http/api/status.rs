@@ -102,6 +102,7 @@ pub(super) async fn suspend(
     tag = "status",
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "The resource id")),
+    request_body(content = ReinstateInput, content_type = "application/json", description = "Optional: why, for the audit log"),
     responses(
         (status = 200, description = "Reinstated", body = CredentialView),
         Denied,
@@ -113,7 +114,35 @@ pub(super) async fn reinstate(
     State(state): State<AppState>,
     Caller(caller): Caller,
     UuidPath(id): UuidPath,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Json<CredentialView>> {
-    let credential = state.app.reinstate(&caller, CredentialId(id)).await?;
+    let input = reinstate_input(&headers, &body)?;
+    let credential = state.app.reinstate_noting(&caller, CredentialId(id), input.note.as_deref()).await?;
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
+}
+
+/// The optional body of `/reinstate`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReinstateInput {
+    /// Why, for the issuer's records and the audit log.
+    note: Option<String>,
+}
+
+/// Nothing, or a JSON object sent as JSON: anything else is a mistake worth saying (415, 422).
+fn reinstate_input(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<ReinstateInput> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ReinstateInput::default());
+    }
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Err(crate::error::Error::Unsupported(
+            "the body must be JSON (Content-Type: application/json), or empty".into(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| ValidationErrors::single("body", e.to_string()).into())
 }
