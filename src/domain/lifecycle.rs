@@ -384,9 +384,9 @@ pub fn group_versions<T>(
     }
     for (item, versions) in &mut current {
         *versions = earlier.remove(&of(item).id).unwrap_or_default();
-        versions.sort_by(|a, b| of(b).issued_at.cmp(&of(a).issued_at));
+        versions.sort_by_key(|v| std::cmp::Reverse(of(v).issued_at));
     }
-    current.sort_by(|(a, _), (b, _)| of(b).issued_at.cmp(&of(a).issued_at));
+    current.sort_by_key(|(c, _)| std::cmp::Reverse(of(c).issued_at));
     current
 }
 

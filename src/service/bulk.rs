@@ -7,12 +7,12 @@ use std::collections::{HashMap, HashSet};
 use super::status::{CheckedReasons, checked_reasons};
 use super::{Microcred, audit};
 use crate::domain::api_key::ApiKey;
-use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
+use crate::domain::award::{CredentialId, StatusReasons};
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::CredentialFilter;
-use crate::store::lifecycle::BulkChange;
+use crate::store::lifecycle::{BulkChange, StatusState};
 
 /// The most credentials one bulk request may change.
 pub const MAX_BULK: usize = 100_000;
@@ -176,7 +176,7 @@ impl Microcred {
         &self,
         caller: &ApiKey,
         targets: BulkTargets,
-    ) -> Result<(Vec<CredentialId>, HashMap<CredentialId, IssuedCredential>)> {
+    ) -> Result<(Vec<CredentialId>, HashMap<CredentialId, StatusState>)> {
         let ids = match targets {
             BulkTargets::Ids(ids) => {
                 let mut seen = HashSet::new();
@@ -190,7 +190,10 @@ impl Microcred {
             }
             BulkTargets::Filter(mut filter) => {
                 filter.limit = u32::try_from(MAX_BULK + 1).unwrap_or(u32::MAX);
-                let rows = self.list_credentials(caller, filter).await?;
+                if caller.role != crate::domain::api_key::Role::Admin {
+                    filter.issuer_id = Some(caller.issuer_id);
+                }
+                let rows = self.store.status_states_matching(&filter).await?;
                 if rows.len() > MAX_BULK {
                     return Err(ValidationErrors::single(
                         "filter",
@@ -202,28 +205,28 @@ impl Microcred {
                 return Ok((ids, rows.into_iter().map(|c| (c.id, c)).collect()));
             }
         };
-        let found = self.store.credentials_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        let found = self.store.status_states(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
         Ok((ids, found))
     }
 }
 
 /// Whether `action` changes `c` (`"change"`), leaves it as it is, or cannot apply, and why. A filter matches
 /// revoked credentials too: a suspension or reinstatement leaves those as they are rather than refusing all.
-fn judge(c: &IssuedCredential, action: BulkAction, by_filter: bool) -> (&'static str, Option<String>) {
+fn judge(c: &StatusState, action: BulkAction, by_filter: bool) -> (&'static str, Option<String>) {
     let refuse = |why: &str| ("refused", Some(why.to_owned()));
-    if by_filter && action != BulkAction::Revoke && c.revoked_at.is_some() {
+    if by_filter && action != BulkAction::Revoke && c.revoked {
         return ("unchanged", Some("revoked".into()));
     }
     match action {
-        BulkAction::Revoke if c.status.is_none() => refuse("it has no revocation status entry"),
-        BulkAction::Revoke if c.revoked_at.is_some() => ("unchanged", Some("already revoked".into())),
+        BulkAction::Revoke if !c.revocable => refuse("it has no revocation status entry"),
+        BulkAction::Revoke if c.revoked => ("unchanged", Some("already revoked".into())),
         BulkAction::Revoke => ("change", None),
-        _ if c.suspension.is_none() => {
+        _ if !c.suspendable => {
             refuse("it has no suspension status entry (its issuer did not enable suspension when it was issued)")
         }
-        _ if c.revoked_at.is_some() => refuse("it is revoked, and revocation is permanent"),
-        BulkAction::Suspend if c.suspended_at.is_some() => ("unchanged", Some("already suspended".into())),
-        BulkAction::Reinstate if c.suspended_at.is_none() => ("unchanged", Some("not suspended".into())),
+        _ if c.revoked => refuse("it is revoked, and revocation is permanent"),
+        BulkAction::Suspend if c.suspended => ("unchanged", Some("already suspended".into())),
+        BulkAction::Reinstate if !c.suspended => ("unchanged", Some("not suspended".into())),
         _ => ("change", None),
     }
 }

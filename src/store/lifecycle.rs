@@ -67,6 +67,23 @@ pub struct Expiring {
     pub reminded: Option<u32>,
 }
 
+/// What a bulk change needs to know of a credential: whose it is and its status, not its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusState {
+    /// The credential.
+    pub id: CredentialId,
+    /// Its issuer.
+    pub issuer_id: IssuerId,
+    /// Whether it has a revocation entry.
+    pub revocable: bool,
+    /// Whether it has a suspension entry.
+    pub suspendable: bool,
+    /// Whether it is revoked.
+    pub revoked: bool,
+    /// Whether it is suspended.
+    pub suspended: bool,
+}
+
 /// A bulk status change: which rows, to what.
 #[derive(Debug, Clone, Copy)]
 pub struct BulkChange<'a> {
@@ -98,8 +115,11 @@ pub trait LifecycleStore: Send + Sync {
         delivery: Option<&NewDelivery>,
     ) -> StoreResult<bool>;
 
-    /// Credentials by id (missing ones left out), in no particular order.
-    async fn credentials_by_ids(&self, ids: &[CredentialId]) -> StoreResult<Vec<IssuedCredential>>;
+    /// The status of credentials by id (missing ones left out), in no particular order.
+    async fn status_states(&self, ids: &[CredentialId]) -> StoreResult<Vec<StatusState>>;
+
+    /// The status of the credentials `filter` matches (its `limit` applies), oldest first.
+    async fn status_states_matching(&self, filter: &super::CredentialFilter) -> StoreResult<Vec<StatusState>>;
 
     /// Applies a bulk status change in one transaction: every row must still be in the state the service saw
     /// (else `Ok(None)` and nothing changes), each audited, each affected list's version bumped once.
@@ -174,9 +194,22 @@ pub trait LifecycleStore: Send + Sync {
     async fn notices_of(&self, credential: CredentialId) -> StoreResult<Vec<(Option<u32>, String)>>;
 }
 
+/// The columns of a [`StatusState`], selected from `credential`.
+pub(super) const STATUS_STATE_COLUMNS: &str = "SELECT credential_id, issuer_id, status_list_id IS NOT NULL, \
+    suspension_list_id IS NOT NULL, revoked_at IS NOT NULL, suspended_at IS NOT NULL FROM credential";
+
+/// A [`StatusState`] as the database returns it.
+pub(super) type StatusStateRow = (uuid::Uuid, uuid::Uuid, bool, bool, bool, bool);
+
+/// A row as a [`StatusState`].
+pub(super) fn status_state((id, issuer, revocable, suspendable, revoked, suspended): StatusStateRow) -> StatusState {
+    StatusState { id: CredentialId(id), issuer_id: IssuerId(issuer), revocable, suspendable, revoked, suspended }
+}
+
 /// Implements [`LifecycleStore`] for a backend (see `impl_store!` in `queries.rs`).
 macro_rules! impl_lifecycle_store {
     ($store:ty, $db:ty) => {
+        use $crate::store::lifecycle::{STATUS_STATE_COLUMNS, StatusStateRow, status_state};
         #[async_trait::async_trait]
         impl $crate::store::lifecycle::LifecycleStore for $store {
             async fn insert_successor(
@@ -235,28 +268,35 @@ macro_rules! impl_lifecycle_store {
                 Ok(true)
             }
 
-            async fn credentials_by_ids(
+            async fn status_states(
                 &self,
                 ids: &[$crate::domain::award::CredentialId],
-            ) -> $crate::store::StoreResult<Vec<$crate::domain::award::IssuedCredential>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::store::lifecycle::StatusState>> {
                 let mut found = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM credential WHERE credential_id IN (");
+                for chunk in ids.chunks(1_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(STATUS_STATE_COLUMNS);
+                    q.push(" WHERE credential_id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(id.0);
                     }
                     q.push(")");
-                    for row in q
-                        .build_query_as::<$crate::store::rows::CredentialRow>()
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(Self::error)?
-                    {
-                        found.push(row.try_into()?);
-                    }
+                    let rows: Vec<StatusStateRow> = q.build_query_as().fetch_all(&self.pool).await.map_err(Self::error)?;
+                    found.extend(rows.into_iter().map(status_state));
                 }
                 Ok(found)
+            }
+
+            async fn status_states_matching(
+                &self,
+                filter: &$crate::store::CredentialFilter,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::lifecycle::StatusState>> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(STATUS_STATE_COLUMNS);
+                q.push(" WHERE 1 = 1");
+                push_credential_filter(&mut q, filter);
+                q.push(" ORDER BY issued_at, credential_id LIMIT ").push_bind(i64::from(filter.limit));
+                let rows: Vec<StatusStateRow> = q.build_query_as().fetch_all(&self.pool).await.map_err(Self::error)?;
+                Ok(rows.into_iter().map(status_state).collect())
             }
 
             async fn bulk_set_status(

@@ -362,31 +362,9 @@ macro_rules! impl_store {
                 &self,
                 f: &$crate::store::CredentialFilter,
             ) -> $crate::store::StoreResult<Vec<$crate::domain::award::IssuedCredential>> {
-                // Only the filters given become conditions (a `($1 IS NULL OR col = $1)` form would keep the
-                // planner from using the indexes). Keyset pagination on (issued_at, credential_id) stays fast
-                // however deep the listing goes.
+                // Keyset pagination on (issued_at, credential_id) stays fast however deep the listing goes.
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM credential WHERE 1 = 1");
-                if let Some(issuer) = f.issuer_id {
-                    q.push(" AND issuer_id = ").push_bind(issuer.0);
-                }
-                if let Some(achievement) = f.achievement_id {
-                    q.push(" AND achievement_id = ").push_bind(achievement.0);
-                }
-                if let Some(email) = &f.email {
-                    q.push(" AND recipient_email = ").push_bind(email.clone());
-                }
-                if let Some(after) = f.issued_after {
-                    q.push(" AND issued_at >= ").push_bind(after);
-                }
-                if let Some(before) = f.issued_before {
-                    q.push(" AND issued_at < ").push_bind(before);
-                }
-                if let Some((at, id)) = f.after {
-                    // A row value, not `a > x OR (a = x AND b > y)`: PostgreSQL can start an index scan at a row
-                    // value, while the OR form made every page walk the index from its start (O(depth); a
-                    // million-row CSV export never finished).
-                    q.push(" AND (issued_at, credential_id) > (").push_bind(at).push(", ").push_bind(id.0).push(")");
-                }
+                push_credential_filter(&mut q, f);
                 q.push(" ORDER BY issued_at, credential_id LIMIT ").push_bind(i64::from(f.limit));
                 q.build_query_as::<$crate::store::rows::CredentialRow>()
                     .fetch_all(&self.pool)
@@ -1451,6 +1429,32 @@ macro_rules! impl_store {
                 q.build().execute(&mut **tx).await.map_err(<$store>::error)?;
             }
             Ok(())
+        }
+
+        /// The conditions of a credential filter (and its keyset cursor), after a `WHERE …`: only the filters
+        /// given (a `($1 IS NULL OR col = $1)` form would keep the planner from using the indexes).
+        fn push_credential_filter(q: &mut sqlx::QueryBuilder<$db>, f: &$crate::store::CredentialFilter) {
+            if let Some(issuer) = f.issuer_id {
+                q.push(" AND issuer_id = ").push_bind(issuer.0);
+            }
+            if let Some(achievement) = f.achievement_id {
+                q.push(" AND achievement_id = ").push_bind(achievement.0);
+            }
+            if let Some(email) = &f.email {
+                q.push(" AND recipient_email = ").push_bind(email.clone());
+            }
+            if let Some(after) = f.issued_after {
+                q.push(" AND issued_at >= ").push_bind(after);
+            }
+            if let Some(before) = f.issued_before {
+                q.push(" AND issued_at < ").push_bind(before);
+            }
+            if let Some((at, id)) = f.after {
+                // A row value, not `a > x OR (a = x AND b > y)`: PostgreSQL can start an index scan at a row
+                // value, while the OR form made every page walk the index from its start (O(depth); a
+                // million-row CSV export never finished).
+                q.push(" AND (issued_at, credential_id) > (").push_bind(at).push(", ").push_bind(id.0).push(")");
+            }
         }
 
         /// Appends audit entries, 1,000 rows to a statement (see [`insert_credential_rows`]).

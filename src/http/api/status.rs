@@ -118,7 +118,8 @@ pub(super) async fn reinstate(
     body: axum::body::Bytes,
 ) -> Result<Json<CredentialView>> {
     let input = reinstate_input(&headers, &body)?;
-    let credential = state.app.reinstate_noting(&caller, CredentialId(id), input.note.as_deref()).await?;
+    let note = input.note.as_deref().or(input.reason.as_deref());
+    let credential = state.app.reinstate_noting(&caller, CredentialId(id), note).await?;
     Ok(Json(CredentialView::new(state.app.urls(), credential)))
 }
 
@@ -128,6 +129,8 @@ pub(super) async fn reinstate(
 pub(super) struct ReinstateInput {
     /// Why, for the issuer's records and the audit log.
     note: Option<String>,
+    /// The former name of `note` (as for `/revoke` and `/suspend`), still accepted.
+    reason: Option<String>,
 }
 
 /// Nothing, or a JSON object sent as JSON: anything else is a mistake worth saying (415, 422).
