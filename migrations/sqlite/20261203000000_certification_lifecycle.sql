@@ -18,6 +18,7 @@ CREATE INDEX credential_expiry_idx ON credential (valid_until_ms) WHERE valid_un
 -- job fills them in, found through this index rather than by reading the table.
 CREATE INDEX credential_missing_expiry_idx ON credential (credential_id) WHERE valid_until IS NOT NULL AND valid_until_ms IS NULL;
 CREATE INDEX credential_superseded_idx ON credential (superseded_by) WHERE superseded_by IS NOT NULL;
+CREATE INDEX credential_replaced_idx ON credential (replaced_by) WHERE replaced_by IS NOT NULL;
 
 -- Days before expiry that learners are reminded, e.g. '90,30' (empty: no reminders).
 ALTER TABLE issuer ADD COLUMN expiry_reminder_days TEXT NOT NULL DEFAULT '90,30';

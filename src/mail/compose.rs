@@ -166,18 +166,25 @@ pub struct AwardLinks {
 }
 
 /// The message that delivers an award: `facts` read from the signed credential, in `labels`' language,
-/// with `attachment` (file name, PDF bytes) if the issuer attaches certificates. A message that cannot be
-/// built (an address lettre refuses) is a permanent failure.
+/// with `attachment` (file name, PDF bytes) if the issuer attaches certificates; a renewal or a correction
+/// (`follows`) says so. A message that cannot be built (an address lettre refuses) is a permanent failure.
 pub fn award(
     envelope: &Envelope,
     facts: &Facts,
     labels: &Labels,
     links: &AwardLinks,
+    follows: Option<crate::domain::lifecycle::Succession>,
     attachment: Option<(String, Vec<u8>)>,
 ) -> Result<Message, SendFailure> {
+    use crate::domain::lifecycle::Succession;
     let achievement = facts.achievement.as_str();
-    let subject = labels.format("mail_subject", &[("achievement", achievement)]);
-    let intro_key = if facts.micro_credential { "mail_intro_micro" } else { "mail_intro" };
+    let (subject_key, intro_key) = match follows {
+        Some(Succession::Renewal) => ("mail_subject_renewal", "mail_intro_renewal"),
+        Some(Succession::Correction) => ("mail_subject_correction", "mail_intro_correction"),
+        None if facts.micro_credential => ("mail_subject", "mail_intro_micro"),
+        None => ("mail_subject", "mail_intro"),
+    };
+    let subject = labels.format(subject_key, &[("achievement", achievement)]);
     let intro = labels.format(intro_key, &[("issuer", &facts.issuer), ("achievement", achievement)]);
     let greeting = labels.format("mail_greeting", &[("name", &facts.learner)]);
     // The address stands apart from the sentence's punctuation: a link in HTML, in angle brackets in text

@@ -266,7 +266,13 @@ impl Microcred {
         } else {
             None
         };
-        compose::award(&envelope(setup, &issuer, &taken.recipient_email), &facts, labels, &links, attachment)
+        let follows = self
+            .store
+            .predecessor(credential.id)
+            .await
+            .map_err(|e| SendFailure::Temporary(format!("cannot read the credential's history: {e}")))?
+            .map(|(_, why)| why);
+        compose::award(&envelope(setup, &issuer, &taken.recipient_email), &facts, labels, &links, follows, attachment)
     }
 
     /// Publishes the outbox's state as metrics: messages by status, and the age of the oldest pending one.

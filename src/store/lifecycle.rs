@@ -190,6 +190,9 @@ pub trait LifecycleStore: Send + Sync {
         sent_at: Option<OffsetDateTime>,
     ) -> StoreResult<()>;
 
+    /// The credential `id` renews or corrects, if any: its id and why it was followed.
+    async fn predecessor(&self, id: CredentialId) -> StoreResult<Option<(CredentialId, Succession)>>;
+
     /// The notices queued about a credential: (days before expiry, status), for the assessor's view and tests.
     async fn notices_of(&self, credential: CredentialId) -> StoreResult<Vec<(Option<u32>, String)>>;
 }
@@ -206,10 +209,24 @@ pub(super) fn status_state((id, issuer, revocable, suspendable, revoked, suspend
     StatusState { id: CredentialId(id), issuer_id: IssuerId(issuer), revocable, suspendable, revoked, suspended }
 }
 
+/// An [`Expiring`] as the database returns it: id, issuer, address, `valid_until_ms`, the nearest reminder.
+pub(super) type ExpiringRow = (uuid::Uuid, uuid::Uuid, String, i64, Option<i64>);
+
+/// A row as an [`Expiring`].
+pub(super) fn expiring((id, issuer, email, valid_until_ms, reminded): ExpiringRow) -> Expiring {
+    Expiring {
+        id: CredentialId(id),
+        issuer_id: IssuerId(issuer),
+        email,
+        valid_until_ms,
+        reminded: reminded.and_then(|d| u32::try_from(d).ok()),
+    }
+}
+
 /// Implements [`LifecycleStore`] for a backend (see `impl_store!` in `queries.rs`).
 macro_rules! impl_lifecycle_store {
     ($store:ty, $db:ty) => {
-        use $crate::store::lifecycle::{STATUS_STATE_COLUMNS, StatusStateRow, status_state};
+        use $crate::store::lifecycle::{ExpiringRow, STATUS_STATE_COLUMNS, StatusStateRow, expiring, status_state};
         #[async_trait::async_trait]
         impl $crate::store::lifecycle::LifecycleStore for $store {
             async fn insert_successor(
@@ -456,7 +473,7 @@ macro_rules! impl_lifecycle_store {
                 to_ms: i64,
                 limit: u32,
             ) -> $crate::store::StoreResult<Vec<$crate::store::lifecycle::Expiring>> {
-                let rows: Vec<(uuid::Uuid, uuid::Uuid, String, i64, Option<i64>)> = sqlx::query_as(
+                let rows: Vec<ExpiringRow> = sqlx::query_as(
                     "SELECT c.credential_id, c.issuer_id, c.recipient_email, c.valid_until_ms, \
                      (SELECT MIN(n.days_before) FROM notice n WHERE n.credential_id = c.credential_id \
                       AND n.kind = 'expiry_reminder') \
@@ -472,16 +489,7 @@ macro_rules! impl_lifecycle_store {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(Self::error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, issuer, email, until, reminded)| $crate::store::lifecycle::Expiring {
-                        id: $crate::domain::award::CredentialId(id),
-                        issuer_id: $crate::domain::issuer::IssuerId(issuer),
-                        email,
-                        valid_until_ms: until,
-                        reminded: reminded.and_then(|d| u32::try_from(d).ok()),
-                    })
-                    .collect())
+                Ok(rows.into_iter().map(expiring).collect())
             }
 
             async fn set_next_reminders(
@@ -515,7 +523,7 @@ macro_rules! impl_lifecycle_store {
                 issuer: Option<$crate::domain::issuer::IssuerId>,
                 limit: u32,
             ) -> $crate::store::StoreResult<Vec<$crate::store::lifecycle::Expiring>> {
-                let rows: Vec<(uuid::Uuid, uuid::Uuid, String, i64, Option<i64>)> = sqlx::query_as(
+                let rows: Vec<ExpiringRow> = sqlx::query_as(
                     "SELECT c.credential_id, c.issuer_id, c.recipient_email, c.valid_until_ms, \
                      (SELECT MIN(n.days_before) FROM notice n WHERE n.credential_id = c.credential_id \
                       AND n.kind = 'expiry_reminder') \
@@ -531,16 +539,7 @@ macro_rules! impl_lifecycle_store {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(Self::error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, issuer, email, until, reminded)| $crate::store::lifecycle::Expiring {
-                        id: $crate::domain::award::CredentialId(id),
-                        issuer_id: $crate::domain::issuer::IssuerId(issuer),
-                        email,
-                        valid_until_ms: until,
-                        reminded: reminded.and_then(|d| u32::try_from(d).ok()),
-                    })
-                    .collect())
+                Ok(rows.into_iter().map(expiring).collect())
             }
 
             async fn insert_notices(
@@ -632,6 +631,30 @@ macro_rules! impl_lifecycle_store {
                 .await
                 .map_err(Self::error)?;
                 Ok(())
+            }
+
+            async fn predecessor(
+                &self,
+                id: $crate::domain::award::CredentialId,
+            ) -> $crate::store::StoreResult<
+                Option<($crate::domain::award::CredentialId, $crate::domain::lifecycle::Succession)>,
+            > {
+                let row: Option<(uuid::Uuid, bool)> = sqlx::query_as(
+                    "SELECT credential_id, replaced_by IS NOT NULL FROM credential \
+                     WHERE superseded_by = $1 OR replaced_by = $1 LIMIT 1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?;
+                Ok(row.map(|(old, corrected)| {
+                    let why = if corrected {
+                        $crate::domain::lifecycle::Succession::Correction
+                    } else {
+                        $crate::domain::lifecycle::Succession::Renewal
+                    };
+                    ($crate::domain::award::CredentialId(old), why)
+                }))
             }
 
             async fn notices_of(

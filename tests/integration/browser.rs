@@ -81,9 +81,9 @@ async fn a_phone_browser_shows_each_verdict_and_verifies_an_uploaded_pdf() {
         {"id": ids[1], "verdict": "revoked", "label": "Revoked"},
         {"id": ids[2], "verdict": "expired", "label": "Expired"},
         {"id": renewed, "verdict": "superseded", "label": "Renewed — a newer credential replaces this one", "lang": "en", "next": renewal},
-        {"id": renewed, "verdict": "superseded", "label": "Подновен — по-нов сертификат заменя този", "lang": "bg", "next": renewal},
+        {"id": renewed, "verdict": "superseded", "label": "Подновено — по-ново удостоверение заменя това", "lang": "bg", "next": renewal},
         {"id": corrected, "verdict": "replaced", "label": "Replaced by a corrected credential", "lang": "en", "next": correction},
-        {"id": corrected, "verdict": "replaced", "label": "Заменен с коригиран сертификат", "lang": "bg", "next": correction},
+        {"id": corrected, "verdict": "replaced", "label": "Заменено с коригирано удостоверение", "lang": "bg", "next": correction},
     ]);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shots = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {

@@ -537,5 +537,5 @@ fn the_verification_guide_verdict_table_matches_the_page_labels() {
         }
         rows += 1;
     }
-    assert_eq!(rows, 8, "one row per verdict");
+    assert_eq!(rows, 9, "one row per verdict");
 }
