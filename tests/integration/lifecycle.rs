@@ -521,7 +521,8 @@ async fn bulk_changes_are_all_or_nothing_audited_and_publish_each_list_once(back
     assert_eq!(s.status(&ids[5]).await, "suspended");
 
     // A CSV of ids reinstates three of them.
-    let csv = format!("id,name\n{},a\n{},b\n{}/credentials/{},c\n", ids[2], ids[3], s.app.base, ids[4]);
+    // Semicolons, as spreadsheets in Bulgarian or Italian save CSV; an id may be the credential's address.
+    let csv = format!("id;name\n{};a\n{};b\n{}/credentials/{};c\n", ids[2], ids[3], s.app.base, ids[4]);
     let response = s
         .app
         .client

@@ -304,14 +304,20 @@ fn parse_id(text: &str) -> Option<CredentialId> {
 
 /// The ids of a CSV with an `id` (or `credential_id`) column.
 fn csv_ids(body: &[u8]) -> Result<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(body);
+    // Spreadsheets in Bulgarian, Greek, Spanish or Italian save CSV with semicolons: as for batches, the header
+    // line says which.
+    let header = body.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| header.iter().filter(|b| **b == c).count();
+    let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(body);
     let headers = reader.headers().map_err(|e| ValidationErrors::single("body", format!("is not CSV: {e}")))?.clone();
     let column = headers
         .iter()
         .position(|h| {
             h.trim_start_matches('\u{feff}').eq_ignore_ascii_case("id") || h.eq_ignore_ascii_case("credential_id")
         })
-        .ok_or_else(|| ValidationErrors::single("body", "needs a header row with an id column"))?;
+        .ok_or_else(|| ValidationErrors::single("body", "needs a header row with an id (or credential_id) column"))?;
     let mut ids = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| ValidationErrors::single(format!("rows[{}]", i + 1), e.to_string()))?;
