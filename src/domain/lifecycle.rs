@@ -178,8 +178,7 @@ pub fn iso_week(t: OffsetDateTime) -> String {
 }
 
 /// Why a newer credential follows an older one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Succession {
     /// Recertification: the older one is superseded (not revoked: it was true when issued).
     Renewal,

@@ -104,3 +104,35 @@ pub(super) async fn uploaded_file(
     }
     Err(form_error(format!("the form has no field named file ({what})")))
 }
+
+/// Whether the request's `Content-Type` is `media` (parameters such as `charset` aside).
+pub(super) fn is_media(headers: &axum::http::HeaderMap, media: &str) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case(media)))
+}
+
+/// An optional JSON object body: an empty body is `{}`; anything else must be sent as `application/json`
+/// (415 otherwise) and be a JSON object (422 otherwise, saying `shape`, e.g. `{"tx_code": true}`).
+pub(super) fn optional_json_object(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    shape: &str,
+) -> crate::error::Result<serde_json::Value> {
+    use crate::domain::validation::ValidationErrors;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Object(serde_json::Map::new()));
+    }
+    if !is_media(headers, "application/json") {
+        return Err(crate::error::Error::Unsupported(
+            "the body must be JSON (Content-Type: application/json), or empty".into(),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ValidationErrors::single("body", format!("is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ValidationErrors::single("body", format!("must be a JSON object such as {shape}")).into());
+    }
+    Ok(value)
+}

@@ -21,7 +21,9 @@ use crate::certificate::{Facts, Labels};
 use crate::domain::audit::AuditEntry;
 use crate::domain::award::CredentialId;
 use crate::domain::delivery::{AfterFailure, SendFailure};
+use crate::domain::issuer::Issuer;
 use crate::domain::lifecycle::{DIGEST_HORIZON_DAYS, WITHDRAWN_REASON, due_reminder, iso_week};
+use crate::domain::wallet::at_ms;
 use crate::error::{Error, Result};
 use crate::mail::compose::{self, Notice};
 use crate::store::lifecycle::{NewNotice, TakenNotice};
@@ -100,7 +102,8 @@ impl Microcred {
             );
         }
         let mut report = RoundReport { withdrawn: self.withdraw_due_suspensions().await?, ..RoundReport::default() };
-        report.queued = self.queue_reminders().await? + self.queue_digests().await?;
+        let issuers = self.store.issuers().await?;
+        report.queued = self.queue_reminders(&issuers).await? + self.queue_digests(&issuers).await?;
         report.sent = self.send_notices(until).await?;
         Ok(Some(report))
     }
@@ -129,8 +132,7 @@ impl Microcred {
     /// Queues the reminders now due: for each current credential, the nearest threshold passed (the ones
     /// passed before it recorded as skipped, so a learner gets one reminder, not two at once), and records when
     /// to look at it next, so that a round reads only credentials with something due, page by page.
-    async fn queue_reminders(&self) -> Result<u64> {
-        let issuers = self.store.issuers().await?;
+    async fn queue_reminders(&self, issuers: &[Issuer]) -> Result<u64> {
         let Some(horizon) = issuers.iter().flat_map(|i| i.mail.expiry_reminder_days.iter().copied()).max() else {
             return Ok(0);
         };
@@ -144,7 +146,7 @@ impl Microcred {
             for e in &candidates {
                 let days: &[u32] =
                     issuers.iter().find(|i| i.id == e.issuer_id).map_or(&[], |i| &i.mail.expiry_reminder_days);
-                let until = ms_time(e.valid_until_ms);
+                let until = at_ms(e.valid_until_ms);
                 let due = due_reminder(until, at, days);
                 // The next threshold after the one sent now (or the first, if none is due yet); after the last,
                 // not before the credential expires (when it leaves the window).
@@ -181,12 +183,12 @@ impl Microcred {
 
     /// Queues this ISO week's digest for each issuer with a contact address, once something expires in the
     /// next 90 days (looked at again each round of the week until then).
-    async fn queue_digests(&self) -> Result<u64> {
+    async fn queue_digests(&self, issuers: &[Issuer]) -> Result<u64> {
         let at = self.clock_now();
         let week = iso_week(at);
         let to = at + time::Duration::days(DIGEST_HORIZON_DAYS);
         let mut queued = 0;
-        for issuer in self.store.issuers().await? {
+        for issuer in issuers {
             let Some(email) = issuer.email.as_ref() else { continue };
             let key = format!("digest:{}:{week}", issuer.id);
             if self.store.notice_exists(&key).await? {
@@ -335,7 +337,7 @@ impl Microcred {
                     let credential = self.issued_credential(e.id).await.map_err(temporary)?;
                     let document: Value = serde_json::from_str(credential.document.get()).unwrap_or(Value::Null);
                     let facts = Facts::of(&document, labels.lang);
-                    let date = labels.date(ms_time(e.valid_until_ms).date());
+                    let date = labels.date(at_ms(e.valid_until_ms).date());
                     items.push((
                         format!("{date}: {} — {} ({})", facts.learner, facts.achievement, e.id),
                         self.urls.credential(e.id),
@@ -362,10 +364,4 @@ impl Microcred {
     pub async fn notices_of(&self, id: CredentialId) -> Result<Vec<(Option<u32>, String)>> {
         Ok(self.store.notices_of(id).await?)
     }
-}
-
-/// A Unix-ms time as a date-time.
-fn ms_time(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }

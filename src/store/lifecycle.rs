@@ -374,13 +374,7 @@ macro_rules! impl_lifecycle_store {
                     // A row changed since the service looked: nothing is applied.
                     return Ok(None);
                 }
-                for list in &lists {
-                    sqlx::query("UPDATE status_list SET version = version + 1 WHERE status_list_id = $1")
-                        .bind(list)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(Self::error)?;
-                }
+                bump_list_versions(&mut tx, &lists).await?;
                 insert_audits(&mut tx, audits).await?;
                 tx.commit().await.map_err(Self::error)?;
                 Ok(Some(lists.into_iter().map($crate::domain::status::StatusListId).collect()))
@@ -410,13 +404,7 @@ macro_rules! impl_lifecycle_store {
                 .await
                 .map_err(Self::error)?;
                 let lists: std::collections::BTreeSet<uuid::Uuid> = rows.iter().filter_map(|(_, _, l)| *l).collect();
-                for list in &lists {
-                    sqlx::query("UPDATE status_list SET version = version + 1 WHERE status_list_id = $1")
-                        .bind(list)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(Self::error)?;
-                }
+                bump_list_versions(&mut tx, &lists).await?;
                 let audits: Vec<$crate::domain::audit::AuditEntry> = rows
                     .iter()
                     .map(|(id, issuer, _)| $crate::domain::audit::AuditEntry {

@@ -587,11 +587,7 @@ macro_rules! impl_store {
                     // Unchanged (already in that state), or no entry for this purpose at all.
                     return Ok(list.is_some());
                 }
-                sqlx::query("UPDATE status_list SET version = version + 1 WHERE status_list_id = $1")
-                    .bind(list)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Self::error)?;
+                bump_list_versions(&mut tx, list.iter()).await?;
                 insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
                 tx.commit().await.map_err(Self::error)?;
                 Ok(true)
@@ -1455,6 +1451,22 @@ macro_rules! impl_store {
                 // million-row CSV export never finished).
                 q.push(" AND (issued_at, credential_id) > (").push_bind(at).push(", ").push_bind(id.0).push(")");
             }
+        }
+
+        /// Bumps each list's version once: its signed copy is remade at the next request, and every replica's
+        /// cached verdicts that read it are recomputed.
+        async fn bump_list_versions<'l>(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            lists: impl IntoIterator<Item = &'l uuid::Uuid>,
+        ) -> $crate::store::StoreResult<()> {
+            for list in lists {
+                sqlx::query("UPDATE status_list SET version = version + 1 WHERE status_list_id = $1")
+                    .bind(list)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(<$store>::error)?;
+            }
+            Ok(())
         }
 
         /// Appends audit entries, 1,000 rows to a statement (see [`insert_credential_rows`]).

@@ -303,21 +303,6 @@ pub(super) async fn offer(
 
 /// The optional body of an offer request: nothing, or a JSON object sent as JSON.
 fn offer_input(headers: &HeaderMap, body: &[u8]) -> Result<OfferInput> {
-    use crate::error::Error;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(OfferInput::default());
-    }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
-    if !is_json {
-        return Err(Error::Unsupported("the body must be JSON (Content-Type: application/json), or empty".into()));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ValidationErrors::single("body", format!("is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(ValidationErrors::single("body", "must be a JSON object such as {\"tx_code\": true}").into());
-    }
+    let value = crate::http::extract::optional_json_object(headers, body, "{\"tx_code\": true}")?;
     serde_json::from_value(value).map_err(|e| ValidationErrors::single("body", e.to_string()).into())
 }

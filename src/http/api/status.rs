@@ -135,17 +135,6 @@ pub(super) struct ReinstateInput {
 
 /// Nothing, or a JSON object sent as JSON: anything else is a mistake worth saying (415, 422).
 fn reinstate_input(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<ReinstateInput> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ReinstateInput::default());
-    }
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
-    if !is_json {
-        return Err(crate::error::Error::Unsupported(
-            "the body must be JSON (Content-Type: application/json), or empty".into(),
-        ));
-    }
-    serde_json::from_slice(body).map_err(|e| ValidationErrors::single("body", e.to_string()).into())
+    let value = crate::http::extract::optional_json_object(headers, body, "{\"note\": \"appeal upheld\"}")?;
+    serde_json::from_value(value).map_err(|e| ValidationErrors::single("body", e.to_string()).into())
 }
