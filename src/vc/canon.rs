@@ -22,8 +22,9 @@
 //! and <https://www.rfc-editor.org/rfc/rfc8785>.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
 
-use oxjsonld::{JsonLdParser, JsonLdRemoteDocument};
+use oxjsonld::{JsonLdContextCache, JsonLdParser, JsonLdRemoteDocument};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
@@ -37,6 +38,24 @@ const UNDEFINED_VOCAB: &str = "urn:microcred:undefined-term:";
 /// Most blank-node hashing steps RDFC-1.0 may take on one document; a poisoned dataset (crafted so that
 /// canonicalization explodes) is refused instead of consuming the CPU.
 const HNDQ_CALL_LIMIT: usize = 4000;
+
+/// Most processed JSON-LD contexts kept between documents. A credential of a shape seen before needs about
+/// ten (its top-level contexts, then one per scoped type or property); each holds a copy of its term
+/// definitions, some tens of kilobytes, so the bound also bounds the memory that documents with ever new
+/// inline contexts can take.
+const CONTEXT_CACHE_ENTRIES: usize = 512;
+
+/// The processed contexts shared by every document, on every thread. Sound to share because the loader is
+/// one (the bundled contexts); see vendor/oxjsonld/src/cache.rs for why the results equal uncached ones.
+static CONTEXT_CACHE: LazyLock<Arc<JsonLdContextCache>> =
+    LazyLock::new(|| Arc::new(JsonLdContextCache::new(CONTEXT_CACHE_ENTRIES)));
+
+/// Whether JSON-LD context processing reuses earlier results ([`CONTEXT_CACHE`]) or starts afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contexts {
+    Cached,
+    Uncached,
+}
 
 /// Why a document has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +88,13 @@ pub fn rdfc(document: &Value) -> Result<String, CanonError> {
     canonicalize(&quads)
 }
 
+/// [`rdfc`] with every context processed afresh, as if no document had been seen before: the reference
+/// the context cache is tested against, and the cold cost in the benchmarks.
+pub fn rdfc_uncached(document: &Value) -> Result<String, CanonError> {
+    let quads = to_rdf_with(document, Contexts::Uncached)?;
+    canonicalize(&quads)
+}
+
 /// Refuses a document whose JSON alone shows that JSON-LD → RDF would lose part of it: keyword-like keys,
 /// `@index`, terms mapped to `null`, `null` contexts, a context's base direction, a value repeated in an
 /// array (a set), numbers no JSON-LD processor writes back exactly. [`to_rdf`] checks this too; the fast
@@ -80,9 +106,13 @@ pub fn check_lossless(document: &Value) -> Result<(), CanonError> {
 /// The JSON-LD → RDF step alone (oxrdf 0.3 quads), refusing undefined terms and anything the transformation
 /// would lose (see the module documentation).
 pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
+    to_rdf_with(document, Contexts::Cached)
+}
+
+fn to_rdf_with(document: &Value, contexts: Contexts) -> Result<Vec<oxrdf::Quad>, CanonError> {
     lossless::check_document(document)?;
     let guarded = with_undefined_vocab(&lossless::with_i18n_datatypes(document)?);
-    let quads = defined_quads(&lossless::to_json_ld_bytes(&guarded)?)?;
+    let quads = defined_quads(&lossless::to_json_ld_bytes(&guarded)?, contexts)?;
     lossless::validated(quads)
 }
 
@@ -91,14 +121,18 @@ pub fn to_rdf(document: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
 /// (and the W3C suites expect it refused).
 pub fn check_defined_terms(document: &Value) -> Result<(), CanonError> {
     let bytes = serde_json::to_vec(&with_undefined_vocab(document)).map_err(|e| CanonError::JsonLd(e.to_string()))?;
-    defined_quads(&bytes).map(|_| ())
+    defined_quads(&bytes, Contexts::Cached).map(|_| ())
 }
 
 /// The quads of a document already given the sentinel `@vocab`, refusing undefined terms. Lenient: values
 /// whose IRIs do not parse are kept (oxjsonld's strict mode drops them silently), so that
 /// `lossless::validated` can refuse them.
-fn defined_quads(bytes: &[u8]) -> Result<Vec<oxrdf::Quad>, CanonError> {
-    let parser = JsonLdParser::new().lenient().for_slice(bytes).with_load_document_callback(|url, _| {
+fn defined_quads(bytes: &[u8], contexts: Contexts) -> Result<Vec<oxrdf::Quad>, CanonError> {
+    let parser = match contexts {
+        Contexts::Cached => JsonLdParser::new().with_context_cache(Arc::clone(&CONTEXT_CACHE)),
+        Contexts::Uncached => JsonLdParser::new(),
+    };
+    let parser = parser.lenient().for_slice(bytes).with_load_document_callback(|url, _| {
         contexts::bundled(url)
             .map(|doc| JsonLdRemoteDocument { document: doc.to_vec(), document_url: url.to_owned() })
             .ok_or_else(|| {

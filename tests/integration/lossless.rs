@@ -109,7 +109,7 @@ fn value() -> impl Strategy<Value = Value> {
 }
 
 /// An arbitrary VCDM 2.0 credential whose every inline term is used.
-fn document() -> impl Strategy<Value = Value> {
+pub fn document() -> impl Strategy<Value = Value> {
     (
         prop::collection::btree_map("[a-z]{1,6}", value(), 1..5)
             .prop_filter("a term of the VCDM 2.0 context", |m| m.keys().all(|k| !is_vcdm_term(&format!("c{k}")))),

@@ -16,6 +16,7 @@ mod browser;
 mod caching;
 mod certificates;
 mod cli;
+mod context_cache;
 mod conventions;
 mod crash;
 mod credentials;

@@ -75,6 +75,8 @@ pub struct JsonLdContextProcessor {
     pub lenient: bool, // Custom option to ignore invalid base IRIs
     pub max_context_recursion: usize,
     pub remote_context_cache: Arc<Mutex<HashMap<String, (Option<Iri<String>>, JsonNode)>>>,
+    /// Bound of `remote_context_cache` when it is shared ([`crate::JsonLdContextCache`]).
+    pub max_remote_contexts: usize,
     pub load_document_callback: Option<Arc<LoadDocumentCallback>>,
 }
 
@@ -1432,6 +1434,9 @@ impl JsonLdContextProcessor {
             ));
         };
         let document_url = Iri::parse(context_document.document_url).ok();
+        if remote_context_cache.len() >= self.max_remote_contexts {
+            remote_context_cache.clear();
+        }
         remote_context_cache.insert(url.into(), (document_url.clone(), loaded_context.clone()));
         Ok((document_url, loaded_context))
     }

@@ -2,6 +2,7 @@ use crate::context::{
     JsonLdContext, JsonLdContextProcessor, JsonLdLoadDocumentOptions, JsonLdRemoteDocument,
     has_keyword_form, is_keyword, json_node_from_events,
 };
+use crate::cache::{JsonLdContextCache, ProcessedKey};
 use crate::error::JsonLdErrorCode;
 use crate::profile::JsonLdProcessingMode;
 use crate::{JsonLdSyntaxError, MAX_CONTEXT_RECURSION};
@@ -238,6 +239,7 @@ pub struct JsonLdExpansionConverter {
     base_url: Option<Iri<String>>,
     context_processor: JsonLdContextProcessor,
     root_context: Arc<JsonLdContext>,
+    context_cache: Option<Arc<JsonLdContextCache>>,
 }
 
 #[expect(clippy::expect_used)]
@@ -247,8 +249,19 @@ impl JsonLdExpansionConverter {
         streaming: bool,
         lenient: bool,
         processing_mode: JsonLdProcessingMode,
+        context_cache: Option<Arc<JsonLdContextCache>>,
     ) -> Self {
-        let root_context = Arc::new(JsonLdContext::new_empty(base_url.clone()));
+        let root_context = match &context_cache {
+            Some(cache) => cache.root(base_url.as_ref(), processing_mode, lenient),
+            None => Arc::new(JsonLdContext::new_empty(base_url.clone())),
+        };
+        let remote_context_cache = match &context_cache {
+            Some(cache) => cache.remote_contexts(),
+            None => Arc::new(Mutex::new(HashMap::new())),
+        };
+        let max_remote_contexts = context_cache
+            .as_ref()
+            .map_or(usize::MAX, |cache| cache.max_entries());
         Self {
             state: vec![JsonLdExpansionState::Element {
                 active_property: None,
@@ -267,10 +280,12 @@ impl JsonLdExpansionConverter {
                 processing_mode,
                 lenient,
                 max_context_recursion: MAX_CONTEXT_RECURSION,
-                remote_context_cache: Arc::new(Mutex::new(HashMap::new())), /* TODO: share in the parser */
+                remote_context_cache,
+                max_remote_contexts,
                 load_document_callback: None,
             },
             root_context,
+            context_cache,
         }
     }
 
@@ -491,7 +506,7 @@ impl JsonLdExpansionConverter {
                                     true,
                                     errors,
                                 ) {
-                                    active_context = Arc::new(property_scoped_context);
+                                    active_context = property_scoped_context;
                                 }
                             }
                             self.state.push(if self.streaming {
@@ -912,7 +927,7 @@ impl JsonLdExpansionConverter {
                             true,
                             errors,
                         ) {
-                            active_context = Arc::new(property_scoped_context);
+                            active_context = property_scoped_context;
                         }
                     }
                     self.state.push(if self.streaming {
@@ -1560,7 +1575,7 @@ impl JsonLdExpansionConverter {
                                         true,
                                         errors,
                                     ) {
-                                        nest_active_context = Arc::new(property_scoped_context);
+                                        nest_active_context = property_scoped_context;
                                     }
                                     self.state.push(JsonLdExpansionState::NestStart {
                                         active_context: nest_active_context,
@@ -2762,7 +2777,7 @@ impl JsonLdExpansionConverter {
                 if let Some(scoped_context) =
                     self.new_scoped_context(&typed_scoped_context, &value, false, false, errors)
                 {
-                    active_context = Arc::new(scoped_context);
+                    active_context = scoped_context;
                 }
                 // 13.4.4.4)
                 Some(
@@ -2820,7 +2835,7 @@ impl JsonLdExpansionConverter {
                 self.new_scoped_context(&active_context, &active_property, false, true, errors);
             self.expand_value(
                 active_property,
-                property_scoped_context.map_or(active_context, Arc::new),
+                property_scoped_context.unwrap_or(active_context),
                 value,
                 reverse,
                 extra_node,
@@ -2939,11 +2954,39 @@ impl JsonLdExpansionConverter {
 
     fn new_context(
         &mut self,
-        active_context: &JsonLdContext,
+        active_context: &Arc<JsonLdContext>,
         context_content: Vec<JsonEvent<'static>>,
         errors: &mut Vec<JsonLdSyntaxError>,
     ) -> Arc<JsonLdContext> {
-        Arc::new(self.context_processor.process_context(
+        let Some(cache) = self.context_cache.clone() else {
+            return Arc::new(self.process_local_context(active_context, context_content, errors));
+        };
+        let key = ProcessedKey::Local {
+            active: Arc::as_ptr(active_context) as usize,
+            context: format!("{context_content:?}"),
+            base_url: self.base_url.as_ref().map(|b| b.as_str().to_owned()),
+            processing_mode: self.context_processor.processing_mode,
+            lenient: self.lenient,
+        };
+        if let Some(hit) = cache.get(&key) {
+            return hit;
+        }
+        let errors_before = errors.len();
+        let result = self.process_local_context(active_context, context_content, errors);
+        if errors.len() == errors_before {
+            cache.insert(key, active_context, result)
+        } else {
+            Arc::new(result)
+        }
+    }
+
+    fn process_local_context(
+        &self,
+        active_context: &JsonLdContext,
+        context_content: Vec<JsonEvent<'static>>,
+        errors: &mut Vec<JsonLdSyntaxError>,
+    ) -> JsonLdContext {
+        self.context_processor.process_context(
             active_context,
             json_node_from_events(context_content.into_iter().map(Ok)).unwrap(),
             self.base_url.as_ref(),
@@ -2952,28 +2995,54 @@ impl JsonLdExpansionConverter {
             true,
             true,
             errors,
-        ))
+        )
     }
 
     fn new_scoped_context(
         &self,
-        active_context: &JsonLdContext,
+        active_context: &Arc<JsonLdContext>,
         active_property: &str,
         override_protected: bool,
         propagate: bool,
         errors: &mut Vec<JsonLdSyntaxError>,
-    ) -> Option<JsonLdContext> {
+    ) -> Option<Arc<JsonLdContext>> {
         let term_definition = active_context.term_definitions.get(active_property)?;
-        Some(self.context_processor.process_context(
-            active_context,
-            term_definition.context.clone()?,
-            term_definition.base_url.as_ref().or(self.base_url.as_ref()),
-            &mut Vec::new(),
+        let scoped_context = term_definition.context.as_ref()?;
+        let base_url = term_definition.base_url.as_ref().or(self.base_url.as_ref());
+        let process = |errors: &mut Vec<JsonLdSyntaxError>| {
+            self.context_processor.process_context(
+                active_context,
+                scoped_context.clone(),
+                base_url,
+                &mut Vec::new(),
+                override_protected,
+                propagate,
+                true,
+                errors,
+            )
+        };
+        let Some(cache) = &self.context_cache else {
+            return Some(Arc::new(process(errors)));
+        };
+        let key = ProcessedKey::Scoped {
+            active: Arc::as_ptr(active_context) as usize,
+            term: active_property.to_owned(),
+            base_url: base_url.map(|b| b.as_str().to_owned()),
             override_protected,
             propagate,
-            true,
-            errors,
-        ))
+            processing_mode: self.context_processor.processing_mode,
+            lenient: self.lenient,
+        };
+        if let Some(hit) = cache.get(&key) {
+            return Some(hit);
+        }
+        let errors_before = errors.len();
+        let result = process(errors);
+        Some(if errors.len() == errors_before {
+            cache.insert(key, active_context, result)
+        } else {
+            Arc::new(result)
+        })
     }
 
     pub fn active_context(&self) -> &JsonLdContext {

@@ -1,3 +1,4 @@
+use crate::cache::JsonLdContextCache;
 use crate::context::{JsonLdLoadDocumentOptions, JsonLdRemoteDocument, JsonLdTermDefinition};
 use crate::error::{JsonLdParseError, JsonLdSyntaxError};
 use crate::expansion::{JsonLdEvent, JsonLdExpansionConverter, JsonLdValue};
@@ -16,6 +17,7 @@ use std::io::Read;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::str;
 use std::str::FromStr;
+use std::sync::Arc;
 #[cfg(feature = "async-tokio")]
 use tokio::io::AsyncRead;
 
@@ -65,6 +67,7 @@ pub struct JsonLdParser {
     lenient: bool,
     profile: JsonLdProfileSet,
     base: Option<Iri<String>>,
+    context_cache: Option<Arc<JsonLdContextCache>>,
 }
 
 impl JsonLdParser {
@@ -123,6 +126,15 @@ impl JsonLdParser {
     #[inline]
     pub fn with_profile(mut self, profile: impl Into<JsonLdProfileSet>) -> Self {
         self.profile = profile.into();
+        self
+    }
+
+    /// Reuses processed contexts from `cache`, and adds to it, instead of processing every context of
+    /// every document again. The cache may be shared by parsers on several threads, provided their
+    /// document loaders return the same documents for the same URLs.
+    #[inline]
+    pub fn with_context_cache(mut self, cache: Arc<JsonLdContextCache>) -> Self {
+        self.context_cache = Some(cache);
         self
     }
 
@@ -286,6 +298,7 @@ impl JsonLdParser {
                 self.profile.contains(JsonLdProfile::Streaming),
                 self.lenient,
                 self.processing_mode,
+                self.context_cache,
             ),
             expended_events: Vec::new(),
             to_rdf: JsonLdToRdfConverter {
