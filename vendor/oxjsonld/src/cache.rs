@@ -6,9 +6,10 @@
 //! reuse the earlier results instead of processing tens of kilobytes of context again.
 //!
 //! Soundness rests on three rules:
-//! - Only *interned* active contexts are used as keys: the root contexts the cache made, and the contexts it
-//!   handed out. The cache keeps an `Arc` of each, so an address in a key cannot be freed and reused by a
-//!   different context while the key exists (no ABA), and two live `Arc`s with one address are one context.
+//! - Only *interned* active contexts are used as keys: the root contexts the cache made, the contexts it
+//!   handed out, and their previous contexts (those non-propagated contexts revert to). The cache keeps an
+//!   `Arc` of each, so an address in a key cannot be freed and reused by a different context while the key
+//!   exists (no ABA), and two live `Arc`s with one address are one context.
 //! - A result is stored only when processing raised no error, so errors are reported exactly as without
 //!   the cache.
 //! - When an insertion would exceed the bound, everything is dropped at once (keys and the contexts they
@@ -167,14 +168,22 @@ impl JsonLdContextCache {
         }
         if inner.processed.len() >= self.max_entries {
             inner.clear_processed();
-            // `active` was dropped from the interned set: keying on it now could outlive it.
-            if !inner.interned.contains_key(&(Arc::as_ptr(active) as usize)) {
-                return result;
-            }
+            // `active` was interned a moment ago: pin it again, so this document's contexts keep being
+            // cached (the key must not outlive it).
+            inner
+                .interned
+                .insert(Arc::as_ptr(active) as usize, Arc::clone(active));
         }
         inner
             .interned
             .insert(Arc::as_ptr(&result) as usize, Arc::clone(&result));
+        // A non-propagated context (a type-scoped one) is reverted to its previous context at the next
+        // node: interning that too lets the contexts of nested nodes be cached as well.
+        if let Some(previous) = &result.previous_context {
+            inner
+                .interned
+                .insert(Arc::as_ptr(previous) as usize, Arc::clone(previous));
+        }
         inner.processed.insert(key, Arc::clone(&result));
         result
     }
