@@ -56,6 +56,11 @@ fn describe() {
     for (name, help) in histograms {
         metrics::describe_histogram!(name, Unit::Seconds, help);
     }
+    metrics::describe_histogram!(
+        "microcred_group_commit_credentials",
+        Unit::Count,
+        "Single awards stored by one transaction (group commit: awards arriving together share one commit)"
+    );
     metrics::describe_gauge!(
         "microcred_db_pool_connections",
         Unit::Count,

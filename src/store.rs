@@ -24,6 +24,7 @@ use crate::domain::wallet::{WalletCredential, WalletOffer, WalletProtocol};
 
 #[macro_use]
 mod queries;
+mod group_commit;
 #[macro_use]
 pub mod lifecycle;
 mod postgres;

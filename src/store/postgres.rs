@@ -2,10 +2,12 @@
 //! Connections open lazily, so a replica starts even while the database restarts, and `/readyz` tells.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
+use super::group_commit::GroupCommit;
 use super::{ConnectError, PoolSettings, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -14,6 +16,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Concurrent single awards share a transaction ([`GroupCommit`]).
+    group: Arc<GroupCommit>,
 }
 
 impl PgStore {
@@ -24,7 +28,7 @@ impl PgStore {
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self { pool, group: Arc::default() })
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables awards grow, then the

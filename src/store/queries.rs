@@ -281,11 +281,7 @@ macro_rules! impl_store {
                 audit: &$crate::domain::audit::AuditEntry,
                 delivery: Option<&$crate::store::NewDelivery>,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(Self::error)?;
-                insert_credential_rows(&mut tx, std::slice::from_ref(c)).await?;
-                insert_audits(&mut tx, std::slice::from_ref(audit)).await?;
-                insert_deliveries(&mut tx, delivery.map(std::slice::from_ref).unwrap_or_default()).await?;
-                tx.commit().await.map_err(Self::error)
+                self.group.insert(self, c, audit, delivery).await
             }
 
             async fn credential(

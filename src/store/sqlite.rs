@@ -3,10 +3,12 @@
 //! only an operating-system crash or power loss can lose the last commits.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
+use super::group_commit::GroupCommit;
 use super::{ConnectError, PoolSettings, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -15,6 +17,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Concurrent single awards share a transaction ([`GroupCommit`]).
+    group: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -38,7 +42,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(ConnectError::Open)?;
-        Ok(Self { pool })
+        Ok(Self { pool, group: Arc::default() })
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): SQLite plans without statistics.

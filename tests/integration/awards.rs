@@ -205,3 +205,71 @@ async fn awards_on_sqlite() {
 async fn awards_on_postgres() {
     awards(Backend::Postgres).await;
 }
+
+/// Awards arriving at the same moment are committed together (group commit, issue 20), and each request
+/// still gets its own answer: a retry with the same `Idempotency-Key` gets the same credential, a second
+/// award of the achievement to the same learner gets 409 naming the first, and the rest are issued once.
+async fn concurrent_awards(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let url = app.url("/api/v1/credentials");
+    let send = |i: usize| {
+        let email = match i {
+            0 | 1 => "same.key@example.eu".to_owned(),
+            2 | 3 => "twice@example.eu".to_owned(),
+            i => format!("learner{i}@example.eu"),
+        };
+        let name = format!("Λήπτης {}", i.max(1));
+        let body = json!({"achievement_id": achievement_id, "recipient": {"name": name, "email": email}});
+        let mut request = app.client.post(&url).bearer_auth(&assessor).json(&body);
+        if i <= 1 {
+            request = request.header("Idempotency-Key", "same-key");
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (i, status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let answers = futures_util::future::join_all((0..64).map(send)).await;
+    let mut issued = std::collections::HashSet::new();
+    let (mut same_key, mut twice) = (Vec::new(), Vec::new());
+    for (i, status, body) in answers {
+        match i {
+            0 | 1 => same_key.push((status, body)),
+            2 | 3 => twice.push((status, body)),
+            _ => {
+                assert_eq!(status, 201, "award {i}: {body}");
+                issued.insert(body["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let key_ids: Vec<&str> = same_key.iter().filter_map(|(_, b)| b["id"].as_str()).collect();
+    assert!(
+        same_key
+            .iter()
+            .all(|(s, b)| [200, 201].contains(s) || (*s == 409 && b["detail"].as_str().unwrap().contains("retry"))),
+        "{same_key:?}"
+    );
+    assert!(!key_ids.is_empty() && key_ids.iter().all(|id| *id == key_ids[0]), "one key, one credential: {same_key:?}");
+    issued.insert(key_ids[0].to_owned());
+    let mut statuses: Vec<u16> = twice.iter().map(|(s, _)| *s).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{twice:?}");
+    let first = twice.iter().find(|(s, _)| *s == 201).unwrap().1["id"].as_str().unwrap().to_owned();
+    let refused = &twice.iter().find(|(s, _)| *s == 409).unwrap().1;
+    assert!(refused["detail"].as_str().unwrap().contains(&first), "the 409 names the credential held: {refused}");
+    issued.insert(first);
+    assert_eq!(issued.len(), 62);
+    assert_eq!(app.stored_credentials().await, 62, "nothing issued twice or lost");
+}
+
+#[tokio::test]
+async fn concurrent_awards_on_sqlite() {
+    concurrent_awards(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn concurrent_awards_on_postgres() {
+    concurrent_awards(Backend::Postgres).await;
+}

@@ -1,0 +1,126 @@
+//! Group commit: single credentials stored at the same moment share one transaction.
+//!
+//! PostgreSQL flushes its write-ahead log to disk at every commit, and `synchronous_commit` stays on (an
+//! acknowledged award survives a crash), so awards committed one by one wait for the disk one by one. Here
+//! the first caller to find no commit under way becomes the *leader*: it takes every credential queued so
+//! far and stores them in one transaction, one flush, while new ones queue for the next group. Each caller is
+//! answered only after the transaction holding its credential has committed, so durability is unchanged.
+//!
+//! The database's constraints still decide everything: if the group's transaction fails (a credential
+//! conflicts with a row committed meanwhile — an idempotency key, a duplicate award, a status index), its
+//! credentials are stored again one by one, each in its own transaction, and each caller gets the answer it
+//! would have had alone. The commit runs in a task of its own, so a caller that goes away (a client closing
+//! its connection) cannot cancel the others' commit.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{OwnedMutexGuard, oneshot};
+
+use super::{NewDelivery, Store, StoreError, StoreResult};
+use crate::domain::audit::AuditEntry;
+use crate::domain::award::IssuedCredential;
+
+/// Most credentials in one group: one multi-row statement each for credentials, audit entries and e-mails.
+const MAX_GROUP: usize = 256;
+
+/// The queue of credentials waiting for a commit, and the leader's turn (see the module documentation).
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    queue: Mutex<Vec<Queued>>,
+    leader: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").field("queued", &self.queue().len()).finish()
+    }
+}
+
+struct Queued {
+    credential: IssuedCredential,
+    audit: AuditEntry,
+    delivery: Option<NewDelivery>,
+    reply: oneshot::Sender<StoreResult<()>>,
+}
+
+impl GroupCommit {
+    /// Stores a credential, its audit entry and its e-mail (if any) through `store`, together with whatever
+    /// other credentials are being stored at the same moment; returns once they are committed.
+    ///
+    /// Errors: those of [`Store::insert_credential`], each caller's own; `Unavailable` if the commit task
+    /// was stopped (the runtime shutting down) before answering.
+    pub(crate) async fn insert<S: Store + Clone + 'static>(
+        &self,
+        store: &S,
+        credential: &IssuedCredential,
+        audit: &AuditEntry,
+        delivery: Option<&NewDelivery>,
+    ) -> StoreResult<()> {
+        let (reply, mut answer) = oneshot::channel();
+        self.queue().push(Queued {
+            credential: credential.clone(),
+            audit: audit.clone(),
+            delivery: delivery.cloned(),
+            reply,
+        });
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut answer => return result.unwrap_or_else(|_| Err(interrupted())),
+                turn = Arc::clone(&self.leader).lock_owned() => {
+                    let group = {
+                        let mut queue = self.queue();
+                        let n = queue.len().min(MAX_GROUP);
+                        queue.drain(..n).collect::<Vec<_>>()
+                    };
+                    if group.is_empty() {
+                        // An earlier leader took ours, and has answered: its task let go of the turn only then.
+                        drop(turn);
+                        return answer.await.unwrap_or_else(|_| Err(interrupted()));
+                    }
+                    tokio::spawn(commit(store.clone(), group, turn));
+                }
+            }
+        }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Vec<Queued>> {
+        // Pushing and draining cannot leave the queue half-changed, so a poisoned lock is still consistent.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Stores `group` in one transaction (one by one if that fails), answers each caller, then gives up the turn.
+async fn commit<S: Store>(store: S, group: Vec<Queued>, turn: OwnedMutexGuard<()>) {
+    metrics::histogram!("microcred_group_commit_credentials").record(group.len() as f64);
+    let together = if group.len() > 1 {
+        let credentials: Vec<IssuedCredential> = group.iter().map(|q| q.credential.clone()).collect();
+        let audits: Vec<AuditEntry> = group.iter().map(|q| q.audit.clone()).collect();
+        let deliveries: Vec<NewDelivery> = group.iter().filter_map(|q| q.delivery.clone()).collect();
+        store.insert_batch(&credentials, &audits, &deliveries, None).await.is_ok()
+    } else {
+        false
+    };
+    for queued in group {
+        let result = if together {
+            Ok(())
+        } else {
+            let deliveries = queued.delivery.as_slice();
+            store
+                .insert_batch(
+                    std::slice::from_ref(&queued.credential),
+                    std::slice::from_ref(&queued.audit),
+                    deliveries,
+                    None,
+                )
+                .await
+        };
+        // The caller may have gone away; its credential is stored all the same.
+        let _ = queued.reply.send(result);
+    }
+    drop(turn);
+}
+
+fn interrupted() -> StoreError {
+    StoreError::Unavailable(sqlx::Error::WorkerCrashed)
+}
