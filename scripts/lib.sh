@@ -56,14 +56,17 @@ for i in range(int(sys.argv[1])):
 PY
 }
 
-# bench_award_lua ACHIEVEMENT TAG: writes award-TAG.lua, a wrk script that awards to a new learner each request.
+# bench_award_lua ACHIEVEMENT TAG: writes award-TAG.lua, a wrk script that awards to a new learner each request
+# (NOTIFY=false: without the learner's e-mail, to measure the award path alone).
 bench_award_lua() {
+  local notify=""
+  if [ -n "${NOTIFY:-}" ]; then notify=",\"notify\":$NOTIFY"; fi
   cat > "award-$2.lua" <<LUA
 local counter, thread_id = 0, 0
 setup = function(thread) thread:set("id", thread_id); thread_id = thread_id + 1 end
 request = function()
   counter = counter + 1
-  local body = string.format('{"achievement_id":"$1","recipient":{"name":"Иван Петров","email":"$2-%d-%d@example.eu"}}', id, counter)
+  local body = string.format('{"achievement_id":"$1","recipient":{"name":"Иван Петров","email":"$2-%d-%d@example.eu"}$notify}', id, counter)
   return wrk.format("POST", "/api/v1/credentials", {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"}, body)
 end
 LUA

@@ -75,6 +75,9 @@ pub struct Microcred {
     /// Per issuer and purpose: the current list and how many more indexes this process may hand out from
     /// it before counting again (the shared count only decides when to open a new list).
     status_budget: Arc<std::sync::Mutex<StatusBudget>>,
+    /// Held by the one award that refills the budget, so that concurrent awards wait for it instead of each
+    /// claiming a block of their own (a row-locked write to one shared row, one commit each).
+    status_refill: Arc<tokio::sync::Mutex<()>>,
     /// Signed status lists by id, each with the version it was made from.
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
     /// Certificate templates: the built-in ones and the operator's.
@@ -109,6 +112,7 @@ impl Microcred {
             remote: None,
             signing_keys: Arc::default(),
             status_budget: Arc::default(),
+            status_refill: Arc::default(),
             status_cache: Arc::default(),
             templates: Arc::default(),
             fonts: Arc::default(),

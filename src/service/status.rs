@@ -100,32 +100,41 @@ impl Microcred {
     /// allocation never slows down as lists fill. The database's unique index guarantees that a race
     /// between replicas cannot hand the same index out twice.
     pub(super) async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
-        /// Capacity claimed from the shared count at a time, so most awards write nothing for it.
-        const BLOCK: u32 = 16;
-        for _ in 0..4 {
-            let budgeted = self.status_budget.lock().ok().and_then(|mut budget| {
+        /// Capacity claimed from the shared count at a time, so most awards write nothing for it. A process
+        /// that stops loses what it had left of its block: lists count as full a little earlier, no more.
+        const BLOCK: u32 = 256;
+        let take = || {
+            self.status_budget.lock().ok().and_then(|mut budget| {
                 let (list, remaining) = budget.get_mut(&(issuer.id, purpose))?;
                 (*remaining > 0).then(|| {
                     *remaining -= 1;
                     list.clone()
                 })
-            });
-            let list = match budgeted {
+            })
+        };
+        for _ in 0..4 {
+            let list = match take() {
                 Some(list) => list,
                 None => {
-                    let list = match self.store.latest_status_list(issuer.id, purpose).await? {
-                        Some(list) => list,
-                        None => self.open_status_list(issuer, purpose).await?,
-                    };
-                    let used = self.store.claim_status_slots(list.id, BLOCK).await?;
-                    if used > list.size / 2 {
-                        self.open_status_list(issuer, purpose).await?;
-                        continue;
+                    let _refill = self.status_refill.lock().await;
+                    // Another award may have refilled the budget while this one waited for its turn.
+                    if let Some(list) = take() {
+                        list
+                    } else {
+                        let list = match self.store.latest_status_list(issuer.id, purpose).await? {
+                            Some(list) => list,
+                            None => self.open_status_list(issuer, purpose).await?,
+                        };
+                        let used = self.store.claim_status_slots(list.id, BLOCK).await?;
+                        if used > list.size / 2 {
+                            self.open_status_list(issuer, purpose).await?;
+                            continue;
+                        }
+                        if let Ok(mut budget) = self.status_budget.lock() {
+                            budget.insert((issuer.id, purpose), (list.clone(), BLOCK - 1));
+                        }
+                        list
                     }
-                    if let Ok(mut budget) = self.status_budget.lock() {
-                        budget.insert((issuer.id, purpose), (list.clone(), BLOCK - 1));
-                    }
-                    list
                 }
             };
             for _ in 0..64 {

@@ -2,7 +2,7 @@
 //!
 //! PostgreSQL flushes its write-ahead log to disk at every commit, and `synchronous_commit` stays on (an
 //! acknowledged award survives a crash), so awards committed one by one wait for the disk one by one. Here
-//! the first caller to find no commit under way becomes the *leader*: it takes every credential queued so
+//! a caller that finds a free lane (of [`LANES`]) becomes a *leader*: it takes every credential queued so
 //! far and stores them in one transaction, one flush, while new ones queue for the next group. Each caller is
 //! answered only after the transaction holding its credential has committed, so durability is unchanged.
 //!
@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{OwnedMutexGuard, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::{NewDelivery, Store, StoreError, StoreResult};
 use crate::domain::audit::AuditEntry;
@@ -23,11 +23,21 @@ use crate::domain::award::IssuedCredential;
 /// Most credentials in one group: one multi-row statement each for credentials, audit entries and e-mails.
 const MAX_GROUP: usize = 256;
 
-/// The queue of credentials waiting for a commit, and the leader's turn (see the module documentation).
-#[derive(Default)]
+/// Groups committing at once. One lane made the database's work for the inserts (index entries, foreign-key
+/// checks) serial on one connection while the other core idled; with a few, one group's rows are written while
+/// another's commit waits for the disk.
+const LANES: usize = 4;
+
+/// The queue of credentials waiting for a commit, and the leaders' turns (see the module documentation).
 pub(crate) struct GroupCommit {
     queue: Mutex<Vec<Queued>>,
-    leader: Arc<tokio::sync::Mutex<()>>,
+    lanes: Arc<Semaphore>,
+}
+
+impl Default for GroupCommit {
+    fn default() -> Self {
+        Self { queue: Mutex::default(), lanes: Arc::new(Semaphore::new(LANES)) }
+    }
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -67,14 +77,16 @@ impl GroupCommit {
             tokio::select! {
                 biased;
                 result = &mut answer => return result.unwrap_or_else(|_| Err(interrupted())),
-                turn = Arc::clone(&self.leader).lock_owned() => {
+                turn = Arc::clone(&self.lanes).acquire_owned() => {
+                    // The semaphore is never closed.
+                    let Ok(turn) = turn else { return Err(interrupted()) };
                     let group = {
                         let mut queue = self.queue();
                         let n = queue.len().min(MAX_GROUP);
                         queue.drain(..n).collect::<Vec<_>>()
                     };
                     if group.is_empty() {
-                        // An earlier leader took ours, and has answered: its task let go of the turn only then.
+                        // Another leader took ours: its task answers once that group is committed.
                         drop(turn);
                         return answer.await.unwrap_or_else(|_| Err(interrupted()));
                     }
@@ -91,7 +103,7 @@ impl GroupCommit {
 }
 
 /// Stores `group` in one transaction (one by one if that fails), answers each caller, then gives up the turn.
-async fn commit<S: Store>(store: S, group: Vec<Queued>, turn: OwnedMutexGuard<()>) {
+async fn commit<S: Store>(store: S, group: Vec<Queued>, turn: OwnedSemaphorePermit) {
     metrics::histogram!("microcred_group_commit_credentials").record(group.len() as f64);
     let together = if group.len() > 1 {
         let credentials: Vec<IssuedCredential> = group.iter().map(|q| q.credential.clone()).collect();
