@@ -9,7 +9,7 @@ cargo build --release -q
 bin="$PWD/target/release/microcred"
 dir="$(mktemp -d)"
 port=18090
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 db="${DATABASE_URL:-sqlite://$dir/bench.db}"
 "$bin" migrate --database-url "$db" 2>/dev/null  # the commands below need the database

@@ -276,7 +276,8 @@ const CONTEXT_FILES = {
   'https://www.w3.org/ns/credentials/v2': 'credentials-v2.jsonld',
   'https://w3id.org/security/data-integrity/v2': 'data-integrity-v2.jsonld',
   'https://w3id.org/security/multikey/v1': 'multikey-v1.jsonld',
-  'https://www.w3.org/ns/did/v1': 'did-v1.jsonld'
+  'https://www.w3.org/ns/did/v1': 'did-v1.jsonld',
+  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json': 'ob-v3p0-context-3.0.3.json'
 };
 // Read once at start-up (a missing file fails here, not on the first request); deep-frozen, so no
 // caller can change what the next one gets.

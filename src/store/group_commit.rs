@@ -2,7 +2,7 @@
 //!
 //! PostgreSQL flushes its write-ahead log to disk at every commit, and `synchronous_commit` stays on (an
 //! acknowledged award survives a crash), so awards committed one by one wait for the disk one by one. Here
-//! a caller that finds a free lane (of [`LANES`]) becomes a *leader*: it takes every credential queued so
+//! a caller that finds a free lane ([`GroupCommit::new`]) becomes a *leader*: it takes every credential queued so
 //! far and stores them in one transaction, one flush, while new ones queue for the next group. Each caller is
 //! answered only after the transaction holding its credential has committed, so durability is unchanged.
 //!
@@ -23,20 +23,19 @@ use crate::domain::award::IssuedCredential;
 /// Most credentials in one group: one multi-row statement each for credentials, audit entries and e-mails.
 const MAX_GROUP: usize = 256;
 
-/// Groups committing at once. One lane made the database's work for the inserts (index entries, foreign-key
-/// checks) serial on one connection while the other core idled; with a few, one group's rows are written while
-/// another's commit waits for the disk.
-const LANES: usize = 4;
-
 /// The queue of credentials waiting for a commit, and the leaders' turns (see the module documentation).
 pub(crate) struct GroupCommit {
     queue: Mutex<Vec<Queued>>,
     lanes: Arc<Semaphore>,
 }
 
-impl Default for GroupCommit {
-    fn default() -> Self {
-        Self { queue: Mutex::default(), lanes: Arc::new(Semaphore::new(LANES)) }
+impl GroupCommit {
+    /// At most `lanes` groups committing at once. On PostgreSQL one lane made the database's work for the
+    /// inserts (index entries, foreign-key checks) serial on one connection while the other core idled; with a
+    /// few, one group's rows are written while another's commit waits for the disk. SQLite has one writer:
+    /// more than one lane only makes the groups wait for its lock.
+    pub(crate) fn new(lanes: usize) -> Self {
+        Self { queue: Mutex::default(), lanes: Arc::new(Semaphore::new(lanes.max(1))) }
     }
 }
 

@@ -28,7 +28,7 @@ impl PgStore {
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
-        Ok(Self { pool, group: Arc::default() })
+        Ok(Self { pool, group: Arc::new(GroupCommit::new(4)) })
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables awards grow, then the
