@@ -6,10 +6,10 @@
 //! far and stores them in one transaction, one flush, while new ones queue for the next group. Each caller is
 //! answered only after the transaction holding its credential has committed, so durability is unchanged.
 //!
-//! The database's constraints still decide everything: if the group's transaction fails (a credential
-//! conflicts with a row committed meanwhile — an idempotency key, a duplicate award, a status index), its
-//! credentials are stored again one by one, each in its own transaction, and each caller gets the answer it
-//! would have had alone. The commit runs in a task of its own, so a caller that goes away (a client closing
+//! The database's constraints still decide everything: if the group's transaction fails on a conflict (a
+//! credential conflicts with a row committed meanwhile — an idempotency key, a duplicate award, a status
+//! index), its credentials are stored again one by one, each in its own transaction, and each caller gets the
+//! answer it would have had alone. The commit runs in a task of its own, so a caller that goes away (a client closing
 //! its connection) cannot cancel the others' commit.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -101,33 +101,55 @@ impl GroupCommit {
     }
 }
 
-/// Stores `group` in one transaction (one by one if that fails), answers each caller, then gives up the turn.
-async fn commit<S: Store>(store: S, group: Vec<Queued>, turn: OwnedSemaphorePermit) {
+/// Stores `group` in one transaction, answers each caller, then gives up the turn.
+///
+/// Callers that went away before their group formed (a request timed out, a client disconnected) are left
+/// out: their award is not stored, as when a request is cancelled before its own commit. If the group's
+/// transaction meets a conflict, each credential is stored again alone, so that each caller gets its own
+/// answer; any other failure (the database unreachable) is every caller's answer at once, instead of a wait
+/// for the pool per credential.
+async fn commit<S: Store>(store: S, mut group: Vec<Queued>, turn: OwnedSemaphorePermit) {
+    group.retain(|queued| !queued.reply.is_closed());
     metrics::histogram!("microcred_group_commit_credentials").record(group.len() as f64);
-    let together = if group.len() > 1 {
-        let credentials: Vec<IssuedCredential> = group.iter().map(|q| q.credential.clone()).collect();
-        let audits: Vec<AuditEntry> = group.iter().map(|q| q.audit.clone()).collect();
-        let deliveries: Vec<NewDelivery> = group.iter().filter_map(|q| q.delivery.clone()).collect();
-        store.insert_batch(&credentials, &audits, &deliveries, None).await.is_ok()
-    } else {
-        false
+    let outcome = match group.len() {
+        0 => Ok(()),
+        1 => Err(None),
+        _ => {
+            let credentials: Vec<IssuedCredential> = group.iter().map(|q| q.credential.clone()).collect();
+            let audits: Vec<AuditEntry> = group.iter().map(|q| q.audit.clone()).collect();
+            let deliveries: Vec<NewDelivery> = group.iter().filter_map(|q| q.delivery.clone()).collect();
+            match store.insert_batch(&credentials, &audits, &deliveries, None).await {
+                Ok(()) => Ok(()),
+                Err(StoreError::Conflict(_)) => Err(None),
+                Err(e) => Err(Some(e)),
+            }
+        }
     };
-    for queued in group {
-        let result = if together {
-            Ok(())
-        } else {
-            let deliveries = queued.delivery.as_slice();
-            store
-                .insert_batch(
-                    std::slice::from_ref(&queued.credential),
-                    std::slice::from_ref(&queued.audit),
-                    deliveries,
-                    None,
-                )
-                .await
-        };
-        // The caller may have gone away; its credential is stored all the same.
-        let _ = queued.reply.send(result);
+    match outcome {
+        Ok(()) => group.into_iter().for_each(|queued| drop(queued.reply.send(Ok(())))),
+        Err(Some(error)) => {
+            let mut group = group.into_iter();
+            if let Some(first) = group.next() {
+                drop(first.reply.send(Err(error)));
+            }
+            group.for_each(|queued| drop(queued.reply.send(Err(interrupted()))));
+        }
+        Err(None) => {
+            for queued in group {
+                if queued.reply.is_closed() {
+                    continue;
+                }
+                let result = store
+                    .insert_batch(
+                        std::slice::from_ref(&queued.credential),
+                        std::slice::from_ref(&queued.audit),
+                        queued.delivery.as_slice(),
+                        None,
+                    )
+                    .await;
+                drop(queued.reply.send(result));
+            }
+        }
     }
     drop(turn);
 }

@@ -152,3 +152,20 @@ fn the_cache_stays_within_its_bound() {
     cache.clear();
     assert!(cache.is_empty());
 }
+
+/// The bound counts term definitions too: documents with huge inline contexts keep few copies of them (a cache
+/// of 4 entries holds at most 1,024 terms), and their results stay exact.
+#[test]
+fn huge_inline_contexts_are_bounded_by_their_terms() {
+    let cache = Arc::new(JsonLdContextCache::new(4));
+    for i in 0..6 {
+        let terms: serde_json::Map<String, Value> =
+            (0..600).map(|t| (format!("term{t}"), json!(format!("https://vocab.example/{i}/term{t}")))).collect();
+        let document = json!({"@context": Value::Object(terms), "term7": "seven", "@id": "https://example.org/x"});
+        let bytes = serde_json::to_vec(&document).unwrap();
+        let cached = quads(&bytes, Some(&cache));
+        assert!(cached.as_ref().is_ok_and(|q| q.contains(&format!("/{i}/term7>"))), "{cached:?}");
+        assert_eq!(cached, quads(&bytes, None));
+        assert!(cache.len() <= 1, "{} entries of 600 terms each", cache.len());
+    }
+}

@@ -34,6 +34,7 @@ pub(crate) type RemoteContextCache = Arc<Mutex<HashMap<String, (Option<Iri<Strin
 /// only to parsers whose loaders return the same documents for the same URLs.
 pub struct JsonLdContextCache {
     max_entries: usize,
+    max_terms: usize,
     inner: Mutex<Inner>,
     remote: RemoteContextCache,
 }
@@ -44,6 +45,8 @@ struct Inner {
     interned: HashMap<usize, Arc<JsonLdContext>>,
     roots: HashMap<RootKey, Arc<JsonLdContext>>,
     processed: HashMap<ProcessedKey, Arc<JsonLdContext>>,
+    /// Term definitions held by `processed`: the memory an entry takes grows with its context, not one per entry.
+    terms: usize,
 }
 
 #[derive(Hash, Eq, PartialEq)]
@@ -77,10 +80,13 @@ pub(crate) enum ProcessedKey {
 }
 
 impl JsonLdContextCache {
-    /// A cache that holds at most `max_entries` processed contexts (and as many loaded remote contexts).
+    /// A cache that holds at most `max_entries` processed contexts (and as many loaded remote contexts), with
+    /// at most 256 term definitions per entry on average: a few documents with huge inline contexts cannot
+    /// fill memory with copies of them.
     pub fn new(max_entries: usize) -> Self {
         Self {
             max_entries: max_entries.max(1),
+            max_terms: max_entries.max(1) * 256,
             inner: Mutex::new(Inner::default()),
             remote: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -98,11 +104,7 @@ impl JsonLdContextCache {
 
     /// Drops everything the cache holds.
     pub fn clear(&self) {
-        let mut inner = self.lock();
-        inner.processed.clear();
-        inner.roots.clear();
-        inner.interned.clear();
-        drop(inner);
+        self.lock().clear_all();
         self.remote_contexts().lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
@@ -166,7 +168,9 @@ impl JsonLdContextCache {
         if let Some(existing) = inner.processed.get(&key) {
             return Arc::clone(existing);
         }
-        if inner.processed.len() >= self.max_entries {
+        if inner.processed.len() >= self.max_entries
+            || inner.terms + result.term_definitions.len() > self.max_terms
+        {
             inner.clear_processed();
             // `active` was interned a moment ago: pin it again, so this document's contexts keep being
             // cached (the key must not outlive it).
@@ -184,6 +188,7 @@ impl JsonLdContextCache {
                 .interned
                 .insert(Arc::as_ptr(previous) as usize, Arc::clone(previous));
         }
+        inner.terms += result.term_definitions.len();
         inner.processed.insert(key, Arc::clone(&result));
         result
     }
@@ -191,6 +196,7 @@ impl JsonLdContextCache {
 
 impl Inner {
     fn clear_all(&mut self) {
+        self.terms = 0;
         self.processed.clear();
         self.roots.clear();
         self.interned.clear();
@@ -198,6 +204,7 @@ impl Inner {
 
     /// Drops the processed contexts, keeping the roots (and so the keys that start from them).
     fn clear_processed(&mut self) {
+        self.terms = 0;
         self.processed.clear();
         self.interned.clear();
         for root in self.roots.values() {

@@ -1381,8 +1381,11 @@ impl JsonLdContextProcessor {
         &self,
         url: &str,
     ) -> Result<(Option<Iri<String>>, JsonNode), JsonLdSyntaxError> {
-        #[expect(clippy::unwrap_in_result)]
-        let mut remote_context_cache = self.remote_context_cache.lock().unwrap();
+        // Shared by threads when a JsonLdContextCache is used: a panic elsewhere must not disable it for good.
+        let mut remote_context_cache = self
+            .remote_context_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(loaded_context) = remote_context_cache.get(url) {
             // 5.2.4)
             return Ok(loaded_context.clone());

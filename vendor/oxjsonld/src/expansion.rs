@@ -230,6 +230,9 @@ enum JsonLdExpansionState {
     },
 }
 
+/// Largest inline context (as written out for the cache key) whose processed form is cached.
+const MAX_CACHED_CONTEXT_BYTES: usize = 64 * 1024;
+
 /// Applies the [Expansion Algorithm](https://www.w3.org/TR/json-ld-api/#expansion-algorithms)
 pub struct JsonLdExpansionConverter {
     state: Vec<JsonLdExpansionState>,
@@ -2961,9 +2964,14 @@ impl JsonLdExpansionConverter {
         let Some(cache) = self.context_cache.clone() else {
             return Arc::new(self.process_local_context(active_context, context_content, errors));
         };
+        let context = format!("{context_content:?}");
+        if context.len() > MAX_CACHED_CONTEXT_BYTES {
+            // A one-off: keeping it would only push out contexts that documents share.
+            return Arc::new(self.process_local_context(active_context, context_content, errors));
+        }
         let key = ProcessedKey::Local {
             active: Arc::as_ptr(active_context) as usize,
-            context: format!("{context_content:?}"),
+            context,
             base_url: self.base_url.as_ref().map(|b| b.as_str().to_owned()),
             processing_mode: self.context_processor.processing_mode,
             lenient: self.lenient,
