@@ -259,8 +259,8 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     ) -> StoreResult<()>;
     /// Brings the query planner's statistics up to date after many inserts (PostgreSQL's manual advises
     /// `ANALYZE` after large loads; see [`crate::service::statistics`]) and returns the credential count it
-    /// estimated. SQLite keeps no statistics unless asked and plans from the indexes alone: it does nothing
-    /// and returns `None`.
+    /// estimated. SQLite plans from fixed statistics that a migration writes (an `ANALYZE` would reach only
+    /// the pool connection that ran it): it does nothing and returns `None`.
     async fn refresh_statistics(&self) -> StoreResult<Option<u64>>;
     /// The batch an issuer sent under an `Idempotency-Key`.
     async fn batch_by_idempotency_key(&self, issuer: IssuerId, key: &str) -> StoreResult<Option<BatchRecord>>;
