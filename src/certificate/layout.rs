@@ -254,6 +254,21 @@ mod tests {
         assert!((m.width_mm("Иван", 20.0, 0.0) - 2.0 * m.width_mm("Иван", 10.0, 0.0)).abs() < 1e-3);
     }
 
+    /// Every certificate embeds subsets of these faces: hinting would be almost half of each, for nothing
+    /// on paper or in a PDF viewer (`scripts/dehint-fonts.py` removes it).
+    #[test]
+    fn the_bundled_faces_carry_no_hinting() {
+        for face in [FontFace::Regular, FontFace::Bold, FontFace::Italic] {
+            let raw = Metrics::of(face).face().raw_face();
+            for tag in [b"fpgm", b"prep", b"cvt "] {
+                assert!(raw.table(ttf_parser::Tag::from_bytes(tag)).is_none(), "{face:?} has {}", tag.escape_ascii());
+            }
+            // maxp version 1.0, maxSizeOfInstructions (offset 26): no glyph has instructions.
+            let maxp = raw.table(ttf_parser::Tag::from_bytes(b"maxp")).unwrap();
+            assert_eq!(&maxp[26..28], [0, 0], "{face:?}");
+        }
+    }
+
     #[test]
     fn the_glyph_table_answers_as_the_fonts_cmap_does() {
         for face in [FontFace::Regular, FontFace::Bold, FontFace::Italic] {
