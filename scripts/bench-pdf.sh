@@ -3,6 +3,8 @@
 # (GET /credentials/{id}.pdf) on 2 connections for 15 s after a 5 s warm-up, against a release server on SQLite.
 # With PERF=1, `perf record` (cpu-clock, DWARF call graphs) samples the server during the measured run into
 # perf-pdf.data in the current folder: `perf report -i perf-pdf.data --no-children --sort symbol`.
+# Then, unless CHROMIUM=0, the reference: warm headless Chromium printing the same credentials' HTML pages to PDF,
+# two tabs for 15 s (benches/reference/chromium-pdf.mjs; needs chromium and `npm ci --prefix tests/browser`).
 # Usage: scripts/bench-pdf.sh
 set -euo pipefail
 out="$PWD"
@@ -30,3 +32,7 @@ echo "PDFs over HTTP: $(wrk -t2 -c2 -d15s --latency -s pdf.lua "$base" | wrk_sum
 if [ "${PERF:-}" = 1 ]; then wait "$perf_pid"; fi
 first=$(python3 -c 'import json; print(json.load(open("batch.json"))["rows"][0]["id"])')
 echo "one PDF: $(curl -s "$base/credentials/$first.pdf" | wc -c) bytes"
+if [ "${CHROMIUM:-1}" != 0 ]; then
+  python3 -c 'import json; print("\n".join(r["id"] for r in json.load(open("batch.json"))["rows"] if r.get("id")))' > ids.txt
+  echo "Chromium, warm, 2 tabs: $(BASE="$base" IDS="$PWD/ids.txt" SECONDS=15 node "$repo/benches/reference/chromium-pdf.mjs")"
+fi

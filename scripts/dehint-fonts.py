@@ -4,7 +4,7 @@
 Hinting (the fpgm, prep and cvt programs and each glyph's instructions) only grid-fits glyphs on low-resolution
 screens; PDF viewers and printers scale outlines. It was 46 % of each embedded font subset, so every certificate
 carried and compressed it for nothing. Outlines, metrics, glyph order, cmap and OpenType layout are left as they
-are: glyph ids and widths, and so layout, do not change. The OFL allows modified versions; these keep the name.
+are: glyph ids and widths, and so layout, do not change. Glyph names go too (post table format 3). The OFL allows modified versions; these keep the name.
 
 Needs fontTools (pip install fonttools). Usage: scripts/dehint-fonts.py [FONT ...]
 """
@@ -27,6 +27,9 @@ for path in fonts:
     for field in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
                   "maxStackElements", "maxSizeOfInstructions"):
         setattr(maxp, field, 1 if field == "maxZones" else 0)
+    # Glyph names (post format 2) serve font editors, not PDFs: microcred's subsets carry none (format 3), and
+    # printpdf's subsetter parsed all 3,000 names for every certificate.
+    font["post"].formatType = 3.0
     # Without instructions, the rasteriser should smooth at every size.
     if "gasp" in font:
         font["gasp"].gaspRange = {0xFFFF: 0x000A}

@@ -3,6 +3,7 @@
 # The database is SQLite in the scratch folder, or DATABASE_URL=postgres://… (which must exist and be empty).
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo="$PWD"
 cargo build --release -q
 bin="$PWD/target/release/microcred"
 dir="$(mktemp -d)"
