@@ -5,7 +5,9 @@
 # listing with filters; then the database size per credential. SQLite by default, PostgreSQL with
 # DATABASE_URL=postgres://… (the database must exist and be empty). With EXISTING=1 it measures a database an
 # earlier run filled (a PostgreSQL database outlives the run), skipping the first round and the issuance, so that
-# a change can be measured at a million without issuing them again. Needs wrk.
+# a change can be measured at a million without issuing them again. On PostgreSQL it then starts a second replica
+# over the same database and measures awards, verification and a batch with the load split between the two.
+# Needs wrk.
 # Usage: scripts/bench-scale.sh [CREDENTIALS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,7 @@ cargo build --release -q
 bin="$PWD/target/release/microcred"
 dir="$(mktemp -d)"
 port=18096
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill "${pid:-}" 2>/dev/null || true; wait; rm -rf "$dir"' EXIT
 cd "$dir"
 db="${DATABASE_URL:-sqlite://$dir/bench.db}"
 # The issuer's key must outlive the run when the database does (PostgreSQL), for EXISTING=1.
@@ -105,7 +107,7 @@ measure() { # $1 = label
   echo "[$round] CSV export of all $(( $(wc -l < all.csv) - 1 )) credentials: $(( $(date +%s%3N) - start )) ms"
   python3 -c '
 import csv, random
-ids = [r["id"] for r in csv.DictReader(open("all.csv"))]
+ids = [r["id"] for r in csv.DictReader(open("all.csv", encoding="utf-8-sig"))]
 random.seed(1); sample = random.sample(ids, min(10000, len(ids)))
 open("ids.lua", "w").write("ids = {" + ",".join(chr(34) + i + chr(34) for i in sample) + "}\n")
 open("five.txt", "w").write(" ".join(sample[-5:]))
@@ -155,11 +157,78 @@ for b in range(0, n, 10000):
         for i in range(b, min(b + 10000, n)):
             f.write(f"Иван Петров {i};learner{i}@example.eu\n")' "$count"
 start=$(date +%s)
-for f in batch*.csv; do
-  curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'content-type: text/csv' --data-binary @"$f" "$base/api/v1/credentials/batch?achievement_id=$achievement"
+: > batch-times.txt
+for f in $(ls batch*.csv | sort -V); do
+  t=$(date +%s%3N)
+  curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'content-type: text/csv' --data-binary @"$f" "$base/api/v1/credentials/batch?achievement_id=$achievement&notify=false"
+  echo $(( $(date +%s%3N) - t )) >> batch-times.txt
 done
 echo "issued $count credentials in $(( $(date +%s) - start )) s"
+# How a 10,000-row batch's time grows with the table: the first batch, the last, and the median of each tenth.
+python3 - <<'PY'
+times = [int(t) for t in open("batch-times.txt")]
+tenth = max(1, len(times) // 10)
+medians = [sorted(times[i:i + tenth])[len(times[i:i + tenth]) // 2] for i in range(0, len(times), tenth)]
+print(f"batch of 10,000: first {times[0]} ms, last {times[-1]} ms, median of each tenth {medians} ms")
+PY
+# The batches send no e-mail (a million messages would measure the mail folder, not the database); the single
+# awards' e-mails go out in the background: measure once they are all written, not while.
+start=$(date +%s)
+python3 - "$db" "$dir" <<'PY'
+import subprocess, sqlite3, sys, time
+db, folder = sys.argv[1:3]
+query = "SELECT COUNT(*) FROM delivery WHERE status = 'pending'"
+def pending():
+    if db.startswith("postgres"):
+        return int(subprocess.run(["psql", db, "-Atc", query], capture_output=True, text=True, check=True).stdout)
+    return sqlite3.connect(f"{folder}/bench.db", timeout=30).execute(query).fetchone()[0]
+while pending() > 0:
+    time.sleep(1)
+PY
+echo "their e-mails were all written $(( $(date +%s) - start )) s later"
 measure full
+case "$db" in
+  postgres*)
+    # A second replica over the same database: the load of each measurement split between the two.
+    port2=$((port + 1))
+    "$bin" serve --database-url "$db" --public-url "$base" --bind "127.0.0.1:$port2" --metrics-bind 127.0.0.1:0 \
+      --max-batch-bytes 67108864 --request-timeout-secs 300 --rate-limit-per-second 0 --log-level warn 2>server2.log &
+    pid2=$!
+    trap 'kill "${pid:-}" "${pid2:-}" 2>/dev/null || true; wait; rm -rf "$dir"' EXIT
+    until curl -sf "http://127.0.0.1:$port2/healthz" >/dev/null; do sleep 0.05; done
+    two() { # $1 = connections per replica, $2 = script, then environment → summed req/s, the worse p50 and p99
+      local c="$1" s="$2"
+      wrk -t1 -c"$c" -d10s --latency -s "$s" "$base" > one.txt &
+      local w=$!
+      wrk -t1 -c"$c" -d10s --latency -s "$s" "http://127.0.0.1:$port2" > two.txt
+      wait "$w"
+      python3 - one.txt two.txt <<'PY'
+import re, sys
+def ms(v): return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
+runs = [open(f).read() for f in sys.argv[1:]]
+p50 = max(ms(re.search(r" 50%\s+(\S+)", r).group(1)) for r in runs)
+p99 = max(ms(re.search(r" 99%\s+(\S+)", r).group(1)) for r in runs)
+rps = sum(float(re.search(r"Requests/sec:\s+(\S+)", r).group(1)) for r in runs)
+print(f"p50 {p50:.2f}ms, p99 {p99:.2f}ms, {rps:.2f} req/s (two replicas)")
+PY
+    }
+    # The second replica's verdict cache starts empty: fill it as the first one's was (10 s of each read).
+    PREFIX=/api/v1/verify/ wrk -t2 -c16 -d10s -s random.lua "http://127.0.0.1:$port2" > /dev/null
+    PREFIX=/credentials/ wrk -t2 -c16 -d10s -s random.lua "http://127.0.0.1:$port2" > /dev/null
+    echo "[two replicas] single award: $(ROUND=two two 2 award.lua)"
+    echo "[two replicas] verification report: $(PREFIX=/api/v1/verify/ two 8 random.lua)"
+    echo "[two replicas] verification page: $(PREFIX=/credentials/ two 8 random.lua)"
+    python3 -c '
+with open("batch-two.csv", "w") as f:
+    f.write("name;email\n")
+    for i in range(10000):
+        f.write(f"Μαρία Παπαδοπούλου {i};replica{i}@example.eu\n")'
+    t=$(date +%s%3N)
+    curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'content-type: text/csv' --data-binary @batch-two.csv \
+      "http://127.0.0.1:$port2/api/v1/credentials/batch?achievement_id=$achievement&notify=false"
+    echo "[two replicas] batch of 10,000 on the second replica: $(( $(date +%s%3N) - t )) ms"
+    ;;
+esac
 case "$db" in
   sqlite://*) size=$(du -cb "$dir"/bench.db* | tail -1 | cut -f1) ;;
   *) size=$(psql "$db" -Atc "select pg_database_size(current_database())") ;;
