@@ -112,15 +112,13 @@ pub fn render_with(
     // printpdf needs the font file (to subset it) and its parsed face: the file is copied, the face is the
     // one parsed at start-up. (`add_external_font` copied each 0.5 MB file three times and parsed it again: 15 %
     // of a certificate's CPU time over HTTP.) Subsetting is on, as with `add_external_font_with_subsetting`.
-    let font = |face: FontFace, bytes: &'static [u8]| {
-        doc.add_external_font_data(bytes.to_vec(), SharedFace(layout::Metrics::of(face)))
+    let font = |face: FontFace| {
+        let metrics = layout::Metrics::of(face);
+        doc.add_external_font_data(metrics.face().raw_face().data.to_vec(), SharedFace(metrics))
             .map_err(|e| PdfError::Draw(e.to_string()))
     };
-    let fonts = Fonts {
-        regular: font(FontFace::Regular, layout::REGULAR)?,
-        bold: font(FontFace::Bold, layout::BOLD)?,
-        italic: font(FontFace::Italic, layout::ITALIC)?,
-    };
+    let fonts =
+        Fonts { regular: font(FontFace::Regular)?, bold: font(FontFace::Bold)?, italic: font(FontFace::Italic)? };
     let type3 = {
         let layer = doc.get_page(page).get_layer(layer);
         // The design space is scaled uniformly onto the paper and centred.
@@ -635,7 +633,8 @@ mod tests {
             let font = if own {
                 doc.add_external_font_with_subsetting(Cursor::new(layout::BOLD), true)
             } else {
-                doc.add_external_font_data(layout::BOLD.to_vec(), SharedFace(layout::Metrics::of(FontFace::Bold)))
+                let metrics = layout::Metrics::of(FontFace::Bold);
+                doc.add_external_font_data(metrics.face().raw_face().data.to_vec(), SharedFace(metrics))
             }
             .unwrap();
             let text = "Γιώργος Иван Петров Ærøskøbing Łódź € “fi” 中";

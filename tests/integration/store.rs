@@ -210,21 +210,12 @@ async fn an_unreachable_postgres_server_is_reported_as_unavailable() {
 #[tokio::test]
 async fn reading_a_lists_set_bits_uses_the_partial_indexes_on_sqlite() {
     use microcred::domain::status::StatusPurpose;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
-    store::connect(&url, &PoolSettings::default()).await.unwrap().migrate().await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (_dir, pool) = migrated_sqlite().await;
     for (purpose, index) in
         [(StatusPurpose::Revocation, "credential_revoked_idx"), (StatusPurpose::Suspension, "credential_suspended_idx")]
     {
         let sql = store::set_status_indexes_sql(purpose).replace("$1", "?1");
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                .bind(Uuid::nil())
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        let detail: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+        let detail = sqlite_plan(&pool, &sql, None).await;
         assert!(detail.iter().any(|d| d.contains(&format!("COVERING INDEX {index}"))), "{purpose:?} reads {detail:?}");
     }
 }
@@ -258,10 +249,7 @@ async fn reading_a_lists_set_bits_uses_the_partial_indexes_on_postgres() {
 /// 300/s by 4,000 credentials). The plans are checked on a fresh database, as every connection sees it.
 #[tokio::test]
 async fn finding_a_learners_credentials_uses_the_recipient_index_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
-    store::connect(&url, &PoolSettings::default()).await.unwrap().migrate().await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (_dir, pool) = migrated_sqlite().await;
     for sql in [
         // `holders` (store/queries.rs), for one learner and for two.
         "SELECT recipient_email, credential_id FROM credential WHERE achievement_id = ?1 AND recipient_email IN (?2) \
@@ -272,14 +260,26 @@ async fn finding_a_learners_credentials_uses_the_recipient_index_on_sqlite() {
         "SELECT * FROM credential WHERE 1 = 1 AND issuer_id = ?1 AND achievement_id = ?1 AND recipient_email = ?2 \
          ORDER BY issued_at, credential_id LIMIT 50",
     ] {
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                .bind(Uuid::nil())
-                .bind("learner@example.eu")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        let detail: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+        let detail = sqlite_plan(&pool, sql, Some("learner@example.eu")).await;
         assert!(detail.iter().any(|d| d.contains("INDEX credential_recipient_idx")), "{sql}\nreads {detail:?}");
     }
+}
+
+/// A fresh, migrated SQLite database (in the returned folder) and a pool on it, as every connection sees it.
+async fn migrated_sqlite() -> (tempfile::TempDir, sqlx::SqlitePool) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+    store::connect(&url, &PoolSettings::default()).await.unwrap().migrate().await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    (dir, pool)
+}
+
+/// The steps of SQLite's plan for `sql` (`EXPLAIN QUERY PLAN`), with a nil UUID bound first and `text` second.
+async fn sqlite_plan(pool: &sqlx::SqlitePool, sql: &str, text: Option<&str>) -> Vec<String> {
+    let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
+    let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(explain).bind(Uuid::nil());
+    if let Some(text) = text {
+        query = query.bind(text);
+    }
+    query.fetch_all(pool).await.unwrap().into_iter().map(|row| row.3).collect()
 }
