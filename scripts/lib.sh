@@ -4,8 +4,9 @@
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
-cargo build --release -q
-bin="$PWD/target/release/microcred"
+# MICROCRED_BIN=/path/to/microcred runs another build (an older commit's, to compare in the same hour).
+if [ -z "${MICROCRED_BIN:-}" ]; then cargo build --release -q; fi
+bin="${MICROCRED_BIN:-$PWD/target/release/microcred}"
 dir="$(mktemp -d)"
 pids=()
 cleanup() {

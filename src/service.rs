@@ -35,7 +35,7 @@ use crate::domain::audit::{AuditEntry, AuditEvent};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::{Issuer, IssuerId, Slug};
 use crate::domain::public_urls::PublicUrls;
-use crate::domain::status::{StatusList, StatusListId, StatusPurpose};
+use crate::domain::status::{StatusListId, StatusPurpose};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::fetch::GuardedClient;
@@ -44,7 +44,7 @@ use crate::resolver::Resolver;
 use crate::store::{CredentialFilter, Store};
 
 /// Per issuer and purpose: a status list and the indexes this process may still hand out from it.
-type StatusBudget = std::collections::HashMap<(IssuerId, StatusPurpose), (StatusList, u32)>;
+type StatusBudget = std::collections::HashMap<(IssuerId, StatusPurpose), status::StatusPool>;
 
 /// The current time, truncated to microseconds so it survives a round trip through either database, with
 /// a microsecond that never ends in 0.
@@ -72,8 +72,8 @@ pub struct Microcred {
     remote: Option<GuardedClient>,
     /// Private keys already read from their files, by key id (rotation makes a new id).
     signing_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, IssuerSigningKey>>>,
-    /// Per issuer and purpose: the current list and how many more indexes this process may hand out from
-    /// it before counting again (the shared count only decides when to open a new list).
+    /// Per issuer and purpose: the current list and the free indexes this process drew from it and may hand
+    /// out (the shared count only decides when to open a new list).
     status_budget: Arc<std::sync::Mutex<StatusBudget>>,
     /// Held by the one award that refills the budget, so that concurrent awards wait for it instead of each
     /// claiming a block of their own (a row-locked write to one shared row, one commit each).

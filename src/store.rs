@@ -164,6 +164,21 @@ pub struct IssuerKey {
     pub retired_at: Option<OffsetDateTime>,
 }
 
+/// What issuing one award reads, in one round trip ([`Store::award_source`]): the achievement, its issuer, the
+/// issuer's active key and the learner's earlier award of the achievement, if any.
+#[derive(Debug, Clone)]
+pub struct AwardSource {
+    /// The achievement awarded.
+    pub achievement: Achievement,
+    /// Its issuer.
+    pub issuer: Issuer,
+    /// The issuer's active key (at most one is active), `None` if every key was retired.
+    pub active_key: Option<IssuerKey>,
+    /// The oldest credential of this achievement already held by the e-mail address asked about (whether or not
+    /// it was awarded with `allow_duplicate`): the duplicate check of a single award.
+    pub held: Option<CredentialId>,
+}
+
 /// Result alias for store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -206,6 +221,10 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     async fn achievement(&self, id: AchievementId) -> StoreResult<Option<Achievement>>;
     /// An issuer's achievements, oldest first.
     async fn achievements(&self, issuer: IssuerId) -> StoreResult<Vec<Achievement>>;
+    /// The achievement `achievement` with its issuer, the issuer's active key and the oldest credential of it held
+    /// by `email` (lower-cased), in one query: a single award makes one round trip for all it needs to read
+    /// (with the API key's, two), where it made five. `None` if there is no such achievement.
+    async fn award_source(&self, achievement: AchievementId, email: &str) -> StoreResult<Option<AwardSource>>;
 
     /// Stores a checked image under its digest; storing the same bytes again changes nothing.
     async fn insert_image(&self, image: &crate::domain::image::Image, at: OffsetDateTime) -> StoreResult<()>;
@@ -264,8 +283,9 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     async fn refresh_statistics(&self) -> StoreResult<Option<u64>>;
     /// The batch an issuer sent under an `Idempotency-Key`.
     async fn batch_by_idempotency_key(&self, issuer: IssuerId, key: &str) -> StoreResult<Option<BatchRecord>>;
-    /// Whether a credential already holds `index` of `list`.
-    async fn status_slot_taken(&self, list: StatusListId, index: u32) -> StoreResult<bool>;
+    /// Those of `indexes` of `list` that a credential already holds, in no particular order: one query for a
+    /// block of candidate indexes (see [`crate::service`]'s status allocation).
+    async fn status_slots_taken(&self, list: StatusListId, indexes: &[u32]) -> StoreResult<Vec<u32>>;
     /// Sets (`Some(reasons)`) or clears (`None`) a credential's revocation or suspension, and bumps the
     /// version of the list it is on, in one transaction. `false` if the credential has no entry for it.
     async fn set_credential_status(
@@ -565,7 +585,7 @@ mod rows {
     use time::OffsetDateTime;
     use uuid::Uuid;
 
-    use super::{IssuerKey, LearnerToken, StoreError};
+    use super::{AwardSource, IssuerKey, LearnerToken, StoreError};
     use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
     use crate::domain::audit::AuditEvent;
@@ -765,6 +785,47 @@ mod rows {
                 created_at: r.created_at,
                 retired_at: r.retired_at,
             })
+        }
+    }
+
+    /// [`AwardSource`]'s row: the issuer's columns under their own names, the others prefixed (see
+    /// `award_source` in `store/queries.rs`).
+    #[derive(sqlx::FromRow)]
+    pub(super) struct AwardSourceRow {
+        #[sqlx(flatten)]
+        issuer: IssuerRow,
+        achievement_id: Uuid,
+        achievement_spec: String,
+        achievement_created_at: OffsetDateTime,
+        achievement_updated_at: OffsetDateTime,
+        active_key_id: Option<String>,
+        active_public_key: Option<Vec<u8>>,
+        active_key_created_at: Option<OffsetDateTime>,
+        held: Option<Uuid>,
+    }
+
+    impl TryFrom<AwardSourceRow> for AwardSource {
+        type Error = StoreError;
+        fn try_from(r: AwardSourceRow) -> Result<Self, StoreError> {
+            let issuer = Issuer::try_from(r.issuer)?;
+            let achievement = Achievement::try_from(AchievementRow {
+                achievement_id: r.achievement_id,
+                issuer_id: issuer.id.0,
+                spec: r.achievement_spec,
+                created_at: r.achievement_created_at,
+                updated_at: r.achievement_updated_at,
+            })?;
+            let active_key = match (r.active_key_id, r.active_public_key, r.active_key_created_at) {
+                (Some(key_id), Some(public_key), Some(created_at)) => Some(IssuerKey::try_from(IssuerKeyRow {
+                    key_id,
+                    issuer_id: issuer.id.0,
+                    public_key,
+                    created_at,
+                    retired_at: None,
+                })?),
+                _ => None,
+            };
+            Ok(AwardSource { achievement, issuer, active_key, held: r.held.map(CredentialId) })
         }
     }
 

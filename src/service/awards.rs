@@ -3,15 +3,15 @@
 use tracing::info;
 use uuid::Uuid;
 
+use super::issuers::assertion_options;
 use super::{Microcred, audit, issuance, now};
-use crate::domain::achievement::Achievement;
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::{Award, AwardInput, CredentialId, IssuedCredential};
-use crate::domain::issuer::{Issuer, IssuerId};
+use crate::domain::issuer::IssuerId;
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
-use crate::store::{Constraint, StoreError};
+use crate::store::{AwardSource, Constraint, StoreError};
 use crate::vc::credential::{AwardFacts, OpenBadgeCredential, RelatedResource};
 use crate::vc::proof::{self, Cryptosuite};
 
@@ -40,30 +40,25 @@ impl Microcred {
         request_hash: [u8; 32],
     ) -> Result<(IssuedCredential, Issued)> {
         let award = input.validate_printable(self.fonts.as_ref())?;
-        let Some(achievement) = self.store.achievement(award.achievement_id).await? else {
+        // One round trip: the achievement, its issuer and active key, and the duplicate check.
+        let Some(source) = self.store.award_source(award.achievement_id, award.email.as_str()).await? else {
             return Err(ValidationErrors::single("achievement_id", "no such achievement").into());
         };
-        Self::require_issuer(caller, achievement.issuer_id)?;
-        let issuer = self
-            .store
-            .issuer_by_id(achievement.issuer_id)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "issuer", id: achievement.issuer_id.to_string() })?;
+        Self::require_issuer(caller, source.issuer.id)?;
+        let (achievement, issuer) = (&source.achievement, &source.issuer);
         if let Some(key) = idempotency_key
             && let Some(existing) = self.store.credential_by_idempotency_key(issuer.id, key).await?
         {
             return replay(existing, request_hash);
         }
-        if !award.allow_duplicate {
-            let held = self.store.holders(achievement.id, &[award.email.as_str()]).await?;
-            if let Some((_, first)) = held.first() {
-                return self.replay_or(issuer.id, idempotency_key, request_hash, duplicate(*first)).await;
-            }
+        if !award.allow_duplicate
+            && let Some(first) = source.held
+        {
+            return self.replay_or(issuer.id, idempotency_key, request_hash, duplicate(first)).await;
         }
 
         for _attempt in 0..issuance::ATTEMPTS {
-            let credential =
-                self.sign_award(caller, &issuer, &achievement, &award, None, idempotency_key, request_hash).await?;
+            let credential = self.sign_award(caller, &source, &award, None, idempotency_key, request_hash).await?;
             let id = credential.id;
             let delivery = Self::new_delivery(&credential, award.email.as_str(), award.notify);
             let conflict = match self
@@ -107,20 +102,19 @@ impl Microcred {
         Err(issuance::indexes_taken())
     }
 
-    /// Allocates status slots for, builds and signs one award of `achievement` by `issuer` (valid until the
-    /// award's own date, or its date plus the achievement's validity), naming `related` (a renewed
-    /// credential) if given, and returns the row to store.
-    #[allow(clippy::too_many_arguments)]
+    /// Allocates status slots for, builds and signs one award of `source`'s achievement by its issuer with the
+    /// issuer's active key (valid until the award's own date, or its date plus the achievement's validity),
+    /// naming `related` (a renewed credential) if given, and returns the row to store.
     pub(super) async fn sign_award(
         &self,
         caller: &ApiKey,
-        issuer: &Issuer,
-        achievement: &Achievement,
+        source: &AwardSource,
         award: &Award,
         related: Option<RelatedResource>,
         idempotency_key: Option<&str>,
         request_hash: [u8; 32],
     ) -> Result<IssuedCredential> {
+        let (achievement, issuer) = (&source.achievement, &source.issuer);
         let id = CredentialId(Uuid::new_v4());
         let issued_at = now();
         let valid_from = award.awarded_at.unwrap_or(issued_at);
@@ -147,7 +141,8 @@ impl Microcred {
         // Open Badges 3.0 allows one status entry (an object with an id); a second, for suspension, makes an
         // array, which VCDM 2.0 allows and the OB 3.0 JSON Schema does not (docs/standards.md explains why).
         unsigned.credential_status = Some(self.status_entries(revocation, suspension));
-        let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, issued_at).await?;
+        let key = self.signing_key_of(issuer, source.active_key.as_ref())?;
+        let (key, options) = assertion_options(issuer, key, Cryptosuite::EddsaRdfc2022, issued_at);
         // Signing is CPU work (about 0.2 ms): keep it off the async workers.
         let signed = issuance::sign_blocking(move || {
             crate::metrics::timed("microcred_signature_seconds", || proof::sign_credential(&unsigned, &options, &key))

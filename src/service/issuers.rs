@@ -218,21 +218,19 @@ impl Microcred {
         created: OffsetDateTime,
     ) -> Result<(IssuerSigningKey, ProofOptions)> {
         let key = self.signing_key(issuer).await?;
-        let options = ProofOptions {
-            cryptosuite,
-            verification_method: format!("{}#{}", issuer.did, key.key_id()),
-            proof_purpose: "assertionMethod".into(),
-            created,
-            id: None,
-            previous_proof: None,
-        };
-        Ok((key, options))
+        Ok(assertion_options(issuer, key, cryptosuite, created))
     }
 
     /// The issuer's active signing key, loaded from its file.
     pub async fn signing_key(&self, issuer: &Issuer) -> Result<IssuerSigningKey> {
         let keys = self.store.issuer_keys(issuer.id).await?;
-        let active = keys.iter().find(|k| k.retired_at.is_none()).ok_or_else(|| {
+        self.signing_key_of(issuer, keys.iter().find(|k| k.retired_at.is_none()))
+    }
+
+    /// The private half of `active`, the issuer's active key as the store reported it (`None`: every key
+    /// retired), from memory or else from its file.
+    pub(super) fn signing_key_of(&self, issuer: &Issuer, active: Option<&IssuerKey>) -> Result<IssuerSigningKey> {
+        let active = active.ok_or_else(|| {
             Error::NotPossible(format!(
                 "issuer {} has no active key (run: microcred keys rotate --issuer {})",
                 issuer.slug, issuer.slug
@@ -323,6 +321,24 @@ impl Microcred {
         }
         Ok(key)
     }
+}
+
+/// `key` with the options of an `assertionMethod` proof by `issuer` made at `created`.
+pub(super) fn assertion_options(
+    issuer: &Issuer,
+    key: IssuerSigningKey,
+    cryptosuite: Cryptosuite,
+    created: OffsetDateTime,
+) -> (IssuerSigningKey, ProofOptions) {
+    let options = ProofOptions {
+        cryptosuite,
+        verification_method: format!("{}#{}", issuer.did, key.key_id()),
+        proof_purpose: "assertionMethod".into(),
+        created,
+        id: None,
+        previous_proof: None,
+    };
+    (key, options)
 }
 
 fn slug_taken(slug: &Slug) -> Error {

@@ -8,16 +8,14 @@ use tracing::info;
 use super::awards::{Issued, replay};
 use super::status::CheckedReasons;
 use super::{Microcred, audit, issuance};
-use crate::domain::achievement::Achievement;
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::{Award, CredentialId, IssuedCredential};
-use crate::domain::issuer::Issuer;
 use crate::domain::lifecycle::{
     AwardedFacts, CORRECTED_REASON, CorrectionInput, RenewalInput, Succession, corrected_fields,
 };
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
-use crate::store::{Constraint, StoreError};
+use crate::store::{AwardSource, Constraint, StoreError};
 use crate::vc::credential::RelatedResource;
 
 impl Microcred {
@@ -37,7 +35,8 @@ impl Microcred {
             return replay(existing, request_hash);
         }
         check_current(&old, "renewed")?;
-        let (achievement, issuer, facts) = self.award_context(&old).await?;
+        let (source, facts) = self.award_source(&old).await?;
+        let achievement = &source.achievement;
         let notify = self.delivered_by_us(&old).await?;
         let mut award = facts
             .renewal(&achievement.id.to_string(), &input, self.clock_now(), notify)
@@ -65,7 +64,7 @@ impl Microcred {
         // The address whose bytes the digest is of: the signed JSON, served exactly as stored.
         let json = self.urls.credential_download(old.id, crate::domain::public_urls::Download::Json);
         let related = RelatedResource::credential(&json, old.document.get());
-        let successor = Successor { caller, issuer: &issuer, achievement: &achievement, old: &old, award: &award };
+        let successor = Successor { caller, source: &source, old: &old, award: &award };
         self.store_successor(successor, Some(related), Succession::Renewal, None, idempotency_key, request_hash).await
     }
 
@@ -85,7 +84,8 @@ impl Microcred {
             return replay(existing, request_hash);
         }
         check_current(&old, "replaced")?;
-        let (achievement, issuer, facts) = self.award_context(&old).await?;
+        let (source, facts) = self.award_source(&old).await?;
+        let achievement = &source.achievement;
         let fields = corrected_fields(&input);
         if fields.is_empty() {
             return Err(ValidationErrors::single(
@@ -119,7 +119,7 @@ impl Microcred {
             crate::domain::status::StatusPurpose::Revocation,
             self.clock_now(),
         )?;
-        let successor = Successor { caller, issuer: &issuer, achievement: &achievement, old: &old, award: &award };
+        let successor = Successor { caller, source: &source, old: &old, award: &award };
         self.store_successor(successor, None, Succession::Correction, Some(reasons), idempotency_key, request_hash)
             .await
     }
@@ -150,8 +150,9 @@ impl Microcred {
             .is_some_and(|d| d.status == crate::domain::delivery::DeliveryStatus::Skipped && d.last_error.is_none()))
     }
 
-    /// The achievement, issuer and facts of an award (409 for a VC-API credential: it has no achievement here).
-    async fn award_context(&self, old: &IssuedCredential) -> Result<(Achievement, Issuer, AwardedFacts)> {
+    /// The achievement, issuer, active key and facts of an award (409 for a VC-API credential: it has no
+    /// achievement here).
+    async fn award_source(&self, old: &IssuedCredential) -> Result<(AwardSource, AwardedFacts)> {
         let not_award = || {
             Error::Conflict(
                 "only awards can be renewed or replaced: this credential was issued through the VC-API".into(),
@@ -159,17 +160,12 @@ impl Microcred {
         };
         let achievement_id = old.achievement_id.ok_or_else(not_award)?;
         let facts = AwardedFacts::of(old).ok_or_else(not_award)?;
-        let achievement = self
+        let source = self
             .store
-            .achievement(achievement_id)
+            .award_source(achievement_id, &facts.email)
             .await?
             .ok_or_else(|| Error::NotFound { what: "achievement", id: achievement_id.to_string() })?;
-        let issuer = self
-            .store
-            .issuer_by_id(old.issuer_id)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "issuer", id: old.issuer_id.to_string() })?;
-        Ok((achievement, issuer, facts))
+        Ok((source, facts))
     }
 
     /// Signs the successor and stores it with the predecessor's new state, in one transaction.
@@ -187,21 +183,20 @@ impl Microcred {
             Succession::Correction => ("credential.replace", "replaces", "replaced"),
         };
         for _attempt in 0..issuance::ATTEMPTS {
-            let credential = self
-                .sign_award(s.caller, s.issuer, s.achievement, s.award, related.clone(), idempotency_key, request_hash)
-                .await?;
+            let credential =
+                self.sign_award(s.caller, s.source, s.award, related.clone(), idempotency_key, request_hash).await?;
             let new = credential.id;
             let audits = [
                 audit(
                     Some(s.caller),
-                    Some(s.issuer.id),
+                    Some(s.source.issuer.id),
                     "credential.issue",
                     &new.to_string(),
                     Some(format!("{verb} {}", s.old.id)),
                 ),
                 audit(
                     Some(s.caller),
-                    Some(s.issuer.id),
+                    Some(s.source.issuer.id),
                     action,
                     &s.old.id.to_string(),
                     Some(match &revocation {
@@ -239,12 +234,12 @@ impl Microcred {
                     let error = check_current(&now, done).err().unwrap_or_else(|| {
                         Error::Conflict("the credential changed while this request ran; retry".into())
                     });
-                    return self.replay_or(s.issuer.id, idempotency_key, request_hash, error).await;
+                    return self.replay_or(s.source.issuer.id, idempotency_key, request_hash, error).await;
                 }
                 Err(StoreError::Conflict(constraint)) if constraint.is_status_index() => constraint,
                 Err(StoreError::Conflict(Constraint::IdempotencyKey)) => {
                     let error = Error::Conflict("a concurrent request used this Idempotency-Key; retry".into());
-                    return self.replay_or(s.issuer.id, idempotency_key, request_hash, error).await;
+                    return self.replay_or(s.source.issuer.id, idempotency_key, request_hash, error).await;
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -258,8 +253,7 @@ impl Microcred {
 #[derive(Clone, Copy)]
 struct Successor<'a> {
     caller: &'a ApiKey,
-    issuer: &'a Issuer,
-    achievement: &'a Achievement,
+    source: &'a AwardSource,
     old: &'a IssuedCredential,
     award: &'a Award,
 }

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::{Microcred, audit, now};
 use crate::domain::api_key::ApiKey;
 use crate::error::{Error, Result};
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
 use crate::domain::issuer::Issuer;
@@ -24,6 +26,40 @@ pub struct PublishedList {
     pub credential: serde_json::Value,
     /// The bits, decoded once for verification.
     pub bits: Vec<u8>,
+}
+
+/// Free indexes of one status list that this process drew and may hand out (see
+/// [`Microcred::allocate_status`]), in random order.
+#[derive(Debug)]
+pub(super) struct StatusPool {
+    list: StatusListId,
+    free: Vec<u32>,
+    /// When the database last said that `free` was free.
+    checked: Instant,
+}
+
+impl StatusPool {
+    /// After this long, the rest of a pool is checked against the database again before use: at a low award
+    /// rate a block lasts long, and what other replicas and batches took meanwhile would otherwise come back
+    /// as conflicts at insert time (each one a second signature).
+    const FRESH: Duration = Duration::from_secs(2);
+
+    fn new(list: StatusListId, free: Vec<u32>) -> Self {
+        Self { list, free, checked: Instant::now() }
+    }
+
+    /// The next free index, unless the pool is empty or no longer fresh.
+    fn take(&mut self) -> Option<StatusSlot> {
+        if self.checked.elapsed() > Self::FRESH {
+            return None;
+        }
+        self.free.pop().map(|index| StatusSlot { list: self.list, index })
+    }
+
+    /// The list and the indexes left, if there are some and the pool is no longer fresh.
+    fn stale(&self) -> Option<(StatusListId, Vec<u32>)> {
+        (!self.free.is_empty() && self.checked.elapsed() > Self::FRESH).then(|| (self.list, self.free.clone()))
+    }
 }
 
 /// How long verifiers and caches may keep a published list, in milliseconds (the credential's `ttl`).
@@ -66,8 +102,14 @@ impl Microcred {
                 continue;
             }
             let take = want.min(capacity - before);
-            let mut taken: std::collections::HashSet<u32> =
-                self.store.taken_status_indexes(list.id).await?.into_iter().collect();
+            let mut taken: HashSet<u32> = self.store.taken_status_indexes(list.id).await?.into_iter().collect();
+            // Nor those this process drew for its single awards.
+            if let Ok(budget) = self.status_budget.lock()
+                && let Some(pool) = budget.get(&(issuer.id, purpose))
+                && pool.list == list.id
+            {
+                taken.extend(&pool.free);
+            }
             let mut drawn = 0;
             while drawn < take {
                 let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
@@ -99,52 +141,76 @@ impl Microcred {
     /// current one is half full, so that a random draw finds a free index at least half the time and
     /// allocation never slows down as lists fill. The database's unique index guarantees that a race
     /// between replicas cannot hand the same index out twice.
+    ///
+    /// Most awards touch no table here: the process claims capacity a block at a time and draws the block's
+    /// indexes at once, checked against the database in one query ([`StatusPool`]).
     pub(super) async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
         /// Capacity claimed from the shared count at a time, so most awards write nothing for it. A process
         /// that stops loses what it had left of its block: lists count as full a little earlier, no more.
         const BLOCK: u32 = 256;
-        let take = || {
-            self.status_budget.lock().ok().and_then(|mut budget| {
-                let (list, remaining) = budget.get_mut(&(issuer.id, purpose))?;
-                (*remaining > 0).then(|| {
-                    *remaining -= 1;
-                    list.clone()
-                })
-            })
-        };
+        let key = (issuer.id, purpose);
+        let take = || self.status_budget.lock().ok().and_then(|mut budget| budget.get_mut(&key)?.take());
+        if let Some(slot) = take() {
+            return Ok(slot);
+        }
+        let _refill = self.status_refill.lock().await;
+        // Another award may have refilled the pool while this one waited for its turn.
+        if let Some(slot) = take() {
+            return Ok(slot);
+        }
+        // A pool drawn a while ago: other replicas and batches may have taken some of it since.
+        let stale = self.status_budget.lock().ok().and_then(|budget| budget.get(&key).and_then(StatusPool::stale));
+        if let Some((list, drawn)) = stale {
+            let taken: HashSet<u32> = self.store.status_slots_taken(list, &drawn).await?.into_iter().collect();
+            let free = drawn.into_iter().filter(|index| !taken.contains(index)).collect();
+            if let Ok(mut budget) = self.status_budget.lock() {
+                budget.insert(key, StatusPool::new(list, free));
+            }
+            if let Some(slot) = take() {
+                return Ok(slot);
+            }
+        }
         for _ in 0..4 {
-            let list = match take() {
+            let list = match self.store.latest_status_list(issuer.id, purpose).await? {
                 Some(list) => list,
-                None => {
-                    let _refill = self.status_refill.lock().await;
-                    // Another award may have refilled the budget while this one waited for its turn.
-                    if let Some(list) = take() {
-                        list
-                    } else {
-                        let list = match self.store.latest_status_list(issuer.id, purpose).await? {
-                            Some(list) => list,
-                            None => self.open_status_list(issuer, purpose).await?,
-                        };
-                        let used = self.store.claim_status_slots(list.id, BLOCK).await?;
-                        if used > list.size / 2 {
-                            self.open_status_list(issuer, purpose).await?;
-                            continue;
-                        }
-                        if let Ok(mut budget) = self.status_budget.lock() {
-                            budget.insert((issuer.id, purpose), (list.clone(), BLOCK - 1));
-                        }
-                        list
-                    }
-                }
+                None => self.open_status_list(issuer, purpose).await?,
             };
-            for _ in 0..64 {
-                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
-                if !self.store.status_slot_taken(list.id, index).await? {
-                    return Ok(StatusSlot { list: list.id, index });
-                }
+            let used = self.store.claim_status_slots(list.id, BLOCK).await?;
+            if used > list.size / 2 {
+                self.open_status_list(issuer, purpose).await?;
+                continue;
+            }
+            let free = self.free_indexes(&list, BLOCK).await?;
+            if let Ok(mut budget) = self.status_budget.lock() {
+                budget.insert(key, StatusPool::new(list.id, free));
+            }
+            if let Some(slot) = take() {
+                return Ok(slot);
             }
         }
         Err(Error::NotPossible("no free status-list index could be found; try again".into()))
+    }
+
+    /// `n` distinct random indexes of `list` that no credential held when the database was asked (one query
+    /// per round; the list is at most half full, so each round finds at least half of what it lacks).
+    async fn free_indexes(&self, list: &StatusList, n: u32) -> Result<Vec<u32>> {
+        let mut free = HashSet::with_capacity(n as usize);
+        for _ in 0..16 {
+            let mut candidates = HashSet::new();
+            while free.len() + candidates.len() < n as usize {
+                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
+                if !free.contains(&index) {
+                    candidates.insert(index);
+                }
+            }
+            let candidates: Vec<u32> = candidates.into_iter().collect();
+            let taken: HashSet<u32> = self.store.status_slots_taken(list.id, &candidates).await?.into_iter().collect();
+            free.extend(candidates.into_iter().filter(|index| !taken.contains(index)));
+            if free.len() >= n as usize {
+                break;
+            }
+        }
+        Ok(free.into_iter().collect())
     }
 
     pub(super) async fn open_status_list(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusList> {

@@ -221,6 +221,32 @@ macro_rules! impl_store {
                     .transpose()
             }
 
+            async fn award_source(
+                &self,
+                achievement: $crate::domain::achievement::AchievementId,
+                email: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::AwardSource>> {
+                // The duplicate check is the same query as `holders` (so the same index), as a scalar subquery.
+                sqlx::query_as::<_, $crate::store::rows::AwardSourceRow>(
+                    "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
+                     a.created_at AS achievement_created_at, a.updated_at AS achievement_updated_at, \
+                     k.key_id AS active_key_id, k.public_key AS active_public_key, \
+                     k.created_at AS active_key_created_at, \
+                     (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
+                      AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held \
+                     FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
+                     LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
+                     WHERE a.achievement_id = $1",
+                )
+                .bind(achievement.0)
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
             async fn achievements(
                 &self,
                 issuer: $crate::domain::issuer::IssuerId,
@@ -520,22 +546,32 @@ macro_rules! impl_store {
                 .transpose()
             }
 
-            async fn status_slot_taken(
+            async fn status_slots_taken(
                 &self,
                 list: $crate::domain::status::StatusListId,
-                index: u32,
-            ) -> $crate::store::StoreResult<bool> {
-                // Selecting the id, not a literal: `SELECT 1` is INT4 on PostgreSQL and INTEGER on SQLite.
-                let found: Option<(uuid::Uuid,)> = sqlx::query_as(
-                    "SELECT credential_id FROM credential WHERE (status_list_id = $1 AND status_index = $2) \
-                     OR (suspension_list_id = $1 AND suspension_index = $2) LIMIT 1",
-                )
-                .bind(list.0)
-                .bind(i64::from(index))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(Self::error)?;
-                Ok(found.is_some())
+                indexes: &[u32],
+            ) -> $crate::store::StoreResult<Vec<u32>> {
+                let mut taken = Vec::new();
+                for chunk in indexes.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT status_index FROM credential WHERE status_list_id = ");
+                    q.push_bind(list.0).push(" AND status_index IN (");
+                    let mut each = q.separated(", ");
+                    for &index in chunk {
+                        each.push_bind(i64::from(index));
+                    }
+                    q.push(") UNION ALL SELECT suspension_index FROM credential WHERE suspension_list_id = ");
+                    q.push_bind(list.0).push(" AND suspension_index IN (");
+                    let mut each = q.separated(", ");
+                    for &index in chunk {
+                        each.push_bind(i64::from(index));
+                    }
+                    q.push(")");
+                    // Not prepared: the text changes with the number of candidates, and it runs once per block.
+                    let rows: Vec<(i64,)> =
+                        q.build_query_as().persistent(false).fetch_all(&self.pool).await.map_err(Self::error)?;
+                    taken.extend(rows.into_iter().filter_map(|(i,)| u32::try_from(i).ok()));
+                }
+                Ok(taken)
             }
 
             async fn set_credential_status(

@@ -122,6 +122,15 @@ async fn story(store: Arc<dyn Store>) {
     unknown.id = AchievementId(Uuid::new_v4());
     assert!(!store.update_achievement(&unknown).await.unwrap());
 
+    // What an award reads, in one query: the achievement as updated, its issuer, the key that is active now
+    // (not the retired one), and no earlier award of it to this learner.
+    let source = store.award_source(achievement.id, "learner@example.eu").await.unwrap().unwrap();
+    assert_eq!(source.achievement, achievement);
+    assert_eq!(source.issuer, a);
+    assert_eq!(source.active_key, Some(next.clone()));
+    assert_eq!(source.held, None);
+    assert!(store.award_source(unknown.id, "learner@example.eu").await.unwrap().is_none());
+
     // API keys: only a hash is stored; revocation is idempotent; unknown ids are reported.
     let token = ApiToken::generate();
     let api_key = ApiKey {
@@ -256,6 +265,15 @@ async fn finding_a_learners_credentials_uses_the_recipient_index_on_sqlite() {
          ORDER BY issued_at, credential_id",
         "SELECT recipient_email, credential_id FROM credential WHERE achievement_id = ?1 AND recipient_email IN (?2, ?2) \
          ORDER BY issued_at, credential_id",
+        // `award_source` (store/queries.rs): the same check, as a subquery of the award's one read.
+        "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
+         a.created_at AS achievement_created_at, a.updated_at AS achievement_updated_at, \
+         k.key_id AS active_key_id, k.public_key AS active_public_key, k.created_at AS active_key_created_at, \
+         (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
+          AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held \
+         FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
+         LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
+         WHERE a.achievement_id = $1",
         // `credentials` filtered by achievement and e-mail (store/queries.rs, push_credential_filter).
         "SELECT * FROM credential WHERE 1 = 1 AND issuer_id = ?1 AND achievement_id = ?1 AND recipient_email = ?2 \
          ORDER BY issued_at, credential_id LIMIT 50",
