@@ -490,26 +490,7 @@ macro_rules! impl_store {
                 deliveries: &[$crate::store::NewDelivery],
                 batch: Option<&$crate::store::BatchRecord>,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(Self::error)?;
-                insert_credential_rows(&mut tx, credentials).await?;
-                insert_audits(&mut tx, audits).await?;
-                insert_deliveries(&mut tx, deliveries).await?;
-                if let Some(b) = batch {
-                    sqlx::query(
-                        "INSERT INTO award_batch (award_batch_id, issuer_id, idempotency_key, request_hash, response, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(b.id)
-                    .bind(b.issuer_id.0)
-                    .bind(&b.idempotency_key)
-                    .bind(&b.request_hash[..])
-                    .bind(&b.response)
-                    .bind(b.created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Self::error)?;
-                }
-                tx.commit().await.map_err(Self::error)
+                self.insert_rows(credentials, audits, deliveries, batch).await
             }
 
             async fn refresh_statistics(&self) -> $crate::store::StoreResult<Option<u64>> {

@@ -9,7 +9,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool};
 
 use super::group_commit::GroupCommit;
-use super::{ConnectError, PoolSettings, StoreError};
+use super::{BatchRecord, ConnectError, NewDelivery, PoolSettings, StoreError, StoreResult};
+use crate::domain::audit::AuditEntry;
+use crate::domain::award::IssuedCredential;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -71,6 +73,36 @@ impl SqliteStore {
 
     /// SQLite reports a unique violation as "UNIQUE constraint failed: table.column"; this maps the
     /// columns back to the constraint names the PostgreSQL tree uses, so callers see one vocabulary.
+    /// See [`Store::insert_batch`](super::Store::insert_batch): one transaction, many rows to a statement.
+    async fn insert_rows(
+        &self,
+        credentials: &[IssuedCredential],
+        audits: &[AuditEntry],
+        deliveries: &[NewDelivery],
+        batch: Option<&BatchRecord>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(Self::error)?;
+        insert_credential_rows(&mut tx, credentials).await?;
+        insert_audits(&mut tx, audits).await?;
+        insert_deliveries(&mut tx, deliveries).await?;
+        if let Some(b) = batch {
+            sqlx::query(
+                "INSERT INTO award_batch (award_batch_id, issuer_id, idempotency_key, request_hash, response, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(b.id)
+            .bind(b.issuer_id.0)
+            .bind(&b.idempotency_key)
+            .bind(&b.request_hash[..])
+            .bind(&b.response)
+            .bind(b.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(Self::error)?;
+        }
+        tx.commit().await.map_err(Self::error)
+    }
+
     fn error(e: sqlx::Error) -> StoreError {
         StoreError::classify(e, |db| {
             let message = db.message();
