@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-10000}"
-cargo build --release -q
-bin="$PWD/target/release/microcred"
+# MICROCRED_BIN=/path/to/microcred runs another build (an older commit's, to compare in the same hour).
+if [ -z "${MICROCRED_BIN:-}" ]; then cargo build --release -q; fi
+bin="${MICROCRED_BIN:-$PWD/target/release/microcred}"
 dir="$(mktemp -d)"
 port=18090
 trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT

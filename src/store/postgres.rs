@@ -61,11 +61,11 @@ impl PgStore {
         WHERE credential_id IN (SELECT credential_id FROM credential \
         WHERE valid_until IS NOT NULL AND valid_until_ms IS NULL LIMIT 10000)";
 
-    /// See [`Store::insert_batch`](super::Store::insert_batch): everything in one statement, so one round trip
-    /// and no `BEGIN`/`COMMIT` (a statement is its own transaction; the foreign keys are checked at its end).
-    /// Arrays rather than a `VALUES` list: the text is the same for 1 row or 10,000, so each connection
-    /// prepares and plans it once, where a `VALUES` list of each new length was parsed and planned again
-    /// (5,000 parameters for 256 rows) — that planning was much of PostgreSQL's work per group commit.
+    /// See [`Store::insert_batch`](super::Store::insert_batch). Up to [`Self::ROWS_PER_STATEMENT`] rows per
+    /// table (every group commit), everything is one statement, so one round trip and no `BEGIN`/`COMMIT` (a
+    /// statement is its own transaction; the foreign keys are checked at its end). A larger batch is one
+    /// transaction of such statements, so that no message holds a whole batch's documents (30 MB for
+    /// 10,000; the batch's memory target is 150 MB).
     async fn insert_rows(
         &self,
         credentials: &[IssuedCredential],
@@ -73,60 +73,89 @@ impl PgStore {
         deliveries: &[NewDelivery],
         batch: Option<&BatchRecord>,
     ) -> StoreResult<()> {
-        let c = credentials;
-        let column = |f: fn(&IssuedCredential) -> Option<Uuid>| c.iter().map(f).collect::<Vec<_>>();
-        let text = |f: fn(&IssuedCredential) -> Option<&str>| c.iter().map(f).collect::<Vec<_>>();
-        let index = |slot: Option<StatusSlot>| slot.map(|s| i64::from(s.index));
-        sqlx::query(INSERT_ROWS)
-            .bind(c.iter().map(|c| c.id.0).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.issuer_id.0).collect::<Vec<_>>())
-            .bind(column(|c| c.achievement_id.map(|a| a.0)))
-            .bind(text(|c| c.recipient_name.as_deref()))
-            .bind(text(|c| c.recipient_email.as_deref()))
-            .bind(c.iter().map(|c| c.document.get()).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.issued_at).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.valid_until).collect::<Vec<_>>())
-            .bind(text(|c| c.language.as_deref()))
-            .bind(c.iter().map(|c| c.allow_duplicate).collect::<Vec<_>>())
-            .bind(text(|c| c.idempotency_key.as_deref()))
-            .bind(c.iter().map(|c| c.request_hash.map(|h| h.to_vec())).collect::<Vec<_>>())
-            .bind(column(|c| c.api_key_id.map(|k| k.0)))
-            .bind(column(|c| c.status.map(|s| s.list.0)))
-            .bind(c.iter().map(|c| index(c.status)).collect::<Vec<_>>())
-            .bind(column(|c| c.suspension.map(|s| s.list.0)))
-            .bind(c.iter().map(|c| index(c.suspension)).collect::<Vec<_>>())
-            .bind(text(|c| c.external_id.as_deref()))
-            .bind(c.iter().map(|c| c.recipient_lookup.map(|h| h.to_vec())).collect::<Vec<_>>())
-            .bind(c.iter().map(|c| c.valid_until.map(unix_ms)).collect::<Vec<_>>())
-            .bind(audits.iter().map(|e| e.at).collect::<Vec<_>>())
-            .bind(audits.iter().map(|e| e.api_key_id.map(|k| k.0)).collect::<Vec<_>>())
-            .bind(audits.iter().map(|e| e.issuer_id.map(|i| i.0)).collect::<Vec<_>>())
-            .bind(audits.iter().map(|e| e.action).collect::<Vec<_>>())
-            .bind(audits.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>())
-            .bind(audits.iter().map(|e| e.reason.as_deref()).collect::<Vec<_>>())
-            .bind(deliveries.iter().map(|d| d.credential_id.0).collect::<Vec<_>>())
-            .bind(deliveries.iter().map(|d| d.recipient_email.as_str()).collect::<Vec<_>>())
-            .bind(deliveries.iter().map(|d| d.status.as_str()).collect::<Vec<_>>())
-            .bind(deliveries.iter().map(|d| unix_ms(d.created_at)).collect::<Vec<_>>())
-            .bind(deliveries.iter().map(|d| d.created_at).collect::<Vec<_>>())
-            .bind(batch.iter().map(|b| b.id).collect::<Vec<_>>())
-            .bind(batch.iter().map(|b| b.issuer_id.0).collect::<Vec<_>>())
-            .bind(batch.iter().map(|b| b.idempotency_key.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|b| b.request_hash.to_vec()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|b| b.response.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|b| b.created_at).collect::<Vec<_>>())
-            .execute(&self.pool)
-            .await
-            .map_err(Self::error)?;
-        Ok(())
+        const N: usize = PgStore::ROWS_PER_STATEMENT;
+        if credentials.len() <= N && audits.len() <= N && deliveries.len() <= N {
+            return insert_rows(&self.pool, credentials, audits, deliveries, batch).await;
+        }
+        let mut tx = self.pool.begin().await.map_err(Self::error)?;
+        let part = |rows: usize, i: usize| (i * N).min(rows)..((i + 1) * N).min(rows);
+        let parts = credentials.len().max(audits.len()).max(deliveries.len()).div_ceil(N);
+        for i in 0..parts {
+            let (c, a, d) = (part(credentials.len(), i), part(audits.len(), i), part(deliveries.len(), i));
+            let b = batch.filter(|_| i == 0);
+            insert_rows(&mut *tx, &credentials[c], &audits[a], &deliveries[d], b).await?;
+        }
+        tx.commit().await.map_err(Self::error)
     }
+
+    /// Most rows of a table in one statement of [`Self::insert_rows`].
+    const ROWS_PER_STATEMENT: usize = 1_000;
 
     fn error(e: sqlx::Error) -> StoreError {
         StoreError::classify(e, |db| db.constraint().map(str::to_owned))
     }
 }
 
-/// [`PgStore::insert_rows`]: credentials, audit entries, deliveries and the batch record (zero or one), each
+/// One statement of [`PgStore::insert_rows`]: each table's columns as arrays (UNNEST), in data-modifying CTEs.
+/// Arrays rather than a `VALUES` list: the text is the same for 1 row or 1,000, so each connection prepares and
+/// plans it once, where a `VALUES` list of each new length was parsed and planned again (5,000 parameters for 256
+/// rows): that planning was much of PostgreSQL's work per group commit.
+async fn insert_rows<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    credentials: &[IssuedCredential],
+    audits: &[AuditEntry],
+    deliveries: &[NewDelivery],
+    batch: Option<&BatchRecord>,
+) -> StoreResult<()> {
+    let c = credentials;
+    let column = |f: fn(&IssuedCredential) -> Option<Uuid>| c.iter().map(f).collect::<Vec<_>>();
+    let text = |f: fn(&IssuedCredential) -> Option<&str>| c.iter().map(f).collect::<Vec<_>>();
+    let index = |slot: Option<StatusSlot>| slot.map(|s| i64::from(s.index));
+    sqlx::query(INSERT_ROWS)
+        .bind(c.iter().map(|c| c.id.0).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.issuer_id.0).collect::<Vec<_>>())
+        .bind(column(|c| c.achievement_id.map(|a| a.0)))
+        .bind(text(|c| c.recipient_name.as_deref()))
+        .bind(text(|c| c.recipient_email.as_deref()))
+        .bind(c.iter().map(|c| c.document.get()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.issued_at).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.valid_until).collect::<Vec<_>>())
+        .bind(text(|c| c.language.as_deref()))
+        .bind(c.iter().map(|c| c.allow_duplicate).collect::<Vec<_>>())
+        .bind(text(|c| c.idempotency_key.as_deref()))
+        .bind(c.iter().map(|c| c.request_hash.map(|h| h.to_vec())).collect::<Vec<_>>())
+        .bind(column(|c| c.api_key_id.map(|k| k.0)))
+        .bind(column(|c| c.status.map(|s| s.list.0)))
+        .bind(c.iter().map(|c| index(c.status)).collect::<Vec<_>>())
+        .bind(column(|c| c.suspension.map(|s| s.list.0)))
+        .bind(c.iter().map(|c| index(c.suspension)).collect::<Vec<_>>())
+        .bind(text(|c| c.external_id.as_deref()))
+        .bind(c.iter().map(|c| c.recipient_lookup.map(|h| h.to_vec())).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.valid_until.map(unix_ms)).collect::<Vec<_>>())
+        .bind(audits.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(audits.iter().map(|e| e.api_key_id.map(|k| k.0)).collect::<Vec<_>>())
+        .bind(audits.iter().map(|e| e.issuer_id.map(|i| i.0)).collect::<Vec<_>>())
+        .bind(audits.iter().map(|e| e.action).collect::<Vec<_>>())
+        .bind(audits.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>())
+        .bind(audits.iter().map(|e| e.reason.as_deref()).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.credential_id.0).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.recipient_email.as_str()).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.status.as_str()).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| unix_ms(d.created_at)).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.created_at).collect::<Vec<_>>())
+        .bind(batch.iter().map(|b| b.id).collect::<Vec<_>>())
+        .bind(batch.iter().map(|b| b.issuer_id.0).collect::<Vec<_>>())
+        .bind(batch.iter().map(|b| b.idempotency_key.as_str()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|b| b.request_hash.to_vec()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|b| b.response.as_str()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|b| b.created_at).collect::<Vec<_>>())
+        .execute(executor)
+        .await
+        .map_err(PgStore::error)?;
+    Ok(())
+}
+
+/// [`insert_rows`]: credentials, audit entries, deliveries and the batch record (zero or one), each
 /// table's columns as arrays, in the order of `insert_credential_rows`, `insert_audits` and
 /// `insert_deliveries` (store/queries.rs).
 const INSERT_ROWS: &str = "WITH credentials AS (INSERT INTO credential (credential_id, issuer_id, achievement_id, \

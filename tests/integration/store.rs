@@ -5,9 +5,11 @@ use std::sync::Arc;
 use microcred::domain::achievement::{Achievement, AchievementId, AchievementSpec};
 use microcred::domain::api_key::{ApiKey, ApiToken, Role};
 use microcred::domain::audit::AuditEntry;
+use microcred::domain::award::{CredentialId, IssuedCredential};
+use microcred::domain::delivery::DeliveryStatus;
 use microcred::domain::issuer::{DidMethod, Issuer, IssuerId};
 use microcred::service::now;
-use microcred::store::{self, IssuerKey, PoolSettings, Store, StoreError};
+use microcred::store::{self, BatchRecord, IssuerKey, NewDelivery, PoolSettings, Store, StoreError};
 use uuid::Uuid;
 
 use crate::support::PgDatabase;
@@ -57,6 +59,69 @@ fn conflict(result: Result<(), StoreError>) -> String {
         Err(StoreError::Conflict(constraint)) => constraint.to_string(),
         other => panic!("expected a conflict, got {other:?}"),
     }
+}
+
+/// The `i`th row of a test batch of issuer `issuer`: a VC-API credential (no achievement), `{"n":i}` as its
+/// document.
+fn batch_row(issuer: &Issuer, i: usize) -> IssuedCredential {
+    IssuedCredential {
+        id: CredentialId(Uuid::new_v4()),
+        issuer_id: issuer.id,
+        achievement_id: None,
+        recipient_name: None,
+        recipient_email: None,
+        recipient_lookup: None,
+        external_id: Some(format!("urn:test:{i}")),
+        document: serde_json::value::to_raw_value(&serde_json::json!({ "n": i })).unwrap(),
+        issued_at: now(),
+        valid_until: None,
+        language: None,
+        allow_duplicate: false,
+        idempotency_key: None,
+        request_hash: None,
+        api_key_id: None,
+        status: None,
+        suspension: None,
+        revoked_at: None,
+        revocation_reason: None,
+        revocation_public_reason: None,
+        suspended_at: None,
+        suspension_reason: None,
+        suspension_public_reason: None,
+        suspended_until: None,
+        superseded_by: None,
+        replaced_by: None,
+    }
+}
+
+fn batch_record(issuer: &Issuer, key: &str) -> BatchRecord {
+    BatchRecord {
+        id: Uuid::new_v4(),
+        issuer_id: issuer.id,
+        idempotency_key: key.to_owned(),
+        request_hash: [7; 32],
+        response: "[]".to_owned(),
+        created_at: now(),
+    }
+}
+
+/// Stores `rows` as one batch, each with an audit entry and a queued e-mail.
+async fn store_rows(
+    store: &dyn Store,
+    rows: &[IssuedCredential],
+    record: Option<&BatchRecord>,
+) -> Result<(), StoreError> {
+    let audits: Vec<AuditEntry> = rows.iter().map(|c| entry("credential.issue", &c.id.to_string())).collect();
+    let deliveries: Vec<NewDelivery> = rows
+        .iter()
+        .map(|c| NewDelivery {
+            credential_id: c.id,
+            recipient_email: "learner@example.eu".to_owned(),
+            status: DeliveryStatus::Pending,
+            created_at: now(),
+        })
+        .collect();
+    store.insert_batch(rows, &audits, &deliveries, record).await
 }
 
 async fn story(store: Arc<dyn Store>) {
@@ -166,6 +231,32 @@ async fn story(store: Arc<dyn Store>) {
     );
     assert_eq!(store.audit_events(Some(events[1].id), 100).await.unwrap().len(), 1);
     assert!(store.api_key(ApiToken::generate().id()).await.unwrap().is_none());
+
+    // A batch larger than one statement (PostgreSQL stores 1,000 rows a statement) is stored whole, with its
+    // audit entries, e-mails and record; one that meets a conflict in its last row stores nothing at all.
+    let rows = |n: usize| -> Vec<IssuedCredential> { (0..n).map(|i| batch_row(&b, i)).collect() };
+    let mut first = rows(2_345);
+    first[7].idempotency_key = Some("retry-7".into());
+    store_rows(&*store, &first, Some(&batch_record(&b, "batch-1"))).await.unwrap();
+    let ids: Vec<CredentialId> = first.iter().map(|c| c.id).collect();
+    assert_eq!(store.deliveries(&ids).await.unwrap().len(), first.len());
+    for i in [0, 999, 1_000, 2_344] {
+        assert_eq!(
+            store.credential(ids[i]).await.unwrap().map(|c| c.document.get().to_owned()),
+            Some(format!("{{\"n\":{i}}}"))
+        );
+    }
+    assert_eq!(store.batch_by_idempotency_key(b.id, "batch-1").await.unwrap().unwrap().response, "[]");
+    let mut second = rows(1_500);
+    second[1_499].idempotency_key = Some("retry-7".into());
+    assert_eq!(
+        conflict(store_rows(&*store, &second, Some(&batch_record(&b, "batch-2"))).await),
+        "credential_idempotency_key"
+    );
+    let ids: Vec<CredentialId> = second.iter().map(|c| c.id).collect();
+    assert!(store.credential(ids[0]).await.unwrap().is_none(), "the first part was rolled back");
+    assert!(store.deliveries(&ids).await.unwrap().is_empty());
+    assert!(store.batch_by_idempotency_key(b.id, "batch-2").await.unwrap().is_none());
 
     store.close().await;
 }
