@@ -21,6 +21,14 @@ fn bench(c: &mut Criterion) {
     c.bench_function("certificate_pdf_render", |b| {
         b.iter(|| certificate::render_pdf(black_box(&json), &template, labels, Paper::A4).unwrap())
     });
+    // The QR code alone (a certificate's URL, level M): microcred's mask scoring, then the qrcode crate's.
+    let url = b"https://certs.example.eu/credentials/urn:uuid:6f1c2a8e-3b1d-4c55-9d7e-0a2b3c4d5e6f";
+    c.bench_function("certificate_qr_code", |b| {
+        b.iter(|| certificate::qr::modules(black_box(url), qrcode::EcLevel::M).unwrap())
+    });
+    c.bench_function("certificate_qr_code_crate", |b| {
+        b.iter(|| qrcode::QrCode::with_error_correction_level(black_box(url), qrcode::EcLevel::M).unwrap())
+    });
     c.bench_function("badge_png_bake", |b| b.iter(|| badge::bake(None, black_box(&json)).unwrap()));
     c.bench_function("certificate_pdf_read_back", |b| {
         b.iter(|| certificate::extract::read_pdf(black_box(&pdf)).unwrap())

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod layout;
 pub mod pdf;
 pub mod printed;
+pub mod qr;
 pub mod template;
 pub mod type3;
 pub mod typeset;

@@ -16,7 +16,7 @@ use printpdf::{
     Color, CurTransMat, FontData, FontMetrics, GlyphMetrics, IndirectFontRef, Line, Mm, PdfDocument, PdfLayerReference,
     Point, Polygon, Rect, Rgb,
 };
-use qrcode::{EcLevel, QrCode};
+use qrcode::EcLevel;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -536,20 +536,18 @@ impl Canvas<'_> {
 
     /// The QR code on a white square: two modules of quiet zone, dark runs merged into one rectangle each.
     fn qr(&self, url: &str, x: f32, y: f32, size: f32, color: &str) {
-        let Ok(code) = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M) else { return };
-        let n = code.width();
+        let Some((n, dark)) = super::qr::modules(url.as_bytes(), EcLevel::M) else { return };
         let quiet = 2;
         let module = size / (n + 2 * quiet) as f32;
         self.layer.set_fill_color(Color::Rgb(Rgb::new(1.0, 1.0, 1.0, None)));
         self.rect(x, y, size, size, PaintMode::Fill);
         self.layer.set_fill_color(self.color(color));
-        let colors = code.to_colors();
         for row in 0..n {
             let mut col = 0;
             while col < n {
-                if colors[row * n + col] == qrcode::Color::Dark {
+                if dark[row * n + col] {
                     let start = col;
-                    while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                    while col < n && dark[row * n + col] {
                         col += 1;
                     }
                     let left = x + (start + quiet) as f32 * module;
