@@ -8,7 +8,8 @@ seconds="${1:-20}"
 connections="${2:-16}"
 admin="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 psql "$admin" -qc 'DROP DATABASE IF EXISTS microcred_bench_replicas' -c 'CREATE DATABASE microcred_bench_replicas'
-export DATABASE_URL="${admin%/*}/microcred_bench_replicas"
+# PG_PARAMS=host=/var/run/postgresql (say) connects the replicas through PostgreSQL's Unix socket instead.
+export DATABASE_URL="${admin%/*}/microcred_bench_replicas${PG_PARAMS:+?$PG_PARAMS}"
 source "$(dirname "$0")/lib.sh"
 bench_issuer http://127.0.0.1:18101
 bench_serve 18101
