@@ -13,8 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
 count="${1:-1000000}"
-cargo build --release -q
-bin="$PWD/target/release/microcred"
+# MICROCRED_BIN=/path/to/microcred runs another build (an older commit's, to compare in the same hour).
+if [ -z "${MICROCRED_BIN:-}" ]; then cargo build --release -q; fi
+bin="$(realpath "${MICROCRED_BIN:-$PWD/target/release/microcred}")"
 dir="$(mktemp -d)"
 port=18096
 trap 'kill "${pid:-}" 2>/dev/null || true; wait; rm -rf "$dir"' EXIT
