@@ -830,8 +830,11 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 
 fn print(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("cannot write to standard output")?;
-    Ok(())
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        // The reader stopped early (`microcred openapi | head`): it has what it wanted, as with other tools.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => Ok(written.context("cannot write to standard output")?),
+    }
 }
 
 /// A warning when a new `did:web` names this machine (`localhost`, a loopback or private address): verifiers
