@@ -51,10 +51,11 @@ pub fn render_pdf_with(
 /// quiet zone, scaled to at least `size` pixels; without the XML declaration, to be inlined in a page or
 /// served on its own. `None` if the text is too long for any QR code version.
 pub fn qr_svg(text: &str, size: u32) -> Option<String> {
-    use qrcode::render::svg;
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
-    let rendered = code
-        .render::<svg::Color<'_>>()
+    use qrcode::render::{Renderer, svg};
+    let (width, dark) = qr::modules(text.as_bytes(), qrcode::EcLevel::M)?;
+    let colors: Vec<qrcode::Color> =
+        dark.into_iter().map(|d| if d { qrcode::Color::Dark } else { qrcode::Color::Light }).collect();
+    let rendered = Renderer::<svg::Color<'_>>::new(&colors, width, 4)
         .min_dimensions(size, size)
         .dark_color(svg::Color("#000000"))
         .light_color(svg::Color("#ffffff"))
