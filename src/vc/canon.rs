@@ -30,6 +30,7 @@ use sha2::Sha256;
 
 use super::contexts;
 
+mod first_degree;
 mod lossless;
 
 /// The `@vocab` that catches undefined terms. A URN no real vocabulary uses.
@@ -158,10 +159,26 @@ pub fn canonicalize(quads: &[oxrdf::Quad]) -> Result<String, CanonError> {
         .map_err(|e| CanonError::Canonicalization(e.to_string()))
 }
 
-/// RDFC-1.0 with SHA-256 by oxrdf's own implementation. It has no bound on the work a poisoned dataset
-/// can cause, so it is used only for datasets of microcred's own tree-shaped credentials (the fast path);
-/// everything else goes through [`canonicalize`], which has one. Both give the same bytes (tested).
-pub fn canonicalize_trusted(quads: Vec<oxrdf::Quad>) -> String {
+/// RDFC-1.0 with SHA-256 for datasets of microcred's own tree-shaped credentials (the fast path): the
+/// first-degree steps alone when every blank node has a hash of its own (`first_degree`, which covers
+/// every credential microcred issues), oxrdf's complete implementation otherwise. Neither has a bound on
+/// the work a poisoned dataset can cause, so everything else goes through [`canonicalize`], which has one.
+/// All give the same bytes (tested).
+///
+/// See: <https://www.w3.org/TR/rdf-canon/#canon-algorithm>
+pub fn canonicalize_trusted<'a>(quads: impl IntoIterator<Item = oxrdf::QuadRef<'a>> + Clone) -> String {
+    first_degree::canonicalize(quads.clone()).unwrap_or_else(|| canonicalize_oxrdf(quads))
+}
+
+/// The first-degree steps of RDFC-1.0 alone: the canonical N-Quads, or `None` when two blank nodes share a
+/// first-degree hash or a quad holds one blank node twice (for tests and benchmarks; see
+/// [`canonicalize_trusted`]).
+pub fn canonicalize_first_degree<'a>(quads: impl IntoIterator<Item = oxrdf::QuadRef<'a>>) -> Option<String> {
+    first_degree::canonicalize(quads)
+}
+
+/// RDFC-1.0 with SHA-256 by oxrdf's complete implementation (unbounded, like [`canonicalize_trusted`]).
+pub fn canonicalize_oxrdf<'a>(quads: impl IntoIterator<Item = oxrdf::QuadRef<'a>>) -> String {
     let mut dataset: oxrdf::Dataset = quads.into_iter().collect();
     dataset.canonicalize(oxrdf::dataset::CanonicalizationAlgorithm::Rdfc10 {
         hash_algorithm: oxrdf::dataset::CanonicalizationHashAlgorithm::Sha256,

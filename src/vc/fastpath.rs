@@ -55,15 +55,15 @@ pub fn rdfc(document: &Value) -> Result<String, CanonError> {
     if !tree_shaped(document) {
         return canon::rdfc(document);
     }
-    match dataset(document) {
-        Some(quads) => Ok(canon::canonicalize_trusted(quads)),
+    match dataset(document).as_ref().and_then(Filled::quads) {
+        Some(quads) => Ok(canon::canonicalize_trusted(quads.iter().copied())),
         None => canon::rdfc(document),
     }
 }
 
 /// Whether the fast path (rather than the general one) handles `document` (for tests and benchmarks).
 pub fn used(document: &Value) -> bool {
-    tree_shaped(document) && dataset(document).is_some()
+    tree_shaped(document) && dataset(document).is_some_and(|filled| filled.quads().is_some())
 }
 
 /// No array holds two equal objects, and no `id` is a blank-node identifier.
@@ -89,9 +89,25 @@ pub fn check_defined(document: &Value) -> Result<(), CanonError> {
     }
 }
 
-/// The dataset of `document` from the cache, or `None` when the general path must be used (including
+/// A document's cached skeleton and its string leaves, which fill the skeleton's markers.
+struct Filled<'d> {
+    /// Always [`Entry::Quads`].
+    entry: Arc<Entry>,
+    leaves: Vec<&'d str>,
+}
+
+impl Filled<'_> {
+    /// The document's dataset, borrowing from the skeleton and the document (`None` if a marker names no
+    /// leaf, which [`analyse`] rules out).
+    fn quads(&self) -> Option<Vec<oxrdf::QuadRef<'_>>> {
+        let Entry::Quads { quads, .. } = self.entry.as_ref() else { return None };
+        substitute(quads, &self.leaves)
+    }
+}
+
+/// The skeleton of `document` from the cache, or `None` when the general path must be used (including
 /// when the general path reports an error, so that the error is the document's own).
-fn dataset(document: &Value) -> Option<Vec<oxrdf::Quad>> {
+fn dataset(document: &Value) -> Option<Filled<'_>> {
     let mut kept = HashSet::new();
     // At most two rounds: the second keeps, in the skeleton, the strings that cannot be substituted.
     for _ in 0..2 {
@@ -99,10 +115,10 @@ fn dataset(document: &Value) -> Option<Vec<oxrdf::Quad>> {
         let skeleton = skeleton(document, &kept, &mut leaves, false);
         let key = serde_json::to_string(&skeleton).ok()?;
         let entry = lookup(&key, &skeleton)?;
-        let Entry::Quads { quads, iri_leaves } = entry.as_ref() else { return None };
+        let Entry::Quads { iri_leaves, .. } = entry.as_ref() else { return None };
         let bad: Vec<usize> = iri_leaves.iter().copied().filter(|i| !substitutable_iri(leaves[*i])).collect();
         if bad.is_empty() {
-            return substitute(quads, &leaves);
+            return Some(Filled { entry, leaves });
         }
         kept.extend(bad);
     }
@@ -189,38 +205,41 @@ fn substitutable_iri(s: &str) -> bool {
     matches!(scheme, "http" | "https" | "did" | "urn") && !rest.is_empty() && oxrdf::NamedNode::new(s).is_ok()
 }
 
-fn substitute(quads: &[oxrdf::Quad], leaves: &[&str]) -> Option<Vec<oxrdf::Quad>> {
-    let named = |n: &oxrdf::NamedNode| match marker_index(n.as_str()) {
-        Some(i) => oxrdf::NamedNode::new(leaves.get(i)?.to_string()).ok(),
-        None => Some(n.clone()),
+/// The skeleton's quads with each marker replaced by its leaf. Every leaf in an IRI position has passed
+/// [`substitutable_iri`] (in [`dataset`]: [`analyse`] lists every such position), so it is a valid IRI.
+fn substitute<'a>(quads: &'a [oxrdf::Quad], leaves: &[&'a str]) -> Option<Vec<oxrdf::QuadRef<'a>>> {
+    use oxrdf::{GraphNameRef, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
+    let named = |n: &'a oxrdf::NamedNode| match marker_index(n.as_str()) {
+        Some(i) => Some(NamedNodeRef::new_unchecked(leaves.get(i)?)),
+        None => Some(n.as_ref()),
     };
     quads
         .iter()
         .map(|q| {
             let subject = match &q.subject {
-                oxrdf::NamedOrBlankNode::NamedNode(n) => named(n)?.into(),
-                other => other.clone(),
+                oxrdf::NamedOrBlankNode::NamedNode(n) => NamedOrBlankNodeRef::NamedNode(named(n)?),
+                oxrdf::NamedOrBlankNode::BlankNode(b) => NamedOrBlankNodeRef::BlankNode(b.as_ref()),
             };
             let object = match &q.object {
-                oxrdf::Term::NamedNode(n) => named(n)?.into(),
-                oxrdf::Term::Literal(l) => match marker_index(l.value()) {
+                oxrdf::Term::NamedNode(n) => TermRef::NamedNode(named(n)?),
+                oxrdf::Term::Literal(l) => TermRef::Literal(match marker_index(l.value()) {
                     Some(i) => {
-                        let value = leaves.get(i)?.to_string();
+                        let value = leaves.get(i)?;
                         match l.language() {
-                            Some(language) => oxrdf::Literal::new_language_tagged_literal_unchecked(value, language),
-                            None => oxrdf::Literal::new_typed_literal(value, l.datatype().into_owned()),
+                            Some(language) => LiteralRef::new_language_tagged_literal_unchecked(value, language),
+                            None => LiteralRef::new_typed_literal(value, l.datatype()),
                         }
-                        .into()
                     }
-                    None => l.clone().into(),
-                },
-                other => other.clone(),
+                    None => l.as_ref(),
+                }),
+                oxrdf::Term::BlankNode(b) => TermRef::BlankNode(b.as_ref()),
             };
             let graph_name = match &q.graph_name {
-                oxrdf::GraphName::NamedNode(n) => named(n)?.into(),
-                other => other.clone(),
+                oxrdf::GraphName::NamedNode(n) => GraphNameRef::NamedNode(named(n)?),
+                oxrdf::GraphName::BlankNode(b) => GraphNameRef::BlankNode(b.as_ref()),
+                oxrdf::GraphName::DefaultGraph => GraphNameRef::DefaultGraph,
             };
-            Some(oxrdf::Quad::new(subject, q.predicate.clone(), object, graph_name))
+            Some(oxrdf::QuadRef::new(subject, q.predicate.as_ref(), object, graph_name))
         })
         .collect()
 }

@@ -48,27 +48,35 @@ impl CanonicalizationState {
             // 2.1) For each blank node that is a component of Q, add a reference to Q from the map
             // entry for the blank node identifier identifier in the blank node to quads map,
             // creating a new entry if necessary.
-            if let SubjectRef::BlankNode(n) = &quad.subject {
+            //
+            // microcred patch: a blank node that is two components of Q (a loop, `_:x <p> _:x`) is
+            // one blank node, and Q is added to its entry once, as the reference implementation
+            // (rdf-canonize, a set of quads per blank node) and oxrdf do. Added twice, Q counted twice
+            // in the node's first-degree hash, and such datasets got other canonical labels than
+            // those implementations give, so their signatures did not verify. See vendor/README.md.
+            let mut added: [Option<&str>; 3] = [None; 3];
+            let components = [
+                match &quad.subject {
+                    SubjectRef::BlankNode(n) => Some(n.as_str()),
+                    _ => None,
+                },
+                match &quad.object {
+                    TermRef::BlankNode(n) => Some(n.as_str()),
+                    _ => None,
+                },
+                match &quad.graph_name {
+                    GraphNameRef::BlankNode(n) => Some(n.as_str()),
+                    _ => None,
+                },
+            ];
+            for (i, id) in components.into_iter().enumerate() {
+                let Some(id) = id else { continue };
+                if added.contains(&Some(id)) {
+                    continue;
+                }
+                added[i] = Some(id);
                 self.blank_node_to_quads_map
-                    .entry(n.as_str().to_string())
-                    .or_default()
-                    .push(quad.into());
-            }
-            // 2.1) For each blank node that is a component of Q, add a reference to Q from the map
-            // entry for the blank node identifier identifier in the blank node to quads map,
-            // creating a new entry if necessary.
-            if let TermRef::BlankNode(n) = &quad.object {
-                self.blank_node_to_quads_map
-                    .entry(n.as_str().to_string())
-                    .or_default()
-                    .push(quad.into());
-            }
-            // 2.1) For each blank node that is a component of Q, add a reference to Q from the map
-            // entry for the blank node identifier identifier in the blank node to quads map,
-            // creating a new entry if necessary.
-            if let GraphNameRef::BlankNode(n) = &quad.graph_name {
-                self.blank_node_to_quads_map
-                    .entry(n.as_str().to_string())
+                    .entry(id.to_string())
                     .or_default()
                     .push(quad.into());
             }
