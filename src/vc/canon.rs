@@ -151,8 +151,22 @@ fn defined_quads(bytes: &[u8], contexts: Contexts) -> Result<Vec<oxrdf::Quad>, C
     Ok(quads)
 }
 
-/// RDFC-1.0 with SHA-256 over oxrdf 0.3 quads.
+/// RDFC-1.0 with SHA-256 over oxrdf 0.3 quads, for any dataset. The first-degree steps come first: their
+/// work is linear in the dataset, whatever it holds, and they answer for nearly every credential (every blank
+/// node with a hash of its own). Datasets they decline go to the complete algorithm, bounded
+/// ([`canonicalize_complete`]), so a poisoned dataset is still refused.
+///
+/// See: <https://www.w3.org/TR/rdf-canon/#canon-algorithm>
 pub fn canonicalize(quads: &[oxrdf::Quad]) -> Result<String, CanonError> {
+    match first_degree::canonicalize(quads.iter().map(Into::into)) {
+        Some(canonical) => Ok(canonical),
+        None => canonicalize_complete(quads),
+    }
+}
+
+/// RDFC-1.0 with SHA-256 by rdf-canon's complete implementation, refusing datasets that need more than
+/// [`HNDQ_CALL_LIMIT`] N-degree hashing steps (the reference [`canonicalize`] is tested against).
+pub fn canonicalize_complete(quads: &[oxrdf::Quad]) -> Result<String, CanonError> {
     let converted: Vec<oxrdf02::Quad> = quads.iter().map(convert_quad).collect();
     let options = rdf_canon::CanonicalizationOptions { hndq_call_limit: Some(HNDQ_CALL_LIMIT) };
     rdf_canon::canonicalize_quads_with::<Sha256>(&converted, &options)
@@ -161,7 +175,7 @@ pub fn canonicalize(quads: &[oxrdf::Quad]) -> Result<String, CanonError> {
 
 /// RDFC-1.0 with SHA-256 for datasets of microcred's own tree-shaped credentials (the fast path): the
 /// first-degree steps alone when every blank node has a hash of its own (`first_degree`, which covers
-/// every credential microcred issues), oxrdf's complete implementation otherwise. Neither has a bound on
+/// every credential microcred issues), oxrdf's complete implementation otherwise. oxrdf has no bound on
 /// the work a poisoned dataset can cause, so everything else goes through [`canonicalize`], which has one.
 /// All give the same bytes (tested).
 ///

@@ -243,9 +243,10 @@ proptest! {
     /// (those steps, or oxrdf's complete implementation) always does.
     #[test]
     fn first_degree_rdfc_equals_the_complete_algorithm(quads in dataset()) {
-        let complete = canon::canonicalize(&quads);
+        let complete = canon::canonicalize_complete(&quads);
         prop_assume!(complete.is_ok(), "rdf-canon's work bound");
         let complete = complete.unwrap();
+        prop_assert_eq!(canon::canonicalize(&quads).unwrap(), complete.clone());
         if let Some(first) = canon::canonicalize_first_degree(quads.iter().map(Into::into)) {
             prop_assert_eq!(&first, &complete);
         }
@@ -262,7 +263,7 @@ fn first_degree_rdfc_answers_for_credentials_and_declines_shared_hashes() {
     assert!(quads.iter().any(|q| q.subject.is_blank_node()), "the credential has blank nodes");
     assert_eq!(
         canon::canonicalize_first_degree(quads.iter().map(Into::into)).as_deref(),
-        Some(canon::canonicalize(&quads).unwrap().as_str())
+        Some(canon::canonicalize_complete(&quads).unwrap().as_str())
     );
     // Two blank nodes with the same properties share a first-degree hash: the N-degree steps decide.
     let (a, b) = (oxrdf::BlankNode::new_unchecked("a"), oxrdf::BlankNode::new_unchecked("b"));
@@ -272,7 +273,9 @@ fn first_degree_rdfc_answers_for_credentials_and_declines_shared_hashes() {
         oxrdf::Quad::new(b, p, a, oxrdf::GraphName::DefaultGraph),
     ];
     assert_eq!(canon::canonicalize_first_degree(symmetric.iter().map(Into::into)), None);
-    assert_eq!(canon::canonicalize_trusted(symmetric.iter().map(Into::into)), canon::canonicalize(&symmetric).unwrap());
+    let complete = canon::canonicalize_complete(&symmetric).unwrap();
+    assert_eq!(canon::canonicalize_trusted(symmetric.iter().map(Into::into)), complete);
+    assert_eq!(canon::canonicalize(&symmetric).unwrap(), complete);
 }
 
 /// A blank node that is its own object (`_:x <r> _:x`) counts that quad once in its first-degree hash, as in
@@ -315,9 +318,26 @@ _:c14n1 <https://example.eu/p> _:c14n1 .
         })
         .collect();
     assert_eq!(quads.len(), 5);
-    assert_eq!(canon::canonicalize(&quads).unwrap(), expected, "the general path (rdf-canon, bounded)");
+    assert_eq!(canon::canonicalize_complete(&quads).unwrap(), expected, "rdf-canon, bounded");
+    assert_eq!(canon::canonicalize(&quads).unwrap(), expected, "the general path");
     assert_eq!(canon::canonicalize_trusted(quads.iter().map(Into::into)), expected, "the fast path's");
     assert_eq!(canon::canonicalize_first_degree(quads.iter().map(Into::into)), None, "loops are left to oxrdf");
+}
+
+/// A poisoned dataset (blank nodes that all look alike, so RDFC-1.0's N-degree steps try their permutations)
+/// is refused by the general path within its work bound: the first-degree steps in front of it decline it.
+#[test]
+fn the_general_path_refuses_a_poisoned_dataset() {
+    let nodes: Vec<oxrdf::BlankNode> = (0..10).map(|i| oxrdf::BlankNode::new_unchecked(format!("n{i}"))).collect();
+    let p = oxrdf::NamedNode::new_unchecked("https://example.eu/p");
+    let mut quads = Vec::new();
+    for a in &nodes {
+        for b in nodes.iter().filter(|b| *b != a) {
+            quads.push(oxrdf::Quad::new(a.clone(), p.clone(), b.clone(), oxrdf::GraphName::DefaultGraph));
+        }
+    }
+    assert_eq!(canon::canonicalize_first_degree(quads.iter().map(Into::into)), None);
+    assert!(matches!(canon::canonicalize(&quads), Err(canon::CanonError::Canonicalization(_))));
 }
 
 #[test]
