@@ -44,7 +44,8 @@ static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(|| Mu
 /// The RDFC-1.0 canonical N-Quads of `document`, through the skeleton cache where possible. Identical to
 /// [`canon::rdfc`] (the tests hold it to that).
 ///
-/// The cached datasets are canonicalized by oxrdf's RDFC-1.0 (faster, unbounded). It is given only
+/// The cached datasets are canonicalized by [`canon::canonicalize_trusted`] (RDFC-1.0's first-degree steps,
+/// or oxrdf's complete algorithm, which is unbounded, for what they decline). It is given only
 /// tree-shaped datasets: JSON objects without ids become blank nodes in a tree, and there blank nodes can
 /// only share a first-degree hash — what makes RDFC expensive, up to factorial time — when one array
 /// holds equal objects. Documents with equal objects in an array, or with blank-node ids (`_:x`, which

@@ -21,7 +21,6 @@ use sha2::{Digest, Sha256};
 
 /// One position of a quad: its canonical N-Quads text (a range of [`Terms::text`]), a blank node (an index
 /// into the dataset's blank nodes), or nothing (the default graph).
-#[derive(Clone)]
 enum Slot {
     Text(Range<usize>),
     Blank(usize),
