@@ -550,6 +550,34 @@ impl Default for PoolSettings {
     }
 }
 
+impl PoolSettings {
+    /// A connection idle longer than this is tested (a round trip) before it is used again.
+    const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+    /// Pool options for these settings.
+    ///
+    /// sqlx tests every connection it hands out by default (`test_before_acquire`): a round trip before each
+    /// query, on top of the one it makes when the connection comes back to the pool. Under load a
+    /// connection was used a moment ago, and that second test has just succeeded, so it is tested only after
+    /// [`Self::TEST_AFTER_IDLE`] unused: a connection the database dropped while the service was quiet (a
+    /// restart, an idle timeout) is still found and replaced before a request meets it.
+    fn pool_options<DB: sqlx::Database>(&self) -> sqlx::pool::PoolOptions<DB> {
+        use sqlx::Connection as _;
+        sqlx::pool::PoolOptions::new()
+            .max_connections(self.max_connections)
+            .acquire_timeout(self.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|connection: &mut DB::Connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Self::TEST_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+    }
+}
+
 /// Why a database URL was refused before connecting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

@@ -143,13 +143,14 @@ impl Microcred {
         unsigned.credential_status = Some(self.status_entries(revocation, suspension));
         let key = self.signing_key_of(issuer, source.active_key.as_ref())?;
         let (key, options) = assertion_options(issuer, key, Cryptosuite::EddsaRdfc2022, issued_at);
-        // Signing is CPU work (about 0.2 ms): keep it off the async workers.
-        let signed = issuance::sign_blocking(move || {
+        // Signed on the async worker: one award's fast-path signature is about 0.2 ms, and handing it to the
+        // blocking pool cost two thread switches per award and left the pool's threads (one per award in flight)
+        // competing with the workers for the cores (BENCHMARKS.md, "Issue 20, session 17"). Documents of any
+        // shape (VC-API, batches) still go to the blocking pool.
+        let signed =
             crate::metrics::timed("microcred_signature_seconds", || proof::sign_credential(&unsigned, &options, &key))
-        })
-        .await?
-        // The server built this credential from validated input: failing to sign it is our fault.
-        .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
+                // The server built this credential from validated input: failing to sign it is our fault.
+                .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
         let document = serde_json::value::to_raw_value(&signed)
             .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
         let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{PgPool, Postgres};
 
 use uuid::Uuid;
@@ -29,10 +29,7 @@ impl PgStore {
     /// Prepares a pool for a `postgres://` URL (no connection is made yet).
     pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
         let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_lazy_with(options);
+        let pool = settings.pool_options::<sqlx::Postgres>().connect_lazy_with(options);
         Ok(Self { pool, group: Arc::new(GroupCommit::new(4)) })
     }
 

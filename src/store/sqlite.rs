@@ -5,7 +5,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
 use super::group_commit::GroupCommit;
@@ -38,12 +38,7 @@ impl SqliteStore {
                 .await
                 .map_err(|source| ConnectError::Folder { path: folder.to_owned(), source })?;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
-            .await
-            .map_err(ConnectError::Open)?;
+        let pool = settings.pool_options::<sqlx::Sqlite>().connect_with(options).await.map_err(ConnectError::Open)?;
         Ok(Self { pool, group: Arc::new(GroupCommit::new(1)) })
     }
 
