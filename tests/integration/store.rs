@@ -309,8 +309,11 @@ async fn a_connection_postgres_dropped_while_idle_is_replaced_before_use() {
     store.migrate().await.unwrap();
     assert!(store.issuers().await.unwrap().is_empty());
     let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // Let the pool's own test of the returned connection finish, so the connection is idle when it is dropped.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let dropped: Vec<(bool,)> = sqlx::query_as(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+         AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
     )
     .fetch_all(&mut admin)
     .await
@@ -330,11 +333,13 @@ async fn postgres_compresses_stored_credentials_with_lz4_when_it_can() {
     let store = store::connect(&db.url, &PoolSettings::default()).await.unwrap();
     store.migrate().await.unwrap();
     let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let (lz4,): (bool,) =
+    let lz4: Option<(bool,)> =
         sqlx::query_as("SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
-            .fetch_one(&mut conn)
+            .fetch_optional(&mut conn)
             .await
             .unwrap();
+    // PostgreSQL before 14 has one compression method and nothing to choose; the migration leaves it alone.
+    let Some((lz4,)) = lz4 else { return };
     let methods: Vec<(String, String)> = sqlx::query_as(
         "SELECT attrelid::regclass::text || '.' || attname, attcompression::text FROM pg_attribute \
          WHERE (attrelid, attname) IN (('credential'::regclass, 'document'), ('award_batch'::regclass, 'response')) \
