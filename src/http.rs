@@ -121,18 +121,26 @@ fn documented_routes(settings: &HttpSettings) -> OpenApiRouter<AppState> {
         .routes(routes!(problem::describe))
 }
 
+/// Answers a panic in a handler with a 500 (logged) instead of a reset connection, and gives every error
+/// response a problem body ([`problem::fill_empty_errors`]), the panic's included.
+fn answer_panics_and_errors<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(problem::fill_empty_errors))
+}
+
 /// Builds the whole router: the documented routes, the pages' assets, the API description, problem
 /// fallbacks, and the layers every request passes (limits, timeout, security headers, metrics, tracing).
 pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
     let state = AppState { app };
-    let (routes, _) = documented_routes(settings).split_for_parts();
-    routes
+    let (documented, _) = documented_routes(settings).split_for_parts();
+    let routes = documented
         .route("/assets/{name}", get(public::asset))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::docs))
         .fallback(negotiate::unknown_address)
-        .method_not_allowed_fallback(problem::method_not_allowed)
-        .layer(axum::middleware::map_response(problem::fill_empty_errors))
+        .method_not_allowed_fallback(problem::method_not_allowed);
+    answer_panics_and_errors(routes)
         .layer(axum::middleware::map_response(pages::security_headers))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
@@ -143,4 +151,29 @@ pub fn router(app: Arc<Microcred>, settings: &HttpSettings) -> Router {
             tracing::info_span!("request", method = %req.method(), route)
         }))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_a_problem_body() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let routes = Router::new().route("/boom", get(boom));
+        let response =
+            answer_panics_and_errors(routes).oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["status"], 500);
+        assert!(!body.windows(5).any(|w| w == b"a bug"), "the panic's message stays in the log");
+    }
 }

@@ -147,15 +147,10 @@ impl Microcred {
         // blocking pool cost two thread switches per award and left the pool's threads (one per award in flight)
         // competing with the workers for the cores (BENCHMARKS.md, "Issue 20, session 17"). Documents of any
         // shape (VC-API, batches) still go to the blocking pool.
-        // A panic while signing is a 500 with its cause logged, as it was from the blocking pool, not a reset
-        // connection.
-        let sign = std::panic::AssertUnwindSafe(|| {
+        let signed =
             crate::metrics::timed("microcred_signature_seconds", || proof::sign_credential(&unsigned, &options, &key))
-        });
-        let signed = std::panic::catch_unwind(sign)
-            .map_err(|_| Error::Internal(format!("signing credential {id} panicked")))?
-            // The server built this credential from validated input: failing to sign it is our fault.
-            .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
+                // The server built this credential from validated input: failing to sign it is our fault.
+                .map_err(|e| Error::Internal(format!("cannot sign credential {id}: {e}")))?;
         let document = serde_json::value::to_raw_value(&signed)
             .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
         let row = issuance::new_row(id, issuer.id, caller, document, issued_at, (Some(revocation), suspension));

@@ -10,6 +10,7 @@ use microcred::domain::delivery::DeliveryStatus;
 use microcred::domain::issuer::{DidMethod, Issuer, IssuerId};
 use microcred::service::now;
 use microcred::store::{self, BatchRecord, IssuerKey, NewDelivery, PoolSettings, Store, StoreError};
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 use crate::support::PgDatabase;
@@ -302,7 +303,6 @@ async fn replicas_migrating_the_same_postgres_database_at_once_do_not_conflict()
 /// be replaced before a query meets it.
 #[tokio::test]
 async fn a_connection_postgres_dropped_while_idle_is_replaced_before_use() {
-    use sqlx::Connection as _;
     let Some(db) = PgDatabase::create().await else { return };
     let settings = PoolSettings { max_connections: 1, ..PoolSettings::default() };
     let store = store::connect(&db.url, &settings).await.unwrap();
@@ -328,7 +328,6 @@ async fn a_connection_postgres_dropped_while_idle_is_replaced_before_use() {
 /// was 7 % of the database's CPU time in an award, so the documents use lz4 where the server has it.
 #[tokio::test]
 async fn postgres_compresses_stored_credentials_with_lz4_when_it_can() {
-    use sqlx::Connection as _;
     let Some(db) = PgDatabase::create().await else { return };
     let store = store::connect(&db.url, &PoolSettings::default()).await.unwrap();
     store.migrate().await.unwrap();
