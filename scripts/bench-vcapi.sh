@@ -7,15 +7,22 @@
 # The credential (CREDENTIAL=ob, the default): the Open Badges 3.0 credential another issuer signed
 # (tests/fixtures/peer-signed/ob3-did-key-eddsa-rdfc-2022.json, about 2 KB, without its proof); CREDENTIAL=minimal:
 # a five-line VCDM 2.0 credential. microcred runs on SQLite (or DATABASE_URL=postgres://…). REFERENCE=0 skips the
-# reference. Needs wrk and Node 20+. Usage: scripts/bench-vcapi.sh [SECONDS] [CONNECTIONS]
+# reference. With PERF=1, `perf record` (cpu-clock, DWARF call graphs) samples microcred during each of its runs into
+# perf-vcapi-issue.data and perf-vcapi-verify.data in the current folder. MICROCRED_BIN=path runs that binary instead
+# of building one. Needs wrk and Node 20+. Usage: scripts/bench-vcapi.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
+out="$PWD"
 cd "$(dirname "$0")/.."
 root="$PWD"
 seconds="${1:-15}"
 connections="${2:-16}"
 credential_kind="${CREDENTIAL:-ob}"
-cargo build --release -q
-bin="$root/target/release/microcred"
+if [ -n "${MICROCRED_BIN:-}" ]; then
+  bin="$MICROCRED_BIN"
+else
+  cargo build --release -q
+  bin="$root/target/release/microcred"
+fi
 if [ "${REFERENCE:-1}" != 0 ] && [ ! -d benches/reference/node_modules ]; then
   npm ci --prefix benches/reference --no-audit --no-fund >/dev/null
 fi
@@ -81,7 +88,14 @@ LUA
 # run NAME PORT PATH BODY TOKEN: one wrk run; prints wrk's output and appends "NAME requests/s" to rates.txt.
 run() {
   echo "== $1: POST $3 ($connections connections, ${seconds}s, $credential_kind credential)"
+  local perf_pid=
+  if [ "${PERF:-}" = 1 ] && [ "$2" = "$port" ]; then
+    perf record -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$pid" -o "$out/perf-vcapi-${1#microcred-}.data" \
+      -- sleep $((seconds > 4 ? seconds - 2 : seconds)) 2>/dev/null &
+    perf_pid=$!
+  fi
   wrk -t2 -c"$connections" -d"${seconds}s" --latency -s post.lua "http://127.0.0.1:$2$3" -- "$dir/$4" "$5" | tee wrk.txt
+  if [ -n "$perf_pid" ]; then wait "$perf_pid"; fi
   echo "$1 $(awk '/Requests\/sec/{print $2}' wrk.txt)" >> rates.txt
 }
 

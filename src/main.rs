@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use microcred::cli::{self, Cli};
 
+/// jemalloc instead of the system allocator: many small, short-lived allocations on several threads (JSON
+/// values, JSON-LD terms, HTTP buffers) cost glibc's malloc a quarter of a request's CPU time.
+#[cfg(all(unix, not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -165,7 +165,7 @@ pub struct IssuerKey {
 }
 
 /// What issuing one award reads, in one round trip ([`Store::award_source`]): the achievement, its issuer, the
-/// issuer's active key and the learner's earlier award of the achievement, if any.
+/// issuer's active key, the learner's earlier award of the achievement, if any, and the caller's API key.
 #[derive(Debug, Clone)]
 pub struct AwardSource {
     /// The achievement awarded.
@@ -177,6 +177,9 @@ pub struct AwardSource {
     /// The oldest credential of this achievement already held by the e-mail address asked about (whether or not
     /// it was awarded with `allow_duplicate`): the duplicate check of a single award.
     pub held: Option<CredentialId>,
+    /// The API key asked about with its secret's hash, if asked and it exists (revoked or not): an award
+    /// checks its caller's token in the same round trip.
+    pub api_key: Option<(ApiKey, SecretHash)>,
 }
 
 /// Result alias for store operations.
@@ -221,10 +224,16 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     async fn achievement(&self, id: AchievementId) -> StoreResult<Option<Achievement>>;
     /// An issuer's achievements, oldest first.
     async fn achievements(&self, issuer: IssuerId) -> StoreResult<Vec<Achievement>>;
-    /// The achievement `achievement` with its issuer, the issuer's active key and the oldest credential of it held
-    /// by `email` (lower-cased), in one query: a single award makes one round trip for all it needs to read
-    /// (with the API key's, two), where it made five. `None` if there is no such achievement.
-    async fn award_source(&self, achievement: AchievementId, email: &str) -> StoreResult<Option<AwardSource>>;
+    /// The achievement `achievement` with its issuer, the issuer's active key, the oldest credential of it held
+    /// by `email` (lower-cased) and the API key `api_key` (if given), in one query: a single award makes one
+    /// round trip for all it needs to read, its caller's key included. `None` if there is no such achievement
+    /// (whether or not the API key exists).
+    async fn award_source(
+        &self,
+        achievement: AchievementId,
+        email: &str,
+        api_key: Option<ApiKeyId>,
+    ) -> StoreResult<Option<AwardSource>>;
 
     /// Stores a checked image under its digest; storing the same bytes again changes nothing.
     async fn insert_image(&self, image: &crate::domain::image::Image, at: OffsetDateTime) -> StoreResult<()>;
@@ -830,6 +839,13 @@ mod rows {
         active_public_key: Option<Vec<u8>>,
         active_key_created_at: Option<OffsetDateTime>,
         held: Option<Uuid>,
+        caller_key_id: Option<Uuid>,
+        caller_issuer_id: Option<Uuid>,
+        caller_role: Option<String>,
+        caller_name: Option<String>,
+        caller_secret_hash: Option<Vec<u8>>,
+        caller_created_at: Option<OffsetDateTime>,
+        caller_revoked_at: Option<OffsetDateTime>,
     }
 
     impl TryFrom<AwardSourceRow> for AwardSource {
@@ -853,7 +869,28 @@ mod rows {
                 })?),
                 _ => None,
             };
-            Ok(AwardSource { achievement, issuer, active_key, held: r.held.map(CredentialId) })
+            let api_key = match (
+                r.caller_key_id,
+                r.caller_issuer_id,
+                r.caller_role,
+                r.caller_name,
+                r.caller_secret_hash,
+                r.caller_created_at,
+            ) {
+                (Some(api_key_id), Some(issuer_id), Some(role), Some(name), Some(secret_hash), Some(created_at)) => {
+                    Some(<(ApiKey, SecretHash)>::try_from(ApiKeyRow {
+                        api_key_id,
+                        issuer_id,
+                        role,
+                        name,
+                        secret_hash,
+                        created_at,
+                        revoked_at: r.caller_revoked_at,
+                    })?)
+                }
+                _ => None,
+            };
+            Ok(AwardSource { achievement, issuer, active_key, held: r.held.map(CredentialId), api_key })
         }
     }
 

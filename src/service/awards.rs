@@ -3,7 +3,7 @@
 use tracing::info;
 use uuid::Uuid;
 
-use super::issuers::assertion_options;
+use super::issuers::{accept_token, assertion_options, parse_token};
 use super::{Microcred, audit, issuance, now};
 use crate::domain::api_key::ApiKey;
 use crate::domain::award::{Award, AwardInput, CredentialId, IssuedCredential};
@@ -25,25 +25,37 @@ pub enum Issued {
 }
 
 impl Microcred {
-    /// Issues an award: builds the credential from the achievement, signs it with the issuer's active key
-    /// (`eddsa-rdfc-2022`) and stores it.
+    /// Issues an award for the caller whose bearer token is `token`: builds the credential from the
+    /// achievement, signs it with the issuer's active key (`eddsa-rdfc-2022`) and stores it.
     ///
+    /// The token is checked as [`Microcred::authenticate`] checks it (401 first, before any other error),
+    /// but in the same round trip as everything else the award reads, so a revocation still counts at once.
     /// With an `Idempotency-Key`, a retry of the same request returns the credential already issued, and
     /// the same key with another request is refused. Awarding an achievement again to the same e-mail
     /// address needs `allow_duplicate`; otherwise the conflict names the existing credential. The database
     /// enforces both, so concurrent requests on several replicas cannot get around them.
     pub async fn issue_award(
         &self,
-        caller: &ApiKey,
+        token: &str,
         input: AwardInput,
         idempotency_key: Option<&str>,
         request_hash: [u8; 32],
     ) -> Result<(IssuedCredential, Issued)> {
-        let award = input.validate_printable(self.fonts.as_ref())?;
-        // One round trip: the achievement, its issuer and active key, and the duplicate check.
-        let Some(source) = self.store.award_source(award.achievement_id, award.email.as_str()).await? else {
+        let award = match input.validate_printable(self.fonts.as_ref()) {
+            Ok(award) => award,
+            Err(invalid) => {
+                self.authenticate(token).await?;
+                return Err(invalid.into());
+            }
+        };
+        let parsed = parse_token(token)?;
+        // One round trip: the caller's key, the achievement, its issuer and active key, and the duplicate check.
+        let found = self.store.award_source(award.achievement_id, award.email.as_str(), Some(parsed.id())).await?;
+        let Some(mut source) = found else {
+            self.authenticate(token).await?;
             return Err(ValidationErrors::single("achievement_id", "no such achievement").into());
         };
+        let caller = &accept_token(&parsed, source.api_key.take())?;
         Self::require_issuer(caller, source.issuer.id)?;
         let (achievement, issuer) = (&source.achievement, &source.issuer);
         if let Some(key) = idempotency_key
@@ -71,7 +83,7 @@ impl Microcred {
                 .await
             {
                 Ok(()) => {
-                    self.wake_deliveries();
+                    self.wake_deliveries([&delivery]);
                     info!(credential.id = %id, issuer.slug = %issuer.slug, achievement.id = %achievement.id, "issued credential {id}");
                     metrics::counter!("microcred_credentials_issued_total", "path" => "award").increment(1);
                     self.note_inserted(1);

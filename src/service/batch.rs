@@ -159,7 +159,7 @@ impl Microcred {
             .collect();
         match self.store.insert_batch(&credentials, &audits, &deliveries, record.as_ref()).await {
             Ok(()) => {
-                self.wake_deliveries();
+                self.wake_deliveries(&deliveries);
                 tracing::info!(issued = result.issued, rejected, "issued a batch of {} credentials", result.issued);
                 metrics::counter!("microcred_credentials_issued_total", "path" => "batch")
                     .increment(result.issued as u64);

@@ -59,9 +59,12 @@ impl Microcred {
     }
 
     /// Tells this process's worker that messages were queued, so they leave at once rather than at the
-    /// next poll.
-    pub(super) fn wake_deliveries(&self) {
-        self.delivery_wake.notify_one();
+    /// next poll — only when one of `queued` is to be sent: every wake costs the worker a transaction that
+    /// claims due messages, and an award with `notify: false` (recorded as skipped) has none to claim.
+    pub(super) fn wake_deliveries<'a>(&self, queued: impl IntoIterator<Item = &'a NewDelivery>) {
+        if any_to_send(queued) {
+            self.delivery_wake.notify_one();
+        }
     }
 
     /// The deliveries of listed credentials.
@@ -91,7 +94,7 @@ impl Microcred {
         };
         let entry = audit(Some(caller), Some(credential.issuer_id), "credential.notify", &id.to_string(), None);
         self.store.requeue_delivery(&delivery, &entry).await?;
-        self.wake_deliveries();
+        self.wake_deliveries([&delivery]);
         self.store.delivery(id).await?.ok_or_else(|| Error::Internal(format!("delivery of {id} vanished")))
     }
 
@@ -326,9 +329,38 @@ fn not_to_send(credential: &IssuedCredential) -> Option<&'static str> {
     }
 }
 
+/// Whether any of `queued` is a message to send (not one recorded as skipped).
+fn any_to_send<'a>(queued: impl IntoIterator<Item = &'a NewDelivery>) -> bool {
+    queued.into_iter().any(|d| d.status == DeliveryStatus::Pending)
+}
+
 /// A random number in `[0, 1)` for retry jitter.
 fn jitter() -> f64 {
     let mut bytes = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(status: DeliveryStatus) -> NewDelivery {
+        NewDelivery {
+            credential_id: CredentialId(uuid::Uuid::new_v4()),
+            recipient_email: "learner@example.eu".into(),
+            status,
+            created_at: now(),
+        }
+    }
+
+    #[test]
+    fn only_a_message_to_send_wakes_the_worker() {
+        let (pending, skipped) = (queued(DeliveryStatus::Pending), queued(DeliveryStatus::Skipped));
+        assert!(any_to_send([&pending]));
+        assert!(any_to_send([&skipped, &pending]));
+        assert!(!any_to_send([&skipped]), "notify: false queues nothing to send");
+        assert!(!any_to_send(&[skipped.clone(), skipped]));
+        assert!(!any_to_send(&None), "a credential without an address queues nothing");
+    }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::require_admin;
 use super::{Microcred, audit, now};
 use crate::domain::api_key::{ApiKey, Role};
-use crate::domain::api_key::{ApiKeyId, ApiToken};
+use crate::domain::api_key::{ApiKeyId, ApiToken, SecretHash};
 use crate::domain::did::{DidDocument, did_key, did_web};
 use crate::domain::issuer::{CountryCode, DidMethod, Issuer, IssuerId, MailSettings, NewIssuer, Slug};
 use crate::error::OnConstraint as _;
@@ -313,13 +313,25 @@ impl Microcred {
     /// Checks a bearer token: it must be well formed, known, match in constant time, and not be revoked.
     /// Every failure gives the same answer, so a caller learns nothing about which part was wrong.
     pub async fn authenticate(&self, token: &str) -> Result<ApiKey> {
-        const REFUSED: Error = Error::Unauthorized("the API token is invalid or revoked");
-        let token = ApiToken::parse(token).map_err(|_| REFUSED)?;
-        let Some((key, hash)) = self.store.api_key(token.id()).await? else { return Err(REFUSED) };
-        if !hash.matches(&token.hash()) || key.revoked_at.is_some() {
-            return Err(REFUSED);
-        }
-        Ok(key)
+        let token = parse_token(token)?;
+        accept_token(&token, self.store.api_key(token.id()).await?)
+    }
+}
+
+/// The answer to every bad token, so a caller learns nothing about which part was wrong.
+const REFUSED: Error = Error::Unauthorized("the API token is invalid or revoked");
+
+/// A bearer token's parts (401 if malformed).
+pub(super) fn parse_token(token: &str) -> Result<ApiToken> {
+    ApiToken::parse(token).map_err(|_| REFUSED)
+}
+
+/// The API key `token` names, as read from the store, if the token's secret matches its hash (in constant
+/// time) and it is not revoked; else 401.
+pub(super) fn accept_token(token: &ApiToken, stored: Option<(ApiKey, SecretHash)>) -> Result<ApiKey> {
+    match stored {
+        Some((key, hash)) if hash.matches(&token.hash()) && key.revoked_at.is_none() => Ok(key),
+        _ => Err(REFUSED),
     }
 }
 

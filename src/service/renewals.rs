@@ -162,7 +162,7 @@ impl Microcred {
         let facts = AwardedFacts::of(old).ok_or_else(not_award)?;
         let source = self
             .store
-            .award_source(achievement_id, &facts.email)
+            .award_source(achievement_id, &facts.email, None)
             .await?
             .ok_or_else(|| Error::NotFound { what: "achievement", id: achievement_id.to_string() })?;
         Ok((source, facts))
@@ -219,7 +219,7 @@ impl Microcred {
                 .await;
             let conflict = match stored {
                 Ok(true) => {
-                    self.wake_deliveries();
+                    self.wake_deliveries([&delivery]);
                     if let Some(slot) = s.old.status {
                         self.note_status_change(slot.list).await;
                     }

@@ -136,17 +136,18 @@ impl Microcred {
                 ..issuance::new_row(id, issuer.id, caller, document, issued_at, (revocation, suspension))
             };
             let subject = external_id.clone().unwrap_or_else(|| id.to_string());
+            let delivery = email.map(|e| Self::new_delivery(&row, &e, true));
             match self
                 .store
                 .insert_credential(
                     &row,
                     &audit(Some(caller), Some(issuer.id), "credential.issue", &subject, None),
-                    email.map(|e| Self::new_delivery(&row, &e, true)).as_ref(),
+                    delivery.as_ref(),
                 )
                 .await
             {
                 Ok(()) => {
-                    self.wake_deliveries();
+                    self.wake_deliveries(&delivery);
                     metrics::counter!("microcred_credentials_issued_total", "path" => "vc-api").increment(1);
                     self.note_inserted(1);
                     return Ok(signed);

@@ -225,6 +225,7 @@ macro_rules! impl_store {
                 &self,
                 achievement: $crate::domain::achievement::AchievementId,
                 email: &str,
+                api_key: Option<$crate::domain::api_key::ApiKeyId>,
             ) -> $crate::store::StoreResult<Option<$crate::store::AwardSource>> {
                 // The duplicate check is the same query as `holders` (so the same index), as a scalar subquery.
                 sqlx::query_as::<_, $crate::store::rows::AwardSourceRow>(
@@ -233,13 +234,18 @@ macro_rules! impl_store {
                      k.key_id AS active_key_id, k.public_key AS active_public_key, \
                      k.created_at AS active_key_created_at, \
                      (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
-                      AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held \
+                      AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held, \
+                     ak.api_key_id AS caller_key_id, ak.issuer_id AS caller_issuer_id, ak.role AS caller_role, \
+                     ak.name AS caller_name, ak.secret_hash AS caller_secret_hash, \
+                     ak.created_at AS caller_created_at, ak.revoked_at AS caller_revoked_at \
                      FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
                      LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
+                     LEFT JOIN api_key ak ON ak.api_key_id = $3 \
                      WHERE a.achievement_id = $1",
                 )
                 .bind(achievement.0)
                 .bind(email)
+                .bind(api_key.map(|k| k.0))
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(Self::error)?

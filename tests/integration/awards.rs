@@ -273,3 +273,73 @@ async fn concurrent_awards_on_sqlite() {
 async fn concurrent_awards_on_postgres() {
     concurrent_awards(Backend::Postgres).await;
 }
+
+/// An award checks its caller's token in the same read as the achievement (issue 20), yet a bad token still
+/// gets 401 whatever else is wrong with the request, nothing is issued, and a revocation counts at once.
+async fn a_bad_token_gets_401_whatever_else_is_wrong(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (assessor, achievement_id) = app.issuer_with_achievement(false).await;
+    let url = app.url("/api/v1/credentials");
+    let revoked = app.token_for("ucs", Role::Assessor).await;
+    // It works until it is revoked.
+    let good = json!({"achievement_id": achievement_id, "recipient": {"name": "Ana Pérez", "email": "ana@example.es"}});
+    let response = app.client.post(&url).bearer_auth(&revoked).json(&good).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    app.app.revoke_api_key(microcred::domain::api_key::ApiToken::parse(&revoked).unwrap().id()).await.unwrap();
+    let unknown = microcred::domain::api_key::ApiToken::generate().reveal();
+
+    let learner = |n: usize| json!({"name": "Ana Pérez", "email": format!("ana{n}@example.es")});
+    let unknown_achievement = uuid::Uuid::new_v4().to_string();
+    // (body, Idempotency-Key, what a good token gets)
+    let cases: Vec<(String, Option<String>, u16)> = vec![
+        (json!({"achievement_id": achievement_id, "recipient": learner(1)}).to_string(), None, 201),
+        (json!({"achievement_id": unknown_achievement, "recipient": learner(2)}).to_string(), None, 422),
+        (json!({"achievement_id": achievement_id}).to_string(), None, 422),
+        (
+            json!({"achievement_id": achievement_id, "recipient": {"name": "", "email": "not an address"}}).to_string(),
+            None,
+            422,
+        ),
+        ("{not json".to_owned(), None, 400),
+        (json!({"achievement_id": achievement_id, "recipient": learner(3)}).to_string(), Some("k".repeat(300)), 422),
+    ];
+    for (i, (body, key, with_good_token)) in cases.iter().enumerate() {
+        for token in [revoked.as_str(), unknown.as_str(), "mc_not_a_token"] {
+            let mut request =
+                app.client.post(&url).bearer_auth(token).header("content-type", "application/json").body(body.clone());
+            if let Some(key) = key {
+                request = request.header("Idempotency-Key", key);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "case {i} with {token}");
+            assert_problem(response, 401).await;
+        }
+        let mut request =
+            app.client.post(&url).bearer_auth(&assessor).header("content-type", "application/json").body(body.clone());
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        assert_eq!(request.send().await.unwrap().status(), *with_good_token, "case {i} with a good token");
+    }
+    assert_eq!(app.stored_credentials().await, 2, "only the good token's awards were issued");
+
+    // Another issuer's assessor is told 403, not 401, for this issuer's achievement.
+    let admin = app.token(Role::Admin).await;
+    let other = json!({"slug": "other", "name": "Other Academy", "country": "IT"});
+    let created = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let outsider = app.token_for("other", Role::Assessor).await;
+    let body = json!({"achievement_id": achievement_id, "recipient": learner(4)});
+    assert_problem(app.client.post(&url).bearer_auth(&outsider).json(&body).send().await.unwrap(), 403).await;
+    assert_eq!(app.stored_credentials().await, 2);
+}
+
+#[tokio::test]
+async fn a_bad_token_gets_401_whatever_else_is_wrong_on_sqlite() {
+    a_bad_token_gets_401_whatever_else_is_wrong(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_bad_token_gets_401_whatever_else_is_wrong_on_postgres() {
+    a_bad_token_gets_401_whatever_else_is_wrong(Backend::Postgres).await;
+}

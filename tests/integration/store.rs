@@ -190,12 +190,13 @@ async fn story(store: Arc<dyn Store>) {
 
     // What an award reads, in one query: the achievement as updated, its issuer, the key that is active now
     // (not the retired one), and no earlier award of it to this learner.
-    let source = store.award_source(achievement.id, "learner@example.eu").await.unwrap().unwrap();
+    let source = store.award_source(achievement.id, "learner@example.eu", None).await.unwrap().unwrap();
     assert_eq!(source.achievement, achievement);
     assert_eq!(source.issuer, a);
     assert_eq!(source.active_key, Some(next.clone()));
     assert_eq!(source.held, None);
-    assert!(store.award_source(unknown.id, "learner@example.eu").await.unwrap().is_none());
+    assert!(source.api_key.is_none(), "none asked for");
+    assert!(store.award_source(unknown.id, "learner@example.eu", None).await.unwrap().is_none());
 
     // API keys: only a hash is stored; revocation is idempotent; unknown ids are reported.
     let token = ApiToken::generate();
@@ -211,11 +212,24 @@ async fn story(store: Arc<dyn Store>) {
     let (found, hash) = store.api_key(token.id()).await.unwrap().unwrap();
     assert_eq!(found, api_key);
     assert!(hash.matches(&token.hash()));
+    // An award reads its caller's key with the rest: the same key and hash, none for an unknown key, and
+    // none when the achievement is unknown.
+    let (read, read_hash) =
+        store.award_source(achievement.id, "x@example.eu", Some(token.id())).await.unwrap().unwrap().api_key.unwrap();
+    assert_eq!(read, api_key);
+    assert!(read_hash.matches(&token.hash()));
+    let unknown_key = ApiToken::generate().id();
+    assert!(
+        store.award_source(achievement.id, "x@example.eu", Some(unknown_key)).await.unwrap().unwrap().api_key.is_none()
+    );
+    assert!(store.award_source(unknown.id, "x@example.eu", Some(token.id())).await.unwrap().is_none());
     assert_eq!(store.api_keys().await.unwrap(), vec![api_key.clone()]);
     let revoke = entry("api_key.revoke", &api_key.id.to_string());
     assert!(store.revoke_api_key(api_key.id, &revoke).await.unwrap());
     assert!(store.revoke_api_key(api_key.id, &entry("api_key.revoke", "again")).await.unwrap());
     assert_eq!(store.api_key(api_key.id).await.unwrap().unwrap().0.revoked_at, Some(revoke.at));
+    let read = store.award_source(achievement.id, "x@example.eu", Some(token.id())).await.unwrap().unwrap();
+    assert_eq!(read.api_key.unwrap().0.revoked_at, Some(revoke.at), "an award sees the revocation at once");
     assert!(!store.revoke_api_key(ApiToken::generate().id(), &entry("api_key.revoke", "unknown")).await.unwrap());
 
     // The audit log holds exactly the changes that happened, in order: not the failed rotation, not the
