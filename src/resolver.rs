@@ -19,18 +19,26 @@ pub const MAX_DID_DOCUMENT_BYTES: usize = 64 * 1024;
 /// Longest wait for a remote DID document.
 pub const DID_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many of this service's issuer keys [`Resolver`] keeps in memory (a few dozen bytes each).
+const OWN_KEYS_CACHED: usize = 4096;
+
 /// Resolves verification methods for the service.
 #[derive(Debug, Clone)]
 pub struct Resolver {
     store: Arc<dyn Store>,
     http: Option<GuardedClient>,
+    /// This service's issuer keys already read, by verification method (`did#key-id`). A key row is never
+    /// changed or deleted (retiring one only stops it signing; it still verifies what it signed) and a DID
+    /// never changes, so a key found once is the same key for every replica for ever: what is cached never
+    /// goes stale. A method not found is not cached (a rotation on another replica may add it).
+    own_keys: Arc<quick_cache::sync::Cache<String, VerifyingKey>>,
 }
 
 impl Resolver {
     /// A resolver over `store`; `remote` (the guarded client, or `None` when remote resolution is off) fetches
     /// other hosts' DID documents.
     pub fn new(store: Arc<dyn Store>, remote: Option<GuardedClient>) -> Self {
-        Self { store, http: remote }
+        Self { store, http: remote, own_keys: Arc::new(quick_cache::sync::Cache::new(OWN_KEYS_CACHED)) }
     }
 
     async fn fetch(&self, method: &str, did: &str) -> Result<serde_json::Value, ResolveError> {
@@ -60,12 +68,24 @@ impl KeyResolver for Resolver {
         if !did.starts_with("did:web:") {
             return Err(error("only did:key and did:web verification methods are supported"));
         }
-        let own = self.store.issuer_by_did(did).await.map_err(|e| error(&format!("database: {e}")))?;
-        if let Some(issuer) = own {
-            let keys = self.store.issuer_keys(issuer.id).await.map_err(|e| error(&format!("database: {e}")))?;
-            let key = keys.iter().find(|k| k.key_id == fragment).ok_or_else(|| error("the issuer has no such key"))?;
+        let own = |public_key| ResolvedKey {
+            controller: did.to_owned(),
+            public_key,
+            purposes: vec!["assertionMethod".into()],
+        };
+        if let Some(public_key) = self.own_keys.get(method) {
+            return Ok(own(public_key));
+        }
+        let database = |e: crate::store::StoreError| error(&format!("database: {e}"));
+        // One read for the usual case, one of this service's issuers and one of its keys; a second only to
+        // tell "not ours" (fetched) from "ours, but no such key".
+        if let Some(key) = self.store.issuer_key_by_did(did, fragment).await.map_err(database)? {
             let public_key = VerifyingKey::from_bytes(&key.public_key).map_err(|e| error(&e.to_string()))?;
-            return Ok(ResolvedKey { controller: issuer.did, public_key, purposes: vec!["assertionMethod".into()] });
+            self.own_keys.insert(method.to_owned(), public_key);
+            return Ok(own(public_key));
+        }
+        if self.store.issuer_by_did(did).await.map_err(database)?.is_some() {
+            return Err(error("the issuer has no such key"));
         }
         let document = self.fetch(method, did).await?;
         resolve_in_document(method, &document)

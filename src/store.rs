@@ -213,6 +213,9 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
 
     /// Every key of an issuer, oldest first.
     async fn issuer_keys(&self, issuer: IssuerId) -> StoreResult<Vec<IssuerKey>>;
+    /// The key `key_id` (active or retired) of the issuer whose DID is `did`, in one query: what verifying a
+    /// proof by one of this service's issuers reads. `None` if there is no such issuer or key.
+    async fn issuer_key_by_did(&self, did: &str, key_id: &str) -> StoreResult<Option<IssuerKey>>;
     /// Retires the issuer's active key and makes `new_key` the active one, atomically, with its audit entry.
     async fn rotate_key(&self, new_key: &IssuerKey, audit: &AuditEntry) -> StoreResult<()>;
 

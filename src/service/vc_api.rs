@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{Microcred, audit, issuance, now};
 use crate::domain::api_key::{ApiKey, Role};
 use crate::domain::award::{CredentialId, IssuedCredential};
-use crate::domain::issuer::Slug;
+use crate::domain::issuer::{Issuer, Slug};
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
@@ -26,7 +26,16 @@ impl Microcred {
         credential: &serde_json::Value,
         suite: Cryptosuite,
     ) -> Result<serde_json::Value> {
-        let issuer = self.issuer(slug).await?;
+        self.sign_as(&self.issuer(slug).await?, credential, suite).await
+    }
+
+    /// [`Microcred::sign_credential`] for an issuer already read.
+    async fn sign_as(
+        &self,
+        issuer: &Issuer,
+        credential: &serde_json::Value,
+        suite: Cryptosuite,
+    ) -> Result<serde_json::Value> {
         let mut errors = ValidationErrors::default();
         for violation in model::credential_violations(credential) {
             errors.add("credential", violation);
@@ -43,7 +52,7 @@ impl Microcred {
             errors.add("proof", "the credential is already signed");
         }
         errors.finish(())?;
-        let (key, options) = self.assertion_signer(&issuer, suite, now()).await?;
+        let (key, options) = self.assertion_signer(issuer, suite, now()).await?;
         let unsigned = credential.clone();
         issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key)).await?.map_err(|e| match e {
             ProofError::Canon(CanonError::UndefinedTerms(terms)) => ValidationErrors::single(
@@ -115,7 +124,7 @@ impl Microcred {
             } else {
                 (None, None)
             };
-            let signed = self.sign_credential(&issuer.slug, &document, suite).await?;
+            let signed = self.sign_as(&issuer, &document, suite).await?;
             let issued_at = now();
             let document = serde_json::value::to_raw_value(&signed)
                 .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;

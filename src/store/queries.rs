@@ -162,6 +162,24 @@ macro_rules! impl_store {
                 .collect()
             }
 
+            async fn issuer_key_by_did(
+                &self,
+                did: &str,
+                key_id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::IssuerKey>> {
+                sqlx::query_as::<_, $crate::store::rows::IssuerKeyRow>(
+                    "SELECT k.* FROM issuer_key k JOIN issuer i ON i.issuer_id = k.issuer_id \
+                     WHERE i.did = $1 AND k.key_id = $2",
+                )
+                .bind(did)
+                .bind(key_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::error)?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
             async fn rotate_key(&self, new_key: &$crate::store::IssuerKey, audit: &$crate::domain::audit::AuditEntry) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(Self::error)?;
                 sqlx::query("UPDATE issuer_key SET retired_at = $1 WHERE issuer_id = $2 AND retired_at IS NULL")

@@ -68,6 +68,47 @@ async fn a_rotated_key_keeps_verifying_what_it_signed() {
     assert!(app.app.verify(&signed).await.unwrap().verified);
 }
 
+/// A proof naming a key one of our issuers does not have cannot be checked (it is not fetched from the web
+/// either: the DID is ours), and a proof naming our issuer's DID with another issuer's key does not verify.
+#[tokio::test]
+async fn a_proof_naming_a_key_our_issuer_does_not_have_cannot_be_checked() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let slug = "default".parse().unwrap();
+    let did = default_did(&app.app).await;
+    let signed =
+        app.app.sign_credential(&slug, &example(&did, &app.base).to_value(), Cryptosuite::EddsaRdfc2022).await.unwrap();
+    // The example carries its proof in an array.
+    let with_method = |method: String| {
+        let mut changed = signed.clone();
+        match &mut changed["proof"] {
+            Value::Array(proofs) => proofs[0]["verificationMethod"] = method.into(),
+            proof => proof["verificationMethod"] = method.into(),
+        }
+        changed
+    };
+    let unknown = with_method(format!("{did}#z6MkNoSuchKeyOfThisIssuer"));
+    let error = app.app.verify(&unknown).await.unwrap_err();
+    assert!(error.to_string().contains("the issuer has no such key"), "{error}");
+
+    let admin = app.token(microcred::domain::api_key::Role::Admin).await;
+    let other = serde_json::json!({"slug": "other", "name": "Other Academy", "country": "IT"});
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/issuers"))
+        .bearer_auth(&admin)
+        .json(&other)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, other_keys) = app.app.issuer_keys(&"other".parse().unwrap()).await.unwrap();
+    let borrowed = with_method(format!("{did}#{}", other_keys[0].key_id));
+    let error = app.app.verify(&borrowed).await.unwrap_err();
+    assert!(error.to_string().contains("the issuer has no such key"), "{error} ({created})");
+}
+
 /// Every leaf of a JSON value with a function that changes it.
 fn leaf_paths(value: &Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
     match value {

@@ -167,6 +167,13 @@ async fn story(store: Arc<dyn Store>) {
     // Re-using a key id is refused, and the failed rotation keeps the current key active.
     assert_eq!(conflict(store.rotate_key(&next, &entry("key.rotate", &next.key_id)).await), "issuer_key_pkey");
     assert_eq!(store.issuer_keys(a.id).await.unwrap(), keys);
+    // Verification reads one key by the issuer's DID: the retired one still verifies what it signed; another
+    // issuer's key, an unknown key id or an unknown DID give nothing.
+    assert_eq!(store.issuer_key_by_did(&a.did, &keys[0].key_id).await.unwrap(), Some(keys[0].clone()));
+    assert_eq!(store.issuer_key_by_did(&a.did, &next.key_id).await.unwrap(), Some(next.clone()));
+    assert_eq!(store.issuer_key_by_did(&b.did, &next.key_id).await.unwrap(), None);
+    assert_eq!(store.issuer_key_by_did(&a.did, "z6MkNoSuchKey").await.unwrap(), None);
+    assert_eq!(store.issuer_key_by_did("did:web:nobody", &next.key_id).await.unwrap(), None);
 
     // Achievements: content stored as a whole, listed per issuer, updated in place.
     let spec: AchievementSpec = serde_json::from_value(serde_json::json!({
