@@ -37,4 +37,4 @@ if [ "$window" -gt 0 ]; then
     printf "cpu: %.3f ms of busy CPU per award (machine busy %.0f %%, steal %.1f %%, over %d s)\n",
       busy * 1000 / hz / (rps * window), 100 * busy / total, 100 * d[8] / total, window }'
 fi
-if [ "${PERF:-}" = 1 ]; then wait "$perf_pid"; fi
+if [ "${PERF:-}" = 1 ]; then wait "$perf_pid" || echo "perf record failed (is perf installed and allowed?)" >&2; fi

@@ -29,7 +29,7 @@ if [ "${PERF:-}" = 1 ]; then
   perf_pid=$!
 fi
 echo "PDFs over HTTP: $(wrk -t2 -c2 -d15s --latency -s pdf.lua "$base" | wrk_summary)"
-if [ "${PERF:-}" = 1 ]; then wait "$perf_pid"; fi
+if [ "${PERF:-}" = 1 ]; then wait "$perf_pid" || echo "perf record failed (is perf installed and allowed?)" >&2; fi
 first=$(python3 -c 'import json; print(json.load(open("batch.json"))["rows"][0]["id"])')
 echo "one PDF: $(curl -s "$base/credentials/$first.pdf" | wc -c) bytes"
 if [ "${CHROMIUM:-1}" != 0 ]; then

@@ -12,6 +12,7 @@
 # of building one. Needs wrk and Node 20+. Usage: scripts/bench-vcapi.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
 out="$PWD"
+if [ -n "${MICROCRED_BIN:-}" ]; then MICROCRED_BIN="$(realpath "$MICROCRED_BIN")"; fi
 cd "$(dirname "$0")/.."
 root="$PWD"
 seconds="${1:-15}"
@@ -95,7 +96,7 @@ run() {
     perf_pid=$!
   fi
   wrk -t2 -c"$connections" -d"${seconds}s" --latency -s post.lua "http://127.0.0.1:$2$3" -- "$dir/$4" "$5" | tee wrk.txt
-  if [ -n "$perf_pid" ]; then wait "$perf_pid"; fi
+  if [ -n "$perf_pid" ]; then wait "$perf_pid" || echo "perf record failed (is perf installed and allowed?)" >&2; fi
   echo "$1 $(awk '/Requests\/sec/{print $2}' wrk.txt)" >> rates.txt
 }
 

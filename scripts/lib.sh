@@ -2,6 +2,7 @@
 # on exit with every server started from it, an issuer with an assessor token, and an achievement.
 # The database is SQLite in the scratch folder, or DATABASE_URL=postgres://… (which must exist and be empty).
 
+if [ -n "${MICROCRED_BIN:-}" ]; then MICROCRED_BIN="$(realpath "$MICROCRED_BIN")"; fi  # before leaving the caller's folder
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
 # MICROCRED_BIN=/path/to/microcred runs another build (an older commit's, to compare in the same hour).

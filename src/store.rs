@@ -214,8 +214,9 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     /// Every key of an issuer, oldest first.
     async fn issuer_keys(&self, issuer: IssuerId) -> StoreResult<Vec<IssuerKey>>;
     /// The key `key_id` (active or retired) of the issuer whose DID is `did`, in one query: what verifying a
-    /// proof by one of this service's issuers reads. `None` if there is no such issuer or key.
-    async fn issuer_key_by_did(&self, did: &str, key_id: &str) -> StoreResult<Option<IssuerKey>>;
+    /// proof by one of this service's issuers reads. `None` if no issuer of this service has that DID (another
+    /// host's); `Some(None)` if ours has no such key.
+    async fn issuer_key_by_did(&self, did: &str, key_id: &str) -> StoreResult<Option<Option<IssuerKey>>>;
     /// Retires the issuer's active key and makes `new_key` the active one, atomically, with its audit entry.
     async fn rotate_key(&self, new_key: &IssuerKey, audit: &AuditEntry) -> StoreResult<()>;
 
@@ -492,6 +493,22 @@ pub struct LearnerToken {
 }
 
 /// The JSON stored for an achievement's content.
+/// [`Store::award_source`]'s one query (`$1` the achievement, `$2` the learner's e-mail, `$3` the caller's API
+/// key or NULL). The duplicate check is the same query as `holders` (so it uses the same index), as a scalar
+/// subquery; public so that a test can check its plan.
+pub const AWARD_SOURCE_SQL: &str = "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
+    a.created_at AS achievement_created_at, a.updated_at AS achievement_updated_at, \
+    k.key_id AS active_key_id, k.public_key AS active_public_key, k.created_at AS active_key_created_at, \
+    (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
+     AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held, \
+    ak.api_key_id AS caller_key_id, ak.issuer_id AS caller_issuer_id, ak.role AS caller_role, \
+    ak.name AS caller_name, ak.secret_hash AS caller_secret_hash, \
+    ak.created_at AS caller_created_at, ak.revoked_at AS caller_revoked_at \
+    FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
+    LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
+    LEFT JOIN api_key ak ON ak.api_key_id = $3 \
+    WHERE a.achievement_id = $1";
+
 /// The query that reads the indexes whose bit is set in a list for `purpose`. It must be answered from the
 /// partial indexes `credential_revoked_idx` / `credential_suspended_idx` (migration 000800), not by walking
 /// every credential of the list; public so that a test can check both databases' plans.
@@ -825,6 +842,33 @@ mod rows {
                 created_at: r.created_at,
                 retired_at: r.retired_at,
             })
+        }
+    }
+
+    /// [`Store::issuer_key_by_did`]'s row: the issuer, and the key's columns if it has that key.
+    #[derive(sqlx::FromRow)]
+    pub(super) struct IssuerKeyByDidRow {
+        issuer_id: Uuid,
+        key_id: Option<String>,
+        public_key: Option<Vec<u8>>,
+        created_at: Option<OffsetDateTime>,
+        retired_at: Option<OffsetDateTime>,
+    }
+
+    impl TryFrom<IssuerKeyByDidRow> for Option<IssuerKey> {
+        type Error = StoreError;
+        fn try_from(r: IssuerKeyByDidRow) -> Result<Self, StoreError> {
+            let (Some(key_id), Some(public_key), Some(created_at)) = (r.key_id, r.public_key, r.created_at) else {
+                return Ok(None);
+            };
+            IssuerKey::try_from(IssuerKeyRow {
+                key_id,
+                issuer_id: r.issuer_id,
+                public_key,
+                created_at,
+                retired_at: r.retired_at,
+            })
+            .map(Some)
         }
     }
 

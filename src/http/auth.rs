@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 
 use super::AppState;
 use super::problem::{Kind, Problem};
-use crate::domain::api_key::ApiKey;
+use crate::domain::api_key::{ApiKey, ApiToken};
+use crate::service::Microcred;
 
 /// The API key that authenticated this request. Extracting it answers 401 when the token is missing,
 /// malformed, unknown or revoked.
@@ -22,11 +23,12 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The request's bearer token, not yet checked: for a handler that checks it together with what it reads
-/// anyway (a single award), which must then answer 401 before any other error. Extracting it answers 401
-/// when the `Authorization` header is missing or not `Bearer <token>`.
-#[derive(Debug, Clone)]
-pub(super) struct BearerToken(pub String);
+/// The request's bearer token, well formed but not yet looked up: for a handler that checks it together with
+/// what it reads anyway (a single award), and must then answer 401 before any other refusal. Extracting it
+/// answers 401 when the `Authorization` header is missing, not `Bearer <token>`, or not a token microcred
+/// could have made — before the body is read. `Debug` does not show the secret.
+#[derive(Debug)]
+pub(super) struct BearerToken(pub ApiToken);
 
 impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     type Rejection = Problem;
@@ -35,11 +37,12 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
         let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
             Problem::new(Kind::Unauthorized, "this endpoint needs an API token: Authorization: Bearer <token>")
         })?;
-        header
+        let token = header
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|token| Self(token.trim().to_owned()))
-            .ok_or_else(|| Problem::new(Kind::Unauthorized, "the Authorization header must be: Bearer <token>"))
+            .map(str::trim)
+            .ok_or_else(|| Problem::new(Kind::Unauthorized, "the Authorization header must be: Bearer <token>"))?;
+        Microcred::parse_token(token).map(Self).map_err(Problem::from)
     }
 }

@@ -3,9 +3,9 @@
 use tracing::info;
 use uuid::Uuid;
 
-use super::issuers::{accept_token, assertion_options, parse_token};
+use super::issuers::{accept_token, assertion_options};
 use super::{Microcred, audit, issuance, now};
-use crate::domain::api_key::ApiKey;
+use crate::domain::api_key::{ApiKey, ApiToken};
 use crate::domain::award::{Award, AwardInput, CredentialId, IssuedCredential};
 use crate::domain::issuer::IssuerId;
 use crate::domain::status::StatusPurpose;
@@ -28,15 +28,16 @@ impl Microcred {
     /// Issues an award for the caller whose bearer token is `token`: builds the credential from the
     /// achievement, signs it with the issuer's active key (`eddsa-rdfc-2022`) and stores it.
     ///
-    /// The token is checked as [`Microcred::authenticate`] checks it (401 first, before any other error),
-    /// but in the same round trip as everything else the award reads, so a revocation still counts at once.
+    /// The token is checked as [`Microcred::authenticate`] checks it (401 before any other refusal; only the
+    /// database being unavailable is told first), but in the same round trip as everything else the award
+    /// reads, so a revocation still counts at once.
     /// With an `Idempotency-Key`, a retry of the same request returns the credential already issued, and
     /// the same key with another request is refused. Awarding an achievement again to the same e-mail
     /// address needs `allow_duplicate`; otherwise the conflict names the existing credential. The database
     /// enforces both, so concurrent requests on several replicas cannot get around them.
     pub async fn issue_award(
         &self,
-        token: &str,
+        token: &ApiToken,
         input: AwardInput,
         idempotency_key: Option<&str>,
         request_hash: [u8; 32],
@@ -48,14 +49,13 @@ impl Microcred {
                 return Err(invalid.into());
             }
         };
-        let parsed = parse_token(token)?;
         // One round trip: the caller's key, the achievement, its issuer and active key, and the duplicate check.
-        let found = self.store.award_source(award.achievement_id, award.email.as_str(), Some(parsed.id())).await?;
+        let found = self.store.award_source(award.achievement_id, award.email.as_str(), Some(token.id())).await?;
         let Some(mut source) = found else {
             self.authenticate(token).await?;
             return Err(ValidationErrors::single("achievement_id", "no such achievement").into());
         };
-        let caller = &accept_token(&parsed, source.api_key.take())?;
+        let caller = &accept_token(token, source.api_key.take())?;
         Self::require_issuer(caller, source.issuer.id)?;
         let (achievement, issuer) = (&source.achievement, &source.issuer);
         if let Some(key) = idempotency_key

@@ -310,21 +310,21 @@ impl Microcred {
         }
     }
 
-    /// Checks a bearer token: it must be well formed, known, match in constant time, and not be revoked.
-    /// Every failure gives the same answer, so a caller learns nothing about which part was wrong.
-    pub async fn authenticate(&self, token: &str) -> Result<ApiKey> {
-        let token = parse_token(token)?;
-        accept_token(&token, self.store.api_key(token.id()).await?)
+    /// Checks a bearer token ([`Microcred::parse_token`]): it must be known, match in constant time, and not
+    /// be revoked. Every failure gives the same answer, so a caller learns nothing about which part was wrong.
+    pub async fn authenticate(&self, token: &ApiToken) -> Result<ApiKey> {
+        accept_token(token, self.store.api_key(token.id()).await?)
+    }
+
+    /// A presented bearer token's parts, before any lookup: 401 (the same answer as every bad token) if it is
+    /// not a token microcred could have made.
+    pub fn parse_token(token: &str) -> Result<ApiToken> {
+        ApiToken::parse(token).map_err(|_| REFUSED)
     }
 }
 
 /// The answer to every bad token, so a caller learns nothing about which part was wrong.
 const REFUSED: Error = Error::Unauthorized("the API token is invalid or revoked");
-
-/// A bearer token's parts (401 if malformed).
-pub(super) fn parse_token(token: &str) -> Result<ApiToken> {
-    ApiToken::parse(token).map_err(|_| REFUSED)
-}
 
 /// The API key `token` names, as read from the store, if the token's secret matches its hash (in constant
 /// time) and it is not revoked; else 401.

@@ -166,10 +166,10 @@ macro_rules! impl_store {
                 &self,
                 did: &str,
                 key_id: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::store::IssuerKey>> {
-                sqlx::query_as::<_, $crate::store::rows::IssuerKeyRow>(
-                    "SELECT k.* FROM issuer_key k JOIN issuer i ON i.issuer_id = k.issuer_id \
-                     WHERE i.did = $1 AND k.key_id = $2",
+            ) -> $crate::store::StoreResult<Option<Option<$crate::store::IssuerKey>>> {
+                sqlx::query_as::<_, $crate::store::rows::IssuerKeyByDidRow>(
+                    "SELECT i.issuer_id, k.key_id, k.public_key, k.created_at, k.retired_at FROM issuer i \
+                     LEFT JOIN issuer_key k ON k.issuer_id = i.issuer_id AND k.key_id = $2 WHERE i.did = $1",
                 )
                 .bind(did)
                 .bind(key_id)
@@ -245,22 +245,7 @@ macro_rules! impl_store {
                 email: &str,
                 api_key: Option<$crate::domain::api_key::ApiKeyId>,
             ) -> $crate::store::StoreResult<Option<$crate::store::AwardSource>> {
-                // The duplicate check is the same query as `holders` (so the same index), as a scalar subquery.
-                sqlx::query_as::<_, $crate::store::rows::AwardSourceRow>(
-                    "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
-                     a.created_at AS achievement_created_at, a.updated_at AS achievement_updated_at, \
-                     k.key_id AS active_key_id, k.public_key AS active_public_key, \
-                     k.created_at AS active_key_created_at, \
-                     (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
-                      AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held, \
-                     ak.api_key_id AS caller_key_id, ak.issuer_id AS caller_issuer_id, ak.role AS caller_role, \
-                     ak.name AS caller_name, ak.secret_hash AS caller_secret_hash, \
-                     ak.created_at AS caller_created_at, ak.revoked_at AS caller_revoked_at \
-                     FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
-                     LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
-                     LEFT JOIN api_key ak ON ak.api_key_id = $3 \
-                     WHERE a.achievement_id = $1",
-                )
+                sqlx::query_as::<_, $crate::store::rows::AwardSourceRow>($crate::store::AWARD_SOURCE_SQL)
                 .bind(achievement.0)
                 .bind(email)
                 .bind(api_key.map(|k| k.0))

@@ -287,6 +287,11 @@ async fn a_bad_token_gets_401_whatever_else_is_wrong(backend: Backend) {
     assert_eq!(response.status(), 201);
     app.app.revoke_api_key(microcred::domain::api_key::ApiToken::parse(&revoked).unwrap().id()).await.unwrap();
     let unknown = microcred::domain::api_key::ApiToken::generate().reveal();
+    // The assessor's own key id with another secret.
+    let mut wrong_secret = assessor.clone();
+    let last = if wrong_secret.ends_with('A') { "B" } else { "A" };
+    wrong_secret.replace_range(wrong_secret.len() - 1.., last);
+    assert!(microcred::domain::api_key::ApiToken::parse(&wrong_secret).is_ok(), "well formed");
 
     let learner = |n: usize| json!({"name": "Ana Pérez", "email": format!("ana{n}@example.es")});
     let unknown_achievement = uuid::Uuid::new_v4().to_string();
@@ -302,25 +307,30 @@ async fn a_bad_token_gets_401_whatever_else_is_wrong(backend: Backend) {
         ),
         ("{not json".to_owned(), None, 400),
         (json!({"achievement_id": achievement_id, "recipient": learner(3)}).to_string(), Some("k".repeat(300)), 422),
+        // Sent as text/plain (below): 415 for a good token.
+        (json!({"achievement_id": achievement_id, "recipient": learner(4)}).to_string(), None, 415),
     ];
-    for (i, (body, key, with_good_token)) in cases.iter().enumerate() {
-        for token in [revoked.as_str(), unknown.as_str(), "mc_not_a_token"] {
-            let mut request =
-                app.client.post(&url).bearer_auth(token).header("content-type", "application/json").body(body.clone());
-            if let Some(key) = key {
-                request = request.header("Idempotency-Key", key);
-            }
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), 401, "case {i} with {token}");
-            assert_problem(response, 401).await;
-        }
+    let send = |token: &str, i: usize| {
+        let (body, key, _) = &cases[i];
+        let media_type = if i == cases.len() - 1 { "text/plain" } else { "application/json" };
         let mut request =
-            app.client.post(&url).bearer_auth(&assessor).header("content-type", "application/json").body(body.clone());
+            app.client.post(&url).bearer_auth(token).header("content-type", media_type).body(body.clone());
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        assert_eq!(request.send().await.unwrap().status(), *with_good_token, "case {i} with a good token");
+        request.send()
+    };
+    let mut details = std::collections::BTreeSet::new();
+    for (i, (_, _, with_good_token)) in cases.iter().enumerate() {
+        for token in [revoked.as_str(), unknown.as_str(), wrong_secret.as_str(), "mc_not_a_token"] {
+            let response = send(token, i).await.unwrap();
+            assert_eq!(response.status(), 401, "case {i} with {token}");
+            let problem = assert_problem(response, 401).await;
+            details.insert(problem["detail"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(send(&assessor, i).await.unwrap().status(), *with_good_token, "case {i} with a good token");
     }
+    assert_eq!(details.len(), 1, "every bad token gets the same answer: {details:?}");
     assert_eq!(app.stored_credentials().await, 2, "only the good token's awards were issued");
 
     // Another issuer's assessor is told 403, not 401, for this issuer's achievement.
@@ -329,7 +339,7 @@ async fn a_bad_token_gets_401_whatever_else_is_wrong(backend: Backend) {
     let created = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap();
     assert_eq!(created.status(), 201);
     let outsider = app.token_for("other", Role::Assessor).await;
-    let body = json!({"achievement_id": achievement_id, "recipient": learner(4)});
+    let body = json!({"achievement_id": achievement_id, "recipient": learner(5)});
     assert_problem(app.client.post(&url).bearer_auth(&outsider).json(&body).send().await.unwrap(), 403).await;
     assert_eq!(app.stored_credentials().await, 2);
 }

@@ -169,10 +169,10 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(store.issuer_keys(a.id).await.unwrap(), keys);
     // Verification reads one key by the issuer's DID: the retired one still verifies what it signed; another
     // issuer's key, an unknown key id or an unknown DID give nothing.
-    assert_eq!(store.issuer_key_by_did(&a.did, &keys[0].key_id).await.unwrap(), Some(keys[0].clone()));
-    assert_eq!(store.issuer_key_by_did(&a.did, &next.key_id).await.unwrap(), Some(next.clone()));
-    assert_eq!(store.issuer_key_by_did(&b.did, &next.key_id).await.unwrap(), None);
-    assert_eq!(store.issuer_key_by_did(&a.did, "z6MkNoSuchKey").await.unwrap(), None);
+    assert_eq!(store.issuer_key_by_did(&a.did, &keys[0].key_id).await.unwrap(), Some(Some(keys[0].clone())));
+    assert_eq!(store.issuer_key_by_did(&a.did, &next.key_id).await.unwrap(), Some(Some(next.clone())));
+    assert_eq!(store.issuer_key_by_did(&b.did, &next.key_id).await.unwrap(), Some(None));
+    assert_eq!(store.issuer_key_by_did(&a.did, "z6MkNoSuchKey").await.unwrap(), Some(None));
     assert_eq!(store.issuer_key_by_did("did:web:nobody", &next.key_id).await.unwrap(), None);
 
     // Achievements: content stored as a whole, listed per issuer, updated in place.
@@ -440,14 +440,7 @@ async fn finding_a_learners_credentials_uses_the_recipient_index_on_sqlite() {
         "SELECT recipient_email, credential_id FROM credential WHERE achievement_id = ?1 AND recipient_email IN (?2, ?2) \
          ORDER BY issued_at, credential_id",
         // `award_source` (store/queries.rs): the same check, as a subquery of the award's one read.
-        "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
-         a.created_at AS achievement_created_at, a.updated_at AS achievement_updated_at, \
-         k.key_id AS active_key_id, k.public_key AS active_public_key, k.created_at AS active_key_created_at, \
-         (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
-          AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held \
-         FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
-         LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
-         WHERE a.achievement_id = $1",
+        microcred::store::AWARD_SOURCE_SQL,
         // `credentials` filtered by achievement and e-mail (store/queries.rs, push_credential_filter).
         "SELECT * FROM credential WHERE 1 = 1 AND issuer_id = ?1 AND achievement_id = ?1 AND recipient_email = ?2 \
          ORDER BY issued_at, credential_id LIMIT 50",

@@ -235,11 +235,28 @@ pub(super) fn rewrite(drawn: &[u8], credential: &[u8], meta: &Metadata<'_>, dige
     Some(out)
 }
 
+/// `bytes` compressed as a zlib stream (`/FlateDecode`) at the fast level, the same bytes for the same input.
 fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut deflater =
-        flate2::write::ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::fast());
-    std::io::Write::write_all(&mut deflater, bytes).ok()?;
-    deflater.finish().ok()
+    thread_local! {
+        // One compressor per thread, reset for each stream. A new one allocates about 300 KB of zeroed
+        // tables, and jemalloc zeroes reused memory by handing the pages back to the kernel (madvise): a
+        // TLB shootdown on every core for each of a certificate's streams, a third of the CPU time of
+        // PDFs over HTTP (BENCHMARKS.md, "Issue 20, session 18").
+        static DEFLATER: std::cell::RefCell<flate2::Compress> =
+            std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::fast(), true));
+    }
+    DEFLATER.with_borrow_mut(|deflater| {
+        deflater.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+        loop {
+            let read = usize::try_from(deflater.total_in()).ok()?;
+            let status = deflater.compress_vec(&bytes[read..], &mut out, flate2::FlushCompress::Finish).ok()?;
+            if status == flate2::Status::StreamEnd {
+                return Some(out);
+            }
+            out.reserve(out.capacity().max(64));
+        }
+    })
 }
 
 /// The document information dictionary (text strings in UTF-16BE).
@@ -323,4 +340,37 @@ pub(super) fn finish(
     let mut bytes = Vec::with_capacity(drawn.len() / 2);
     doc.save_to(&mut bytes).map_err(|e| PdfError::Finish(e.into()))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deflate;
+
+    /// The same bytes as flate2's own encoder at the same level (so certificates and their `ETag`s are
+    /// unchanged), for empty, small, incompressible and large inputs, again and again on one thread.
+    #[test]
+    fn the_reused_compressor_gives_the_encoders_bytes() {
+        let mut noise = Vec::new();
+        let mut x: u32 = 2_463_534_242;
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            noise.push(x as u8);
+        }
+        let text = "Умни градове: основи — Έξυπνες πόλεις — Ciudades inteligentes. ".repeat(4_000).into_bytes();
+        let inputs: [&[u8]; 5] = [b"", b"BT /F1 12 Tf 72 712 Td (Hello) Tj ET", &noise, &text, &noise[..1_000]];
+        for _round in 0..3 {
+            for input in inputs {
+                let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut encoder, input).unwrap();
+                let expected = encoder.finish().unwrap();
+                let packed = deflate(input).unwrap();
+                assert_eq!(packed, expected, "{} bytes in", input.len());
+                let mut unpacked = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&packed[..]), &mut unpacked).unwrap();
+                assert_eq!(unpacked, input);
+            }
+        }
+    }
 }
