@@ -45,7 +45,7 @@ pub fn bake(image: Option<&[u8]>, credential: &str) -> Result<Vec<u8>, BadgeErro
     encoder.set_depth(png::BitDepth::Eight);
     encoder.add_itxt_chunk(KEYWORD.into(), credential.into()).map_err(|e| BadgeError::Encode(e.to_string()))?;
     let mut writer = encoder.write_header().map_err(|e| BadgeError::Encode(e.to_string()))?;
-    writer.write_image_data(&rgba).map_err(|e| BadgeError::Encode(e.to_string()))?;
+    writer.write_image_data(rgba).map_err(|e| BadgeError::Encode(e.to_string()))?;
     writer.finish().map_err(|e| BadgeError::Encode(e.to_string()))?;
     Ok(out)
 }
