@@ -182,6 +182,18 @@ pub struct AwardSource {
     pub api_key: Option<(ApiKey, SecretHash)>,
 }
 
+/// What signing a credential a VC-API client built reads, in one round trip ([`Store::signing_source`]): the
+/// issuer its `issuer` names, that issuer's active key, and the caller's API key.
+#[derive(Debug, Clone)]
+pub struct SigningSource {
+    /// The issuer.
+    pub issuer: Issuer,
+    /// Its active key (at most one is active), `None` if every key was retired.
+    pub active_key: Option<IssuerKey>,
+    /// The caller's API key with its secret's hash, if it exists (revoked or not).
+    pub api_key: Option<(ApiKey, SecretHash)>,
+}
+
 /// Result alias for store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -238,6 +250,10 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
         email: &str,
         api_key: Option<ApiKeyId>,
     ) -> StoreResult<Option<AwardSource>>;
+    /// The issuer whose DID is `did` with its active key and the API key `api_key`, in one query: what signing
+    /// a VC-API client's credential reads. `None` if no issuer of this service has that DID (whether or not the
+    /// API key exists).
+    async fn signing_source(&self, did: &str, api_key: ApiKeyId) -> StoreResult<Option<SigningSource>>;
 
     /// Stores a checked image under its digest; storing the same bytes again changes nothing.
     async fn insert_image(&self, image: &crate::domain::image::Image, at: OffsetDateTime) -> StoreResult<()>;
@@ -493,21 +509,41 @@ pub struct LearnerToken {
 }
 
 /// The JSON stored for an achievement's content.
+/// The columns a one-query signing read selects besides the issuer's: its active key (`k`) and the caller's API
+/// key (`ak`), under the names `rows::SignerColumns` reads. A macro, so that `concat!` can build the queries.
+macro_rules! signer_columns {
+    () => {
+        "k.key_id AS active_key_id, k.public_key AS active_public_key, k.created_at AS active_key_created_at, \
+        ak.api_key_id AS caller_key_id, ak.issuer_id AS caller_issuer_id, ak.role AS caller_role, \
+        ak.name AS caller_name, ak.secret_hash AS caller_secret_hash, \
+        ak.created_at AS caller_created_at, ak.revoked_at AS caller_revoked_at"
+    };
+}
+
 /// [`Store::award_source`]'s one query (`$1` the achievement, `$2` the learner's e-mail, `$3` the caller's API
 /// key or NULL). The duplicate check is the same query as `holders` (so it uses the same index), as a scalar
 /// subquery; public so that a test can check its plan.
-pub const AWARD_SOURCE_SQL: &str = "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
+pub const AWARD_SOURCE_SQL: &str = concat!(
+    "SELECT i.*, a.achievement_id, a.spec AS achievement_spec, \
     a.created_at AS achievement_created_at, a.updated_at AS achievement_updated_at, \
-    k.key_id AS active_key_id, k.public_key AS active_public_key, k.created_at AS active_key_created_at, \
     (SELECT c.credential_id FROM credential c WHERE c.achievement_id = a.achievement_id \
-     AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held, \
-    ak.api_key_id AS caller_key_id, ak.issuer_id AS caller_issuer_id, ak.role AS caller_role, \
-    ak.name AS caller_name, ak.secret_hash AS caller_secret_hash, \
-    ak.created_at AS caller_created_at, ak.revoked_at AS caller_revoked_at \
-    FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
+     AND c.recipient_email = $2 ORDER BY c.issued_at, c.credential_id LIMIT 1) AS held, ",
+    signer_columns!(),
+    " FROM achievement a JOIN issuer i ON i.issuer_id = a.issuer_id \
     LEFT JOIN issuer_key k ON k.issuer_id = a.issuer_id AND k.retired_at IS NULL \
     LEFT JOIN api_key ak ON ak.api_key_id = $3 \
-    WHERE a.achievement_id = $1";
+    WHERE a.achievement_id = $1"
+);
+
+/// [`Store::signing_source`]'s one query (`$1` the issuer's DID, `$2` the caller's API key).
+pub const SIGNING_SOURCE_SQL: &str = concat!(
+    "SELECT i.*, ",
+    signer_columns!(),
+    " FROM issuer i \
+    LEFT JOIN issuer_key k ON k.issuer_id = i.issuer_id AND k.retired_at IS NULL \
+    LEFT JOIN api_key ak ON ak.api_key_id = $2 \
+    WHERE i.did = $1"
+);
 
 /// The query that reads the indexes whose bit is set in a list for `purpose`. It must be answered from the
 /// partial indexes `credential_revoked_idx` / `credential_suspended_idx` (migration 000800), not by walking
@@ -642,7 +678,7 @@ mod rows {
     use time::OffsetDateTime;
     use uuid::Uuid;
 
-    use super::{AwardSource, IssuerKey, LearnerToken, StoreError};
+    use super::{AwardSource, IssuerKey, LearnerToken, SigningSource, StoreError};
     use crate::domain::achievement::{Achievement, AchievementId};
     use crate::domain::api_key::{ApiKey, ApiKeyId, SecretHash};
     use crate::domain::audit::AuditEvent;
@@ -872,8 +908,63 @@ mod rows {
         }
     }
 
+    /// The columns [`SIGNER_COLUMNS`](super::SIGNER_COLUMNS) selects: the issuer's active key and the caller's
+    /// API key, each NULL when absent.
+    #[derive(sqlx::FromRow)]
+    pub(super) struct SignerColumns {
+        active_key_id: Option<String>,
+        active_public_key: Option<Vec<u8>>,
+        active_key_created_at: Option<OffsetDateTime>,
+        caller_key_id: Option<Uuid>,
+        caller_issuer_id: Option<Uuid>,
+        caller_role: Option<String>,
+        caller_name: Option<String>,
+        caller_secret_hash: Option<Vec<u8>>,
+        caller_created_at: Option<OffsetDateTime>,
+        caller_revoked_at: Option<OffsetDateTime>,
+    }
+
+    impl SignerColumns {
+        /// The issuer's active key and the caller's API key (with its secret's hash), where found.
+        #[allow(clippy::type_complexity)]
+        fn into_keys(self, issuer: IssuerId) -> Result<(Option<IssuerKey>, Option<(ApiKey, SecretHash)>), StoreError> {
+            let active_key = match (self.active_key_id, self.active_public_key, self.active_key_created_at) {
+                (Some(key_id), Some(public_key), Some(created_at)) => Some(IssuerKey::try_from(IssuerKeyRow {
+                    key_id,
+                    issuer_id: issuer.0,
+                    public_key,
+                    created_at,
+                    retired_at: None,
+                })?),
+                _ => None,
+            };
+            let api_key = match (
+                self.caller_key_id,
+                self.caller_issuer_id,
+                self.caller_role,
+                self.caller_name,
+                self.caller_secret_hash,
+                self.caller_created_at,
+            ) {
+                (Some(api_key_id), Some(issuer_id), Some(role), Some(name), Some(secret_hash), Some(created_at)) => {
+                    Some(<(ApiKey, SecretHash)>::try_from(ApiKeyRow {
+                        api_key_id,
+                        issuer_id,
+                        role,
+                        name,
+                        secret_hash,
+                        created_at,
+                        revoked_at: self.caller_revoked_at,
+                    })?)
+                }
+                _ => None,
+            };
+            Ok((active_key, api_key))
+        }
+    }
+
     /// [`AwardSource`]'s row: the issuer's columns under their own names, the others prefixed (see
-    /// `award_source` in `store/queries.rs`).
+    /// [`AWARD_SOURCE_SQL`](super::AWARD_SOURCE_SQL)).
     #[derive(sqlx::FromRow)]
     pub(super) struct AwardSourceRow {
         #[sqlx(flatten)]
@@ -882,17 +973,9 @@ mod rows {
         achievement_spec: String,
         achievement_created_at: OffsetDateTime,
         achievement_updated_at: OffsetDateTime,
-        active_key_id: Option<String>,
-        active_public_key: Option<Vec<u8>>,
-        active_key_created_at: Option<OffsetDateTime>,
         held: Option<Uuid>,
-        caller_key_id: Option<Uuid>,
-        caller_issuer_id: Option<Uuid>,
-        caller_role: Option<String>,
-        caller_name: Option<String>,
-        caller_secret_hash: Option<Vec<u8>>,
-        caller_created_at: Option<OffsetDateTime>,
-        caller_revoked_at: Option<OffsetDateTime>,
+        #[sqlx(flatten)]
+        signer: SignerColumns,
     }
 
     impl TryFrom<AwardSourceRow> for AwardSource {
@@ -906,38 +989,26 @@ mod rows {
                 created_at: r.achievement_created_at,
                 updated_at: r.achievement_updated_at,
             })?;
-            let active_key = match (r.active_key_id, r.active_public_key, r.active_key_created_at) {
-                (Some(key_id), Some(public_key), Some(created_at)) => Some(IssuerKey::try_from(IssuerKeyRow {
-                    key_id,
-                    issuer_id: issuer.id.0,
-                    public_key,
-                    created_at,
-                    retired_at: None,
-                })?),
-                _ => None,
-            };
-            let api_key = match (
-                r.caller_key_id,
-                r.caller_issuer_id,
-                r.caller_role,
-                r.caller_name,
-                r.caller_secret_hash,
-                r.caller_created_at,
-            ) {
-                (Some(api_key_id), Some(issuer_id), Some(role), Some(name), Some(secret_hash), Some(created_at)) => {
-                    Some(<(ApiKey, SecretHash)>::try_from(ApiKeyRow {
-                        api_key_id,
-                        issuer_id,
-                        role,
-                        name,
-                        secret_hash,
-                        created_at,
-                        revoked_at: r.caller_revoked_at,
-                    })?)
-                }
-                _ => None,
-            };
+            let (active_key, api_key) = r.signer.into_keys(issuer.id)?;
             Ok(AwardSource { achievement, issuer, active_key, held: r.held.map(CredentialId), api_key })
+        }
+    }
+
+    /// [`SigningSource`]'s row (see [`SIGNING_SOURCE_SQL`](super::SIGNING_SOURCE_SQL)).
+    #[derive(sqlx::FromRow)]
+    pub(super) struct SigningSourceRow {
+        #[sqlx(flatten)]
+        issuer: IssuerRow,
+        #[sqlx(flatten)]
+        signer: SignerColumns,
+    }
+
+    impl TryFrom<SigningSourceRow> for SigningSource {
+        type Error = StoreError;
+        fn try_from(r: SigningSourceRow) -> Result<Self, StoreError> {
+            let issuer = Issuer::try_from(r.issuer)?;
+            let (active_key, api_key) = r.signer.into_keys(issuer.id)?;
+            Ok(SigningSource { issuer, active_key, api_key })
         }
     }
 

@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{BearerToken, Caller};
 use super::extract::{ApiJson, UuidPath};
 use super::openapi::responses::{Denied, Invalid, NotFound};
 use super::problem::Problem;
@@ -64,7 +64,7 @@ pub(super) struct IssueOptions {
 pub(super) struct Issued {
     /// The signed credential, with its Data Integrity proof.
     #[schema(value_type = Object)]
-    verifiable_credential: Value,
+    verifiable_credential: Box<serde_json::value::RawValue>,
 }
 
 /// `POST /credentials/issue` (assessor or admin of the issuer named in `credential.issuer`): signs a
@@ -81,16 +81,36 @@ pub(super) struct Issued {
 )]
 pub(super) async fn issue(
     State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiJson(request): ApiJson<IssueRequest>,
-) -> Result<(StatusCode, Json<Issued>)> {
-    let credential = request.credential.ok_or_else(|| ValidationErrors::single("credential", "is required"))?;
+    BearerToken(token): BearerToken,
+    body: std::result::Result<ApiJson<IssueRequest>, Problem>,
+) -> std::result::Result<(StatusCode, Json<Issued>), Problem> {
+    // The token is checked in the issuer's own read (one round trip for both); a request refused before that
+    // read is refused only after the token is checked, so a bad token gets 401 whatever else is wrong.
+    let (credential, suite) = match issue_request(body) {
+        Ok(request) => request,
+        Err(refused) => {
+            state.app.authenticate(&token).await?;
+            return Err(refused);
+        }
+    };
+    let signed = state.app.issue_vc_api(&token, credential, suite).await?;
+    Ok((StatusCode::CREATED, Json(Issued { verifiable_credential: signed })))
+}
+
+/// An issue request's credential and cryptosuite (`eddsa-rdfc-2022` unless `options.cryptosuite` names another).
+fn issue_request(
+    body: std::result::Result<ApiJson<IssueRequest>, Problem>,
+) -> std::result::Result<(Value, Cryptosuite), Problem> {
+    let ApiJson(request) = body?;
+    let credential =
+        request.credential.ok_or_else(|| Error::from(ValidationErrors::single("credential", "is required")))?;
     let suite = match request.options.unwrap_or_default().cryptosuite {
         None => Cryptosuite::EddsaRdfc2022,
-        Some(name) => name.parse().map_err(|e: String| ValidationErrors::single("options.cryptosuite", e))?,
+        Some(name) => {
+            name.parse().map_err(|e: String| Error::from(ValidationErrors::single("options.cryptosuite", e)))?
+        }
     };
-    let signed = state.app.issue_vc_api(&caller, credential, suite).await?;
-    Ok((StatusCode::CREATED, Json(Issued { verifiable_credential: signed })))
+    Ok((credential, suite))
 }
 
 /// `POST /credentials/verify` body (VC-API `VerifyCredentialRequest`).

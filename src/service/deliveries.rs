@@ -80,7 +80,11 @@ impl Microcred {
     /// that names no e-mail address.
     pub async fn notify_again(&self, caller: &ApiKey, id: CredentialId) -> Result<Delivery> {
         let credential = self.issued_credential_for(caller, id).await?;
-        let Some(email) = credential.recipient_email.clone().or_else(|| plain_email(credential.document.get())) else {
+        let Some(email) = credential
+            .recipient_email
+            .clone()
+            .or_else(|| serde_json::from_str::<Value>(credential.document.get()).ok().as_ref().and_then(plain_email))
+        else {
             return Err(Error::Conflict("this credential names no e-mail address to send it to".into()));
         };
         if let Some(why) = not_to_send(&credential) {
@@ -304,12 +308,10 @@ pub(super) fn envelope(setup: &MailSetup, issuer: &Issuer, to: &str) -> Envelope
 /// type `emailAddress` with `hashed: false` (a VC-API client's credential; our awards hash it).
 ///
 /// See: <https://www.imsglobal.org/spec/ob/v3p0/#identityobject>
-pub fn plain_email(document: &str) -> Option<String> {
-    let value: Value = serde_json::from_str(document).ok()?;
-    let subject = value.get("credentialSubject")?;
-    let identifiers = match subject.get("identifier")? {
-        Value::Array(items) => items.clone(),
-        one => vec![one.clone()],
+pub fn plain_email(document: &Value) -> Option<String> {
+    let identifiers = match document.get("credentialSubject")?.get("identifier")? {
+        Value::Array(items) => items.as_slice(),
+        one => std::slice::from_ref(one),
     };
     identifiers.iter().find_map(|i| {
         let email = i.get("identityType")? == "emailAddress" && i.get("hashed")? == false;

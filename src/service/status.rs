@@ -363,6 +363,23 @@ impl Microcred {
         self.published_status_list(id).await.map(|_| ())
     }
 
+    /// The list [`Self::published_status_list`] gives, without a query when the polled snapshot of list versions
+    /// (fresh; see [`super::verification::STATUS_POLL`]) says the list kept in memory is current: what
+    /// verification reads, so that checking a credential's status costs no query. A change made by this
+    /// process shows at once (it updates the snapshot), one made on another replica within the poll interval,
+    /// as on the public verification page — well within the `ttl` the list itself gives verifiers
+    /// ([`STATUS_TTL_MS`]). Without a fresh snapshot, or when it disagrees with the list in memory, the
+    /// database is read.
+    pub(super) async fn current_status_list(&self, id: StatusListId) -> Result<Arc<PublishedList>> {
+        if let Some(version) = self.verdicts.snapshot_version(id)
+            && let Some(cached) = self.status_cache.lock().ok().and_then(|c| c.get(&id).cloned())
+            && cached.version == version
+        {
+            return Ok(cached);
+        }
+        self.published_status_list(id).await
+    }
+
     /// The signed `BitstringStatusListCredential` of a list, regenerated when the list's version changed
     /// (on any replica) and otherwise served from memory, so a change is published at the next request.
     pub async fn published_status_list(&self, id: StatusListId) -> Result<Arc<PublishedList>> {

@@ -1,5 +1,6 @@
 //! The status check of verification: each `credentialStatus` entry is looked up in the list it names —
-//! this deployment's own lists from the database, other hosts' lists fetched through the guarded client
+//! this deployment's own lists from memory while the polled version snapshot says they are current (else
+//! from the database), other hosts' lists fetched through the guarded client
 //! (only with `--did-web-resolution true`) and verified like any credential — and validated by
 //! [`crate::vc::status`]. A list that cannot be retrieved or validated makes the status unknown, never
 //! "not revoked".
@@ -78,7 +79,7 @@ impl StatusLists<'_> {
         let retrieval = |detail: String| StatusError::new(StatusErrorKind::Retrieval, detail);
         if let Some(id) = self.app.urls.status_list_id(url) {
             let id = id.map_err(|()| retrieval(format!("there is no status list at {url}")))?;
-            return match self.app.published_status_list(id).await {
+            return match self.app.current_status_list(id).await {
                 Ok(list) => Ok(ListCredential::Own(list)),
                 Err(Error::NotFound { .. }) => Err(retrieval(format!("there is no status list at {url}"))),
                 Err(e) => Err(retrieval(format!("status list {url} could not be read: {e}"))),

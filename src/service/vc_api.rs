@@ -3,13 +3,15 @@
 
 use uuid::Uuid;
 
+use super::issuers::{accept_token, assertion_options};
 use super::{Microcred, audit, issuance, now};
-use crate::domain::api_key::{ApiKey, Role};
+use crate::domain::api_key::{ApiKey, ApiToken, Role};
 use crate::domain::award::{CredentialId, IssuedCredential};
 use crate::domain::issuer::{Issuer, Slug};
 use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
+use crate::keys::IssuerSigningKey;
 use crate::store::StoreError;
 use crate::vc::canon::CanonError;
 use crate::vc::model;
@@ -26,13 +28,16 @@ impl Microcred {
         credential: &serde_json::Value,
         suite: Cryptosuite,
     ) -> Result<serde_json::Value> {
-        self.sign_as(&self.issuer(slug).await?, credential, suite).await
+        let (issuer, keys) = self.issuer_keys(slug).await?;
+        let key = self.signing_key_of(&issuer, keys.iter().find(|k| k.retired_at.is_none()))?;
+        self.sign_as(&issuer, key, credential, suite).await
     }
 
-    /// [`Microcred::sign_credential`] for an issuer already read.
+    /// [`Microcred::sign_credential`] for an issuer already read, with its active signing key.
     async fn sign_as(
         &self,
         issuer: &Issuer,
+        key: IssuerSigningKey,
         credential: &serde_json::Value,
         suite: Cryptosuite,
     ) -> Result<serde_json::Value> {
@@ -52,9 +57,17 @@ impl Microcred {
             errors.add("proof", "the credential is already signed");
         }
         errors.finish(())?;
-        let (key, options) = self.assertion_signer(issuer, suite, now()).await?;
-        let unsigned = credential.clone();
-        issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key)).await?.map_err(|e| match e {
+        let (key, options) = assertion_options(issuer, key, suite, now());
+        let signed = if issuance::signs_quickly(credential) {
+            // Signed on the async worker, as verification is: handing a small document to the blocking pool
+            // costs two thread switches, more than the signature's own time (BENCHMARKS.md, "Issue 20,
+            // session 19").
+            proof::secure(credential, &options, &key)
+        } else {
+            let unsigned = credential.clone();
+            issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key)).await?
+        };
+        signed.map_err(|e| match e {
             ProofError::Canon(CanonError::UndefinedTerms(terms)) => ValidationErrors::single(
                 "credential",
                 format!(
@@ -67,29 +80,42 @@ impl Microcred {
         })
     }
 
-    /// Signs a credential a VC-API client built, for the issuer its `issuer` names (one of ours, which the
-    /// caller must act for). A VCDM 1.1 credential gets the Data Integrity context its proof terms need.
+    /// Signs a credential a VC-API client built, for the caller whose bearer token is `token`, as the issuer its
+    /// `issuer` names (one of ours, which the caller must act for). A VCDM 1.1 credential gets the Data
+    /// Integrity context its proof terms need.
+    ///
+    /// The token is checked as [`Microcred::authenticate`] checks it (401 before any other refusal), in the same
+    /// round trip as the issuer and its key ([`crate::store::Store::signing_source`]). Returns the signed
+    /// credential as stored (its JSON text, so that answering does not serialise it again).
     pub async fn issue_vc_api(
         &self,
-        caller: &ApiKey,
+        token: &ApiToken,
         mut credential: serde_json::Value,
         suite: Cryptosuite,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<Box<serde_json::value::RawValue>> {
         let named = match credential.get("issuer") {
             Some(serde_json::Value::String(id)) => Some(id.clone()),
             Some(serde_json::Value::Object(map)) => map.get("id").and_then(|v| v.as_str()).map(str::to_owned),
             _ => None,
         };
         let Some(did) = named else {
+            self.authenticate(token).await?;
             return Err(ValidationErrors::single(
                 "credential.issuer",
                 "is required: the DID of one of this service's issuers",
             )
             .into());
         };
-        let issuer = self.store.issuer_by_did(&did).await?.ok_or_else(|| {
-            ValidationErrors::single("credential.issuer", format!("{did} is not an issuer of this service"))
-        })?;
+        let Some(mut source) = self.store.signing_source(&did, token.id()).await? else {
+            self.authenticate(token).await?;
+            return Err(ValidationErrors::single(
+                "credential.issuer",
+                format!("{did} is not an issuer of this service"),
+            )
+            .into());
+        };
+        let caller = &accept_token(token, source.api_key.take())?;
+        let issuer = &source.issuer;
         Self::require_issuer(caller, issuer.id)?;
         // Its certificate prints the learner's name: refuse one that would misprint, as awards do.
         if let Some(name) = crate::vc::credential::learner_name_of(&credential)
@@ -112,9 +138,9 @@ impl Microcred {
             let id = CredentialId(Uuid::new_v4());
             let mut document = credential.clone();
             let (revocation, suspension) = if add_status {
-                let revocation = self.allocate_status(&issuer, StatusPurpose::Revocation).await?;
+                let revocation = self.allocate_status(issuer, StatusPurpose::Revocation).await?;
                 let suspension = match issuer.suspension_enabled {
-                    true => Some(self.allocate_status(&issuer, StatusPurpose::Suspension).await?),
+                    true => Some(self.allocate_status(issuer, StatusPurpose::Suspension).await?),
                     false => None,
                 };
                 if let Some(map) = document.as_object_mut() {
@@ -124,12 +150,13 @@ impl Microcred {
             } else {
                 (None, None)
             };
-            let signed = self.sign_as(&issuer, &document, suite).await?;
+            let key = self.signing_key_of(issuer, source.active_key.as_ref())?;
+            let signed = self.sign_as(issuer, key, &document, suite).await?;
             let issued_at = now();
             let document = serde_json::value::to_raw_value(&signed)
                 .map_err(|e| Error::Internal(format!("cannot serialise credential {id}: {e}")))?;
             // A credential that names its holder's address in the clear is e-mailed to them, as an award is.
-            let email = super::deliveries::plain_email(document.get());
+            let email = super::deliveries::plain_email(&signed);
             let recipient_lookup = match &email {
                 Some(email) => Some(self.recipient_lookup(email).await?),
                 None => None,
@@ -159,7 +186,7 @@ impl Microcred {
                     self.wake_deliveries(&delivery);
                     metrics::counter!("microcred_credentials_issued_total", "path" => "vc-api").increment(1);
                     self.note_inserted(1);
-                    return Ok(signed);
+                    return Ok(row.document);
                 }
                 Err(StoreError::Conflict(constraint)) if constraint.is_status_index() => {}
                 Err(e) => return Err(e.into()),

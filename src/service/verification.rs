@@ -145,6 +145,13 @@ impl Verdicts {
             && verdict.versions.iter().all(|(list, version)| snapshot.versions.get(list) == Some(version))
     }
 
+    /// The version of `list` in the polled snapshot, if the snapshot is fresh and holds the list.
+    pub(super) fn snapshot_version(&self, list: StatusListId) -> Option<i64> {
+        let snapshot = self.versions.read().ok()?;
+        snapshot.taken.filter(|t| t.elapsed() < SNAPSHOT_MAX_AGE)?;
+        snapshot.versions.get(&list).copied()
+    }
+
     /// Records versions read from the database (never moving one backwards).
     fn note(&self, versions: impl IntoIterator<Item = (StatusListId, i64)>, complete: bool) {
         let Ok(mut snapshot) = self.versions.write() else { return };

@@ -256,6 +256,21 @@ macro_rules! impl_store {
                 .transpose()
             }
 
+            async fn signing_source(
+                &self,
+                did: &str,
+                api_key: $crate::domain::api_key::ApiKeyId,
+            ) -> $crate::store::StoreResult<Option<$crate::store::SigningSource>> {
+                sqlx::query_as::<_, $crate::store::rows::SigningSourceRow>($crate::store::SIGNING_SOURCE_SQL)
+                    .bind(did)
+                    .bind(api_key.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::error)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
             async fn achievements(
                 &self,
                 issuer: $crate::domain::issuer::IssuerId,

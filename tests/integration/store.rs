@@ -230,6 +230,19 @@ async fn story(store: Arc<dyn Store>) {
         store.award_source(achievement.id, "x@example.eu", Some(unknown_key)).await.unwrap().unwrap().api_key.is_none()
     );
     assert!(store.award_source(unknown.id, "x@example.eu", Some(token.id())).await.unwrap().is_none());
+    // Signing a VC-API client's credential reads the issuer named by DID, its active key and the caller's key
+    // in one query: another issuer's caller is read too (the service refuses it), an unknown key reads as
+    // none, and an unknown DID gives nothing.
+    let signing = store.signing_source(&a.did, token.id()).await.unwrap().unwrap();
+    assert_eq!(signing.issuer, a);
+    assert_eq!(signing.active_key, Some(next.clone()), "the active key, not the retired one");
+    let (read, read_hash) = signing.api_key.unwrap();
+    assert_eq!(read, api_key);
+    assert!(read_hash.matches(&token.hash()));
+    let own = store.signing_source(&b.did, unknown_key).await.unwrap().unwrap();
+    assert_eq!((own.issuer, own.active_key), (b.clone(), store.issuer_keys(b.id).await.unwrap().pop()));
+    assert!(own.api_key.is_none());
+    assert!(store.signing_source("did:web:nobody", token.id()).await.unwrap().is_none());
     assert_eq!(store.api_keys().await.unwrap(), vec![api_key.clone()]);
     let revoke = entry("api_key.revoke", &api_key.id.to_string());
     assert!(store.revoke_api_key(api_key.id, &revoke).await.unwrap());
@@ -237,6 +250,8 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(store.api_key(api_key.id).await.unwrap().unwrap().0.revoked_at, Some(revoke.at));
     let read = store.award_source(achievement.id, "x@example.eu", Some(token.id())).await.unwrap().unwrap();
     assert_eq!(read.api_key.unwrap().0.revoked_at, Some(revoke.at), "an award sees the revocation at once");
+    let read = store.signing_source(&b.did, token.id()).await.unwrap().unwrap();
+    assert_eq!(read.api_key.unwrap().0.revoked_at, Some(revoke.at), "so does a VC-API signature");
     assert!(!store.revoke_api_key(ApiToken::generate().id(), &entry("api_key.revoke", "unknown")).await.unwrap());
 
     // The audit log holds exactly the changes that happened, in order: not the failed rotation, not the

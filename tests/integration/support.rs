@@ -268,7 +268,6 @@ impl TestApp {
     }
 }
 
-/// Asserts that a response is RFC 9457 problem details with `status`, and returns its body.
 /// Creates the micro-credential achievement of `crate::achievements::micro_credential` on the server at `base`
 /// (for tests that run servers of their own); asserts 201 and returns its id.
 pub async fn create_achievement(client: &reqwest::Client, base: &str, assessor: &str) -> String {
@@ -284,6 +283,7 @@ pub async fn create_achievement(client: &reqwest::Client, base: &str, assessor: 
     achievement["id"].as_str().unwrap().to_owned()
 }
 
+/// Asserts that a response is RFC 9457 problem details with `status`, and returns its body.
 pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status");
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();

@@ -193,6 +193,150 @@ async fn presentations_verify_checks_the_holder_proof_challenge_domain_and_each_
     assert_eq!(post(json!("a string"), json!({})).await.unwrap().status(), 400);
 }
 
+/// `/credentials/issue` checks its caller's token in the same read as the issuer and its key (issue 20), yet a
+/// bad token still gets 401 whatever else is wrong with the request, nothing is issued, and a revocation counts
+/// at once; another issuer's assessor gets 403.
+async fn issue_refuses_a_bad_token_with_401_whatever_else_is_wrong(backend: Backend) {
+    use microcred::domain::api_key::ApiToken;
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let url = app.url("/credentials/issue");
+    let credential = |name: &str| {
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+               "issuer": did, "credentialSubject": {"name": name}})
+    };
+    let revoked = app.token(Role::Assessor).await;
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&revoked)
+        .json(&json!({"credential": credential("Ana")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "it works until it is revoked");
+    app.app.revoke_api_key(ApiToken::parse(&revoked).unwrap().id()).await.unwrap();
+    let unknown = ApiToken::generate().reveal();
+    let mut wrong_secret = assessor.clone();
+    let last = if wrong_secret.ends_with('A') { "B" } else { "A" };
+    wrong_secret.replace_range(wrong_secret.len() - 1.., last);
+    assert!(ApiToken::parse(&wrong_secret).is_ok(), "well formed");
+
+    let mut not_ours = credential("Ana");
+    not_ours["issuer"] = json!("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
+    let mut no_issuer = credential("Ana");
+    no_issuer.as_object_mut().unwrap().remove("issuer");
+    let mut no_subject = credential("Ana");
+    no_subject.as_object_mut().unwrap().remove("credentialSubject");
+    // (body, what a good token gets)
+    let cases: Vec<(String, u16)> = vec![
+        (json!({"credential": credential("Γιώργος")}).to_string(), 201),
+        (json!({"credential": not_ours}).to_string(), 422),
+        (json!({"credential": no_issuer}).to_string(), 422),
+        (json!({"credential": no_subject}).to_string(), 422),
+        (json!({"options": {}}).to_string(), 422),
+        (json!({"credential": credential("Ana"), "options": {"cryptosuite": "rsa-2048"}}).to_string(), 422),
+        ("{not json".to_owned(), 400),
+        // Sent as text/plain (below): 415 for a good token.
+        (json!({"credential": credential("Ana")}).to_string(), 415),
+    ];
+    let send = |token: &str, i: usize| {
+        let media_type = if i == cases.len() - 1 { "text/plain" } else { "application/json" };
+        app.client.post(&url).bearer_auth(token).header("content-type", media_type).body(cases[i].0.clone()).send()
+    };
+    let mut details = std::collections::BTreeSet::new();
+    for (i, (_, with_good_token)) in cases.iter().enumerate() {
+        for token in [revoked.as_str(), unknown.as_str(), wrong_secret.as_str(), "mc_not_a_token"] {
+            let problem = crate::support::assert_problem(send(token, i).await.unwrap(), 401).await;
+            details.insert(problem["detail"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(send(&assessor, i).await.unwrap().status(), *with_good_token, "case {i} with a good token");
+    }
+    assert_eq!(details.len(), 1, "every bad token gets the same answer: {details:?}");
+    assert_eq!(app.stored_credentials().await, 2, "only the good tokens' credentials were issued");
+
+    // Another issuer's assessor may not sign as this one.
+    let (outsider, _) = app.issuer_with_achievement(false).await;
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&outsider)
+        .json(&json!({"credential": credential("Ana")}))
+        .send()
+        .await
+        .unwrap();
+    crate::support::assert_problem(response, 403).await;
+    assert_eq!(app.stored_credentials().await, 2);
+}
+
+#[tokio::test]
+async fn issue_refuses_a_bad_token_with_401_whatever_else_is_wrong_on_sqlite() {
+    issue_refuses_a_bad_token_with_401_whatever_else_is_wrong(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn issue_refuses_a_bad_token_with_401_whatever_else_is_wrong_on_postgres() {
+    issue_refuses_a_bad_token_with_401_whatever_else_is_wrong(Backend::Postgres).await;
+}
+
+/// `/credentials/verify` reads this deployment's status lists from memory while the polled version snapshot
+/// says they are current (issue 20): a revocation made by another replica (straight in the database, so this
+/// process is not told) is seen within the poll interval, and one made here at once.
+#[tokio::test]
+async fn verify_sees_a_revocation_made_elsewhere_within_the_poll_interval() {
+    use microcred::domain::audit::AuditEntry;
+    use microcred::domain::status::StatusPurpose;
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let assessor = app.token(Role::Assessor).await;
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let issue = |id: &str| {
+        let credential = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": id,
+                                "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "Мария"}});
+        app.client
+            .post(app.url("/credentials/issue"))
+            .bearer_auth(&assessor)
+            .json(&json!({"credential": credential}))
+            .send()
+    };
+    let verify =
+        |vc: &Value| app.client.post(app.url("/credentials/verify")).json(&json!({"verifiableCredential": vc})).send();
+    let elsewhere = "urn:uuid:6d3a1c8e-4b1f-4f4e-9a57-2c1f0e3d4b01";
+    let vc = issue(elsewhere).await.unwrap().json::<Value>().await.unwrap()["verifiableCredential"].clone();
+    assert_eq!(verify(&vc).await.unwrap().status(), 200);
+    let id = app.app.store().credential_by_external_id(elsewhere, None).await.unwrap().unwrap();
+    let audit = AuditEntry {
+        at: time::OffsetDateTime::now_utc(),
+        api_key_id: None,
+        issuer_id: None,
+        action: "credential.revoke",
+        subject: id.to_string(),
+        reason: Some("elsewhere".into()),
+    };
+    let reasons = microcred::domain::award::StatusReasons { note: "elsewhere", public: None, until: None };
+    assert!(app.app.store().set_credential_status(id, StatusPurpose::Revocation, Some(reasons), &audit).await.unwrap());
+    let started = std::time::Instant::now();
+    let mut status = 200;
+    while status == 200 && started.elapsed() < std::time::Duration::from_secs(3) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = verify(&vc).await.unwrap().status().as_u16();
+    }
+    assert_eq!(status, 422, "seen within the poll interval (checked for {:?})", started.elapsed());
+
+    // Revoked through this process: the very next verification sees it.
+    let here = "urn:uuid:6d3a1c8e-4b1f-4f4e-9a57-2c1f0e3d4b02";
+    let vc = issue(here).await.unwrap().json::<Value>().await.unwrap()["verifiableCredential"].clone();
+    assert_eq!(verify(&vc).await.unwrap().status(), 200);
+    let revoke = json!({"credentialId": here, "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": true});
+    let response =
+        app.client.post(app.url("/credentials/status")).bearer_auth(&assessor).json(&revoke).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let response = verify(&vc).await.unwrap();
+    assert_eq!(response.status(), 422, "at once");
+    let errors = response.json::<Value>().await.unwrap()["errors"].to_string();
+    assert!(errors.contains("revoked"), "{errors}");
+}
+
 /// The Bitstring Status List suite's flow: a VCDM 2.0 credential without status, issued through the VC-API,
 /// gets a `BitstringStatusListEntry`; revoking it by its own `id` sets its bit and verification then fails.
 async fn vc_api_credentials_get_a_status_entry(backend: Backend) {
