@@ -508,7 +508,6 @@ pub struct LearnerToken {
     pub expires_ms: i64,
 }
 
-/// The JSON stored for an achievement's content.
 /// The columns a one-query signing read selects besides the issuer's: its active key (`k`) and the caller's API
 /// key (`ak`), under the names `rows::SignerColumns` reads. A macro, so that `concat!` can build the queries.
 macro_rules! signer_columns {
@@ -908,7 +907,7 @@ mod rows {
         }
     }
 
-    /// The columns [`SIGNER_COLUMNS`](super::SIGNER_COLUMNS) selects: the issuer's active key and the caller's
+    /// The columns the `signer_columns!` macro of `store.rs` selects: the issuer's active key and the caller's
     /// API key, each NULL when absent.
     #[derive(sqlx::FromRow)]
     pub(super) struct SignerColumns {

@@ -24,7 +24,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// The request's bearer token, well formed but not yet looked up: for a handler that checks it together with
-/// what it reads anyway (a single award), and must then answer 401 before any other refusal. Extracting it
+/// what it reads anyway (a single award, a VC-API issue), and must then answer 401 before any other refusal. Extracting it
 /// answers 401 when the `Authorization` header is missing, not `Bearer <token>`, or not a token microcred
 /// could have made — before the body is read. `Debug` does not show the secret.
 #[derive(Debug)]

@@ -157,8 +157,8 @@ impl Microcred {
         let (key, options) = assertion_options(issuer, key, Cryptosuite::EddsaRdfc2022, issued_at);
         // Signed on the async worker: one award's fast-path signature is about 0.2 ms, and handing it to the
         // blocking pool cost two thread switches per award and left the pool's threads (one per award in flight)
-        // competing with the workers for the cores (BENCHMARKS.md, "Issue 20, session 17"). Documents of any
-        // shape (VC-API, batches) still go to the blocking pool.
+        // competing with the workers for the cores (BENCHMARKS.md, "Issue 20, session 17"). Batches, and VC-API
+        // documents too large for `issuance::signs_quickly`, still go to the blocking pool.
         let signed =
             crate::metrics::timed("microcred_signature_seconds", || proof::sign_credential(&unsigned, &options, &key))
                 // The server built this credential from validated input: failing to sign it is our fault.

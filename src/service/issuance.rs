@@ -84,27 +84,35 @@ pub(super) fn with_award(
     }
 }
 
-/// Whether `document` is small enough to sign on the async worker: at most [`INLINE_VALUES`] JSON values
-/// (a typical 2 KB credential has about 40; the general path signs one in about 0.1 ms, so an inline
-/// signature holds a worker for well under a millisecond). Larger ones go to [`sign_blocking`].
+/// Whether `document` is small enough to sign on the async worker: at most [`INLINE_VALUES`] JSON values and
+/// [`INLINE_TEXT`] bytes of keys and strings (a typical 2 KB credential has about 40 values; the general path
+/// signs one in about 0.1 ms, so an inline signature holds a worker for well under a millisecond). Larger ones
+/// go to [`sign_blocking`].
 pub(super) fn signs_quickly(document: &serde_json::Value) -> bool {
-    fn count(value: &serde_json::Value, budget: &mut usize) -> bool {
-        if *budget == 0 {
-            return false;
-        }
-        *budget -= 1;
+    struct Budget {
+        values: usize,
+        text: usize,
+    }
+    fn take_text(budget: &mut Budget, len: usize) -> bool {
+        budget.text.checked_sub(len).map(|left| budget.text = left).is_some()
+    }
+    fn spend(value: &serde_json::Value, budget: &mut Budget) -> bool {
+        let Some(values) = budget.values.checked_sub(1) else { return false };
+        budget.values = values;
         match value {
-            serde_json::Value::Array(items) => items.iter().all(|v| count(v, budget)),
-            serde_json::Value::Object(map) => map.values().all(|v| count(v, budget)),
+            serde_json::Value::String(s) => take_text(budget, s.len()),
+            serde_json::Value::Array(items) => items.iter().all(|v| spend(v, budget)),
+            serde_json::Value::Object(map) => map.iter().all(|(k, v)| take_text(budget, k.len()) && spend(v, budget)),
             _ => true,
         }
     }
-    let mut budget = INLINE_VALUES;
-    count(document, &mut budget)
+    spend(document, &mut Budget { values: INLINE_VALUES, text: INLINE_TEXT })
 }
 
 /// The most JSON values (objects, arrays and scalars) of a document [`signs_quickly`].
 const INLINE_VALUES: usize = 256;
+/// The most bytes of object keys and strings of a document [`signs_quickly`].
+const INLINE_TEXT: usize = 16 * 1024;
 
 /// Runs signing (CPU work) on the blocking pool, keeping the async workers free, inside the current tracing
 /// span so its logs stay with the request.
@@ -119,7 +127,7 @@ pub(super) async fn sign_blocking<T: Send + 'static>(sign: impl FnOnce() -> T + 
 mod tests {
     use serde_json::json;
 
-    use super::{INLINE_VALUES, signs_quickly};
+    use super::{INLINE_TEXT, INLINE_VALUES, signs_quickly};
 
     #[test]
     fn only_small_documents_are_signed_on_the_async_worker() {
@@ -133,5 +141,10 @@ mod tests {
         assert!(!signs_quickly(&over));
         let deep = (0..INLINE_VALUES).fold(json!(0), |inner, _| json!({ "x": inner }));
         assert!(!signs_quickly(&deep));
+        // One large string (an embedded image, say) is one value but much text.
+        let image = json!({ "image": "a".repeat(INLINE_TEXT - "image".len()) });
+        assert!(signs_quickly(&image));
+        let larger = json!({ "image": "a".repeat(INLINE_TEXT) });
+        assert!(!signs_quickly(&larger));
     }
 }

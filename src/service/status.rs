@@ -363,12 +363,13 @@ impl Microcred {
         self.published_status_list(id).await.map(|_| ())
     }
 
-    /// The list [`Self::published_status_list`] gives, without a query when the polled snapshot of list versions
-    /// (fresh; see [`super::verification::STATUS_POLL`]) says the list kept in memory is current: what
-    /// verification reads, so that checking a credential's status costs no query. A change made by this
-    /// process shows at once (it updates the snapshot), one made on another replica within the poll interval,
-    /// as on the public verification page — well within the `ttl` the list itself gives verifiers
-    /// ([`STATUS_TTL_MS`]). Without a fresh snapshot, or when it disagrees with the list in memory, the
+    /// The list [`Self::published_status_list`] gives, without a query when the polled snapshot of list
+    /// versions says the list kept in memory is current: what verification reads, so that checking a
+    /// credential's status costs no query. A change made by this process shows at once (it updates the
+    /// snapshot, or drops the list from it if it cannot read the new version), one made on another replica
+    /// within the poll interval ([`super::verification::STATUS_POLL`]); a snapshot taken longer ago than the
+    /// `ttl` the list gives verifiers ([`STATUS_TTL_MS`]) is not used, so a list is never older than a verifier
+    /// caching it would keep it. Without such a snapshot, or when it disagrees with the list in memory, the
     /// database is read.
     pub(super) async fn current_status_list(&self, id: StatusListId) -> Result<Arc<PublishedList>> {
         if let Some(version) = self.verdicts.snapshot_version(id)
@@ -425,7 +426,11 @@ impl Microcred {
         .await?
         .map_err(|e| Error::Internal(format!("cannot sign status list {id}: {e}")))?;
         let published = Arc::new(PublishedList { version: list.version, credential, bits });
-        if let Ok(mut cache) = self.status_cache.lock() {
+        // Never replace a newer version: two regenerations finishing out of order must not leave an older list
+        // in memory, where verification may take it as current (`current_status_list`).
+        if let Ok(mut cache) = self.status_cache.lock()
+            && cache.get(&id).is_none_or(|cached| cached.version < published.version)
+        {
             cache.insert(id, Arc::clone(&published));
         }
         Ok(published)

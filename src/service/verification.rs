@@ -33,6 +33,10 @@ use crate::vc::verify::{Outcome, ReportProblem, VerificationReport, Verifier, Ve
 pub const STATUS_POLL: Duration = Duration::from_millis(200);
 /// A version snapshot older than this (the poller stopped) is not trusted: verdicts are recomputed.
 const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(2);
+/// A version snapshot older than this is not trusted for a status list itself (verification reads it from the
+/// database): the `ttl` each list gives verifiers, so the lists this process checks against are never older
+/// than a verifier caching them would keep them.
+const LIST_SNAPSHOT_MAX_AGE: Duration = Duration::from_millis(super::status::STATUS_TTL_MS);
 /// Memory the verdict cache may use by default, in MiB (`--verdict-cache-mb`): about 16,000 verdicts of
 /// typical credentials and 11,000 pages (9 KB each), so that the hot set of a large course's employers stays
 /// cached, while a flood of very large credentials (the VC-API takes documents up to the body limit) cannot
@@ -145,22 +149,32 @@ impl Verdicts {
             && verdict.versions.iter().all(|(list, version)| snapshot.versions.get(list) == Some(version))
     }
 
-    /// The version of `list` in the polled snapshot, if the snapshot is fresh and holds the list.
+    /// The version of `list` in the polled snapshot, if the snapshot holds the list and was taken less than a
+    /// status list's `ttl` ago ([`LIST_SNAPSHOT_MAX_AGE`]).
     pub(super) fn snapshot_version(&self, list: StatusListId) -> Option<i64> {
         let snapshot = self.versions.read().ok()?;
-        snapshot.taken.filter(|t| t.elapsed() < SNAPSHOT_MAX_AGE)?;
+        snapshot.taken.filter(|t| t.elapsed() < LIST_SNAPSHOT_MAX_AGE)?;
         snapshot.versions.get(&list).copied()
     }
 
-    /// Records versions read from the database (never moving one backwards).
-    fn note(&self, versions: impl IntoIterator<Item = (StatusListId, i64)>, complete: bool) {
+    /// Drops `list` from the snapshot (its new version could not be read): verdicts that read it are
+    /// recomputed and verification reads the list from the database, until the next poll.
+    fn forget(&self, list: StatusListId) {
+        if let Ok(mut snapshot) = self.versions.write() {
+            snapshot.versions.remove(&list);
+        }
+    }
+
+    /// Records versions read from the database (never moving one backwards); `asked`: when the query that read
+    /// every list's version was sent (its answer is at least that recent), for a complete snapshot.
+    fn note(&self, versions: impl IntoIterator<Item = (StatusListId, i64)>, asked: Option<Instant>) {
         let Ok(mut snapshot) = self.versions.write() else { return };
         for (list, version) in versions {
             let known = snapshot.versions.entry(list).or_insert(version);
             *known = (*known).max(version);
         }
-        if complete {
-            snapshot.taken = Some(Instant::now());
+        if asked.is_some() {
+            snapshot.taken = asked;
         }
     }
 }
@@ -203,7 +217,7 @@ impl Microcred {
                 self.successor_url(self.current_version(&credential).await?),
             );
         let report_json: bytes::Bytes = serde_json::to_vec(&report).map_err(|e| Error::Internal(e.to_string()))?.into();
-        self.verdicts.note(versions.iter().copied(), false);
+        self.verdicts.note(versions.iter().copied(), None);
         let verdict = Arc::new(Verdict {
             weight: Verdict::estimate_weight(credential.document.get().len(), report_json.len()),
             fresh_until: next_boundary(&document, now),
@@ -270,15 +284,17 @@ impl Microcred {
 
     /// Reads every status list's version into the snapshot verdicts are checked against.
     pub async fn refresh_status_versions(&self) -> Result<()> {
+        let asked = Instant::now();
         let versions = self.store.status_list_versions().await?;
-        self.verdicts.note(versions, true);
+        self.verdicts.note(versions, Some(asked));
         Ok(())
     }
 
     /// After this process changed a list: its new version, at once.
     pub(super) async fn note_status_change(&self, list: StatusListId) {
-        if let Ok(Some(list)) = self.store.status_list(list).await {
-            self.verdicts.note([(list.id, list.version)], false);
+        match self.store.status_list(list).await {
+            Ok(Some(read)) => self.verdicts.note([(read.id, read.version)], None),
+            _ => self.verdicts.forget(list),
         }
     }
 

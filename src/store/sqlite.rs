@@ -32,10 +32,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            // Statement journals in memory: a transaction of many rows (a group of awards, a batch) otherwise
+            // Temporary storage in memory: a transaction of many rows (a group of awards, a batch) otherwise
             // spills its statement journal to a temporary file it creates, writes and deletes at every commit
-            // (BENCHMARKS.md, "Issue 20, session 19"). Temporary tables stay small here (no query builds one
-            // from a whole table), and sorts that outgrow memory still go to temporary files.
+            // (BENCHMARKS.md, "Issue 20, session 19"). Sorts and temporary b-trees then stay in memory too; every
+            // sort microcred asks for is over a bounded set (a page, a batch's learners, an issuer's keys) or
+            // answered from an index, except the delivery counts of the metrics (one small key per message).
             .pragma("temp_store", "memory")
             .busy_timeout(std::time::Duration::from_secs(5));
         if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
