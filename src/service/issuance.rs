@@ -1,5 +1,6 @@
 //! The issuance pipeline shared by single awards, batches and the VC-API: the new credential's row, signing
-//! off the async workers (in the caller's tracing span), and the retry when a status index was taken.
+//! documents of any shape (small ones on the request's worker, others off the async workers, in the caller's
+//! tracing span), and the retry when a status index was taken.
 
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
@@ -10,6 +11,8 @@ use crate::domain::award::{Award, CredentialId, IssuedCredential};
 use crate::domain::issuer::IssuerId;
 use crate::domain::status::StatusSlot;
 use crate::error::{Error, Result};
+use crate::keys::IssuerSigningKey;
+use crate::vc::proof::{self, ProofError, ProofOptions};
 
 /// How many times an issuance draws new status indexes after another request took one first.
 pub(super) const ATTEMPTS: usize = 3;
@@ -113,6 +116,22 @@ pub(super) fn signs_quickly(document: &serde_json::Value) -> bool {
 const INLINE_VALUES: usize = 256;
 /// The most bytes of object keys and strings of a document [`signs_quickly`].
 const INLINE_TEXT: usize = 16 * 1024;
+
+/// Signs `document` on the general path ([`proof::secure`]): on the request's worker when it
+/// [`signs_quickly`] (handing a small document to the blocking pool costs two thread switches, more than the
+/// signature itself: BENCHMARKS.md, "Issue 20, session 19"), else on the blocking pool. The outer error: the
+/// blocking task was interrupted; the inner one, the proof's.
+pub(super) async fn secure(
+    document: &serde_json::Value,
+    options: ProofOptions,
+    key: IssuerSigningKey,
+) -> Result<std::result::Result<serde_json::Value, ProofError>> {
+    if signs_quickly(document) {
+        return Ok(proof::secure(document, &options, &key));
+    }
+    let document = document.clone();
+    sign_blocking(move || proof::secure(&document, &options, &key)).await
+}
 
 /// Runs signing (CPU work) on the blocking pool, keeping the async workers free, inside the current tracing
 /// span so its logs stay with the request.

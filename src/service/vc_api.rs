@@ -58,16 +58,7 @@ impl Microcred {
         }
         errors.finish(())?;
         let (key, options) = assertion_options(issuer, key, suite, now());
-        let signed = if issuance::signs_quickly(credential) {
-            // Signed on the async worker, as verification is: handing a small document to the blocking pool
-            // costs two thread switches, more than the signature's own time (BENCHMARKS.md, "Issue 20,
-            // session 19").
-            proof::secure(credential, &options, &key)
-        } else {
-            let unsigned = credential.clone();
-            issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key)).await?
-        };
-        signed.map_err(|e| match e {
+        issuance::secure(credential, options, key).await?.map_err(|e| match e {
             ProofError::Canon(CanonError::UndefinedTerms(terms)) => ValidationErrors::single(
                 "credential",
                 format!(

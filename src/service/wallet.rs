@@ -26,7 +26,7 @@ use crate::store::unix_ms;
 use crate::vc::exchange::{self, first_proof};
 use crate::vc::holder;
 use crate::vc::oid4vci::{self, ErrorCode, OAuthError, TxCodeSpec};
-use crate::vc::proof::{self, Cryptosuite};
+use crate::vc::proof::Cryptosuite;
 
 /// Longest life of an offer: OpenID4VCI §4.1.1 asks pre-authorized codes to be short-lived, and anyone
 /// holding one gets the credential.
@@ -609,7 +609,7 @@ impl Microcred {
         let Some(holder) = holder else { return Ok(document) };
         let unsigned = holder::bind_to_holder(&document, holder).map_err(Error::NotPossible)?;
         let (key, options) = self.assertion_signer(issuer, Cryptosuite::EddsaRdfc2022, now()).await?;
-        issuance::sign_blocking(move || proof::secure(&unsigned, &options, &key))
+        issuance::secure(&unsigned, options, key)
             .await?
             .map_err(|e| Error::Internal(format!("cannot sign the wallet copy of {}: {e}", credential.id)))
     }
