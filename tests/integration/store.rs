@@ -465,6 +465,18 @@ async fn finding_a_learners_credentials_uses_the_recipient_index_on_sqlite() {
     }
 }
 
+/// The one reads of an award and of a VC-API signature find each row they join through an index (the issuer by
+/// DID, its active key, the caller's API key, the achievement): no step scans a table.
+#[tokio::test]
+async fn an_award_and_a_vc_api_signature_read_by_index_on_sqlite() {
+    let (_dir, pool) = migrated_sqlite().await;
+    for sql in [microcred::store::AWARD_SOURCE_SQL, microcred::store::SIGNING_SOURCE_SQL] {
+        let detail = sqlite_plan(&pool, sql, Some("learner@example.eu")).await;
+        assert!(detail.iter().all(|d| !d.starts_with("SCAN")), "{sql}\nreads {detail:?}");
+        assert!(detail.iter().any(|d| d.contains("api_key")), "{sql}\nreads {detail:?}");
+    }
+}
+
 /// A fresh, migrated SQLite database (in the returned folder) and a pool on it, as every connection sees it.
 async fn migrated_sqlite() -> (tempfile::TempDir, sqlx::SqlitePool) {
     let dir = tempfile::tempdir().unwrap();
