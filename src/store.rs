@@ -218,8 +218,6 @@ pub trait Store: Send + Sync + fmt::Debug + lifecycle::LifecycleStore {
     async fn issuers(&self) -> StoreResult<Vec<Issuer>>;
     /// The issuer with this slug.
     async fn issuer_by_slug(&self, slug: &Slug) -> StoreResult<Option<Issuer>>;
-    /// The issuer with this DID.
-    async fn issuer_by_did(&self, did: &str) -> StoreResult<Option<Issuer>>;
     /// The issuer with this id.
     async fn issuer_by_id(&self, id: IssuerId) -> StoreResult<Option<Issuer>>;
 

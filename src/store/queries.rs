@@ -120,19 +120,6 @@ macro_rules! impl_store {
                     .transpose()
             }
 
-            async fn issuer_by_did(
-                &self,
-                did: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::domain::issuer::Issuer>> {
-                sqlx::query_as::<_, $crate::store::rows::IssuerRow>("SELECT * FROM issuer WHERE did = $1")
-                    .bind(did)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(Self::error)?
-                    .map(TryInto::try_into)
-                    .transpose()
-            }
-
             async fn issuer_by_id(
                 &self,
                 id: $crate::domain::issuer::IssuerId,

@@ -33,12 +33,7 @@ async fn access_matrix(backend: Backend) {
 
     // Another issuer and its assessor.
     let admin = app.token(Role::Admin).await;
-    let other = json!({"slug": "other", "name": "Other Academy", "country": "IT"});
-    assert_eq!(
-        app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap().status(),
-        201
-    );
-    let outsider = app.token_for("other", Role::Assessor).await;
+    let outsider = app.another_issuer("other", "Other Academy", "IT").await;
     let audit_count = || async {
         let events: Value = app.get_json_as(&admin, "/api/v1/audit?limit=1000").await;
         events.as_array().unwrap().len()

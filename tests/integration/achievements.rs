@@ -31,16 +31,7 @@ async fn catalogue(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let admin = app.token(Role::Admin).await;
     let url = app.url("/api/v1/achievements");
-    let created = app
-        .client
-        .post(app.url("/api/v1/issuers"))
-        .bearer_auth(&admin)
-        .json(&json!({"slug": "ucs", "name": "Universal Certification Solutions", "country": "BG"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let assessor = app.token_for("ucs", Role::Assessor).await;
+    let assessor = app.another_issuer("ucs", "Universal Certification Solutions", "BG").await;
 
     // A micro-credential without its EU elements: 422 naming every missing one, nothing stored.
     let bare = json!({"name": "X", "description": "Y", "criteria": "Z", "achievement_type": "MicroCredential"});

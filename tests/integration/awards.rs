@@ -334,11 +334,7 @@ async fn a_bad_token_gets_401_whatever_else_is_wrong(backend: Backend) {
     assert_eq!(app.stored_credentials().await, 2, "only the good token's awards were issued");
 
     // Another issuer's assessor is told 403, not 401, for this issuer's achievement.
-    let admin = app.token(Role::Admin).await;
-    let other = json!({"slug": "other", "name": "Other Academy", "country": "IT"});
-    let created = app.client.post(app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap();
-    assert_eq!(created.status(), 201);
-    let outsider = app.token_for("other", Role::Assessor).await;
+    let outsider = app.another_issuer("other", "Other Academy", "IT").await;
     let body = json!({"achievement_id": achievement_id, "recipient": learner(5)});
     assert_problem(app.client.post(&url).bearer_auth(&outsider).json(&body).send().await.unwrap(), 403).await;
     assert_eq!(app.stored_credentials().await, 2);

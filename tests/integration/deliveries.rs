@@ -638,16 +638,7 @@ async fn an_admin_batch_over_several_issuers_mails_each_credential_to_its_own_le
     let Some(app) = with_mail(Backend::Sqlite, &smtp).await else { return };
     let (_, ucs_achievement) = app.issuer_with_achievement(false).await;
     let admin = app.token(Role::Admin).await;
-    let created = app
-        .client
-        .post(app.url("/api/v1/issuers"))
-        .bearer_auth(&admin)
-        .json(&json!({"slug": "uni", "name": "Università di Esempio", "country": "IT"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let uni_assessor = app.token_for("uni", Role::Assessor).await;
+    let uni_assessor = app.another_issuer("uni", "Università di Esempio", "IT").await;
     let uni_achievement = crate::support::create_achievement(&app.client, &app.base, &uni_assessor).await;
     // Issuers A, B, A: the rows of A are not next to each other.
     let rows = json!([

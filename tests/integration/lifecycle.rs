@@ -540,13 +540,7 @@ async fn bulk_changes_are_all_or_nothing_audited_and_publish_each_list_once(back
         assert_eq!(outcome, if expected == "active" { "valid" } else { "suspended" }, "published, credential {i}");
     }
     // Another issuer's assessor cannot touch them.
-    let admin = s.app.token(Role::Admin).await;
-    let other = json!({"slug": "other", "name": "Other", "country": "IT"});
-    assert_eq!(
-        s.app.client.post(s.app.url("/api/v1/issuers")).bearer_auth(&admin).json(&other).send().await.unwrap().status(),
-        201
-    );
-    let stranger = s.app.token_for("other", Role::Assessor).await;
+    let stranger = s.app.another_issuer("other", "Other", "IT").await;
     let response = s
         .app
         .client

@@ -213,6 +213,17 @@ impl TestApp {
         self.app.create_api_key(&slug, role, "test").await.unwrap().1.reveal()
     }
 
+    /// Through the API, as an admin: another issuer (`slug`, `name`, `country`); asserts 201 and returns an
+    /// assessor token for it.
+    pub async fn another_issuer(&self, slug: &str, name: &str, country: &str) -> String {
+        let admin = self.token(Role::Admin).await;
+        let issuer = serde_json::json!({"slug": slug, "name": name, "country": country});
+        let created =
+            self.client.post(self.url("/api/v1/issuers")).bearer_auth(&admin).json(&issuer).send().await.unwrap();
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+        self.token_for(slug, Role::Assessor).await
+    }
+
     /// Through the API: an issuer `ucs` (country BG, suspension as asked), an assessor token for it, and a
     /// micro-credential achievement of its catalogue. Returns `(assessor token, achievement id)`.
     pub async fn issuer_with_achievement(&self, suspension: bool) -> (String, String) {

@@ -258,7 +258,7 @@ async fn issue_refuses_a_bad_token_with_401_whatever_else_is_wrong(backend: Back
     assert_eq!(app.stored_credentials().await, 2, "only the good tokens' credentials were issued");
 
     // Another issuer's assessor may not sign as this one.
-    let (outsider, _) = app.issuer_with_achievement(false).await;
+    let outsider = app.another_issuer("other", "Other Academy", "IT").await;
     let response = app
         .client
         .post(&url)
