@@ -506,8 +506,12 @@ macro_rules! impl_store {
 
             async fn refresh_statistics(&self) -> $crate::store::StoreResult<Option<u64>> {
                 let Some((analyze, estimate)) = Self::REFRESH_STATISTICS else { return Ok(None) };
-                sqlx::query(analyze).execute(&self.pool).await.map_err(Self::error)?;
-                let (rows,): (i64,) = sqlx::query_as(estimate).fetch_one(&self.pool).await.map_err(Self::error)?;
+                let mut tx = self.pool.begin().await.map_err(Self::error)?;
+                for &statement in analyze {
+                    sqlx::query(statement).execute(&mut *tx).await.map_err(Self::error)?;
+                }
+                let (rows,): (i64,) = sqlx::query_as(estimate).fetch_one(&mut *tx).await.map_err(Self::error)?;
+                tx.commit().await.map_err(Self::error)?;
                 Ok(u64::try_from(rows).ok())
             }
 

@@ -51,7 +51,7 @@ impl SqliteStore {
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): SQLite plans from the fixed
     /// statistics a migration writes (`20261204000000_planner_statistics.sql` says why), the same on every
     /// connection; an `ANALYZE` would reach only the connection that ran it.
-    const REFRESH_STATISTICS: Option<(&'static str, &'static str)> = None;
+    const REFRESH_STATISTICS: Option<(&'static [&'static str], &'static str)> = None;
 
     /// See [`Store::take_deliveries`](super::Store::take_deliveries): SQLite runs one writer at a time, so
     /// the update alone is atomic.

@@ -153,7 +153,7 @@ async fn batches_on_postgres() {
 
 /// After 1,000 new credentials microcred refreshes PostgreSQL's planner statistics (`ANALYZE`), so that awards
 /// and listings are not planned for a table a tenth of its size until autovacuum comes by (where it runs at
-/// all); ten do not.
+/// all), with a small sample (statistics target 10); ten do not.
 #[tokio::test]
 async fn a_thousand_awards_refresh_the_planner_statistics_on_postgres() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
@@ -194,6 +194,21 @@ async fn a_thousand_awards_refresh_the_planner_statistics_on_postgres() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(refreshed, "the credential table was not analyzed after a batch of 1,000");
+    // The refresh samples a tenth of the default: at most 10 histogram buckets (11 bounds) instead of 100.
+    // Unless autovacuum analyzed the table after it, with its own (full) sample.
+    let (ours, bounds): (bool, Option<i32>) = sqlx::query_as(
+        "SELECT t.last_autoanalyze IS NULL OR t.last_analyze >= t.last_autoanalyze, \
+         (SELECT array_length(s.histogram_bounds::text::text[], 1) FROM pg_stats s \
+          WHERE s.schemaname = t.schemaname AND s.tablename = 'credential' AND s.attname = 'credential_id') \
+         FROM pg_stat_user_tables t WHERE t.relname = 'credential'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let bounds = bounds.expect("the refresh gave credential_id a histogram");
+    if ours {
+        assert!(bounds <= 11, "the refresh sampled like a full ANALYZE: {bounds} histogram bounds");
+    }
 }
 
 /// The CSV export streams every matching credential, across pages of the listing (1,000 rows each), once each and
