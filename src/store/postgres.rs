@@ -21,6 +21,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The pool group commits and batches write through: the same one (PostgreSQL caches pages for every
+    /// connection alike, unlike SQLite; see `SqliteStore::writer`).
+    writer: PgPool,
     /// Concurrent single awards share a transaction ([`GroupCommit`]).
     group: Arc<GroupCommit>,
 }
@@ -30,7 +33,7 @@ impl PgStore {
     pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
         let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
         let pool = settings.pool_options::<sqlx::Postgres>().connect_lazy_with(options);
-        Ok(Self { pool, group: Arc::new(GroupCommit::new(4)) })
+        Ok(Self { writer: pool.clone(), pool, group: Arc::new(GroupCommit::new(4)) })
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables awards grow, then the
@@ -81,7 +84,7 @@ impl PgStore {
         if credentials.len() <= N && audits.len() <= N && deliveries.len() <= N {
             return insert_rows(&self.pool, credentials, audits, deliveries, batch).await;
         }
-        let mut tx = self.pool.begin().await.map_err(Self::error)?;
+        let mut tx = self.writer.begin().await.map_err(Self::error)?;
         let part = |rows: usize, i: usize| (i * N).min(rows)..((i + 1) * N).min(rows);
         let parts = credentials.len().max(audits.len()).max(deliveries.len()).div_ceil(N);
         for i in 0..parts {

@@ -20,6 +20,7 @@ macro_rules! impl_store {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.writer.close().await;
             }
 
             fn pool_usage(&self) -> (u32, usize) {

@@ -19,6 +19,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection of its own for group commits and batches. A SQLite connection drops its whole page
+    /// cache whenever another connection has written since its last transaction, and the pool hands out its
+    /// connections in turn, so each group used to start from a cold cache and read the index pages it
+    /// inserts into again (BENCHMARKS.md, "Issue 20, session 20"). Its own connection finds them cached,
+    /// and groups queue for it here instead of in SQLite's busy handler, which sleeps.
+    writer: SqlitePool,
     /// Concurrent single awards share a transaction ([`GroupCommit`]).
     group: Arc<GroupCommit>,
 }
@@ -44,8 +50,15 @@ impl SqliteStore {
                 .await
                 .map_err(|source| ConnectError::Folder { path: folder.to_owned(), source })?;
         }
-        let pool = settings.pool_options::<sqlx::Sqlite>().connect_with(options).await.map_err(ConnectError::Open)?;
-        Ok(Self { pool, group: Arc::new(GroupCommit::new(1)) })
+        let pool =
+            settings.pool_options::<sqlx::Sqlite>().connect_with(options.clone()).await.map_err(ConnectError::Open)?;
+        let writer = settings
+            .pool_options::<sqlx::Sqlite>()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(ConnectError::Open)?;
+        Ok(Self { pool, writer, group: Arc::new(GroupCommit::new(1)) })
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): SQLite plans from the fixed
@@ -82,7 +95,7 @@ impl SqliteStore {
         deliveries: &[NewDelivery],
         batch: Option<&BatchRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(Self::error)?;
+        let mut tx = self.writer.begin().await.map_err(Self::error)?;
         insert_credential_rows(&mut tx, credentials).await?;
         insert_audits(&mut tx, audits).await?;
         insert_deliveries(&mut tx, deliveries).await?;

@@ -226,3 +226,64 @@ async fn suspension_on_sqlite() {
 async fn suspension_on_postgres() {
     suspension(Backend::Postgres).await;
 }
+
+/// The status indexes one list has handed out in blocks (`status_list.used`), over the issuer's revocation lists.
+async fn claimed(app: &TestApp, backend: Backend) -> i64 {
+    const SQL: &str = "SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM status_list WHERE purpose = 'revocation'";
+    let (used,): (i64,) = match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database_url()).await.unwrap();
+            sqlx::query_as(SQL).fetch_one(&pool).await.unwrap()
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database_url()).await.unwrap();
+            sqlx::query_as(SQL).fetch_one(&pool).await.unwrap()
+        }
+    };
+    used
+}
+
+/// Status indexes are drawn a block (256) at a time and the block is topped up before it runs out (issue 20),
+/// so that no award waits for the database's count: after 200 awards a second block is already claimed; and
+/// 400 awards, across the blocks, still hold 400 distinct indexes.
+async fn status_indexes_are_drawn_ahead_of_need(backend: Backend) {
+    let Some(Setup { app, assessor, achievement_id }) = setup(backend, false).await else { return };
+    let mut indexes = HashSet::new();
+    let mut award_round = async |round: usize| {
+        let awards = (0..8).map(|i| {
+            let body = json!({"achievement_id": achievement_id,
+                "recipient": {"name": "Ана Петрова", "email": format!("ana{round}-{i}@example.bg")}});
+            app.award(&assessor, body)
+        });
+        for issued in futures_util::future::join_all(awards).await {
+            let index = issued["credential"]["credentialStatus"]["statusListIndex"].as_str().unwrap().to_owned();
+            assert!(indexes.insert(index), "an index handed out twice");
+        }
+    };
+    for round in 0..25 {
+        award_round(round).await;
+    }
+    let mut used = 0;
+    for _ in 0..50 {
+        used = claimed(&app, backend).await;
+        if used >= 512 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(used, 512, "after 200 awards, a second block of 256 is claimed ahead of need");
+    for round in 25..50 {
+        award_round(round).await;
+    }
+    assert_eq!(indexes.len(), 400);
+}
+
+#[tokio::test]
+async fn status_indexes_are_drawn_ahead_of_need_on_sqlite() {
+    status_indexes_are_drawn_ahead_of_need(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn status_indexes_are_drawn_ahead_of_need_on_postgres() {
+    status_indexes_are_drawn_ahead_of_need(Backend::Postgres).await;
+}
