@@ -203,8 +203,10 @@ impl Microcred {
     /// indexes are left, so that at a steady award rate no award waits for a refill (three round trips, one
     /// of them a commit: with two replicas on PostgreSQL the awards queued behind it made the slowest
     /// percent). The refill claims a block of the same list and checks the indexes left along with the new
-    /// ones; a list that is half full, an error or a pool replaced meanwhile leave the pool as it was, and
-    /// an award that finds it empty refills it itself, as before.
+    /// ones. A list that is half full or no longer the latest, or an error, leave the pool as it was, with
+    /// no second try: the award that finds it empty refills it itself, opening a new list if need be, as
+    /// before. (Retrying at every award instead queued a refill per award in front of that one, and the
+    /// slowest awards doubled their time whenever a list filled up.)
     fn refill_ahead(&self, issuer: &Issuer, purpose: StatusPurpose) {
         let key = (issuer.id, purpose);
         let list = {
@@ -224,9 +226,9 @@ impl Microcred {
             let drawn = this.draw_ahead(&issuer, purpose, list).await;
             let Ok(mut budget) = this.status_budget.lock() else { return };
             let Some(pool) = budget.get_mut(&key) else { return };
-            pool.refilling = false;
             match drawn {
                 Ok(Some((taken, fresh))) if pool.list == list => {
+                    pool.refilling = false;
                     pool.free.retain(|index| !taken.contains(index));
                     let left: HashSet<u32> = pool.free.iter().copied().collect();
                     // `take` pops from the end: the indexes left go first.

@@ -227,45 +227,64 @@ async fn suspension_on_postgres() {
     suspension(Backend::Postgres).await;
 }
 
-/// The status indexes one list has handed out in blocks (`status_list.used`), over the issuer's revocation lists.
-async fn claimed(app: &TestApp, backend: Backend) -> i64 {
-    const SQL: &str = "SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM status_list WHERE purpose = 'revocation'";
-    let (used,): (i64,) = match backend {
+/// How many indexes each of the issuer's revocation lists has handed out in blocks (`status_list.used`), oldest
+/// list first; with `set`, first sets every list's count to that.
+async fn claimed_by_list(app: &TestApp, backend: Backend, set: Option<i64>) -> Vec<i64> {
+    const SQL: &str = "SELECT CAST(used AS BIGINT) FROM status_list WHERE purpose = 'revocation' ORDER BY created_at";
+    const SET: &str = "UPDATE status_list SET used = $1";
+    let rows: Vec<(i64,)> = match backend {
         Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(&app.database_url()).await.unwrap();
-            sqlx::query_as(SQL).fetch_one(&pool).await.unwrap()
+            if let Some(used) = set {
+                sqlx::query(SET).bind(used).execute(&pool).await.unwrap();
+            }
+            sqlx::query_as(SQL).fetch_all(&pool).await.unwrap()
         }
         Backend::Postgres => {
             let pool = sqlx::PgPool::connect(&app.database_url()).await.unwrap();
-            sqlx::query_as(SQL).fetch_one(&pool).await.unwrap()
+            if let Some(used) = set {
+                sqlx::query(SET).bind(used).execute(&pool).await.unwrap();
+            }
+            sqlx::query_as(SQL).fetch_all(&pool).await.unwrap()
         }
     };
-    used
+    rows.into_iter().map(|(used,)| used).collect()
+}
+
+async fn claimed(app: &TestApp, backend: Backend) -> i64 {
+    claimed_by_list(app, backend, None).await.iter().sum()
+}
+
+/// Eight awards at once to new learners (`tag` and `round` make their addresses): their status entries
+/// (`list#index`).
+async fn award_round(s: &Setup, tag: &str, round: usize) -> Vec<String> {
+    let awards = (0..8).map(|i| {
+        let body = json!({"achievement_id": s.achievement_id,
+            "recipient": {"name": "Ана Петрова", "email": format!("ana.{tag}{round}-{i}@example.bg")}});
+        s.app.award(&s.assessor, body)
+    });
+    let issued = futures_util::future::join_all(awards).await;
+    let entry = |c: &Value| {
+        let e = &c["credential"]["credentialStatus"];
+        format!("{}#{}", e["statusListCredential"].as_str().unwrap(), e["statusListIndex"].as_str().unwrap())
+    };
+    issued.iter().map(entry).collect()
 }
 
 /// Status indexes are drawn a block (256) at a time and the block is topped up before it runs out (issue 20),
 /// so that no award waits for the database's count: after 200 awards a second block is already claimed; and
 /// 400 awards, across the blocks, still hold 400 distinct indexes.
 async fn status_indexes_are_drawn_ahead_of_need(backend: Backend) {
-    let Some(Setup { app, assessor, achievement_id }) = setup(backend, false).await else { return };
+    let Some(s) = setup(backend, false).await else { return };
     let mut indexes = HashSet::new();
-    let mut award_round = async |round: usize| {
-        let awards = (0..8).map(|i| {
-            let body = json!({"achievement_id": achievement_id,
-                "recipient": {"name": "Ана Петрова", "email": format!("ana{round}-{i}@example.bg")}});
-            app.award(&assessor, body)
-        });
-        for issued in futures_util::future::join_all(awards).await {
-            let index = issued["credential"]["credentialStatus"]["statusListIndex"].as_str().unwrap().to_owned();
+    for round in 0..25 {
+        for index in award_round(&s, "a", round).await {
             assert!(indexes.insert(index), "an index handed out twice");
         }
-    };
-    for round in 0..25 {
-        award_round(round).await;
     }
     let mut used = 0;
     for _ in 0..50 {
-        used = claimed(&app, backend).await;
+        used = claimed(&s.app, backend).await;
         if used >= 512 {
             break;
         }
@@ -273,9 +292,42 @@ async fn status_indexes_are_drawn_ahead_of_need(backend: Backend) {
     }
     assert_eq!(used, 512, "after 200 awards, a second block of 256 is claimed ahead of need");
     for round in 25..50 {
-        award_round(round).await;
+        for index in award_round(&s, "a", round).await {
+            assert!(indexes.insert(index), "an index handed out twice");
+        }
     }
     assert_eq!(indexes.len(), 400);
+}
+
+/// When the list is half full, the refill ahead of need gives up once (it does not claim again at every award),
+/// and the award that finds the pool empty opens the next list.
+async fn a_half_full_list_is_followed_by_a_new_one(backend: Backend) {
+    let Some(s) = setup(backend, false).await else { return };
+    let mut indexes = HashSet::new();
+    indexes.extend(award_round(&s, "b", 0).await);
+    let half = i64::from(microcred::domain::status::LIST_SIZE / 2);
+    assert_eq!(claimed_by_list(&s.app, backend, Some(half)).await, [half]);
+    for round in 1..40 {
+        for index in award_round(&s, "b", round).await {
+            assert!(indexes.insert(index), "an index handed out twice");
+        }
+    }
+    assert_eq!(indexes.len(), 320);
+    assert_eq!(
+        claimed_by_list(&s.app, backend, None).await,
+        [half + 256 + 256, 256],
+        "one refill ahead of need and one when the pool ran out on the full list, then a block of the new one"
+    );
+}
+
+#[tokio::test]
+async fn a_half_full_list_is_followed_by_a_new_one_on_sqlite() {
+    a_half_full_list_is_followed_by_a_new_one(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_half_full_list_is_followed_by_a_new_one_on_postgres() {
+    a_half_full_list_is_followed_by_a_new_one(Backend::Postgres).await;
 }
 
 #[tokio::test]
