@@ -36,8 +36,6 @@ pub(super) struct StatusPool {
     free: Vec<u32>,
     /// When the database last said that `free` was free.
     checked: Instant,
-    /// Whether a refill ahead of need ([`Microcred::refill_ahead`]) is under way.
-    refilling: bool,
 }
 
 impl StatusPool {
@@ -46,11 +44,8 @@ impl StatusPool {
     /// as conflicts at insert time (each one a second signature).
     const FRESH: Duration = Duration::from_secs(2);
 
-    /// Below this many indexes left, a pool is refilled in the background ([`Microcred::refill_ahead`]).
-    const LOW_WATER: usize = 64;
-
     fn new(list: StatusListId, free: Vec<u32>) -> Self {
-        Self { list, free, checked: Instant::now(), refilling: false }
+        Self { list, free, checked: Instant::now() }
     }
 
     /// The next free index, unless the pool is empty or no longer fresh.
@@ -66,11 +61,6 @@ impl StatusPool {
         (!self.free.is_empty() && self.checked.elapsed() > Self::FRESH).then(|| (self.list, self.free.clone()))
     }
 }
-
-/// Capacity claimed from the shared count at a time ([`Microcred::allocate_status`]), so most awards write
-/// nothing for it. A process that stops loses what it had left of its block: lists count as full a little
-/// earlier, no more.
-const STATUS_BLOCK: u32 = 256;
 
 /// How long verifiers and caches may keep a published list, in milliseconds (the credential's `ttl`).
 /// Short, because a revocation must show quickly; `ETag` revalidation keeps re-fetching cheap.
@@ -155,10 +145,12 @@ impl Microcred {
     /// Most awards touch no table here: the process claims capacity a block at a time and draws the block's
     /// indexes at once, checked against the database in one query ([`StatusPool`]).
     pub(super) async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
+        /// Capacity claimed from the shared count at a time, so most awards write nothing for it. A process
+        /// that stops loses what it had left of its block: lists count as full a little earlier, no more.
+        const BLOCK: u32 = 256;
         let key = (issuer.id, purpose);
         let take = || self.status_budget.lock().ok().and_then(|mut budget| budget.get_mut(&key)?.take());
         if let Some(slot) = take() {
-            self.refill_ahead(issuer, purpose);
             return Ok(slot);
         }
         let _refill = self.status_refill.lock().await;
@@ -183,12 +175,12 @@ impl Microcred {
                 Some(list) => list,
                 None => self.open_status_list(issuer, purpose).await?,
             };
-            let used = self.store.claim_status_slots(list.id, STATUS_BLOCK).await?;
+            let used = self.store.claim_status_slots(list.id, BLOCK).await?;
             if used > list.size / 2 {
                 self.open_status_list(issuer, purpose).await?;
                 continue;
             }
-            let free = self.free_indexes(&list, STATUS_BLOCK).await?;
+            let free = self.free_indexes(&list, BLOCK).await?;
             if let Ok(mut budget) = self.status_budget.lock() {
                 budget.insert(key, StatusPool::new(list.id, free));
             }
@@ -197,72 +189,6 @@ impl Microcred {
             }
         }
         Err(Error::NotPossible("no free status-list index could be found; try again".into()))
-    }
-
-    /// Tops up the pool of `(issuer, purpose)` in the background once fewer than [`StatusPool::LOW_WATER`]
-    /// indexes are left, so that at a steady award rate no award waits for a refill (three round trips, one
-    /// of them a commit: with two replicas on PostgreSQL the awards queued behind it made the slowest
-    /// percent). The refill claims a block of the same list and checks the indexes left along with the new
-    /// ones. A list that is half full or no longer the latest, or an error, leave the pool as it was, with
-    /// no second try: the award that finds it empty refills it itself, opening a new list if need be, as
-    /// before. (Retrying at every award instead queued a refill per award in front of that one, and the
-    /// slowest awards doubled their time whenever a list filled up.)
-    fn refill_ahead(&self, issuer: &Issuer, purpose: StatusPurpose) {
-        let key = (issuer.id, purpose);
-        let list = {
-            let Ok(mut budget) = self.status_budget.lock() else { return };
-            match budget.get_mut(&key) {
-                Some(pool) if pool.free.len() < StatusPool::LOW_WATER && !pool.refilling => {
-                    pool.refilling = true;
-                    pool.list
-                }
-                _ => return,
-            }
-        };
-        let (this, issuer) = (self.clone(), issuer.clone());
-        tokio::spawn(async move {
-            let _refill = this.status_refill.lock().await;
-            let started = Instant::now();
-            let drawn = this.draw_ahead(&issuer, purpose, list).await;
-            let Ok(mut budget) = this.status_budget.lock() else { return };
-            let Some(pool) = budget.get_mut(&key) else { return };
-            match drawn {
-                Ok(Some((taken, fresh))) if pool.list == list => {
-                    pool.refilling = false;
-                    pool.free.retain(|index| !taken.contains(index));
-                    let left: HashSet<u32> = pool.free.iter().copied().collect();
-                    // `take` pops from the end: the indexes left go first.
-                    let mut free: Vec<u32> = fresh.into_iter().filter(|index| !left.contains(index)).collect();
-                    free.append(&mut pool.free);
-                    pool.free = free;
-                    pool.checked = started;
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not refill status indexes ahead of need"),
-            }
-        });
-    }
-
-    /// [`Self::refill_ahead`]'s database work: of the pool's indexes left, those taken since; and a new block
-    /// of free indexes of `list`. `None` if `list` is no longer the issuer's latest or is half full.
-    async fn draw_ahead(
-        &self,
-        issuer: &Issuer,
-        purpose: StatusPurpose,
-        list: StatusListId,
-    ) -> Result<Option<(HashSet<u32>, Vec<u32>)>> {
-        let left = match self.status_budget.lock() {
-            Ok(budget) => budget.get(&(issuer.id, purpose)).map(|pool| pool.free.clone()).unwrap_or_default(),
-            Err(_) => return Ok(None),
-        };
-        let Some(latest) = self.store.latest_status_list(issuer.id, purpose).await?.filter(|l| l.id == list) else {
-            return Ok(None);
-        };
-        if self.store.claim_status_slots(list, STATUS_BLOCK).await? > latest.size / 2 {
-            return Ok(None);
-        }
-        let taken = self.store.status_slots_taken(list, &left).await?.into_iter().collect();
-        Ok(Some((taken, self.free_indexes(&latest, STATUS_BLOCK).await?)))
     }
 
     /// `n` distinct random indexes of `list` that no credential held when the database was asked (one query
