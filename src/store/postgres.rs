@@ -21,8 +21,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// The pool group commits and batches write through: the same one (PostgreSQL caches pages for every
-    /// connection alike, unlike SQLite; see `SqliteStore::writer`).
+    /// The pool group commits and batches write through: the same one (PostgreSQL's buffer cache serves
+    /// every connection alike, unlike SQLite's per-connection cache; see `SqliteStore::writer`).
     writer: PgPool,
     /// Concurrent single awards share a transaction ([`GroupCommit`]).
     group: Arc<GroupCommit>,
@@ -33,7 +33,7 @@ impl PgStore {
     pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self, ConnectError> {
         let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
         let pool = settings.pool_options::<sqlx::Postgres>().connect_lazy_with(options);
-        Ok(Self { writer: pool.clone(), pool, group: Arc::new(GroupCommit::new(4)) })
+        Ok(Self { writer: pool.clone(), pool, group: Arc::new(GroupCommit::new(1)) })
     }
 
     /// See [`Store::refresh_statistics`](super::Store::refresh_statistics): the tables awards grow, then the
