@@ -18,6 +18,38 @@ use super::issuer::IssuerId;
 /// 131,072 others (16 KiB uncompressed).
 pub const LIST_SIZE: u32 = 131_072;
 
+/// The index at `position` in a list's own pseudorandom order of its `size` indexes: a bijection of
+/// `0..size` keyed by `key` (a 4-round Feistel network over the next even number of bits, cycle-walked back
+/// into `0..size`, with SHA-256 as its round function). Processes that claim positions from the list's shared
+/// count (`status_list.used`) get disjoint indexes without coordinating, and the indexes still look random to
+/// anyone without the key, as the specification's privacy considerations ask.
+///
+/// `position` must be below `size` (it is taken modulo `size`); `size` must be at least 2.
+///
+/// See: <https://www.w3.org/TR/vc-bitstring-status-list/#privacy-considerations>
+pub fn permuted_index(key: &[u8; 32], size: u32, position: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    let size = size.max(2);
+    let bits = 32 - (size - 1).leading_zeros();
+    let half = bits.div_ceil(2);
+    let mask = (1u32 << half) - 1;
+    let round = |r: u8, value: u32| {
+        let digest = Sha256::new().chain_update(key).chain_update([r]).chain_update(value.to_le_bytes()).finalize();
+        u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]]) & mask
+    };
+    let mut x = position % size;
+    loop {
+        let (mut left, mut right) = (x >> half, x & mask);
+        for r in 0..4 {
+            (left, right) = (right, left ^ round(r, right));
+        }
+        x = (left << half) | right;
+        if x < size {
+            return x;
+        }
+    }
+}
+
 /// What a set bit means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,6 +163,33 @@ pub fn bit(bits: &[u8], index: u32) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list's order is a bijection of its indexes (so disjoint positions give disjoint indexes), depends on
+    /// the key, and does not follow the positions (the first block is spread over the whole list).
+    #[test]
+    fn a_lists_order_is_a_keyed_permutation_of_its_indexes() {
+        let (key, other) = ([7u8; 32], [8u8; 32]);
+        let mut seen = vec![false; LIST_SIZE as usize];
+        for position in 0..LIST_SIZE {
+            let index = permuted_index(&key, LIST_SIZE, position);
+            assert!(index < LIST_SIZE);
+            assert!(!std::mem::replace(&mut seen[index as usize], true), "index {index} given twice");
+        }
+        let first: Vec<u32> = (0..256).map(|p| permuted_index(&key, LIST_SIZE, p)).collect();
+        let first_other: Vec<u32> = (0..256).map(|p| permuted_index(&other, LIST_SIZE, p)).collect();
+        assert_ne!(first, first_other, "another key, another order");
+        assert!(first.iter().any(|&i| i >= LIST_SIZE / 2) && first.iter().any(|&i| i < LIST_SIZE / 2));
+        assert!(
+            first.windows(2).filter(|w| w[1] == w[0] + 1).count() < 8,
+            "positions in a row are not indexes in a row"
+        );
+        // Sizes that are not a power of two, nor of four, are walked back into range.
+        for size in [2, 3, 1000, 65_537] {
+            let mut all: Vec<u32> = (0..size).map(|p| permuted_index(&key, size, p)).collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..size).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn lists_round_trip_with_bit_zero_leftmost() {

@@ -56,7 +56,7 @@ pub enum SignInRequest {
 impl Microcred {
     /// The deployment's secret salt, made by the first process that needs it and shared through the
     /// database by every replica.
-    async fn salt(&self) -> Result<[u8; 32]> {
+    pub(super) async fn salt(&self) -> Result<[u8; 32]> {
         let secret = self
             .salt
             .get_or_try_init(|| async {
@@ -225,7 +225,7 @@ impl Microcred {
 /// A credential in the learner's space, with its claim token.
 pub type Held = (IssuedCredential, String);
 
-fn digest(parts: &[&[u8]]) -> [u8; 32] {
+pub(super) fn digest(parts: &[&[u8]]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::award::{CredentialId, IssuedCredential, StatusReasons};
 use crate::domain::issuer::Issuer;
-use crate::domain::status::{LIST_SIZE, StatusList, StatusListId, StatusPurpose, StatusSlot};
+use crate::domain::status::{LIST_SIZE, StatusList, StatusListId, StatusPurpose, StatusSlot, permuted_index};
 use crate::domain::validation::ValidationErrors;
 use crate::vc::proof::{self, Cryptosuite};
 
@@ -180,7 +180,7 @@ impl Microcred {
                 self.open_status_list(issuer, purpose).await?;
                 continue;
             }
-            let free = self.free_indexes(&list, BLOCK).await?;
+            let free = self.claimed_indexes(&list, used, BLOCK).await?;
             if let Ok(mut budget) = self.status_budget.lock() {
                 budget.insert(key, StatusPool::new(list.id, free));
             }
@@ -191,26 +191,22 @@ impl Microcred {
         Err(Error::NotPossible("no free status-list index could be found; try again".into()))
     }
 
-    /// `n` distinct random indexes of `list` that no credential held when the database was asked (one query
-    /// per round; the list is at most half full, so each round finds at least half of what it lacks).
-    async fn free_indexes(&self, list: &StatusList, n: u32) -> Result<Vec<u32>> {
-        let mut free = HashSet::with_capacity(n as usize);
-        for _ in 0..16 {
-            let mut candidates = HashSet::new();
-            while free.len() + candidates.len() < n as usize {
-                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
-                if !free.contains(&index) {
-                    candidates.insert(index);
-                }
-            }
-            let candidates: Vec<u32> = candidates.into_iter().collect();
-            let taken: HashSet<u32> = self.store.status_slots_taken(list.id, &candidates).await?.into_iter().collect();
-            free.extend(candidates.into_iter().filter(|index| !taken.contains(index)));
-            if free.len() >= n as usize {
-                break;
-            }
-        }
-        Ok(free.into_iter().collect())
+    /// The indexes at the `n` positions up to `used` in `list`'s own pseudorandom order
+    /// ([`permuted_index`], keyed by the deployment's secret and the list), less those a credential already
+    /// holds (one query). The positions come from the list's shared count, so two replicas drawing at the
+    /// same moment get different indexes: with random draws, each replica's block often held an index of
+    /// the other's, and the group commit that met it stored its whole group again one award at a time
+    /// (BENCHMARKS.md, "Issue 20, session 20"). Indexes drawn at random before this order existed, or by a
+    /// batch, are what the query leaves out.
+    async fn claimed_indexes(&self, list: &StatusList, used: u32, n: u32) -> Result<Vec<u32>> {
+        let key = super::learners::digest(&[b"microcred status order", &self.salt().await?, list.id.0.as_bytes()]);
+        let mut drawn: Vec<u32> =
+            (used.saturating_sub(n)..used).map(|position| permuted_index(&key, list.size, position)).collect();
+        let taken: HashSet<u32> = self.store.status_slots_taken(list.id, &drawn).await?.into_iter().collect();
+        drawn.retain(|index| !taken.contains(index));
+        // `StatusPool::take` pops from the end: hand the block out in its order.
+        drawn.reverse();
+        Ok(drawn)
     }
 
     pub(super) async fn open_status_list(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusList> {

@@ -325,3 +325,32 @@ async fn a_half_full_list_is_followed_by_a_new_one_on_sqlite() {
 async fn a_half_full_list_is_followed_by_a_new_one_on_postgres() {
     a_half_full_list_is_followed_by_a_new_one(Backend::Postgres).await;
 }
+
+/// Two processes drawing status indexes from one list get disjoint blocks (issue 20): each claims positions
+/// from the list's shared count and takes the indexes at those positions of the list's own pseudorandom order.
+/// With blocks of random indexes, a block of one process often held an index the other had handed out; the
+/// award that met it was signed again with another index, and its process claimed a block more than it used.
+/// Here 2,048 awards, alternating between two processes, claim exactly 2,048 indexes.
+async fn two_processes_draw_disjoint_blocks(backend: Backend) {
+    let Some(s) = setup(backend, false).await else { return };
+    let (one, two) = (&s.app.app, &s.app.another_process().await);
+    let token = microcred::domain::api_key::ApiToken::parse(&s.assessor).unwrap();
+    for i in 0..2048 {
+        let input = serde_json::from_value(json!({"achievement_id": s.achievement_id,
+            "recipient": {"name": "Ana Petrova", "email": format!("ana.c{i}@example.bg")}}))
+        .unwrap();
+        let process = if i % 2 == 0 { one } else { two };
+        process.issue_award(&token, input, None, [0; 32]).await.unwrap();
+    }
+    assert_eq!(claimed(&s.app, backend).await, 2048, "a block claimed and not used up: an index drawn twice");
+}
+
+#[tokio::test]
+async fn two_processes_draw_disjoint_blocks_on_sqlite() {
+    two_processes_draw_disjoint_blocks(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn two_processes_draw_disjoint_blocks_on_postgres() {
+    two_processes_draw_disjoint_blocks(Backend::Postgres).await;
+}
