@@ -79,8 +79,9 @@ impl Microcred {
         }
     }
 
-    /// `n` free, random indexes of the issuer's lists for `purpose` (see [`Self::allocate_status`]), drawn
-    /// against one read of the taken indexes rather than one query each.
+    /// `n` free indexes of the issuer's lists for `purpose` (see [`Self::allocate_status`]): claimed from the
+    /// list's shared count like a single award's block, the indexes at those positions of the list's order,
+    /// less those taken (one read of the list's taken indexes rather than one query each).
     pub(super) async fn allocate_statuses(
         &self,
         issuer: &Issuer,
@@ -102,27 +103,25 @@ impl Microcred {
                 continue;
             }
             let take = want.min(capacity - before);
-            let mut taken: HashSet<u32> = self.store.taken_status_indexes(list.id).await?.into_iter().collect();
-            // Nor those this process drew for its single awards.
-            if let Ok(budget) = self.status_budget.lock()
-                && let Some(pool) = budget.get(&(issuer.id, purpose))
-                && pool.list == list.id
-            {
-                taken.extend(&pool.free);
-            }
-            let mut drawn = 0;
-            while drawn < take {
-                let index = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % list.size;
-                if taken.insert(index) {
-                    slots.push(StatusSlot { list: list.id, index });
-                    drawn += 1;
-                }
-            }
+            let order = self.status_order(&list).await?;
+            let taken: HashSet<u32> = self.store.taken_status_indexes(list.id).await?.into_iter().collect();
+            slots.extend(
+                (before..before + take)
+                    .map(|position| permuted_index(&order, list.size, position))
+                    .filter(|index| !taken.contains(index))
+                    .map(|index| StatusSlot { list: list.id, index }),
+            );
             if take < want {
                 self.open_status_list(issuer, purpose).await?;
             }
         }
         Ok(slots)
+    }
+
+    /// The key of `list`'s own pseudorandom order of its indexes ([`permuted_index`]): from the deployment's
+    /// secret, so that nobody else can tell from an index when, or next to which, a credential was issued.
+    async fn status_order(&self, list: &StatusList) -> Result<[u8; 32]> {
+        Ok(super::learners::digest(&[b"microcred status order", &self.salt().await?, list.id.0.as_bytes()]))
     }
 
     /// The `credentialStatus` entry for a slot.
@@ -196,12 +195,12 @@ impl Microcred {
     /// holds (one query). The positions come from the list's shared count, so two replicas drawing at the
     /// same moment get different indexes: with random draws, each replica's block often held an index of
     /// the other's, and the group commit that met it stored its whole group again one award at a time
-    /// (BENCHMARKS.md, "Issue 20, session 20"). Indexes drawn at random before this order existed, or by a
-    /// batch, are what the query leaves out.
+    /// (BENCHMARKS.md, "Issue 20, session 20"). Indexes drawn at random before this order existed are what
+    /// the query leaves out.
     async fn claimed_indexes(&self, list: &StatusList, used: u32, n: u32) -> Result<Vec<u32>> {
-        let key = super::learners::digest(&[b"microcred status order", &self.salt().await?, list.id.0.as_bytes()]);
+        let order = self.status_order(list).await?;
         let mut drawn: Vec<u32> =
-            (used.saturating_sub(n)..used).map(|position| permuted_index(&key, list.size, position)).collect();
+            (used.saturating_sub(n)..used).map(|position| permuted_index(&order, list.size, position)).collect();
         let taken: HashSet<u32> = self.store.status_slots_taken(list.id, &drawn).await?.into_iter().collect();
         drawn.retain(|index| !taken.contains(index));
         // `StatusPool::take` pops from the end: hand the block out in its order.
