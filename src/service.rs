@@ -72,8 +72,8 @@ pub struct Microcred {
     remote: Option<GuardedClient>,
     /// Private keys already read from their files, by key id (rotation makes a new id).
     signing_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, IssuerSigningKey>>>,
-    /// Per issuer and purpose: the current list and the free indexes this process drew from it and may hand
-    /// out (the shared count only decides when to open a new list).
+    /// Per issuer and purpose: the current list and the free indexes this process claimed from it and may
+    /// hand out (positions of the list's shared count, mapped through the list's keyed order).
     status_budget: Arc<std::sync::Mutex<StatusBudget>>,
     /// Held by the one award that refills the budget, so that concurrent awards wait for it instead of each
     /// claiming a block of their own (a row-locked write to one shared row, one commit each).

@@ -29,6 +29,7 @@ pub const LIST_SIZE: u32 = 131_072;
 /// See: <https://www.w3.org/TR/vc-bitstring-status-list/#privacy-considerations>
 pub fn permuted_index(key: &[u8; 32], size: u32, position: u32) -> u32 {
     use sha2::{Digest, Sha256};
+    debug_assert!(size >= 2, "a status list of {size} indexes");
     let size = size.max(2);
     let bits = 32 - (size - 1).leading_zeros();
     let half = bits.div_ceil(2);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use super::Microcred;
 
 /// Rows inserted before the first refresh, and the fixed part of every later threshold (autovacuum's
-/// `autovacuum_analyze_threshold` is 50; a refresh costs a sample of 30,000 rows, so not that often).
+/// `autovacuum_analyze_threshold` is 50; a refresh costs a sample of 3,000 rows, so not that often).
 const BASE: u64 = 1_000;
 
 /// Counts inserted credentials against the next refresh.

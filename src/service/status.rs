@@ -28,8 +28,8 @@ pub struct PublishedList {
     pub bits: Vec<u8>,
 }
 
-/// Free indexes of one status list that this process drew and may hand out (see
-/// [`Microcred::allocate_status`]), in random order.
+/// Free indexes of one status list that this process claimed and may hand out (see
+/// [`Microcred::allocate_status`]): a block of the list's keyed order.
 #[derive(Debug)]
 pub(super) struct StatusPool {
     list: StatusListId,
@@ -39,9 +39,10 @@ pub(super) struct StatusPool {
 }
 
 impl StatusPool {
-    /// After this long, the rest of a pool is checked against the database again before use: at a low award
-    /// rate a block lasts long, and what other replicas and batches took meanwhile would otherwise come back
-    /// as conflicts at insert time (each one a second signature).
+    /// After this long, the rest of a pool is checked against the database again before use. Blocks of the
+    /// keyed order are disjoint, so this finds something only where indexes were drawn at random: by a
+    /// replica of an earlier version during an upgrade, which would otherwise come back as conflicts at
+    /// insert time (each one a second signature). At a low award rate it is one query per block.
     const FRESH: Duration = Duration::from_secs(2);
 
     fn new(list: StatusListId, free: Vec<u32>) -> Self {
@@ -136,13 +137,14 @@ impl Microcred {
         })
     }
 
-    /// A free, random index in the issuer's current list for `purpose`, opening a new list when the
-    /// current one is half full, so that a random draw finds a free index at least half the time and
-    /// allocation never slows down as lists fill. The database's unique index guarantees that a race
-    /// between replicas cannot hand the same index out twice.
+    /// A free index in the issuer's current list for `purpose`, opening a new list when the current one is
+    /// half full (at most half of a list's indexes are used: each credential stays among 65,536 others whose
+    /// bit is unset). The database's unique index guarantees that no index is handed out twice, whatever
+    /// raced.
     ///
-    /// Most awards touch no table here: the process claims capacity a block at a time and draws the block's
-    /// indexes at once, checked against the database in one query ([`StatusPool`]).
+    /// Most awards touch no table here: the process claims a block of positions from the list's shared count
+    /// at a time and takes the indexes at those positions of the list's keyed order, less those already
+    /// taken (one query; [`StatusPool`], [`Self::claimed_indexes`]).
     pub(super) async fn allocate_status(&self, issuer: &Issuer, purpose: StatusPurpose) -> Result<StatusSlot> {
         /// Capacity claimed from the shared count at a time, so most awards write nothing for it. A process
         /// that stops loses what it had left of its block: lists count as full a little earlier, no more.
@@ -157,7 +159,7 @@ impl Microcred {
         if let Some(slot) = take() {
             return Ok(slot);
         }
-        // A pool drawn a while ago: other replicas and batches may have taken some of it since.
+        // A pool claimed a while ago: see `StatusPool::FRESH`.
         let stale = self.status_budget.lock().ok().and_then(|budget| budget.get(&key).and_then(StatusPool::stale));
         if let Some((list, drawn)) = stale {
             let taken: HashSet<u32> = self.store.status_slots_taken(list, &drawn).await?.into_iter().collect();

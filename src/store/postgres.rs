@@ -40,11 +40,12 @@ impl PgStore {
     /// row count the sample estimated, in one transaction.
     ///
     /// The sample is a tenth of the default (`default_statistics_target` 10: 3,000 rows, 10 common values and
-    /// histogram buckets per column). What these refreshes are for is the table's size and each column's
-    /// number of distinct values, which 3,000 rows estimate well; with the default 30,000 rows, refreshing
-    /// every tenth of growth took a fifth of PostgreSQL's CPU while awards poured into a new database, and
-    /// its p99 latency from 38 to 30 ms (BENCHMARKS.md, "Issue 20, session 20"). Autovacuum's own analyses,
-    /// which come less often, still take the full sample.
+    /// histogram buckets per column). What these refreshes are for is the table's size, which any sample
+    /// gives; with the default 30,000 rows, refreshing every tenth of growth took a fifth of PostgreSQL's
+    /// CPU while awards poured into a new database, and the lighter refresh took its p99 latency from 38 to
+    /// 30 ms (BENCHMARKS.md, "Issue 20, session 20"). The cost: since these refreshes come more often than
+    /// autovacuum's (which take the full sample), the planner mostly sees 10 common values per column, not
+    /// 100, which is coarser for skewed columns such as `achievement_id`.
     const REFRESH_STATISTICS: Option<(&'static [&'static str], &'static str)> = Some((
         &["SET LOCAL default_statistics_target = 10", "ANALYZE credential, audit_event"],
         "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'credential'::regclass",
