@@ -34,7 +34,7 @@ mod first_degree;
 mod lossless;
 
 /// The `@vocab` that catches undefined terms. A URN no real vocabulary uses.
-const UNDEFINED_VOCAB: &str = "urn:microcred:undefined-term:";
+pub(crate) const UNDEFINED_VOCAB: &str = "urn:microcred:undefined-term:";
 
 /// Most blank-node hashing steps RDFC-1.0 may take on one document; a poisoned dataset (crafted so that
 /// canonicalization explodes) is refused instead of consuming the CPU.

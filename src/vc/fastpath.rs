@@ -17,8 +17,17 @@
 //! - a marker that appears inside a larger IRI or literal (`@json` literals, base resolution) makes the
 //!   skeleton unsupported, and such documents always take the general path.
 //!
-//! Callers use it only for microcred's own credential and proof shapes; tests compare it with the general
-//! path on randomized credentials and on the W3C vectors.
+//! A document takes the general path instead when any string of it holds the marker prefix or the undefined-term
+//! sentinel (a type or key equal to a marker would be mistaken for one; an IRI starting with the sentinel is
+//! refused by the general path), or a blank-node identifier (`_:x`, which can make a dataset that is not a
+//! tree).
+//!
+//! Two caches: [`rdfc`] for microcred's own credential and proof shapes, and [`rdfc_foreign`] for anyone
+//! else's (VC-API clients', peers'), whose documents take it only when every `@context` in them is a bundled
+//! context's URL (an embedded context could define `did` or `urn` as a prefix, and then an IRI's meaning
+//! would depend on its value) and they have at most [`FOREIGN_LEAVES`] strings. Keeping them apart means a
+//! stream of new foreign shapes cannot evict microcred's own. Tests compare both with the general path on
+//! randomized credentials, on arbitrary VCDM documents and on the W3C vectors.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -28,8 +37,13 @@ use serde_json::Value;
 use super::canon::{self, CanonError};
 
 const MARKER: &str = "urn:x-microcred-leaf:";
-/// Skeletons kept; a credential type has a handful (optional fields present or not).
+/// microcred's own skeletons kept; a credential type has a handful (optional fields present or not).
 const CACHE_CAPACITY: usize = 512;
+/// Foreign skeletons kept: fewer and smaller (at most [`FOREIGN_LEAVES`] strings each, so a few MB at most),
+/// since anyone may send a new one.
+const FOREIGN_CAPACITY: usize = 64;
+/// Most strings a foreign document may have to take the fast path.
+pub const FOREIGN_LEAVES: usize = 500;
 
 /// What the general path made of one skeleton.
 enum Entry {
@@ -39,7 +53,27 @@ enum Entry {
     Unsupported,
 }
 
-static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Skeletons (their JSON text) and what the general path made of them.
+type Cache = Mutex<HashMap<String, Arc<Entry>>>;
+
+static CACHE: LazyLock<Cache> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static FOREIGN: LazyLock<Cache> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Which cache a document's skeleton goes to, and how many skeletons it keeps.
+#[derive(Clone, Copy)]
+enum Shapes {
+    Own,
+    Foreign,
+}
+
+impl Shapes {
+    fn cache(self) -> (&'static Cache, usize) {
+        match self {
+            Shapes::Own => (&CACHE, CACHE_CAPACITY),
+            Shapes::Foreign => (&FOREIGN, FOREIGN_CAPACITY),
+        }
+    }
+}
 
 /// The RDFC-1.0 canonical N-Quads of `document`, through the skeleton cache where possible. Identical to
 /// [`canon::rdfc`] (the tests hold it to that).
@@ -51,12 +85,23 @@ static CACHE: LazyLock<Mutex<HashMap<String, Arc<Entry>>>> = LazyLock::new(|| Mu
 /// holds equal objects. Documents with equal objects in an array, or with blank-node ids (`_:x`, which
 /// can close cycles), take the bounded general path instead.
 pub fn rdfc(document: &Value) -> Result<String, CanonError> {
+    rdfc_in(document, Shapes::Own)
+}
+
+/// [`rdfc`] for documents of any shape (VC-API clients', peers'), with a cache of their own. Documents with
+/// an embedded context, a context that is not bundled, or more than [`FOREIGN_LEAVES`] strings take the
+/// general path.
+pub fn rdfc_foreign(document: &Value) -> Result<String, CanonError> {
+    rdfc_in(document, Shapes::Foreign)
+}
+
+fn rdfc_in(document: &Value, shapes: Shapes) -> Result<String, CanonError> {
     // The skeleton hides the document's strings from the lossless checks of the general path.
     canon::check_lossless(document)?;
-    if !tree_shaped(document) {
+    if !eligible(document, shapes) {
         return canon::rdfc(document);
     }
-    match dataset(document).as_ref().and_then(Filled::quads) {
+    match dataset(document, shapes).as_ref().and_then(Filled::quads) {
         Some(quads) => Ok(canon::canonicalize_trusted(quads.iter().copied())),
         None => canon::rdfc(document),
     }
@@ -64,27 +109,71 @@ pub fn rdfc(document: &Value) -> Result<String, CanonError> {
 
 /// Whether the fast path (rather than the general one) handles `document` (for tests and benchmarks).
 pub fn used(document: &Value) -> bool {
-    tree_shaped(document) && dataset(document).is_some_and(|filled| filled.quads().is_some())
+    used_in(document, Shapes::Own)
 }
 
-/// No array holds two equal objects, and no `id` is a blank-node identifier.
+/// Whether [`rdfc_foreign`] handles `document` on its fast path (for tests and benchmarks).
+pub fn used_foreign(document: &Value) -> bool {
+    used_in(document, Shapes::Foreign)
+}
+
+fn used_in(document: &Value, shapes: Shapes) -> bool {
+    eligible(document, shapes) && dataset(document, shapes).is_some_and(|filled| filled.quads().is_some())
+}
+
+/// Whether the skeleton's substitution can be exact for `document` (see the module documentation): it is
+/// tree-shaped, no string holds a marker, the sentinel or a blank-node identifier, and a foreign document
+/// names only bundled contexts and has at most [`FOREIGN_LEAVES`] strings.
+fn eligible(document: &Value, shapes: Shapes) -> bool {
+    let mut leaves = 0;
+    tree_shaped(document) && plain(document, matches!(shapes, Shapes::Foreign), &mut leaves)
+}
+
+/// See [`eligible`]; `leaves` counts the strings.
+fn plain(value: &Value, foreign: bool, leaves: &mut usize) -> bool {
+    let ordinary = |s: &str| !s.starts_with("_:") && !s.contains(MARKER) && !s.contains(canon::UNDEFINED_VOCAB);
+    match value {
+        Value::String(s) => {
+            *leaves += 1;
+            ordinary(s) && (!foreign || *leaves <= FOREIGN_LEAVES)
+        }
+        Value::Array(items) => items.iter().all(|item| plain(item, foreign, leaves)),
+        Value::Object(map) => map.iter().all(|(key, value)| {
+            ordinary(key)
+                && match key.as_str() {
+                    "@context" if foreign => bundled_only(value),
+                    _ => plain(value, foreign, leaves),
+                }
+        }),
+        _ => true,
+    }
+}
+
+/// A `@context` value naming bundled contexts only (one URL, or an array of URLs).
+fn bundled_only(context: &Value) -> bool {
+    let bundled = |v: &Value| v.as_str().is_some_and(|url| super::contexts::bundled(url).is_some());
+    match context {
+        Value::Array(items) => items.iter().all(bundled),
+        other => bundled(other),
+    }
+}
+
+/// No array holds two equal objects (blank-node identifiers, the other way to share a node, are left out by
+/// [`plain`]).
 fn tree_shaped(value: &Value) -> bool {
     match value {
         Value::Array(items) => {
             let objects: Vec<&Value> = items.iter().filter(|v| v.is_object()).collect();
             !objects.iter().enumerate().any(|(i, a)| objects[i + 1..].contains(a)) && items.iter().all(tree_shaped)
         }
-        Value::Object(map) => map.iter().all(|(key, value)| match (key.as_str(), value) {
-            ("id" | "@id", Value::String(id)) => !id.starts_with("_:"),
-            _ => tree_shaped(value),
-        }),
+        Value::Object(map) => map.values().all(tree_shaped),
         _ => true,
     }
 }
 
 /// Refuses undefined terms like [`canon::check_defined_terms`], cheaply for known skeletons.
 pub fn check_defined(document: &Value) -> Result<(), CanonError> {
-    match dataset(document) {
+    match eligible(document, Shapes::Own).then(|| dataset(document, Shapes::Own)).flatten() {
         Some(_) => Ok(()),
         None => canon::check_defined_terms(document),
     }
@@ -108,14 +197,14 @@ impl Filled<'_> {
 
 /// The skeleton of `document` from the cache, or `None` when the general path must be used (including
 /// when the general path reports an error, so that the error is the document's own).
-fn dataset(document: &Value) -> Option<Filled<'_>> {
+fn dataset(document: &Value, shapes: Shapes) -> Option<Filled<'_>> {
     let mut kept = HashSet::new();
     // At most two rounds: the second keeps, in the skeleton, the strings that cannot be substituted.
     for _ in 0..2 {
         let mut leaves = Vec::new();
         let skeleton = skeleton(document, &kept, &mut leaves, false);
         let key = serde_json::to_string(&skeleton).ok()?;
-        let entry = lookup(&key, &skeleton)?;
+        let entry = lookup(&key, &skeleton, shapes)?;
         let Entry::Quads { iri_leaves, .. } = entry.as_ref() else { return None };
         let bad: Vec<usize> = iri_leaves.iter().copied().filter(|i| !substitutable_iri(leaves[*i])).collect();
         if bad.is_empty() {
@@ -126,14 +215,15 @@ fn dataset(document: &Value) -> Option<Filled<'_>> {
     None
 }
 
-fn lookup(key: &str, skeleton: &Value) -> Option<Arc<Entry>> {
-    if let Some(entry) = CACHE.lock().ok()?.get(key) {
+fn lookup(key: &str, skeleton: &Value, shapes: Shapes) -> Option<Arc<Entry>> {
+    let (cache, capacity) = shapes.cache();
+    if let Some(entry) = cache.lock().ok()?.get(key) {
         return Some(Arc::clone(entry));
     }
     let quads = canon::to_rdf(skeleton).ok()?;
     let entry = Arc::new(analyse(quads));
-    let mut cache = CACHE.lock().ok()?;
-    if cache.len() >= CACHE_CAPACITY {
+    let mut cache = cache.lock().ok()?;
+    if cache.len() >= capacity {
         cache.clear();
     }
     cache.insert(key.to_owned(), Arc::clone(&entry));
@@ -269,5 +359,39 @@ mod tests {
         for scheme in ["http", "https", "did", "urn"] {
             assert!(!all.contains(scheme), "{scheme} is a term in a bundled context");
         }
+    }
+
+    /// What keeps a string leaf's meaning independent of its value, as far as the bundled contexts go: the only
+    /// keyword aliases are `id` and `type` (an alias of `@type`, `@language` or `@direction` under another name
+    /// would make its value shape the processing, yet not be kept in the skeleton), and no term looks like an
+    /// IRI (vocabulary-relative expansion would map such a value through the term).
+    #[test]
+    fn bundled_contexts_alias_only_id_and_type_and_define_no_iri_like_terms() {
+        fn walk(value: &Value, aliases: &mut HashSet<(String, String)>, iri_like: &mut HashSet<String>) {
+            match value {
+                Value::Object(map) => map.iter().for_each(|(k, v)| {
+                    if !k.starts_with('@') {
+                        let target = v.as_str().or_else(|| v.get("@id").and_then(Value::as_str));
+                        if let Some(keyword) = target.filter(|t| t.starts_with('@')) {
+                            aliases.insert((k.clone(), keyword.to_owned()));
+                        }
+                        if k.contains(':') {
+                            iri_like.insert(k.clone());
+                        }
+                    }
+                    walk(v, aliases, iri_like);
+                }),
+                Value::Array(items) => items.iter().for_each(|v| walk(v, aliases, iri_like)),
+                _ => {}
+            }
+        }
+        let (mut aliases, mut iri_like) = (HashSet::new(), HashSet::new());
+        for url in contexts::urls() {
+            walk(contexts::parsed(url).unwrap(), &mut aliases, &mut iri_like);
+        }
+        let expected: HashSet<(String, String)> =
+            [("id", "@id"), ("type", "@type")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+        assert_eq!(aliases, expected);
+        assert!(iri_like.is_empty(), "{iri_like:?}");
     }
 }

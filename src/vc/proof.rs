@@ -165,7 +165,8 @@ pub fn hash_data(
     }
 }
 
-/// `hashData` for `eddsa-rdfc-2022`; `known` documents (microcred's own shape) take the fast path.
+/// `hashData` for `eddsa-rdfc-2022`, through the fast path: `known` documents (microcred's own shape) and
+/// proof configurations use its cache of their shapes, any other its cache of foreign shapes.
 fn rdfc_hash(unsecured: &Value, proof_config: &Map<String, Value>, known: bool) -> Result<[u8; 64], ProofError> {
     let mut config = proof_config.clone();
     config.remove("@context");
@@ -174,8 +175,8 @@ fn rdfc_hash(unsecured: &Value, proof_config: &Map<String, Value>, known: bool) 
     }
     let config = Value::Object(config);
     let canonical_config =
-        if is_known_proof_config(&config) { fastpath::rdfc(&config)? } else { canon::rdfc(&config)? };
-    let canonical_document = if known { fastpath::rdfc(unsecured)? } else { canon::rdfc(unsecured)? };
+        if is_known_proof_config(&config) { fastpath::rdfc(&config)? } else { fastpath::rdfc_foreign(&config)? };
+    let canonical_document = if known { fastpath::rdfc(unsecured)? } else { fastpath::rdfc_foreign(unsecured)? };
     Ok(combine(canonical_config.as_bytes(), canonical_document.as_bytes()))
 }
 

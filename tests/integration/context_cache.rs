@@ -12,7 +12,7 @@ use proptest::strategy::ValueTree;
 use serde_json::{Value, json};
 
 /// The Digital Bazaar-signed Open Badges 3.0 credential, without its proof.
-fn peer_credential() -> Value {
+pub fn peer_credential() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/peer-signed/ob3-did-key-eddsa-rdfc-2022.json"
@@ -26,7 +26,7 @@ fn peer_credential() -> Value {
 /// Open Badges 3.0 credentials with the variations that take other context paths: an embedded context in
 /// the subject, two type-scoped types on one node, a proof configuration, and documents JSON-LD refuses
 /// (a protected term redefined, a term no context defines, a context that is not bundled).
-fn open_badge() -> impl Strategy<Value = Value> {
+pub fn open_badge() -> impl Strategy<Value = Value> {
     ("[a-zA-Zα-ωа-я ]{1,12}", 0..7u8, "[a-z]{1,6}").prop_map(|(name, variant, term)| {
         let mut doc = peer_credential();
         doc["credentialSubject"]["name"] = json!(name);

@@ -378,3 +378,112 @@ fn microcred_credentials_and_proof_configurations_take_the_fast_path() {
     assert!(!fastpath::used(&duplicated.to_value()));
     assert_eq!(fastpath::rdfc(&duplicated.to_value()), canon::rdfc(&duplicated.to_value()));
 }
+
+/// String values whose JSON-LD meaning depends on the value (blank-node ids, relative and compact IRIs, terms
+/// expanded through `@vocab`), that the skeleton itself uses (its markers, the undefined-term sentinel), or that
+/// JSON-LD refuses.
+fn tricky_string() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        Just(json!("_:b0")),
+        Just(json!("urn:x-microcred-leaf:0")),
+        Just(json!("urn:x-microcred-leaf:1")),
+        Just(json!("see urn:x-microcred-leaf:2")),
+        Just(json!("urn:microcred:undefined-term:name")),
+        Just(json!("did:example:other")),
+        Just(json!("urn:uuid:00000000-0000-4000-8000-000000000000")),
+        Just(json!("https://elsewhere.example/x")),
+        Just(json!("relative/x")),
+        Just(json!("mailto:learner@example.eu")),
+        Just(json!("https ://not-an-iri")),
+        Just(json!("VerifiableCredential")),
+        Just(json!("assertionMethod")),
+        Just(json!("xsd:string")),
+        Just(json!("")),
+    ]
+}
+
+/// Documents anyone could send: arbitrary VCDM 2.0 credentials (with their embedded context, which keeps them
+/// on the general path, or without it, on the bundled contexts' `@vocab`), and Open Badges 3.0 credentials
+/// (another issuer's, with variations).
+fn foreign_document() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        crate::lossless::document(),
+        crate::lossless::document().prop_map(|mut document| {
+            document["@context"].as_array_mut().unwrap().pop();
+            document
+        }),
+        crate::context_cache::open_badge(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    /// The foreign cache changes nothing but speed: on arbitrary documents, with one string changed to a
+    /// tricky value anywhere (a type, a context, an id, a literal), the same canonical N-Quads or the same error.
+    #[test]
+    fn foreign_fast_path_equals_general_path_on_arbitrary_documents(
+        document in foreign_document(),
+        change in proptest::option::of((any::<proptest::sample::Index>(), tricky_string())),
+    ) {
+        let mut document = document;
+        if let Some((index, value)) = change {
+            let mut paths = Vec::new();
+            crate::lossless::leaves(&document, &mut Vec::new(), &mut paths);
+            let path = index.get(&paths).clone();
+            *crate::lossless::leaf_mut(&mut document, &path) = value;
+        }
+        let general = canon::rdfc(&document);
+        // Twice: the first call may fill the skeleton cache, the second must use it.
+        prop_assert_eq!(&fastpath::rdfc_foreign(&document), &general, "document: {}", document);
+        prop_assert_eq!(&fastpath::rdfc_foreign(&document), &general, "document: {}", document);
+    }
+}
+
+/// Which foreign documents the fast path takes: another issuer's Open Badges credential, as sent to
+/// `/credentials/issue` and `/credentials/verify`; not one with an embedded context or a blank-node id, nor
+/// one too large to keep.
+#[test]
+fn foreign_documents_on_bundled_contexts_take_the_fast_path() {
+    let credential = crate::context_cache::peer_credential();
+    assert!(fastpath::used_foreign(&credential));
+    assert_eq!(fastpath::rdfc_foreign(&credential), canon::rdfc(&credential));
+    // Its string values are not part of its shape.
+    let mut renamed = credential.clone();
+    renamed["credentialSubject"]["name"] = json!("Γιώργος Παπαδόπουλος");
+    renamed["issuer"]["id"] = json!("did:web:certs.example.eu:issuers:ucs");
+    assert!(fastpath::used_foreign(&renamed));
+    assert_eq!(fastpath::rdfc_foreign(&renamed), canon::rdfc(&renamed));
+    assert_ne!(fastpath::rdfc_foreign(&renamed), fastpath::rdfc_foreign(&credential));
+
+    let mut embedded = credential.clone();
+    embedded["@context"].as_array_mut().unwrap().push(json!({"did": "https://prefix.example/"}));
+    assert!(!fastpath::used_foreign(&embedded));
+    // There the issuer's `did:key:…` is a compact IRI: its meaning depends on its value.
+    assert_eq!(fastpath::rdfc_foreign(&embedded), canon::rdfc(&embedded));
+    assert!(canon::rdfc(&embedded).unwrap().contains("<https://prefix.example/key:"));
+    let mut blank = credential.clone();
+    blank["issuer"]["id"] = json!("_:issuer");
+    assert!(!fastpath::used_foreign(&blank));
+    assert_eq!(fastpath::rdfc_foreign(&blank), canon::rdfc(&blank));
+    let mut large = credential;
+    large["credentialSubject"]["achievement"]["tag"] =
+        json!((0..fastpath::FOREIGN_LEAVES).map(|i| format!("tag {i}")).collect::<Vec<_>>());
+    assert!(!fastpath::used_foreign(&large));
+    assert_eq!(fastpath::rdfc_foreign(&large), canon::rdfc(&large));
+}
+
+/// A type equal to a marker would be taken for one (and replaced by another string of the document): such a
+/// document takes the general path, own shape or not.
+#[test]
+fn a_string_equal_to_a_marker_is_not_substituted() {
+    let mut credential = crate::context_cache::peer_credential();
+    credential["type"] = json!(["VerifiableCredential", "OpenBadgeCredential", "urn:x-microcred-leaf:0"]);
+    assert!(!fastpath::used_foreign(&credential));
+    assert_eq!(fastpath::rdfc_foreign(&credential), canon::rdfc(&credential));
+    let own = microcred::vc::credential::example("did:web:certs.example.eu:issuers:ucs", "https://certs.example.eu");
+    let mut own = own.to_value();
+    own["credentialSubject"]["achievement"]["id"] = json!("urn:microcred:undefined-term:x");
+    assert!(!fastpath::used(&own));
+    assert_eq!(fastpath::rdfc(&own), canon::rdfc(&own));
+}

@@ -174,7 +174,7 @@ pub fn document() -> impl Strategy<Value = Value> {
 }
 
 /// Paths (object keys and array indexes) to every leaf of `value`.
-fn leaves(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+pub fn leaves(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
@@ -194,7 +194,7 @@ fn leaves(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     }
 }
 
-fn leaf_mut<'a>(value: &'a mut Value, path: &[String]) -> &'a mut Value {
+pub fn leaf_mut<'a>(value: &'a mut Value, path: &[String]) -> &'a mut Value {
     path.iter().fold(value, |v, key| match v {
         Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
         other => &mut other[key.as_str()],
