@@ -52,8 +52,15 @@ pub enum Error {
 }
 
 impl From<StoreError> for Error {
+    /// A credential refused because its caller's API key was revoked meanwhile (see
+    /// [`Constraint::RevokedApiKey`]) is the answer to every bad token, 401; every other store error stays one.
     fn from(e: StoreError) -> Self {
-        Self::Store(e)
+        match e {
+            StoreError::Conflict(Constraint::RevokedApiKey) => {
+                Self::Unauthorized("the API token is invalid or revoked")
+            }
+            other => Self::Store(other),
+        }
     }
 }
 

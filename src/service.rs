@@ -16,6 +16,7 @@ pub mod issuers;
 pub mod learners;
 pub mod lifecycle;
 mod renewals;
+mod signing_sources;
 pub mod statistics;
 mod status;
 pub mod status_lists;
@@ -78,6 +79,8 @@ pub struct Microcred {
     /// Held by the one award that refills the budget, so that concurrent awards wait for it instead of each
     /// claiming a block of their own (a row-locked write to one shared row, one commit each).
     status_refill: Arc<tokio::sync::Mutex<()>>,
+    /// What `/credentials/issue` reads before signing, kept for a second (see [`signing_sources`]).
+    signing_sources: Arc<signing_sources::SigningSources>,
     /// Signed status lists by id, each with the version it was made from.
     status_cache: Arc<std::sync::Mutex<std::collections::HashMap<StatusListId, Arc<PublishedList>>>>,
     /// Certificate templates: the built-in ones and the operator's.
@@ -114,6 +117,7 @@ impl Microcred {
             status_budget: Arc::default(),
             status_refill: Arc::default(),
             status_cache: Arc::default(),
+            signing_sources: Arc::default(),
             templates: Arc::default(),
             fonts: Arc::default(),
             verdicts: Arc::default(),

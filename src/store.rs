@@ -57,8 +57,15 @@ impl StoreError {
     /// Classifies a driver error; `constraint_of` extracts the violated constraint's name.
     fn classify(e: sqlx::Error, constraint_of: impl Fn(&dyn sqlx::error::DatabaseError) -> Option<String>) -> Self {
         match e {
-            sqlx::Error::Database(ref db) if db.is_unique_violation() || db.is_check_violation() => {
-                let name = constraint_of(db.as_ref()).unwrap_or_else(|| "unknown".to_owned());
+            // SQLite reports a trigger's `RAISE(ABORT, …)` as neither: its message is the constraint's name.
+            sqlx::Error::Database(ref db)
+                if db.is_unique_violation()
+                    || db.is_check_violation()
+                    || db.message() == Constraint::RevokedApiKey.name() =>
+            {
+                let name = constraint_of(db.as_ref())
+                    .or_else(|| (db.message() == Constraint::RevokedApiKey.name()).then(|| db.message().to_owned()))
+                    .unwrap_or_else(|| "unknown".to_owned());
                 Self::Conflict(Constraint::from_name(&name))
             }
             // Can't talk to the database: refused, cut off mid-handshake or mid-query, pool exhausted.
@@ -99,6 +106,10 @@ pub enum Constraint {
     BatchIdempotencyKey,
     /// `credential_one_award_per_recipient`: the learner already holds this achievement.
     DuplicateAward,
+    /// `credential_api_key_live` (a trigger in both trees): the API key a credential is stored for has been
+    /// revoked, so the credential is not stored. Where a use case signs from a cached API key
+    /// (`service/signing_sources.rs`), this is what makes a revocation made elsewhere take effect at once.
+    RevokedApiKey,
     /// Any other constraint (primary keys, checks), by its name.
     Other(String),
 }
@@ -115,6 +126,7 @@ impl Constraint {
             "credential_idempotency_key" => Self::IdempotencyKey,
             "award_batch_idempotency_key" => Self::BatchIdempotencyKey,
             "credential_one_award_per_recipient" => Self::DuplicateAward,
+            "credential_api_key_live" => Self::RevokedApiKey,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -130,6 +142,7 @@ impl Constraint {
             Self::IdempotencyKey => "credential_idempotency_key",
             Self::BatchIdempotencyKey => "award_batch_idempotency_key",
             Self::DuplicateAward => "credential_one_award_per_recipient",
+            Self::RevokedApiKey => "credential_api_key_live",
             Self::Other(name) => name,
         }
     }

@@ -178,6 +178,7 @@ impl Microcred {
         if !self.store.update_issuer(&updated, &entry).await? {
             return Err(Error::NotFound { what: "issuer", id: slug.to_string() });
         }
+        self.signing_sources.clear();
         info!(issuer.slug = %slug, changed = %changed.join(","), "updated issuer {slug}");
         Ok(updated)
     }
@@ -206,6 +207,7 @@ impl Microcred {
                 Error::Conflict(format!("another rotation of issuer {slug} happened at the same time; try again"))
             });
         }
+        self.signing_sources.clear();
         info!(issuer.slug = %slug, key.id = %new_key.key_id, "rotated signing key of issuer {slug}");
         Ok(new_key)
     }
@@ -303,6 +305,7 @@ impl Microcred {
     /// Revokes an API key; it stops working at once.
     pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<()> {
         if self.store.revoke_api_key(id, &audit(None, None, "api_key.revoke", &id.to_string(), None)).await? {
+            self.signing_sources.clear();
             info!(api_key.id = %id, "revoked API key {id}");
             Ok(())
         } else {
@@ -324,7 +327,7 @@ impl Microcred {
 }
 
 /// The answer to every bad token, so a caller learns nothing about which part was wrong.
-const REFUSED: Error = Error::Unauthorized("the API token is invalid or revoked");
+pub(super) const REFUSED: Error = Error::Unauthorized("the API token is invalid or revoked");
 
 /// The API key `token` names, as read from the store, if the token's secret matches its hash (in constant
 /// time) and it is not revoked; else 401.

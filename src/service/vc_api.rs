@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::issuers::{accept_token, assertion_options};
+use super::issuers::{REFUSED, accept_token, assertion_options};
 use super::{Microcred, audit, issuance, now};
 use crate::domain::api_key::{ApiKey, ApiToken, Role};
 use crate::domain::award::{CredentialId, IssuedCredential};
@@ -12,7 +12,7 @@ use crate::domain::status::StatusPurpose;
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::keys::IssuerSigningKey;
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 use crate::vc::canon::CanonError;
 use crate::vc::model;
 use crate::vc::proof::{self, Cryptosuite, ProofError};
@@ -76,8 +76,10 @@ impl Microcred {
     /// Integrity context its proof terms need.
     ///
     /// The token is checked as [`Microcred::authenticate`] checks it (401 before any other refusal), in the same
-    /// round trip as the issuer and its key ([`crate::store::Store::signing_source`]). Returns the signed
-    /// credential as stored (its JSON text, so that answering does not serialise it again).
+    /// round trip as the issuer and its key ([`crate::store::Store::signing_source`]), or against that read's copy
+    /// from the last second ([`signing_sources`](super::signing_sources)); an API key revoked since is refused
+    /// when the credential would be stored (401, nothing stored). Returns the signed credential as stored (its
+    /// JSON text, so that answering does not serialise it again).
     pub async fn issue_vc_api(
         &self,
         token: &ApiToken,
@@ -97,15 +99,29 @@ impl Microcred {
             )
             .into());
         };
-        let Some(mut source) = self.store.signing_source(&did, token.id()).await? else {
-            self.authenticate(token).await?;
-            return Err(ValidationErrors::single(
-                "credential.issuer",
-                format!("{did} is not an issuer of this service"),
-            )
-            .into());
+        let (source, caller) = match self.signing_sources.get(&did, token.id()) {
+            Some(source) => {
+                let caller = accept_token(token, source.api_key.clone())?;
+                (source, caller)
+            }
+            None => {
+                let read_at = std::time::Instant::now();
+                let Some(source) = self.store.signing_source(&did, token.id()).await? else {
+                    self.authenticate(token).await?;
+                    return Err(ValidationErrors::single(
+                        "credential.issuer",
+                        format!("{did} is not an issuer of this service"),
+                    )
+                    .into());
+                };
+                let source = std::sync::Arc::new(source);
+                let caller = accept_token(token, source.api_key.clone())?;
+                // Kept only once the token is accepted: refusals of unknown tokens always come from a fresh read.
+                self.signing_sources.keep(&did, token.id(), read_at, std::sync::Arc::clone(&source));
+                (source, caller)
+            }
         };
-        let caller = &accept_token(token, source.api_key.take())?;
+        let caller = &caller;
         let issuer = &source.issuer;
         Self::require_issuer(caller, issuer.id)?;
         // Its certificate prints the learner's name: refuse one that would misprint, as awards do.
@@ -180,6 +196,11 @@ impl Microcred {
                     return Ok(row.document);
                 }
                 Err(StoreError::Conflict(constraint)) if constraint.is_status_index() => {}
+                Err(StoreError::Conflict(Constraint::RevokedApiKey)) => {
+                    // Revoked elsewhere since the copy was read: not stored, and the copy goes.
+                    self.signing_sources.forget(&did, token.id());
+                    return Err(REFUSED);
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -44,6 +44,12 @@ impl SqliteStore {
             // sort microcred asks for is over a bounded set (a page, a batch's learners, an issuer's keys) or
             // answered from an index, except the delivery counts of the metrics (one small key per message).
             .pragma("temp_store", "memory")
+            // Checkpoint the write-ahead log every 10,000 pages (about 40 MB) instead of SQLite's 1,000: a
+            // checkpoint copies the newest version of each page the log holds into the database file, and the
+            // pages awards write most (the indexes' last leaves) are the same from one commit to the next, so a
+            // longer log copies each of them once where a short one copied it ten times. Checkpoints ran inside
+            // the group commits and took a tenth of the writer's time (BENCHMARKS.md, "Issue 20, session 21").
+            .pragma("wal_autocheckpoint", "10000")
             .busy_timeout(std::time::Duration::from_secs(5));
         if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(folder)

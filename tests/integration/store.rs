@@ -293,6 +293,26 @@ async fn story(store: Arc<dyn Store>) {
     assert!(store.deliveries(&ids).await.unwrap().is_empty());
     assert!(store.batch_by_idempotency_key(b.id, "batch-2").await.unwrap().is_none());
 
+    // A credential is stored only for an API key that is not revoked (what lets `/credentials/issue` sign from a
+    // copy of the caller's key read a moment ago): nothing of a group holding one is stored, nor one alone.
+    let live_token = ApiToken::generate();
+    let live = ApiKey { id: live_token.id(), name: "live".into(), revoked_at: None, ..api_key.clone() };
+    store.insert_api_key(&live, &live_token.hash(), &entry("api_key.create", "live")).await.unwrap();
+    let by = |key: &ApiKey, i: usize| IssuedCredential { api_key_id: Some(key.id), ..batch_row(&b, i) };
+    let stored = by(&live, 9_000);
+    store_rows(&*store, std::slice::from_ref(&stored), None).await.unwrap();
+    assert!(store.credential(stored.id).await.unwrap().is_some());
+    let group = [by(&live, 9_001), by(&api_key, 9_002), batch_row(&b, 9_003)];
+    assert_eq!(conflict(store_rows(&*store, &group, None).await), "credential_api_key_live");
+    for row in &group {
+        assert!(store.credential(row.id).await.unwrap().is_none(), "the group stored nothing");
+    }
+    let alone = by(&api_key, 9_004);
+    let audit = entry("credential.issue", &alone.id.to_string());
+    assert_eq!(conflict(store.insert_credential(&alone, &audit, None).await), "credential_api_key_live");
+    assert!(store.credential(alone.id).await.unwrap().is_none());
+    store.insert_credential(&by(&live, 9_005), &audit, None).await.unwrap();
+
     store.close().await;
 }
 

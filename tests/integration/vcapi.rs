@@ -281,6 +281,59 @@ async fn issue_refuses_a_bad_token_with_401_whatever_else_is_wrong_on_postgres()
     issue_refuses_a_bad_token_with_401_whatever_else_is_wrong(Backend::Postgres).await;
 }
 
+/// `/credentials/issue` keeps its read of the caller's API key, the issuer and its key for a second (issue 20):
+/// an API key revoked behind the process's back (another replica, the CLI: straight in the database) while that
+/// copy is kept cannot issue. The credential is refused where it would be stored, with 401, and nothing is
+/// stored; the next request reads afresh and is refused too. A key still valid keeps issuing.
+async fn an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept(backend: Backend) {
+    use microcred::domain::api_key::ApiToken;
+    use microcred::domain::audit::AuditEntry;
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (revoked, other) = (app.token(Role::Assessor).await, app.token(Role::Assessor).await);
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let issue = |token: &str, id: &str| {
+        let credential = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": id,
+                                "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "Ελένη"}});
+        app.client
+            .post(app.url("/credentials/issue"))
+            .bearer_auth(token)
+            .json(&json!({"credential": credential}))
+            .send()
+    };
+    let store = app.app.store();
+    let stored = |id: &'static str| store.credential_by_external_id(id, None);
+    assert_eq!(issue(&revoked, "urn:example:before").await.unwrap().status(), 201, "read, and kept");
+    assert_eq!(issue(&other, "urn:example:other-before").await.unwrap().status(), 201);
+    let id = ApiToken::parse(&revoked).unwrap().id();
+    let audit = AuditEntry {
+        at: time::OffsetDateTime::now_utc(),
+        api_key_id: None,
+        issuer_id: None,
+        action: "api_key.revoke",
+        subject: id.to_string(),
+        reason: None,
+    };
+    assert!(store.revoke_api_key(id, &audit).await.unwrap());
+    let refused = issue(&revoked, "urn:example:after").await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert!(stored("urn:example:after").await.unwrap().is_none(), "nothing stored");
+    assert_eq!(issue(&revoked, "urn:example:again").await.unwrap().status(), 401);
+    assert!(stored("urn:example:again").await.unwrap().is_none());
+    assert_eq!(issue(&other, "urn:example:other-after").await.unwrap().status(), 201);
+    assert!(stored("urn:example:other-after").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept_on_sqlite() {
+    an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept_on_postgres() {
+    an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept(Backend::Postgres).await;
+}
+
 /// `/credentials/verify` reads this deployment's status lists from memory while the polled version snapshot
 /// says they are current (issue 20): a revocation made by another replica (straight in the database, so this
 /// process is not told) is seen within the poll interval, and one made here at once.
