@@ -30,10 +30,13 @@ pub(super) const TTL: Duration = Duration::from_secs(1);
 /// Most copies kept (one per issuer and API key that issued within the last second); all are dropped when full.
 const CAPACITY: usize = 1_024;
 
-/// The copies, by issuer DID and API key (see the module documentation).
+/// Copies by issuer DID and API key, each with when it was read.
+type Copies = HashMap<(String, ApiKeyId), (Instant, Arc<SigningSource>)>;
+
+/// The copies (see the module documentation).
 #[derive(Debug, Default)]
 pub(super) struct SigningSources {
-    copies: Mutex<HashMap<(String, ApiKeyId), (Instant, Arc<SigningSource>)>>,
+    copies: Mutex<Copies>,
 }
 
 impl SigningSources {
@@ -63,7 +66,7 @@ impl SigningSources {
         self.copies().clear();
     }
 
-    fn copies(&self) -> MutexGuard<'_, HashMap<(String, ApiKeyId), (Instant, Arc<SigningSource>)>> {
+    fn copies(&self) -> MutexGuard<'_, Copies> {
         // Inserting and removing whole entries cannot leave the map half-changed.
         self.copies.lock().unwrap_or_else(|e| e.into_inner())
     }
