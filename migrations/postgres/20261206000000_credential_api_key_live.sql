@@ -5,11 +5,19 @@
 -- caller gets 401. The name is the constraint's (src/store.rs, `Constraint::RevokedApiKey`).
 --
 -- One check per statement, over the rows it inserted (a group commit stores up to 256 credentials in one
--- statement), rather than a function call per row.
+-- statement), rather than a function call per row. The API keys are read `FOR SHARE`: a revocation committed
+-- meanwhile is waited for and seen, and one that comes later waits for this transaction, so a credential is
+-- either stored before its key's revocation or not at all.
 CREATE FUNCTION credential_api_key_live() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (
-        SELECT 1 FROM inserted JOIN api_key USING (api_key_id) WHERE api_key.revoked_at IS NOT NULL
+        SELECT 1
+        FROM (
+            SELECT revoked_at FROM api_key
+            WHERE api_key_id IN (SELECT api_key_id FROM inserted)
+            FOR SHARE
+        ) AS caller
+        WHERE caller.revoked_at IS NOT NULL
     ) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',

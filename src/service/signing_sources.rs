@@ -13,8 +13,10 @@
 //! - **changes made through this process** clear the copies once written ([`SigningSources::clear`]); a read
 //!   already under way may still keep what it read just before, for the rest of its [`TTL`].
 //!
-//! A copy is kept only after its token was accepted, so unknown or wrong tokens are never kept, and refusals
-//! always come from a fresh read.
+//! A copy is kept only after its token was accepted, so unknown tokens are never kept; a wrong secret for a kept
+//! key is refused from the copy (it holds the secret's hash). For at most [`TTL`] after a revocation made
+//! elsewhere, a request with the revoked key that is refused for another reason before its credential would be
+//! stored (403 for another issuer's credential, 422 for an invalid one) gets that answer rather than 401.
 //!
 //! [`Constraint::RevokedApiKey`]: crate::store::Constraint::RevokedApiKey
 

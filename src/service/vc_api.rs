@@ -77,8 +77,9 @@ impl Microcred {
     ///
     /// The token is checked as [`Microcred::authenticate`] checks it (401 before any other refusal), in the same
     /// round trip as the issuer and its key ([`crate::store::Store::signing_source`]), or against that read's copy
-    /// from the last second ([`signing_sources`](super::signing_sources)); an API key revoked since is refused
-    /// when the credential would be stored (401, nothing stored). Returns the signed credential as stored (its
+    /// from the last second ([`signing_sources`](super::signing_sources)); an API key revoked since that copy was
+    /// read is refused when the credential would be stored (401, nothing stored), and within that second other
+    /// refusals (403, 422) may come first. Returns the signed credential as stored (its
     /// JSON text, so that answering does not serialise it again).
     pub async fn issue_vc_api(
         &self,

@@ -25,9 +25,11 @@
 //! Two caches: [`rdfc`] for microcred's own credential and proof shapes, and [`rdfc_foreign`] for anyone
 //! else's (VC-API clients', peers'), whose documents take it only when every `@context` in them is a bundled
 //! context's URL (an embedded context could define `did` or `urn` as a prefix, and then an IRI's meaning
-//! would depend on its value) and they have at most [`FOREIGN_LEAVES`] strings. Keeping them apart means a
-//! stream of new foreign shapes cannot evict microcred's own. Tests compare both with the general path on
-//! randomized credentials, on arbitrary VCDM documents and on the W3C vectors.
+//! would depend on its value) and they stay within [`FOREIGN_VALUES`] JSON values and [`FOREIGN_TEXT`] bytes of
+//! text. Keeping them apart means a stream of new foreign shapes cannot evict microcred's own. A new shape costs
+//! at most two runs of the general path (the second keeps in the skeleton the strings that could not be
+//! substituted), a shape seen before none. Tests compare both with the general path on randomized credentials,
+//! on arbitrary VCDM documents and on the W3C vectors.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -39,17 +41,23 @@ use super::canon::{self, CanonError};
 const MARKER: &str = "urn:x-microcred-leaf:";
 /// microcred's own skeletons kept; a credential type has a handful (optional fields present or not).
 const CACHE_CAPACITY: usize = 512;
-/// Foreign skeletons kept: fewer and smaller (at most [`FOREIGN_LEAVES`] strings each, so a few MB at most),
-/// since anyone may send a new one.
+/// Foreign skeletons kept: fewer and smaller ones, since anyone may send a new one. Each holds at most
+/// [`FOREIGN_VALUES`] JSON values (about as many quads) and [`FOREIGN_TEXT`] bytes of text, so all of them
+/// take a few tens of MB at most.
 const FOREIGN_CAPACITY: usize = 64;
-/// Most strings a foreign document may have to take the fast path.
-pub const FOREIGN_LEAVES: usize = 500;
+/// Most JSON values (objects, arrays, strings, numbers, booleans, nulls) a foreign document may have to take
+/// the fast path; a typical 2 KB credential has about 60.
+pub const FOREIGN_VALUES: usize = 1_000;
+/// Most bytes of keys and strings a foreign document may have to take the fast path (an embedded image would
+/// exceed it: kept in the skeleton, it would make every such document a new shape).
+pub const FOREIGN_TEXT: usize = 64 * 1024;
 
 /// What the general path made of one skeleton.
 enum Entry {
     /// Quads with markers, and the leaves whose marker is an IRI.
     Quads { quads: Vec<oxrdf::Quad>, iri_leaves: Vec<usize> },
-    /// Markers landed inside larger terms: this skeleton cannot be substituted.
+    /// Markers landed inside larger terms, or the general path refused the skeleton: documents of this
+    /// skeleton take the general path.
     Unsupported,
 }
 
@@ -76,21 +84,20 @@ impl Shapes {
 }
 
 /// The RDFC-1.0 canonical N-Quads of `document`, through the skeleton cache where possible. Identical to
-/// [`canon::rdfc`] (the tests hold it to that).
+/// [`canon::rdfc`], errors included (the tests hold it to that).
 ///
-/// The cached datasets are canonicalized by [`canon::canonicalize_trusted`] (RDFC-1.0's first-degree steps,
-/// or oxrdf's complete algorithm, which is unbounded, for what they decline). It is given only
-/// tree-shaped datasets: JSON objects without ids become blank nodes in a tree, and there blank nodes can
-/// only share a first-degree hash — what makes RDFC expensive, up to factorial time — when one array
-/// holds equal objects. Documents with equal objects in an array, or with blank-node ids (`_:x`, which
-/// can close cycles), take the bounded general path instead.
+/// The filled datasets are canonicalized by RDFC-1.0's first-degree steps alone. When they decline (two blank
+/// nodes share a first-degree hash: what makes RDFC expensive, up to factorial time), the document takes the
+/// general path, whose complete algorithm is bounded. Blank nodes can share such a hash in a tree only when
+/// objects of one array say the same thing: equal objects are caught before (they always take the general
+/// path), but objects that differ only as JSON (`{"name": "x"}` and `{"name": ["x"]}`) are caught here.
 pub fn rdfc(document: &Value) -> Result<String, CanonError> {
     rdfc_in(document, Shapes::Own)
 }
 
 /// [`rdfc`] for documents of any shape (VC-API clients', peers'), with a cache of their own. Documents with
-/// an embedded context, a context that is not bundled, or more than [`FOREIGN_LEAVES`] strings take the
-/// general path.
+/// an embedded context, a context that is not bundled, more than [`FOREIGN_VALUES`] JSON values or more than
+/// [`FOREIGN_TEXT`] bytes of keys and strings take the general path.
 pub fn rdfc_foreign(document: &Value) -> Result<String, CanonError> {
     rdfc_in(document, Shapes::Foreign)
 }
@@ -101,8 +108,10 @@ fn rdfc_in(document: &Value, shapes: Shapes) -> Result<String, CanonError> {
     if !eligible(document, shapes) {
         return canon::rdfc(document);
     }
-    match dataset(document, shapes).as_ref().and_then(Filled::quads) {
-        Some(quads) => Ok(canon::canonicalize_trusted(quads.iter().copied())),
+    let filled = dataset(document, shapes);
+    let quads = filled.as_ref().and_then(Filled::quads);
+    match quads.and_then(|quads| canon::canonicalize_first_degree(quads.iter().copied())) {
+        Some(canonical) => Ok(canonical),
         None => canon::rdfc(document),
     }
 }
@@ -123,26 +132,49 @@ fn used_in(document: &Value, shapes: Shapes) -> bool {
 
 /// Whether the skeleton's substitution can be exact for `document` (see the module documentation): it is
 /// tree-shaped, no string holds a marker, the sentinel or a blank-node identifier, and a foreign document
-/// names only bundled contexts and has at most [`FOREIGN_LEAVES`] strings.
+/// names only bundled contexts and stays within [`FOREIGN_VALUES`] and [`FOREIGN_TEXT`].
 fn eligible(document: &Value, shapes: Shapes) -> bool {
-    let mut leaves = 0;
-    tree_shaped(document) && plain(document, matches!(shapes, Shapes::Foreign), &mut leaves)
+    let mut budget = match shapes {
+        Shapes::Own => Budget { values: usize::MAX, text: usize::MAX, foreign: false },
+        Shapes::Foreign => Budget { values: FOREIGN_VALUES, text: FOREIGN_TEXT, foreign: true },
+    };
+    tree_shaped(document) && plain(document, &mut budget)
 }
 
-/// See [`eligible`]; `leaves` counts the strings.
-fn plain(value: &Value, foreign: bool, leaves: &mut usize) -> bool {
-    let ordinary = |s: &str| !s.starts_with("_:") && !s.contains(MARKER) && !s.contains(canon::UNDEFINED_VOCAB);
-    match value {
-        Value::String(s) => {
-            *leaves += 1;
-            ordinary(s) && (!foreign || *leaves <= FOREIGN_LEAVES)
+/// What a foreign document may still hold (see [`eligible`]).
+struct Budget {
+    values: usize,
+    text: usize,
+    foreign: bool,
+}
+
+impl Budget {
+    fn spend(&mut self, values: usize, text: usize) -> bool {
+        match (self.values.checked_sub(values), self.text.checked_sub(text)) {
+            (Some(v), Some(t)) => {
+                (self.values, self.text) = (v, t);
+                true
+            }
+            _ => false,
         }
-        Value::Array(items) => items.iter().all(|item| plain(item, foreign, leaves)),
+    }
+}
+
+/// See [`eligible`].
+fn plain(value: &Value, budget: &mut Budget) -> bool {
+    let ordinary = |s: &str| !s.starts_with("_:") && !s.contains(MARKER) && !s.contains(canon::UNDEFINED_VOCAB);
+    if !budget.spend(1, 0) {
+        return false;
+    }
+    match value {
+        Value::String(s) => ordinary(s) && budget.spend(0, s.len()),
+        Value::Array(items) => items.iter().all(|item| plain(item, budget)),
         Value::Object(map) => map.iter().all(|(key, value)| {
             ordinary(key)
+                && budget.spend(0, key.len())
                 && match key.as_str() {
-                    "@context" if foreign => bundled_only(value),
-                    _ => plain(value, foreign, leaves),
+                    "@context" if budget.foreign => bundled_only(value),
+                    _ => plain(value, budget),
                 }
         }),
         _ => true,
@@ -220,8 +252,9 @@ fn lookup(key: &str, skeleton: &Value, shapes: Shapes) -> Option<Arc<Entry>> {
     if let Some(entry) = cache.lock().ok()?.get(key) {
         return Some(Arc::clone(entry));
     }
-    let quads = canon::to_rdf(skeleton).ok()?;
-    let entry = Arc::new(analyse(quads));
+    // A skeleton the general path refuses is remembered as such: the document's own error comes from the
+    // general path, without converting the skeleton again each time.
+    let entry = Arc::new(canon::to_rdf(skeleton).map_or(Entry::Unsupported, analyse));
     let mut cache = cache.lock().ok()?;
     if cache.len() >= capacity {
         cache.clear();

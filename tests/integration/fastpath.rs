@@ -466,11 +466,42 @@ fn foreign_documents_on_bundled_contexts_take_the_fast_path() {
     blank["issuer"]["id"] = json!("_:issuer");
     assert!(!fastpath::used_foreign(&blank));
     assert_eq!(fastpath::rdfc_foreign(&blank), canon::rdfc(&blank));
-    let mut large = credential;
+    let mut large = credential.clone();
     large["credentialSubject"]["achievement"]["tag"] =
-        json!((0..fastpath::FOREIGN_LEAVES).map(|i| format!("tag {i}")).collect::<Vec<_>>());
+        json!((0..fastpath::FOREIGN_VALUES).map(|i| format!("tag {i}")).collect::<Vec<_>>());
     assert!(!fastpath::used_foreign(&large));
     assert_eq!(fastpath::rdfc_foreign(&large), canon::rdfc(&large));
+    let mut long = credential;
+    long["credentialSubject"]["achievement"]["image"] =
+        json!({"id": format!("data:image/png;base64,{}", "A".repeat(fastpath::FOREIGN_TEXT)), "type": "Image"});
+    assert!(!fastpath::used_foreign(&long));
+    assert_eq!(fastpath::rdfc_foreign(&long), canon::rdfc(&long));
+}
+
+/// Objects of one array that differ as JSON but say the same thing in RDF become blank nodes with the same
+/// first-degree hash, which RDFC-1.0's N-degree steps must tell apart. The fast path declines them, and the
+/// general path, whose work is bounded, canonicalizes them: the same answer, in bounded time. (Before, the fast
+/// path gave them to oxrdf's complete implementation, which has no bound and enumerates the orderings of such
+/// nodes: a dozen, 12! orderings, sent by anyone to the public `/credentials/verify`, would exhaust memory.)
+#[test]
+fn objects_that_say_the_same_thing_take_the_bounded_general_path() {
+    let mut credential = crate::context_cache::peer_credential();
+    let alike: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            let mut object = json!({"name": "x"});
+            for k in 0..i {
+                object[format!("empty{k}")] = json!([]);
+            }
+            object
+        })
+        .collect();
+    // Under a blank node (an achievement without an id), so that telling them apart needs their parent too.
+    credential["credentialSubject"]["achievement"].as_object_mut().unwrap().remove("id");
+    credential["credentialSubject"]["achievement"]["alignment"] = json!(alike);
+    let general = canon::rdfc(&credential);
+    assert!(general.is_ok(), "{general:?}");
+    assert_eq!(fastpath::rdfc_foreign(&credential), general);
+    assert_eq!(fastpath::rdfc_foreign(&credential), general, "cached");
 }
 
 /// A type equal to a marker would be taken for one (and replaced by another string of the document): such a
