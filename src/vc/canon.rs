@@ -173,33 +173,11 @@ pub fn canonicalize_complete(quads: &[oxrdf::Quad]) -> Result<String, CanonError
         .map_err(|e| CanonError::Canonicalization(e.to_string()))
 }
 
-/// RDFC-1.0 with SHA-256: the first-degree steps alone when every blank node has a hash of its own
-/// (`first_degree`), oxrdf's complete implementation otherwise. oxrdf has no bound on the work a dataset can
-/// cause, so nothing in microcred uses this any more (the fast path used it until session 21: its datasets were
-/// thought to be safe, but objects that differ only as JSON made them share hashes); it stays for the tests and
-/// benchmarks that compare implementations. All give the same bytes (tested).
-///
-/// See: <https://www.w3.org/TR/rdf-canon/#canon-algorithm>
-pub fn canonicalize_trusted<'a>(quads: impl IntoIterator<Item = oxrdf::QuadRef<'a>> + Clone) -> String {
-    first_degree::canonicalize(quads.clone()).unwrap_or_else(|| canonicalize_oxrdf(quads))
-}
-
 /// The first-degree steps of RDFC-1.0 alone: the canonical N-Quads, or `None` when two blank nodes share a
 /// first-degree hash or a quad holds one blank node twice (then the caller needs the complete algorithm,
 /// bounded: [`canonicalize`]). The fast path's canonicalization.
 pub fn canonicalize_first_degree<'a>(quads: impl IntoIterator<Item = oxrdf::QuadRef<'a>>) -> Option<String> {
     first_degree::canonicalize(quads)
-}
-
-/// RDFC-1.0 with SHA-256 by oxrdf's complete implementation (unbounded, like [`canonicalize_trusted`]).
-pub fn canonicalize_oxrdf<'a>(quads: impl IntoIterator<Item = oxrdf::QuadRef<'a>>) -> String {
-    let mut dataset: oxrdf::Dataset = quads.into_iter().collect();
-    dataset.canonicalize(oxrdf::dataset::CanonicalizationAlgorithm::Rdfc10 {
-        hash_algorithm: oxrdf::dataset::CanonicalizationHashAlgorithm::Sha256,
-    });
-    let mut lines: Vec<String> = dataset.iter().map(|q| format!("{q} .\n")).collect();
-    lines.sort_unstable();
-    lines.concat()
 }
 
 /// The RFC 8785 canonical JSON of a document.

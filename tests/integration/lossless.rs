@@ -243,7 +243,7 @@ fn naive_rdfc(document: &Value) -> Result<String, String> {
             .ok_or_else(|| Box::<dyn std::error::Error + Send + Sync>::from(format!("unknown context {url}")))
     });
     let quads: Vec<oxrdf::Quad> = parser.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
-    Ok(canon::canonicalize_trusted(quads.iter().map(Into::into)))
+    canon::canonicalize(&quads).map_err(|e| e.to_string())
 }
 
 proptest! {

@@ -79,6 +79,10 @@ impl Terms {
         let start = self.text.len();
         // Writing to a String cannot fail.
         let _ = write!(self.text, "{term}");
+        if let Some(fixed) = unescape_noncharacters(&self.text[start..]) {
+            self.text.truncate(start);
+            self.text.push_str(&fixed);
+        }
         Slot::Text(start..self.text.len())
     }
 
@@ -117,6 +121,42 @@ impl Terms {
         lines.sort_unstable_by(|a, b| buffer[a.clone()].cmp(&buffer[b.clone()]));
         lines
     }
+}
+
+/// `term` (oxrdf 0.3's N-Quads text of one term) with the escapes `\uFFFE` and `\uFFFF` written as the
+/// characters, or `None` if it has neither. oxrdf 0.3 escapes these two noncharacters in literals; RDFC-1.0's
+/// canonical N-Quads escape only `"`, `\`, and the control characters U+0000–U+001F and U+007F, and write every
+/// other character as it is, as the reference implementation (rdf-canonize) and oxrdf 0.2 (under rdf-canon,
+/// the complete algorithm) do. A different byte there gave another verifier a different hash, so neither
+/// could check the other's signature (tests/fixtures/rdf-canonize/noncharacters.nq). Every backslash oxrdf
+/// writes starts an escape, so reading the text escape by escape finds exactly the ones it made.
+///
+/// See: <https://www.w3.org/TR/rdf-canon/#canonical-quads> and <https://www.w3.org/TR/n-triples/#canonical-ntriples>
+pub(super) fn unescape_noncharacters(term: &str) -> Option<String> {
+    if !term.contains("\\uFFF") {
+        return None;
+    }
+    let mut out = String::with_capacity(term.len());
+    let mut rest = term;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at..];
+        let (text, length) = if escape.starts_with("\\uFFFE") {
+            ("\u{FFFE}", 6)
+        } else if escape.starts_with("\\uFFFF") {
+            ("\u{FFFF}", 6)
+        } else {
+            // Any other escape is two characters (`\\`, `\"`, `\n`…) or six (`\u0007`): copying its first two
+            // keeps the reading in step, since no escape's third character is a backslash.
+            let mut chars = escape.char_indices().skip(1);
+            let end = chars.next().map_or(escape.len(), |(i, c)| i + c.len_utf8());
+            (&escape[..end], end)
+        };
+        out.push_str(text);
+        rest = &escape[length..];
+    }
+    out.push_str(rest);
+    (out != term).then_some(out)
 }
 
 fn index_of<'a>(blanks: &mut Vec<BlankNodeRef<'a>>, blank: BlankNodeRef<'a>) -> usize {
