@@ -222,12 +222,22 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A 422's `detail`: the first invalid field and what is wrong with it, and how many more `errors` lists (many
+/// clients, the VC-API's among them, show only `detail`).
+fn validation_detail(errors: &[crate::domain::validation::FieldError]) -> String {
+    match errors {
+        [] => "the request has invalid or missing fields".to_owned(),
+        [only] => format!("{}: {}", only.field, only.message),
+        [first, rest @ ..] => {
+            format!("{}: {} (and {} more, each in `errors`)", first.field, first.message, rest.len())
+        }
+    }
+}
+
 impl From<Error> for Problem {
     fn from(e: Error) -> Self {
         match e {
-            Error::Validation(v) => {
-                Problem::new(Kind::Validation, "the request has invalid or missing fields").with_errors(v.0)
-            }
+            Error::Validation(v) => Problem::new(Kind::Validation, validation_detail(&v.0)).with_errors(v.0),
             Error::NotFound { .. } => Problem::new(Kind::NotFound, e.to_string()),
             Error::Conflict(detail) | Error::NotPossible(detail) => Problem::new(Kind::Conflict, detail),
             Error::Unauthorized(detail) => Problem::new(Kind::Unauthorized, detail),

@@ -535,3 +535,38 @@ async fn issue_refuses_invalid_iris_and_non_url_ids_and_signs_base_directions() 
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["outcome"], "invalid");
 }
+
+/// A refused issue says what is wrong in `detail` too (VC-API clients often show only that), and lists every
+/// invalid field in `errors`.
+#[tokio::test]
+async fn a_refused_issue_says_why_in_its_detail() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let assessor = app.token(Role::Assessor).await;
+    let issue = |credential: Value| {
+        app.client
+            .post(app.url("/credentials/issue"))
+            .bearer_auth(&assessor)
+            .json(&json!({"credential": credential}))
+            .send()
+    };
+    let not_ours = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                          "issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                          "credentialSubject": {"name": "Ana"}});
+    let response = issue(not_ours).await.unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.starts_with("credential.issuer: ") && detail.contains("is not an issuer of this service"), "{body}");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["errors"][0]["field"], "credential.issuer");
+    // Two problems: the first in `detail`, both in `errors`.
+    let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
+    let twice_wrong = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                             "issuer": did, "validFrom": "yesterday", "validUntil": "tomorrow",
+                             "credentialSubject": {"name": "Ana"}});
+    let body: Value = issue(twice_wrong).await.unwrap().json().await.unwrap();
+    let errors = body["errors"].as_array().unwrap();
+    assert!(errors.len() >= 2, "{body}");
+    let first = format!("{}: {}", errors[0]["field"].as_str().unwrap(), errors[0]["message"].as_str().unwrap());
+    assert_eq!(body["detail"], format!("{first} (and {} more, each in `errors`)", errors.len() - 1), "{body}");
+}
