@@ -222,17 +222,32 @@ impl IntoResponse for Problem {
     }
 }
 
-/// A 422's `detail`: the first invalid field and what is wrong with it, and how many more `errors` lists (many
-/// clients, the VC-API's among them, show only `detail`).
+/// A 422's `detail`: the first invalid field and what is wrong with it (at most [`DETAIL_MESSAGE_CHARS`] of the
+/// message, which may quote the client's value; `errors` has it whole), the rows of a batch it is in, and how
+/// many more `errors` lists (many clients, the VC-API's among them, show only `detail`).
 fn validation_detail(errors: &[crate::domain::validation::FieldError]) -> String {
-    match errors {
-        [] => "the request has invalid or missing fields".to_owned(),
-        [only] => format!("{}: {}", only.field, only.message),
-        [first, rest @ ..] => {
-            format!("{}: {} (and {} more, each in `errors`)", first.field, first.message, rest.len())
+    let Some(first) = errors.first() else { return "the request has invalid or missing fields".to_owned() };
+    let mut detail = format!("{}: ", first.field);
+    match first.message.char_indices().nth(DETAIL_MESSAGE_CHARS) {
+        Some((cut, _)) => {
+            detail.push_str(&first.message[..cut]);
+            detail.push('…');
         }
+        None => detail.push_str(&first.message),
     }
+    if !first.rows.is_empty() {
+        let rows: Vec<String> = first.rows.iter().take(5).map(usize::to_string).collect();
+        let more = if first.rows.len() > 5 { "…" } else { "" };
+        detail.push_str(&format!(" (rows {}{more})", rows.join(", ")));
+    }
+    if errors.len() > 1 {
+        detail.push_str(&format!(" (and {} more, each in `errors`)", errors.len() - 1));
+    }
+    detail
 }
+
+/// Most characters of a field's message in a 422's `detail`.
+const DETAIL_MESSAGE_CHARS: usize = 200;
 
 impl From<Error> for Problem {
     fn from(e: Error) -> Self {
@@ -341,4 +356,29 @@ pub async fn fill_empty_errors(response: Response) -> Response {
     // Keep the original status even for codes that have no kind of their own.
     problem.status = status;
     problem.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DETAIL_MESSAGE_CHARS, validation_detail};
+    use crate::domain::validation::FieldError;
+
+    fn error(field: &str, message: &str, rows: Vec<usize>) -> FieldError {
+        FieldError { rows, ..FieldError::new(field, message) }
+    }
+
+    #[test]
+    fn a_422_detail_names_the_first_field_its_rows_and_how_many_more() {
+        assert_eq!(validation_detail(&[]), "the request has invalid or missing fields");
+        assert_eq!(validation_detail(&[error("country", "is required", vec![])]), "country: is required");
+        let batch = [error("rows[*].email", "is not an e-mail address", (1..=7).collect()), error("x", "y", vec![])];
+        assert_eq!(
+            validation_detail(&batch),
+            "rows[*].email: is not an e-mail address (rows 1, 2, 3, 4, 5…) (and 1 more, each in `errors`)"
+        );
+        // A message quoting a long value is cut on a character boundary.
+        let long = "Ж".repeat(DETAIL_MESSAGE_CHARS + 50);
+        let detail = validation_detail(&[error("name", &long, vec![])]);
+        assert_eq!(detail, format!("name: {}…", "Ж".repeat(DETAIL_MESSAGE_CHARS)));
+    }
 }

@@ -318,7 +318,7 @@ _:c14n1 <https://example.eu/p> _:c14n1 .
     assert_eq!(quads.len(), 5);
     assert_eq!(canon::canonicalize_complete(&quads).unwrap(), expected, "rdf-canon, bounded");
     assert_eq!(canon::canonicalize(&quads).unwrap(), expected, "the general path");
-    assert_eq!(canon::canonicalize_first_degree(quads.iter().map(Into::into)), None, "loops are left to oxrdf");
+    assert_eq!(canon::canonicalize_first_degree(quads.iter().map(Into::into)), None, "loops are left to rdf-canon");
 }
 
 /// A poisoned dataset (blank nodes that all look alike, so RDFC-1.0's N-degree steps try their permutations)
@@ -530,6 +530,7 @@ fn noncharacters_are_canonicalized_as_the_reference_implementation_does() {
     assert!(expected.contains('\u{FFFF}') && expected.contains("\\\\uFFFF"), "the fixture holds both");
     assert_eq!(canon::rdfc(&document).unwrap(), expected, "general path");
     assert_eq!(canon::rdfc_uncached(&document).unwrap(), expected);
+    assert!(fastpath::used_foreign(&document), "the fast path takes it");
     assert_eq!(fastpath::rdfc_foreign(&document).unwrap(), expected, "fast path");
     assert_eq!(fastpath::rdfc_foreign(&document).unwrap(), expected, "fast path, cached");
     let quads = canon::to_rdf(&document).unwrap();

@@ -8,7 +8,11 @@
 //! term, and declines (`None`) any dataset where two blank nodes share a hash, or where one quad holds a
 //! blank node twice, so that the caller can use a complete implementation instead.
 //!
-//! The terms are written by oxrdf's canonical N-Quads serialization, as the complete implementations' are.
+//! The terms are written by oxrdf 0.3's canonical N-Quads serialization, as the complete implementation's are
+//! (rdf-canon, on oxrdf 0.2), except U+FFFE and U+FFFF, which oxrdf 0.3 escapes and RDFC-1.0 does not
+//! ([`unescape_noncharacters`]). Lines are sorted by Unicode code point, as RDFC-1.0 says; rdf-canonize, the
+//! JavaScript reference implementation, sorts by UTF-16 code unit (its open issue digitalbazaar/rdf-canonize#52),
+//! which differs only between characters U+E000–U+FFFF and those above U+FFFF in the same position.
 //!
 //! See: <https://www.w3.org/TR/rdf-canon/#canon-algorithm> and <https://www.w3.org/TR/rdf-canon/#hash-1d-quads>
 
