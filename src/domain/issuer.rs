@@ -547,6 +547,27 @@ pub fn parse_http_url(s: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// An issuer for unit tests: `ucs`, `did:web`, no profile beyond its name, created at the Unix epoch.
+#[cfg(test)]
+pub(crate) fn test_issuer() -> Issuer {
+    Issuer {
+        id: IssuerId(Uuid::nil()),
+        slug: "ucs".parse().unwrap(),
+        did: "did:web:certs.example.eu:issuers:ucs".into(),
+        did_method: DidMethod::Web,
+        name: "Universal Certifcation Solutions".into(),
+        url: None,
+        email: None,
+        country: None,
+        description: None,
+        logo_url: None,
+        suspension_enabled: false,
+        mail: MailSettings::default(),
+        holder_binding_required: false,
+        created_at: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,22 +624,7 @@ mod tests {
     }
 
     fn ucs() -> Issuer {
-        Issuer {
-            id: IssuerId(Uuid::nil()),
-            slug: "ucs".parse().unwrap(),
-            did: "did:web:certs.example.eu:issuers:ucs".into(),
-            did_method: DidMethod::Web,
-            name: "Universal Certifcation Solutions".into(),
-            url: None,
-            email: None,
-            country: None,
-            description: None,
-            logo_url: None,
-            suspension_enabled: false,
-            mail: MailSettings::default(),
-            holder_binding_required: false,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-        }
+        super::test_issuer()
     }
 
     #[test]

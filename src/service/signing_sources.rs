@@ -78,26 +78,9 @@ impl SigningSources {
 mod tests {
     use super::*;
     use crate::domain::api_key::ApiToken;
-    use crate::domain::issuer::{DidMethod, Issuer, IssuerId};
 
     fn source() -> Arc<SigningSource> {
-        let issuer = Issuer {
-            id: IssuerId(uuid::Uuid::new_v4()),
-            slug: "ucs".parse().unwrap(),
-            did: "did:web:certs.example.eu:issuers:ucs".into(),
-            did_method: DidMethod::Web,
-            name: "Universal Certification Solutions".into(),
-            url: None,
-            email: None,
-            country: None,
-            description: None,
-            logo_url: None,
-            suspension_enabled: false,
-            mail: Default::default(),
-            holder_binding_required: false,
-            created_at: time::OffsetDateTime::now_utc(),
-        };
-        Arc::new(SigningSource { issuer, active_key: None, api_key: None })
+        Arc::new(SigningSource { issuer: crate::domain::issuer::test_issuer(), active_key: None, api_key: None })
     }
 
     #[test]

@@ -5,6 +5,17 @@ use serde_json::{Value, json};
 
 use crate::support::{Backend, TestApp};
 
+/// `POST /credentials/issue` of `credential`, with no options, as the holder of `token`.
+async fn issue_as(app: &TestApp, token: &str, credential: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/credentials/issue"))
+        .bearer_auth(token)
+        .json(&json!({"credential": credential}))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn issue_validates_and_signs_vcdm_2_and_1_1_and_verify_answers_200_or_422() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -291,19 +302,14 @@ async fn an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept(backen
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (revoked, other) = (app.token(Role::Assessor).await, app.token(Role::Assessor).await);
     let did = app.app.issuer(&"default".parse().unwrap()).await.unwrap().did;
-    let issue = |token: &str, id: &str| {
-        let credential = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": id,
-                                "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "Ελένη"}});
-        app.client
-            .post(app.url("/credentials/issue"))
-            .bearer_auth(token)
-            .json(&json!({"credential": credential}))
-            .send()
+    let credential = |id: &str| {
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": id,
+               "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": {"name": "Ελένη"}})
     };
     let store = app.app.store();
     let stored = |id: &'static str| store.credential_by_external_id(id, None);
-    assert_eq!(issue(&revoked, "urn:example:before").await.unwrap().status(), 201, "read, and kept");
-    assert_eq!(issue(&other, "urn:example:other-before").await.unwrap().status(), 201);
+    assert_eq!(issue_as(&app, &revoked, &credential("urn:example:before")).await.status(), 201, "read, and kept");
+    assert_eq!(issue_as(&app, &other, &credential("urn:example:other-before")).await.status(), 201);
     let id = ApiToken::parse(&revoked).unwrap().id();
     let audit = AuditEntry {
         at: time::OffsetDateTime::now_utc(),
@@ -314,13 +320,13 @@ async fn an_api_key_revoked_elsewhere_cannot_issue_while_its_copy_is_kept(backen
         reason: None,
     };
     assert!(store.revoke_api_key(id, &audit).await.unwrap());
-    let refused = issue(&revoked, "urn:example:after").await.unwrap();
+    let refused = issue_as(&app, &revoked, &credential("urn:example:after")).await;
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.headers()["content-type"], "application/problem+json");
     assert!(stored("urn:example:after").await.unwrap().is_none(), "nothing stored");
-    assert_eq!(issue(&revoked, "urn:example:again").await.unwrap().status(), 401);
+    assert_eq!(issue_as(&app, &revoked, &credential("urn:example:again")).await.status(), 401);
     assert!(stored("urn:example:again").await.unwrap().is_none());
-    assert_eq!(issue(&other, "urn:example:other-after").await.unwrap().status(), 201);
+    assert_eq!(issue_as(&app, &other, &credential("urn:example:other-after")).await.status(), 201);
     assert!(stored("urn:example:other-after").await.unwrap().is_some());
 }
 
@@ -542,17 +548,10 @@ async fn issue_refuses_invalid_iris_and_non_url_ids_and_signs_base_directions() 
 async fn a_refused_issue_says_why_in_its_detail() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let assessor = app.token(Role::Assessor).await;
-    let issue = |credential: Value| {
-        app.client
-            .post(app.url("/credentials/issue"))
-            .bearer_auth(&assessor)
-            .json(&json!({"credential": credential}))
-            .send()
-    };
     let not_ours = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
                           "issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
                           "credentialSubject": {"name": "Ana"}});
-    let response = issue(not_ours).await.unwrap();
+    let response = issue_as(&app, &assessor, &not_ours).await;
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     let detail = body["detail"].as_str().unwrap();
@@ -564,7 +563,7 @@ async fn a_refused_issue_says_why_in_its_detail() {
     let twice_wrong = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
                              "issuer": did, "validFrom": "yesterday", "validUntil": "tomorrow",
                              "credentialSubject": {"name": "Ana"}});
-    let body: Value = issue(twice_wrong).await.unwrap().json().await.unwrap();
+    let body: Value = issue_as(&app, &assessor, &twice_wrong).await.json().await.unwrap();
     let errors = body["errors"].as_array().unwrap();
     assert!(errors.len() >= 2, "{body}");
     let first = format!("{}: {}", errors[0]["field"].as_str().unwrap(), errors[0]["message"].as_str().unwrap());
