@@ -51,14 +51,16 @@ pub enum Error {
     Internal(String),
 }
 
+/// The answer to every bad API token (unknown, malformed, wrong secret, revoked), so that a caller learns
+/// nothing about which part was wrong.
+pub(crate) const TOKEN_REFUSED: &str = "the API token is invalid or revoked";
+
 impl From<StoreError> for Error {
     /// A credential refused because its caller's API key was revoked meanwhile (see
     /// [`Constraint::RevokedApiKey`]) is the answer to every bad token, 401; every other store error stays one.
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(Constraint::RevokedApiKey) => {
-                Self::Unauthorized("the API token is invalid or revoked")
-            }
+            StoreError::Conflict(Constraint::RevokedApiKey) => Self::Unauthorized(TOKEN_REFUSED),
             other => Self::Store(other),
         }
     }

@@ -327,7 +327,7 @@ impl Microcred {
 }
 
 /// The answer to every bad token, so a caller learns nothing about which part was wrong.
-pub(super) const REFUSED: Error = Error::Unauthorized("the API token is invalid or revoked");
+pub(super) const REFUSED: Error = Error::Unauthorized(crate::error::TOKEN_REFUSED);
 
 /// The API key `token` names, as read from the store, if the token's secret matches its hash (in constant
 /// time) and it is not revoked; else 401.
